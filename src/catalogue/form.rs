@@ -1,0 +1,360 @@
+//! One form definition: a JSON Schema 2020-12 document with an `x-guichet` block.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jsonschema::{Draft, PatternOptions, Validator};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::diagnostic::{Diagnostic, Location};
+use super::fields::{self, Field};
+use super::rule::Rule;
+use super::rule_reads::data_reads;
+use super::territory::{Territory, is_valid_id};
+use crate::domain::FormVersion;
+
+pub const DIR: &str = "form-definitions";
+pub const META_KEY: &str = "x-guichet";
+/// Definitions larger than this are refused: a form is a document people read, not data.
+pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The `x-guichet` block.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormMeta {
+    pub service: String,
+    pub rule: Option<String>,
+    #[serde(default = "default_audience")]
+    pub audience: Vec<Audience>,
+    /// Communes where the form is offered; empty means all.
+    #[serde(default)]
+    pub communes: Vec<String>,
+    /// JSON Pointer to the property holding the commune slug.
+    pub commune_field: Option<String>,
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub retention_days: Option<u32>,
+    pub due_in_days: Option<u32>,
+    #[serde(default)]
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    Citizen,
+    Elected,
+    Staff,
+}
+
+fn default_audience() -> Vec<Audience> {
+    vec![Audience::Citizen]
+}
+
+/// An example that pins the rule's behaviour; `guichet check` runs it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    pub commune: Option<String>,
+    #[serde(default = "default_channel")]
+    pub channel: String,
+    pub data: Value,
+    pub expect: Expectation,
+}
+
+fn default_channel() -> String {
+    "web".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub valid: bool,
+    pub queue: Option<String>,
+    pub priority: Option<String>,
+}
+
+/// A loaded, checked form. Immutable: a change on disk makes a new catalogue snapshot.
+pub struct Form {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// The schema as validated: the file's content with commune choices filled in.
+    pub schema: Value,
+    pub meta: FormMeta,
+    pub rule: Option<Arc<Rule>>,
+    pub version: FormVersion,
+    pub fields: Vec<Field>,
+    pub examples: Vec<Value>,
+    /// Relative path of the definition file.
+    pub file: PathBuf,
+    pub git_commit: Option<String>,
+    validator: Validator,
+}
+
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Form").field("id", &self.id).field("version", &self.version).finish_non_exhaustive()
+    }
+}
+
+impl Form {
+    pub fn validator(&self) -> &Validator {
+        &self.validator
+    }
+
+    /// Whether the form is offered in a commune (an empty list means everywhere).
+    pub fn offered_in(&self, commune: &str) -> bool {
+        self.meta.communes.is_empty() || self.meta.communes.iter().any(|c| c == commune)
+    }
+
+    pub fn is_for(&self, audience: Audience) -> bool {
+        self.meta.audience.contains(&audience)
+    }
+
+    /// Reads a definition file's text. Every problem found is reported.
+    pub fn load(id: &str, text: &str, territory: &Territory, rules: &HashMap<String, Arc<Rule>>) -> Result<Form, Vec<Diagnostic>> {
+        let file = PathBuf::from(DIR).join(format!("{id}.json"));
+        let mut problems = Vec::new();
+        let at = |pointer: &str, message: String| Diagnostic::at_pointer(&file, pointer, message);
+        if !is_valid_id(id) {
+            problems.push(Diagnostic::new(&file, Location::File, "the file name must use only a-z, 0-9 and - (it is the form's id in URLs)"));
+        }
+        if text.len() > MAX_DEFINITION_BYTES {
+            problems.push(Diagnostic::new(&file, Location::File, format!("the definition is {} bytes; the limit is {MAX_DEFINITION_BYTES}", text.len())));
+            return Err(problems);
+        }
+        let mut schema: Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            Err(err) => {
+                problems.push(Diagnostic::new(&file, Location::LineCol(err.line(), err.column()), format!("invalid JSON: {}", strip_position(&err.to_string()))));
+                return Err(problems);
+            }
+        };
+        let Some(object) = schema.as_object() else {
+            problems.push(at("", "a form definition must be a JSON object".into()));
+            return Err(problems);
+        };
+        match object.get("$schema") {
+            None => {}
+            Some(Value::String(s)) if s.trim_end_matches('#') == DRAFT_2020_12 => {}
+            Some(other) => problems.push(at("/$schema", format!("forms use JSON Schema 2020-12: set $schema to \"{DRAFT_2020_12}\" (found {other})"))),
+        }
+        if object.get("type").and_then(Value::as_str) != Some("object") {
+            problems.push(at("/type", "a form's root must have \"type\": \"object\"".into()));
+        }
+        let title = object.get("title").and_then(Value::as_str).map(str::to_owned);
+        if title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            problems.push(at("/title", "the form needs a `title`: it is the page's heading".into()));
+        }
+        if problems.is_empty() {
+            if let Err(err) = jsonschema::draft202012::meta::validate(&schema) {
+                problems.push(at(err.instance_path().as_str(), format!("not a valid JSON Schema: {err}")));
+            }
+        }
+        let meta = match object.get(META_KEY) {
+            None => {
+                problems.push(at("", format!("the `{META_KEY}` block is missing (it names the service, the rule, the communes…)")));
+                None
+            }
+            Some(block) => match serde_json::from_value::<FormMeta>(block.clone()) {
+                Ok(meta) => Some(meta),
+                Err(err) => {
+                    problems.push(at(&format!("/{META_KEY}"), format!("invalid {META_KEY} block: {err}")));
+                    None
+                }
+            },
+        };
+        let Some(meta) = meta else {
+            return Err(problems);
+        };
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        problems.extend(check_meta(&meta, territory, rules).into_iter().map(|(p, m)| at(&p, m)));
+
+        inject_commune_choices(&mut schema, territory, &meta.communes);
+        let validator = match build_validator(&schema) {
+            Ok(validator) => Some(validator),
+            Err(message) => {
+                problems.push(at("", message));
+                None
+            }
+        };
+        let fields = match fields::build(&schema) {
+            Ok(fields) => fields,
+            Err(found) => {
+                problems.extend(found.into_iter().map(|(p, m)| at(&p, m)));
+                Vec::new()
+            }
+        };
+        if let Some(pointer) = &meta.commune_field {
+            let path: Vec<String> = pointer.split('/').skip(1).map(str::to_owned).collect();
+            if fields::find(&fields, &path).is_none() {
+                problems.push(at(&format!("/{META_KEY}/commune_field"), format!("commune_field « {pointer} » does not name a property of the form")));
+            }
+        }
+        let rule = meta.rule.as_ref().and_then(|name| rules.get(name)).cloned();
+        if let Some(rule) = &rule {
+            problems.extend(check_rule_reads(rule, &fields, id));
+        }
+        let Some(validator) = validator else {
+            return Err(problems);
+        };
+        let examples = schema.get("examples").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (i, example) in examples.iter().enumerate() {
+            if let Some(err) = validator.iter_errors(example).next() {
+                problems.push(at(&format!("/examples/{i}"), format!("this example does not validate: at « {} »: {err}", err.instance_path())));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let version = FormVersion::compute(&schema, rule.as_ref().map(|r| r.source.as_str()));
+        Ok(Form {
+            id: id.to_owned(),
+            title: title.unwrap_or_default(),
+            description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+            schema,
+            meta,
+            rule,
+            version,
+            fields,
+            examples,
+            file,
+            git_commit: None,
+            validator,
+        })
+    }
+}
+
+/// The validator every submission goes through. Patterns use the linear-time `regex` engine,
+/// so no pattern can backtrack exponentially; formats are asserted, and an unknown format is
+/// an error rather than silently accepted.
+pub fn build_validator(schema: &Value) -> Result<Validator, String> {
+    jsonschema::options()
+        .with_draft(Draft::Draft202012)
+        .should_validate_formats(true)
+        .should_ignore_unknown_formats(false)
+        .with_format("tel", is_phone_number)
+        .with_pattern_options(PatternOptions::regex())
+        .build(schema)
+        .map_err(|err| format!("the schema cannot be compiled: {err} (at {})", err.instance_path()))
+}
+
+/// A phone number as people write it: digits with spaces, dots, dashes, parentheses and a
+/// leading `+`; 6 to 20 digits.
+pub fn is_phone_number(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let allowed = text.char_indices().all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0));
+    allowed && (6..=20).contains(&digits)
+}
+
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+fn check_meta(meta: &FormMeta, territory: &Territory, rules: &HashMap<String, Arc<Rule>>) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let base = format!("/{META_KEY}");
+    if territory.service(&meta.service).is_none() {
+        let known: Vec<&str> = territory.services.iter().map(|s| s.id.as_str()).collect();
+        problems.push((format!("{base}/service"), format!("unknown service « {} » (the territory has: {})", meta.service, known.join(", "))));
+    }
+    for (i, commune) in meta.communes.iter().enumerate() {
+        if territory.commune(commune).is_none() {
+            problems.push((format!("{base}/communes/{i}"), format!("unknown commune « {commune} »")));
+        }
+    }
+    if let Some(rule) = &meta.rule
+        && !rules.contains_key(rule)
+    {
+        problems.push((format!("{base}/rule"), format!("no rule « {rule} »: expected a file rules/{rule}.rhai that compiles")));
+    }
+    for (i, case) in meta.cases.iter().enumerate() {
+        if let Some(commune) = &case.commune
+            && territory.commune(commune).is_none()
+        {
+            problems.push((format!("{base}/cases/{i}/commune"), format!("unknown commune « {commune} »")));
+        }
+        if let Some(queue) = &case.expect.queue
+            && territory.queue(queue).is_none()
+        {
+            problems.push((format!("{base}/cases/{i}/expect/queue"), format!("unknown queue « {queue} »")));
+        }
+    }
+    problems
+}
+
+fn check_rule_reads(rule: &Rule, fields: &[Field], form_id: &str) -> Vec<Diagnostic> {
+    let file = PathBuf::from("rules").join(format!("{}.rhai", rule.name));
+    data_reads(&rule.source)
+        .into_iter()
+        .filter_map(|read| {
+            // Reading inside a choice list or past a scalar is not a field read we can check.
+            let known = (1..=read.path.len()).rev().any(|n| fields::find(fields, &read.path[..n]).is_some_and(|f| n == read.path.len() || !matches!(f.kind, fields::FieldKind::Group { .. })));
+            (!known).then(|| {
+                Diagnostic::new(
+                    &file,
+                    Location::LineCol(read.line, read.col),
+                    format!("the rule reads data.{} but form « {form_id} » has no such property", read.path.join(".")),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Fills `x-widget: "commune"` properties with the territory's communes as labelled choices,
+/// so validation, the API's schema and the rendered `<select>` all list the same communes.
+pub fn inject_commune_choices(schema: &mut Value, territory: &Territory, offered: &[String]) {
+    let choices: Vec<Value> = territory
+        .communes
+        .iter()
+        .filter(|c| offered.is_empty() || offered.contains(&c.slug))
+        .map(|c| json!({"const": c.slug, "title": c.name}))
+        .collect();
+    fn visit(node: &mut Value, choices: &[Value]) {
+        match node {
+            Value::Object(map) => {
+                if map.get("x-widget").and_then(Value::as_str) == Some("commune") && !map.contains_key("enum") && !map.contains_key("oneOf") {
+                    map.insert("oneOf".into(), Value::Array(choices.to_vec()));
+                    map.insert("x-widget".into(), Value::String("select".into()));
+                }
+                for value in map.values_mut() {
+                    visit(value, choices);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| visit(v, choices)),
+            _ => {}
+        }
+    }
+    visit(schema, &choices);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers() {
+        assert!(is_phone_number("05 53 64 00 00"));
+        assert!(is_phone_number("+33 5 53 64 00 00"));
+        assert!(!is_phone_number("call me"));
+        assert!(!is_phone_number("12"));
+        assert!(!is_phone_number("05+53"));
+    }
+
+    #[test]
+    fn json_errors_have_positions() {
+        let territory = Territory::parse("[territory]\nname = \"T\"\n").unwrap();
+        let err = Form::load("f", "{\n  \"title\": }", &territory, &HashMap::new()).unwrap_err();
+        assert_eq!(err[0].location, Location::LineCol(2, 12));
+        let (line, _) = super::super::diagnostic::line_col("a\nb", 2);
+        assert_eq!(line, 2);
+    }
+}

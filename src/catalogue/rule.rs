@@ -1,0 +1,286 @@
+//! Routing rules: Rhai scripts run in a sandbox.
+//!
+//! The engine starts from `Engine::new_raw()` (no module resolver, no packages that touch the
+//! outside world), is built without module support at all (`no_module`), has `eval` disabled,
+//! and bounds everything a script can consume. A rule is compiled once per catalogue snapshot.
+//! A hostile or buggy script can therefore only fail, never hang the server or exhaust memory;
+//! intake turns any failure into the service's default queue.
+
+use std::sync::{Arc, LazyLock};
+
+use rhai::packages::{Package, StandardPackage};
+use rhai::{AST, Dynamic, Engine, Map, Scope};
+use serde_json::Value;
+
+use crate::domain::Priority;
+
+/// Limits on one evaluation. 100 000 operations take a few milliseconds; real rules need
+/// a few hundred.
+pub const MAX_OPERATIONS: u64 = 100_000;
+pub const MAX_CALL_LEVELS: usize = 16;
+pub const MAX_EXPR_DEPTH: usize = 32;
+pub const MAX_FUNCTION_EXPR_DEPTH: usize = 16;
+pub const MAX_STRING_SIZE: usize = 10_000;
+pub const MAX_ARRAY_SIZE: usize = 1_000;
+pub const MAX_MAP_SIZE: usize = 1_000;
+pub const MAX_VARIABLES: usize = 200;
+pub const MAX_FUNCTIONS: usize = 50;
+/// Rule sources larger than this are refused before parsing.
+pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+
+/// The one sandboxed engine, shared by every rule.
+static ENGINE: LazyLock<Engine> = LazyLock::new(sandboxed_engine);
+
+fn sandboxed_engine() -> Engine {
+    let mut engine = Engine::new_raw();
+    // String, math, array, map and time functions; nothing that reads files or the network.
+    engine.register_global_module(StandardPackage::new().as_shared_module());
+    engine
+        .set_max_operations(MAX_OPERATIONS)
+        .set_max_call_levels(MAX_CALL_LEVELS)
+        .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_FUNCTION_EXPR_DEPTH)
+        .set_max_string_size(MAX_STRING_SIZE)
+        .set_max_array_size(MAX_ARRAY_SIZE)
+        .set_max_map_size(MAX_MAP_SIZE)
+        .set_max_variables(MAX_VARIABLES)
+        .set_max_functions(MAX_FUNCTIONS)
+        .set_max_strings_interned(256)
+        // Undefined variables are compile errors, so `guichet check` catches typos.
+        .set_strict_variables(true)
+        .disable_symbol("eval");
+    // `print` and `debug` would write to the server's stdout.
+    engine.on_print(|_| {}).on_debug(|_, _, _| {});
+    engine
+}
+
+/// A compiled routing rule.
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub source: String,
+    ast: AST,
+}
+
+/// A compile error with its position in the rule file.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// What a rule asked for, before intake checks the queue exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    pub queue: String,
+    pub priority: Option<Priority>,
+    pub tags: Vec<String>,
+    pub due_in_days: Option<u32>,
+    pub reason: Option<String>,
+}
+
+/// What a rule sees besides `data`.
+pub struct RuleInput<'a> {
+    pub data: &'a Value,
+    pub form_id: &'a str,
+    pub form_title: &'a str,
+    pub form_version: &'a str,
+    pub commune: Option<&'a str>,
+    pub channel: &'a str,
+}
+
+impl Rule {
+    pub fn compile(name: &str, source: &str) -> Result<Arc<Rule>, CompileError> {
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(CompileError {
+                line: 1,
+                col: 1,
+                message: format!("rule is {} bytes; the limit is {MAX_SOURCE_BYTES}", source.len()),
+            });
+        }
+        let scope = input_scope_template();
+        let ast = ENGINE
+            .compile_with_scope(&scope, source)
+            .map_err(|err| {
+                let (line, col) = (err.1.line().unwrap_or(1), err.1.position().unwrap_or(1));
+                CompileError { line, col, message: err.0.to_string() }
+            })?;
+        Ok(Arc::new(Rule { name: name.to_owned(), source: source.to_owned(), ast }))
+    }
+
+    /// Runs the rule. Any failure (runtime error, a limit reached, a result of the wrong
+    /// shape) comes back as a plain-English reason for staff.
+    pub fn evaluate(&self, input: &RuleInput<'_>) -> Result<RuleOutcome, String> {
+        let data = rhai::serde::to_dynamic(input.data)
+            .map_err(|e| format!("the submission could not be given to the rule: {e}"))?;
+        let mut form = Map::new();
+        form.insert("id".into(), input.form_id.into());
+        form.insert("title".into(), input.form_title.into());
+        form.insert("version".into(), input.form_version.into());
+        let mut scope = Scope::new();
+        scope.push_constant("data", data);
+        scope.push_constant("form", form);
+        scope.push_constant(
+            "commune",
+            input.commune.map_or(Dynamic::UNIT, |c| Dynamic::from(c.to_owned())),
+        );
+        scope.push_constant("channel", input.channel.to_owned());
+        let result: Dynamic = ENGINE
+            .eval_ast_with_scope(&mut scope, &self.ast)
+            .map_err(|err| describe_runtime_error(&err))?;
+        outcome_from(result)
+    }
+}
+
+/// The variables every rule may read, declared so strict mode accepts them at compile time.
+/// They are plain variables here, not constants: the optimizer would otherwise fold these
+/// placeholder values into the compiled rule.
+fn input_scope_template() -> Scope<'static> {
+    let mut scope = Scope::new();
+    scope.push("data", Map::new());
+    scope.push("form", Map::new());
+    scope.push("commune", Dynamic::UNIT);
+    scope.push("channel", "web");
+    scope
+}
+
+fn describe_runtime_error(err: &rhai::EvalAltResult) -> String {
+    use rhai::EvalAltResult as E;
+    match err {
+        E::ErrorTooManyOperations(_) => {
+            format!("the rule ran more than {MAX_OPERATIONS} operations (endless loop?) and was stopped")
+        }
+        E::ErrorStackOverflow(_) => "the rule recursed too deeply and was stopped".into(),
+        E::ErrorDataTooLarge(what, _) => format!("the rule built a value too large ({what}) and was stopped"),
+        other => format!("the rule failed: {other}"),
+    }
+}
+
+fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
+    if result.is_string() {
+        let queue = result.into_string().unwrap_or_default();
+        return Ok(RuleOutcome { queue, priority: None, tags: Vec::new(), due_in_days: None, reason: None });
+    }
+    let Some(map) = result.clone().try_cast::<Map>() else {
+        return Err(format!(
+            "the rule returned a {} where a queue id (string) or a map #{{ queue, … }} was expected",
+            result.type_name()
+        ));
+    };
+    let mut outcome = RuleOutcome { queue: String::new(), priority: None, tags: Vec::new(), due_in_days: None, reason: None };
+    for (key, value) in map {
+        match key.as_str() {
+            "queue" => {
+                outcome.queue = value
+                    .into_string()
+                    .map_err(|t| format!("`queue` must be a string, not {t}"))?;
+            }
+            "priority" => {
+                let text = value
+                    .into_string()
+                    .map_err(|t| format!("`priority` must be a string, not {t}"))?;
+                outcome.priority = Some(Priority::parse(&text)?);
+            }
+            "tags" => {
+                let items = value
+                    .try_cast::<rhai::Array>()
+                    .ok_or("`tags` must be an array of strings")?;
+                for item in items {
+                    outcome.tags.push(item.into_string().map_err(|t| format!("a tag must be a string, not {t}"))?);
+                }
+            }
+            "due_in_days" => {
+                let days = value.as_int().map_err(|t| format!("`due_in_days` must be an integer, not {t}"))?;
+                outcome.due_in_days = Some(
+                    u32::try_from(days)
+                        .ok()
+                        .filter(|d| *d <= 3650)
+                        .ok_or_else(|| format!("`due_in_days` must be between 0 and 3650, not {days}"))?,
+                );
+            }
+            "reason" => {
+                outcome.reason = Some(value.to_string());
+            }
+            other => return Err(format!("the rule returned an unknown key `{other}` (expected queue, priority, tags, due_in_days, reason)")),
+        }
+    }
+    if outcome.queue.is_empty() {
+        return Err("the rule returned a map without `queue`".into());
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(source: &str, data: Value) -> Result<RuleOutcome, String> {
+        let rule = Rule::compile("t", source).map_err(|e| e.message)?;
+        rule.evaluate(&RuleInput {
+            data: &data,
+            form_id: "f",
+            form_title: "F",
+            form_version: "0",
+            commune: Some("marmande"),
+            channel: "web",
+        })
+    }
+
+    #[test]
+    fn a_string_is_a_queue() {
+        assert_eq!(run(r#""q1""#, json!({})).unwrap().queue, "q1");
+    }
+
+    #[test]
+    fn a_map_sets_every_field() {
+        let out = run(
+            r#"if data.n > 4 { #{ queue: "big", priority: "high", tags: ["t"], due_in_days: 3, reason: "n=" + data.n } } else { "small" }"#,
+            json!({"n": 5}),
+        )
+        .unwrap();
+        assert_eq!(out.queue, "big");
+        assert_eq!(out.priority, Some(Priority::High));
+        assert_eq!(out.tags, vec!["t"]);
+        assert_eq!(out.due_in_days, Some(3));
+        assert_eq!(out.reason.as_deref(), Some("n=5"));
+    }
+
+    #[test]
+    fn endless_loops_are_stopped() {
+        let err = run("loop { }", json!({})).unwrap_err();
+        assert!(err.contains("operations"), "{err}");
+    }
+
+    #[test]
+    fn deep_recursion_is_stopped() {
+        let err = run("fn f(n) { f(n + 1) } f(0)", json!({})).unwrap_err();
+        assert!(err.contains("recursed") || err.contains("failed"), "{err}");
+    }
+
+    #[test]
+    fn huge_strings_are_stopped() {
+        let err = run(r#"let s = "x"; loop { s += s; }"#, json!({})).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn eval_and_import_do_not_compile() {
+        assert!(Rule::compile("t", r#"eval("1")"#).is_err());
+        assert!(Rule::compile("t", r#"import "x" as y; "q""#).is_err());
+    }
+
+    #[test]
+    fn undefined_variables_and_syntax_errors_have_positions() {
+        let err = Rule::compile("t", "\n  nope").unwrap_err();
+        assert_eq!((err.line, err.col), (2, 3));
+        assert!(Rule::compile("t", "if {").is_err());
+    }
+
+    #[test]
+    fn wrong_shapes_are_explained() {
+        assert!(run("42", json!({})).unwrap_err().contains("i64") || run("42", json!({})).is_err());
+        assert!(run(r#"#{ priority: "high" }"#, json!({})).unwrap_err().contains("without `queue`"));
+        assert!(run(r#"#{ queue: "q", priority: "max" }"#, json!({})).is_err());
+    }
+}

@@ -1,0 +1,93 @@
+//! `guichet check`: lints a catalogue the way CI needs it. Every problem is printed as
+//! `file:line:col: message` (or `file: at /json/pointer: message`), and the exit code is
+//! non-zero if there is any.
+//!
+//! On top of what loading checks (JSON, meta-schema, territory references, rule compilation,
+//! fields read by rules, conditions), it runs each form's `cases` through validation and
+//! routing and compares the outcome with what the designer pinned.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::catalogue::form::META_KEY;
+use crate::catalogue::{Catalogue, Diagnostic, Form};
+use crate::domain::{Channel, Priority};
+use crate::intake;
+
+/// Checks each catalogue folder; prints the report and returns the exit code.
+pub fn run(paths: &[PathBuf]) -> ExitCode {
+    let mut total = 0;
+    for path in paths {
+        let problems = check(path);
+        for problem in &problems {
+            if paths.len() > 1 {
+                println!("{}: {problem}", path.display());
+            } else {
+                println!("{problem}");
+            }
+        }
+        total += problems.len();
+    }
+    if total == 0 {
+        eprintln!("guichet check: no problems found");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("guichet check: {total} problem{} found", if total == 1 { "" } else { "s" });
+        ExitCode::FAILURE
+    }
+}
+
+/// Every problem in the catalogue at `root`.
+pub fn check(root: &Path) -> Vec<Diagnostic> {
+    let loaded = Catalogue::load(root);
+    let mut problems = loaded.diagnostics;
+    for form in loaded.catalogue.forms.values() {
+        problems.extend(run_cases(&loaded.catalogue, form));
+    }
+    problems
+}
+
+fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (i, case) in form.meta.cases.iter().enumerate() {
+        let at = format!("/{META_KEY}/cases/{i}");
+        let fail = |message: String| Diagnostic::at_pointer(&form.file, &at, format!("case « {} »: {message}", case.name));
+        let channel = match Channel::parse(&case.channel) {
+            Ok(channel) => channel,
+            Err(err) => {
+                problems.push(fail(err));
+                continue;
+            }
+        };
+        let outcome = intake::accept(catalogue, form, case.data.clone(), case.commune.as_deref(), channel);
+        match (outcome, case.expect.valid) {
+            (Err(errors), true) => {
+                let listed: Vec<String> = errors.iter().map(|e| format!("{} {}", if e.path.is_empty() { "/" } else { &e.path }, e.message)).collect();
+                problems.push(fail(format!("expected valid data, but: {}", listed.join("; "))));
+            }
+            (Ok(_), false) => problems.push(fail("expected invalid data, but it validates".into())),
+            (Err(_), false) => {}
+            (Ok(accepted), true) => {
+                let decision = accepted.decision;
+                if let Some(why) = &decision.fallback {
+                    problems.push(fail(format!("the rule could not decide ({why})")));
+                }
+                if let Some(queue) = &case.expect.queue
+                    && *queue != decision.queue
+                {
+                    problems.push(fail(format!("expected queue « {queue} », the rule chose « {} »", decision.queue)));
+                }
+                if let Some(priority) = &case.expect.priority {
+                    match Priority::parse(priority) {
+                        Ok(p) if p != decision.priority => {
+                            problems.push(fail(format!("expected priority « {priority} », the rule chose « {} »", decision.priority)));
+                        }
+                        Ok(_) => {}
+                        Err(err) => problems.push(fail(err)),
+                    }
+                }
+            }
+        }
+    }
+    problems
+}

@@ -1,0 +1,79 @@
+//! Configuration, in one place: every flag is also an environment variable, and the
+//! defaults make `cargo run` serve the demo territory with no setup.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "guichet", version, about = "Citizen-relationship platform: forms, routing, service queues.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal and the API (the default).
+    Serve(ServeConfig),
+    /// Lint a catalogue: schemas, rules, territory references and examples.
+    Check(CheckArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DatabaseConfig),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// Database URL: `sqlite://path/to/file.db` (default) or `postgres://…`.
+    #[arg(long = "database", env = "DATABASE_URL", default_value = "sqlite://data/guichet.db")]
+    pub url: String,
+    /// Connections in the pool.
+    #[arg(long = "db-max-connections", env = "GUICHET_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "GUICHET_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Folder holding `territory.toml`, `form-definitions/` and `rules/`.
+    #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".")]
+    pub catalogue: PathBuf,
+    /// Public base URL used in tracking links (default: the bound address).
+    #[arg(long, env = "GUICHET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest JSON body accepted by the API, in bytes.
+    #[arg(long, env = "GUICHET_MAX_JSON_BYTES", default_value_t = 1024 * 1024)]
+    pub max_json_bytes: usize,
+    /// Largest HTML form body accepted, in bytes.
+    #[arg(long, env = "GUICHET_MAX_FORM_BYTES", default_value_t = 256 * 1024)]
+    pub max_form_bytes: usize,
+    /// Seconds a client has to send its request headers.
+    #[arg(long, env = "GUICHET_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send its request body, and a request has to complete.
+    #[arg(long, env = "GUICHET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Catalogue folders to check.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+}
+
+impl ServeConfig {
+    /// The defaults, as `guichet serve` with no flags or variables.
+    pub fn from_env() -> ServeConfig {
+        let cli = Cli::parse_from(["guichet", "serve"]);
+        match cli.command {
+            Some(Command::Serve(config)) => config,
+            _ => unreachable!("`serve` parses into Command::Serve"),
+        }
+    }
+}

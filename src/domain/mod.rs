@@ -1,0 +1,15 @@
+//! Domain newtypes: once you hold one, it is valid ("parse, don't validate").
+
+mod channel;
+mod form_version;
+mod priority;
+mod reference;
+mod status;
+mod tracking_token;
+
+pub use channel::Channel;
+pub use form_version::FormVersion;
+pub use priority::Priority;
+pub use reference::Reference;
+pub use status::Status;
+pub use tracking_token::TrackingToken;

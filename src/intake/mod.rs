@@ -1,0 +1,76 @@
+//! Intake: turns what a person sent into a request ready to store.
+//!
+//! coerce (HTML form fields → typed JSON) → validate (JSON Schema, French messages) → route
+//! (the form's Rhai rule, with a fallback that never loses a request). No HTTP, no SQL: the
+//! web layer calls this, then hands the result to the store in one transaction.
+
+pub mod coerce;
+pub mod route;
+pub mod validate;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalogue::{Catalogue, Form, fields};
+use crate::domain::Channel;
+pub use route::RoutingDecision;
+
+/// One thing wrong with a submission. `path` is a JSON Pointer into the submitted data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { path: path.into(), message: message.into() }
+    }
+}
+
+/// A submission that passed validation and has been routed.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub data: Value,
+    pub commune: Option<String>,
+    pub channel: Channel,
+    pub decision: RoutingDecision,
+}
+
+/// Validates and routes a submission. `commune_hint` is the commune of the page it was
+/// filed from, if any; a commune field in the form wins over it.
+pub fn accept(catalogue: &Catalogue, form: &Form, data: Value, commune_hint: Option<&str>, channel: Channel) -> Result<Accepted, Vec<FieldError>> {
+    let mut errors = validate::validate(form, &data);
+    let commune = match resolve_commune(catalogue, form, &data, commune_hint) {
+        Ok(commune) => commune,
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let decision = route::route(catalogue, form, &data, commune.as_deref(), channel);
+    Ok(Accepted { data, commune, channel, decision })
+}
+
+fn resolve_commune(catalogue: &Catalogue, form: &Form, data: &Value, hint: Option<&str>) -> Result<Option<String>, FieldError> {
+    let from_field = form
+        .meta
+        .commune_field
+        .as_deref()
+        .and_then(|pointer| data.pointer(pointer))
+        .and_then(Value::as_str);
+    let Some(slug) = from_field.or(hint) else {
+        return Ok(None);
+    };
+    let path = form.meta.commune_field.clone().filter(|_| from_field.is_some()).unwrap_or_default();
+    if catalogue.territory.commune(slug).is_none() {
+        return Err(FieldError::new(path, format!("La commune « {} » ne fait pas partie du territoire : choisissez une commune dans la liste.", fields::value_text(&Value::String(slug.chars().take(60).collect())))));
+    }
+    if !form.offered_in(slug) {
+        return Err(FieldError::new(path, "Cette démarche n'est pas proposée dans cette commune : consultez la page de votre commune pour trouver la bonne démarche."));
+    }
+    Ok(Some(slug.to_owned()))
+}

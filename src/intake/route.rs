@@ -1,0 +1,80 @@
+//! Routing: runs the form's rule and turns its answer into a decision on a known queue.
+//!
+//! A request is never lost to a bad rule. If the rule fails, runs too long, answers
+//! something malformed or names a queue the territory does not have, the request goes to the
+//! form's service's default queue and the decision carries `fallback`: why, for staff.
+
+use serde_json::Value;
+
+use crate::catalogue::rule::{RuleInput, RuleOutcome};
+use crate::catalogue::{Catalogue, Form};
+use crate::domain::{Channel, Priority};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutingDecision {
+    pub service: String,
+    pub queue: String,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub due_in_days: Option<u32>,
+    /// "Why it came here", from the rule; shown to agents.
+    pub reason: Option<String>,
+    /// Set when the rule could not decide and the default queue was used.
+    pub fallback: Option<String>,
+}
+
+pub fn route(catalogue: &Catalogue, form: &Form, data: &Value, commune: Option<&str>, channel: Channel) -> RoutingDecision {
+    let Some(rule) = &form.rule else {
+        return default_queue(catalogue, form, None, Some("Ce formulaire n'a pas de règle : file par défaut du service.".into()));
+    };
+    let input = RuleInput {
+        data,
+        form_id: &form.id,
+        form_title: &form.title,
+        form_version: form.version.as_str(),
+        commune,
+        channel: channel.as_str(),
+    };
+    match rule.evaluate(&input) {
+        Ok(outcome) => match catalogue.territory.queue(&outcome.queue) {
+            Some((service, _)) => decision(form, service.id.clone(), outcome),
+            None => {
+                let why = format!("the rule named queue « {} », which the territory does not have", outcome.queue);
+                default_queue(catalogue, form, Some(why), outcome.reason)
+            }
+        },
+        Err(why) => default_queue(catalogue, form, Some(why), None),
+    }
+}
+
+fn decision(form: &Form, service: String, outcome: RuleOutcome) -> RoutingDecision {
+    RoutingDecision {
+        service,
+        queue: outcome.queue,
+        priority: outcome.priority.unwrap_or_default(),
+        tags: outcome.tags,
+        due_in_days: outcome.due_in_days.or(form.meta.due_in_days),
+        reason: outcome.reason,
+        fallback: None,
+    }
+}
+
+fn default_queue(catalogue: &Catalogue, form: &Form, fallback: Option<String>, reason: Option<String>) -> RoutingDecision {
+    // The catalogue check guarantees the form's service exists with a default queue.
+    let queue = catalogue
+        .territory
+        .service(&form.meta.service)
+        .map_or_else(String::new, |s| s.default_queue.clone());
+    if let Some(why) = &fallback {
+        tracing::warn!(form = %form.id, version = %form.version, %why, "routing rule failed; using the default queue");
+    }
+    RoutingDecision {
+        service: form.meta.service.clone(),
+        queue,
+        priority: Priority::Normal,
+        tags: Vec::new(),
+        due_in_days: form.meta.due_in_days,
+        reason,
+        fallback,
+    }
+}

@@ -1,0 +1,16 @@
+//! Guichet: a citizen-relationship platform.
+//!
+//! The modules follow the pipeline a request travels through:
+//! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
+//! validate → route; no HTTP, no SQL) → [`store`] (one interface, one implementation per
+//! database) → [`web`] (portal, API). [`check`] lints a catalogue for CI, and [`startup`]
+//! wires everything into a running server.
+
+pub mod catalogue;
+pub mod check;
+pub mod config;
+pub mod domain;
+pub mod intake;
+pub mod startup;
+pub mod store;
+pub mod web;

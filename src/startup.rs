@@ -1,0 +1,113 @@
+//! Wires the catalogue, the store and the web layer into a running server.
+//!
+//! `Application::build` binds the port (which may be 0) before serving, so tests start the
+//! real thing on a free port and read it back.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use tokio::net::TcpListener;
+
+use crate::catalogue::{Catalogue, Diagnostic};
+use crate::config::ServeConfig;
+use crate::store;
+use crate::web::{self, AppState, Limits};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    header_timeout: Duration,
+}
+
+impl Application {
+    pub async fn build(config: ServeConfig) -> anyhow::Result<Application> {
+        let catalogue = Catalogue::load_strict(&config.catalogue).map_err(|problems| {
+            anyhow::anyhow!(
+                "the catalogue in {} has errors; run `guichet check` to see them:\n{}",
+                config.catalogue.display(),
+                list(&problems)
+            )
+        })?;
+        let store = store::open(&config.database).await.with_context(|| format!("cannot open the database {}", config.database.url))?;
+        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let local = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_owned();
+        let state = AppState {
+            catalogue: Arc::new(ArcSwap::from_pointee(catalogue)),
+            store,
+            public_url: Arc::from(public_url),
+            limits: Limits {
+                max_json_bytes: config.max_json_bytes,
+                max_form_bytes: config.max_form_bytes,
+                request_timeout: Duration::from_secs(config.request_timeout_secs),
+            },
+        };
+        Ok(Application { listener, state, header_timeout: Duration::from_secs(config.header_timeout_secs) })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, reloading the catalogue on SIGHUP.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::spawn(reload_on_sighup(self.state.clone()));
+        let router = web::router(self.state);
+        web::serve(self.listener, router, self.header_timeout, shutdown_signal()).await?;
+        Ok(())
+    }
+}
+
+/// Loads the catalogue again and swaps it in if, and only if, it has no errors.
+pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
+    let root = state.catalogue.load().root.clone();
+    let catalogue = Catalogue::load_strict(&root)?;
+    let forms = catalogue.forms.len();
+    state.catalogue.store(Arc::new(catalogue));
+    tracing::info!(forms, "catalogue reloaded");
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn reload_on_sighup(state: AppState) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP; catalogue reload is disabled");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Err(problems) = reload(&state) {
+            tracing::error!("catalogue NOT reloaded, the previous one stays in service:\n{}", list(&problems));
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}
+
+fn list(problems: &[Diagnostic]) -> String {
+    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+}

@@ -1,0 +1,130 @@
+//! `GET /forms`, `GET /forms/{id}` and `POST /forms/{id}/submissions`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::catalogue::Audience;
+use crate::domain::Channel;
+use crate::intake;
+use crate::web::AppState;
+use crate::web::error::{ApiError, AppError};
+use crate::web::filing;
+
+#[derive(Serialize)]
+pub struct FormSummary {
+    id: String,
+    title: String,
+    description: Option<String>,
+    service: String,
+    communes: Vec<String>,
+    version: String,
+    url: String,
+}
+
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let catalogue = state.catalogue.load();
+    let forms: Vec<FormSummary> = catalogue
+        .forms
+        .values()
+        .filter(|f| f.is_for(Audience::Citizen))
+        .map(|f| FormSummary {
+            id: f.id.clone(),
+            title: f.title.clone(),
+            description: f.description.clone(),
+            service: f.meta.service.clone(),
+            communes: f.meta.communes.clone(),
+            version: f.version.to_string(),
+            url: format!("{}/demarches/{}", state.public_url, f.id),
+        })
+        .collect();
+    Json(json!({ "forms": forms }))
+}
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let catalogue = state.catalogue.load();
+    let form = catalogue.form(&id).ok_or_else(|| unknown_form(&id))?;
+    Ok(Json(json!({
+        "id": form.id,
+        "title": form.title,
+        "version": form.version.as_str(),
+        "git_commit": form.git_commit,
+        "schema": form.schema,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct SubmitQuery {
+    commune: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    reference: String,
+    tracking_url: String,
+    status: &'static str,
+    queue: String,
+    version: String,
+}
+
+/// The body is the form's data itself; the commune of the filing page, if any, comes in
+/// `?commune=`. A commune field in the data wins over it.
+pub async fn submit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<SubmitQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let catalogue = state.catalogue.load_full();
+    let form = catalogue.form(&id).ok_or_else(|| unknown_form(&id))?.clone();
+    if !is_json(&headers) {
+        return Err(AppError::UnsupportedMediaType("Envoyez les données en JSON, avec l'en-tête Content-Type: application/json.".into()).into());
+    }
+    let body = body.map_err(|r| AppError::from_body(r, state.limits.max_json_bytes))?;
+    let data: Value = serde_json::from_slice(&body).map_err(|err| {
+        AppError::BadRequest(format!(
+            "Le JSON envoyé est mal formé (ligne {}, colonne {}) : corrigez-le et renvoyez la demande.",
+            err.line(),
+            err.column()
+        ))
+    })?;
+    if !data.is_object() {
+        return Err(AppError::Invalid(vec![intake::FieldError::new("", "Envoyez un objet JSON dont les champs sont ceux du formulaire.")]).into());
+    }
+    let accepted = intake::accept(&catalogue, &form, data, query.commune.as_deref(), Channel::Api).map_err(AppError::Invalid)?;
+    let queue = accepted.decision.queue.clone();
+    let (receipt, token) = filing::file(state.store.as_ref(), &form, accepted, "api").await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            reference: receipt.reference.to_string(),
+            tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
+            status: receipt.status.as_str(),
+            queue,
+            version: form.version.to_string(),
+        }),
+    ))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+fn unknown_form(id: &str) -> AppError {
+    AppError::NotFound(format!(
+        "Aucun formulaire « {} » : la liste des formulaires est sur GET /api/v1/forms.",
+        id.chars().take(80).collect::<String>()
+    ))
+}

@@ -1,0 +1,21 @@
+//! The JSON API, versioned under `/api/v1`. Errors are always `{errors: [{path, message}]}`.
+
+mod forms;
+mod tracking;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use super::AppState;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/forms", get(forms::list))
+        .route("/forms/{id}", get(forms::show))
+        .route(
+            "/forms/{id}/submissions",
+            post(forms::submit).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
+        )
+        .route("/track/{token}", get(tracking::show))
+}

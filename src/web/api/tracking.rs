@@ -1,0 +1,33 @@
+//! `GET /track/{token}`: status and citizen-visible history, for the token holder.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use crate::domain::TrackingToken;
+use crate::store::format_time;
+use crate::web::AppState;
+use crate::web::error::{ApiError, AppError};
+use crate::web::public::history_label;
+
+pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<Value>, ApiError> {
+    let not_found = || AppError::NotFound("Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier.".into());
+    let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
+    let request = state.store.track(&token.hash()).await?.ok_or_else(not_found)?;
+    let catalogue = state.catalogue.load();
+    let history: Vec<Value> = request
+        .history
+        .iter()
+        .map(|e| json!({"at": format_time(e.created_at), "kind": e.kind, "label": history_label(&catalogue, e)}))
+        .collect();
+    Ok(Json(json!({
+        "reference": request.reference.to_string(),
+        "status": request.status.as_str(),
+        "status_label": request.status.label_fr(),
+        "form": {"id": request.form_id, "title": request.form_title, "version": request.form_version.as_str()},
+        "service": catalogue.service_name(&request.service),
+        "created_at": format_time(request.created_at),
+        "updated_at": format_time(request.updated_at),
+        "history": history,
+    })))
+}

@@ -1,0 +1,162 @@
+//! The web layer's one error type, answered as an HTML page or as JSON.
+//!
+//! Each variant's doc says its status. Internal errors are logged with their context and
+//! shown only as a plain apology; nothing from the database or the code reaches a person.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use crate::intake::FieldError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 404: an unknown form, page or tracking link.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400: malformed input (bad JSON, a broken form post).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 413: the body is larger than allowed.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: not the media type the endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed, but the data does not satisfy the form.
+    #[error("the submission is invalid")]
+    Invalid(Vec<FieldError>),
+    /// 503: the database is unreachable; retrying later will work.
+    #[error("service unavailable")]
+    Unavailable,
+    /// 500: a bug or an unexpected failure. Logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(why) => {
+                tracing::warn!(%why, "database unavailable");
+                AppError::Unavailable
+            }
+            StoreError::Other(err) => AppError::Internal(err),
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The plain-French explanation, with what to do.
+    pub fn messages(&self) -> Vec<FieldError> {
+        let one = |m: &str| vec![FieldError::new("", m)];
+        match self {
+            AppError::NotFound(m) | AppError::BadRequest(m) | AppError::PayloadTooLarge(m) | AppError::UnsupportedMediaType(m) => one(m),
+            AppError::Invalid(errors) => errors.clone(),
+            AppError::Unavailable => one("Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes."),
+            AppError::Internal(_) => one("Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste."),
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(err) = self {
+            tracing::error!("internal error: {err:#}");
+        }
+    }
+
+    /// Reads a body-reading failure: too large, or cut off.
+    pub fn from_body(rejection: BytesRejection, limit: usize) -> AppError {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
+                limit / 1024
+            ))
+        } else {
+            AppError::BadRequest("Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.".into())
+        }
+    }
+}
+
+/// Answers an error as JSON: `{errors: [{path, message}]}`.
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError(err.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let mut response = (self.0.status(), Json(json!({ "errors": self.0.messages() }))).into_response();
+        close_if_too_large(&mut response);
+        response
+    }
+}
+
+/// Answers an error as an HTML page.
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(err: E) -> Self {
+        PageError(err.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub messages: Vec<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let status = self.0.status();
+        let title = match status {
+            StatusCode::NOT_FOUND => "Page introuvable",
+            StatusCode::SERVICE_UNAVAILABLE => "Service momentanément indisponible",
+            StatusCode::INTERNAL_SERVER_ERROR => "Erreur de notre côté",
+            _ => "Demande impossible à traiter",
+        };
+        let page = ErrorPage { title: title.into(), messages: self.0.messages().into_iter().map(|m| m.message).collect() };
+        let body = page.render().unwrap_or_else(|_| "Erreur".into());
+        let mut response = (status, Html(body)).into_response();
+        close_if_too_large(&mut response);
+        response
+    }
+}
+
+/// After refusing an oversized body, close the connection rather than read the rest.
+fn close_if_too_large(response: &mut Response) {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+}
+
+/// Unknown paths: JSON under the API, a page elsewhere.
+pub async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(AppError::NotFound("Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms.".into())).into_response()
+    } else {
+        PageError(AppError::NotFound("Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.".into())).into_response()
+    }
+}

@@ -1,0 +1,39 @@
+//! Files an accepted submission: mints the tracking token, stores the request in one
+//! transaction, and only then hands back the receipt. Shared by the HTML form and the API.
+
+use crate::catalogue::Form;
+use crate::domain::TrackingToken;
+use crate::intake::Accepted;
+use crate::store::{FormVersionRecord, NewRequest, Receipt, Store};
+
+use super::error::AppError;
+
+pub async fn file(store: &dyn Store, form: &Form, accepted: Accepted, actor: &str) -> Result<(Receipt, TrackingToken), AppError> {
+    let token = TrackingToken::generate();
+    let decision = accepted.decision;
+    let request = NewRequest {
+        tracking_hash: token.hash(),
+        form: FormVersionRecord {
+            version: form.version.clone(),
+            form_id: form.id.clone(),
+            title: form.title.clone(),
+            definition: form.schema.clone(),
+            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
+            git_commit: form.git_commit.clone(),
+        },
+        commune: accepted.commune,
+        channel: accepted.channel,
+        data: accepted.data,
+        service: decision.service,
+        queue: decision.queue,
+        priority: decision.priority,
+        tags: decision.tags,
+        routing_reason: decision.reason,
+        routing_fallback: decision.fallback,
+        due_in_days: decision.due_in_days,
+        actor: actor.to_owned(),
+    };
+    let receipt = store.file_request(request).await?;
+    tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, "request filed");
+    Ok((receipt, token))
+}

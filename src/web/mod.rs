@@ -1,0 +1,113 @@
+//! The web layer: the citizens' portal (HTML, no JavaScript required) and the JSON API.
+//!
+//! Handlers are thin: extract, call intake or the store, render. Every error goes through
+//! [`error`], which answers in plain French and never leaks internals.
+
+pub mod api;
+pub mod error;
+pub mod filing;
+pub mod public;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::catalogue::Catalogue;
+use crate::store::Store;
+
+/// Everything a handler needs, built once in `startup`.
+#[derive(Clone)]
+pub struct AppState {
+    /// The current catalogue snapshot; swapped whole on reload.
+    pub catalogue: Arc<ArcSwap<Catalogue>>,
+    pub store: Arc<dyn Store>,
+    /// Base of the links we give out, without a trailing slash.
+    pub public_url: Arc<str>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_json_bytes: usize,
+    pub max_form_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+/// Headers are bounded in size as well as time: more than this is answered 431.
+const MAX_HEADER_BUFFER: usize = 64 * 1024;
+/// How long in-flight requests get to finish on shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+pub fn router(state: AppState) -> Router {
+    let timeout = state.limits.request_timeout;
+    Router::new()
+        .merge(public::router(&state))
+        .nest("/api/v1", api::router(&state))
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(timeout))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(security_header("x-content-type-options", "nosniff"))
+        .layer(security_header("x-frame-options", "DENY"))
+        // Tracking links carry a capability: never leak them in a Referer.
+        .layer(security_header("referrer-policy", "no-referrer"))
+        .layer(security_header(
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// Serves HTTP/1.1 with a bound on how long and how large request headers may be, which
+/// `axum::serve` does not set: a slow client cannot hold a socket forever.
+pub async fn serve(listener: TcpListener, router: Router, header_timeout: Duration, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEADER_BUFFER);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("some connections did not finish in time"),
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The generated form: show it, check the answers, file the request.
+//!
+//! One URL, three steps, no session and no JavaScript: `POST` with `_action=review` shows
+//! the "check your answers" page (the answers travel in hidden fields), `_action=edit`
+//! goes back to the form with every value kept, and `_action=submit` files the request and
+//! redirects to its tracking page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::view::{self, Answer, Row};
+use crate::catalogue::{Catalogue, Form};
+use crate::domain::Channel;
+use crate::intake::coerce::{Posted, coerce};
+use crate::intake::{self, FieldError};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::filing;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/form.html")]
+pub struct FormPage {
+    pub territory: String,
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub commune: String,
+    pub commune_name: String,
+    pub rows: Vec<Row>,
+    /// (field id, label: message) for the error summary.
+    pub errors: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/review.html")]
+pub struct ReviewPage {
+    pub territory: String,
+    pub id: String,
+    pub title: String,
+    pub commune: String,
+    pub commune_name: String,
+    pub answers: Vec<Answer>,
+    pub hidden: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    commune: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<FormQuery>) -> Result<FormPage, PageError> {
+    let catalogue = state.catalogue.load();
+    let form = find_form(&catalogue, &id)?;
+    let commune = page_commune(&catalogue, form, query.commune.as_deref())?;
+    // Arriving from a commune's page fills in the form's commune field.
+    let mut pairs = Vec::new();
+    if let (Some(slug), Some(pointer)) = (&commune, &form.meta.commune_field) {
+        pairs.push((pointer.trim_start_matches('/').replace('/', "."), slug.clone()));
+    }
+    Ok(form_page(&catalogue, form, commune, &Posted::from_pairs(pairs), &[]))
+}
+
+pub async fn post(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
+    let catalogue = state.catalogue.load_full();
+    let form = find_form(&catalogue, &id)?.clone();
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::UnsupportedMediaType("Ce formulaire s'envoie depuis la page de la démarche : rechargez-la et réessayez.".into()).into());
+    }
+    let body = body.map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| AppError::BadRequest("Le formulaire envoyé est illisible : rechargez la page et réessayez.".into()))?;
+    let action = pairs.iter().find(|(k, _)| k == "_action").map(|(_, v)| v.clone()).unwrap_or_default();
+    let commune_hint = pairs.iter().find(|(k, _)| k == "_commune").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let commune = page_commune(&catalogue, &form, commune_hint.as_deref())?;
+    let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
+
+    if action == "edit" {
+        return Ok(form_page(&catalogue, &form, commune, &posted, &[]).into_response());
+    }
+    let data = coerce(&form.fields, &posted);
+    let accepted = match intake::accept(&catalogue, &form, data, commune.as_deref(), Channel::Web) {
+        Ok(accepted) => accepted,
+        Err(errors) => {
+            let page = form_page(&catalogue, &form, commune, &posted, &errors);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    if action != "submit" {
+        let page = ReviewPage {
+            territory: catalogue.territory.territory.name.clone(),
+            id: form.id.clone(),
+            title: form.title.clone(),
+            commune_name: commune_name(&catalogue, commune.as_deref()),
+            commune: commune.unwrap_or_default(),
+            answers: view::answers(&form.fields, &accepted.data),
+            hidden: posted.pairs(),
+        };
+        return Ok(page.into_response());
+    }
+    let (_, token) = filing::file(state.store.as_ref(), &form, accepted, "citoyen").await?;
+    Ok(Redirect::to(&format!("/suivi/{}?recu=1", token.as_str())).into_response())
+}
+
+fn find_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a std::sync::Arc<Form>, AppError> {
+    catalogue
+        .form(id)
+        .filter(|f| f.is_for(crate::catalogue::Audience::Citizen))
+        .ok_or_else(|| AppError::NotFound("Cette démarche n'existe pas ou n'est plus proposée. Retournez à l'accueil pour trouver la bonne démarche.".into()))
+}
+
+/// The commune of the page the person came from, if it is real and offers the form.
+fn page_commune(catalogue: &Catalogue, form: &Form, slug: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(slug) = slug.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if catalogue.territory.commune(slug).is_none() || !form.offered_in(slug) {
+        return Err(AppError::NotFound("Cette démarche n'est pas proposée dans cette commune. Consultez la page de votre commune pour trouver la bonne démarche.".into()));
+    }
+    Ok(Some(slug.to_owned()))
+}
+
+fn commune_name(catalogue: &Catalogue, slug: Option<&str>) -> String {
+    slug.and_then(|s| catalogue.territory.commune(s)).map(|c| c.name.clone()).unwrap_or_default()
+}
+
+fn form_page(catalogue: &Catalogue, form: &Form, commune: Option<String>, posted: &Posted, errors: &[FieldError]) -> FormPage {
+    let by_pointer: HashMap<String, String> = errors.iter().map(|e| (e.path.clone(), e.message.clone())).collect();
+    let rows = view::rows(&form.fields, &form.fields, posted, &by_pointer);
+    let summary = errors
+        .iter()
+        .map(|e| {
+            let path: Vec<String> = e.path.split('/').skip(1).map(str::to_owned).collect();
+            match crate::catalogue::fields::find(&form.fields, &path) {
+                Some(field) => (view::field_id(field), format!("{} : {}", field.label, e.message)),
+                None => ("main".to_owned(), e.message.clone()),
+            }
+        })
+        .collect();
+    FormPage {
+        territory: catalogue.territory.territory.name.clone(),
+        id: form.id.clone(),
+        title: form.title.clone(),
+        description: form.description.clone().unwrap_or_default(),
+        commune_name: commune_name(catalogue, commune.as_deref()),
+        commune: commune.unwrap_or_default(),
+        rows,
+        errors: summary,
+    }
+}

@@ -1,0 +1,61 @@
+//! The citizens' portal: procedures, commune pages, generated forms and tracking pages.
+//! Everything is rendered on the server and works without JavaScript.
+
+mod form;
+mod portal;
+mod tracking;
+mod view;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::catalogue::Catalogue;
+use crate::store::Event;
+use super::AppState;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(portal::home))
+        .route("/communes/{slug}", get(portal::commune))
+        .route(
+            "/demarches/{id}",
+            get(form::show).post(form::post).layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
+        )
+        .route("/suivi", get(tracking::lookup))
+        .route("/suivi/{token}", get(tracking::show))
+        .route("/static/guichet.css", get(stylesheet))
+        .route("/static/conditions.js", get(conditions_script))
+        .route("/healthz", get(health))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../../static/guichet.css"))
+}
+
+async fn conditions_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../../static/conditions.js"))
+}
+
+/// For load balancers: 200 when the database answers, 503 otherwise.
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// What a citizen reads for an event of their request's history.
+pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
+    match event.kind.as_str() {
+        "submitted" => "Demande déposée".into(),
+        "routed" => {
+            let service = event.body.get("service").and_then(|s| s.as_str()).unwrap_or_default();
+            format!("Demande transmise au service « {} »", catalogue.service_name(service))
+        }
+        "status_changed" => "Statut mis à jour".into(),
+        other => other.to_owned(),
+    }
+}

@@ -1,0 +1,96 @@
+//! The tracking page (for the holder of the private link) and the reference lookup (status
+//! only, never personal data).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+
+use super::history_label;
+use crate::domain::{Reference, TrackingToken};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/track.html")]
+pub struct TrackPage {
+    pub territory: String,
+    pub just_filed: bool,
+    pub tracking_url: String,
+    pub reference: String,
+    pub form_title: String,
+    pub status: String,
+    pub service: String,
+    pub filed_on: String,
+    pub history: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "public/lookup.html")]
+pub struct LookupPage {
+    pub territory: String,
+    pub reference: String,
+    pub error: String,
+    pub status: String,
+    pub updated_on: String,
+}
+
+#[derive(Deserialize)]
+pub struct TrackQuery {
+    recu: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, Path(token): Path<String>, Query(query): Query<TrackQuery>) -> Result<TrackPage, PageError> {
+    let not_found = || AppError::NotFound("Aucune demande ne correspond à ce lien de suivi. Vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.".into());
+    let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
+    let request = state.store.track(&token.hash()).await?.ok_or_else(not_found)?;
+    let catalogue = state.catalogue.load();
+    Ok(TrackPage {
+        territory: catalogue.territory.territory.name.clone(),
+        just_filed: query.recu.is_some(),
+        tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
+        reference: request.reference.to_string(),
+        form_title: request.form_title.clone(),
+        status: request.status.label_fr().to_owned(),
+        service: catalogue.service_name(&request.service).to_owned(),
+        filed_on: date_fr(request.created_at),
+        history: request.history.iter().map(|e| (date_fr(e.created_at), history_label(&catalogue, e))).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    reference: Option<String>,
+}
+
+pub async fn lookup(State(state): State<AppState>, Query(query): Query<LookupQuery>) -> Result<LookupPage, PageError> {
+    let catalogue = state.catalogue.load();
+    let mut page = LookupPage {
+        territory: catalogue.territory.territory.name.clone(),
+        reference: query.reference.clone().unwrap_or_default().chars().take(40).collect(),
+        error: String::new(),
+        status: String::new(),
+        updated_on: String::new(),
+    };
+    let Some(typed) = query.reference.filter(|r| !r.trim().is_empty()) else {
+        return Ok(page);
+    };
+    match Reference::parse(&typed) {
+        Err(message) => page.error = message,
+        Ok(reference) => match state.store.status_by_reference(&reference).await? {
+            None => page.error = format!("Aucune demande ne porte la référence {reference}. Vérifiez-la sur votre accusé de réception."),
+            Some(summary) => {
+                page.reference = summary.reference.to_string();
+                page.status = summary.status.label_fr().to_owned();
+                page.updated_on = date_fr(summary.updated_at);
+            }
+        },
+    }
+    Ok(page)
+}
+
+/// "29/11/2026 à 14 h 05", in UTC: the territory is in one time zone, and saying UTC
+/// beats guessing the server's.
+fn date_fr(t: time::OffsetDateTime) -> String {
+    format!("{:02}/{:02}/{} à {:02} h {:02} (UTC)", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+}
