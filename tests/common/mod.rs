@@ -1,0 +1,163 @@
+//! Test helpers: start the real server on a free port with its own SQLite file, copy
+//! catalogues, and run the `guichet` binary.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guichet::config::{DatabaseConfig, ServeConfig};
+use guichet::startup::Application;
+use guichet::store::Store;
+use tempfile::TempDir;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
+/// A running server and what a test needs to talk to it and look behind it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    pub data_dir: TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn count(&self) -> u64 {
+        self.store.count_requests().await.expect("count requests")
+    }
+}
+
+pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
+    ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        catalogue: catalogue.to_owned(),
+        public_url: None,
+        max_json_bytes: 1024 * 1024,
+        max_form_bytes: 256 * 1024,
+        header_timeout_secs: 5,
+        request_timeout_secs: 30,
+        database: DatabaseConfig {
+            url: format!("sqlite://{}", data_dir.join("guichet.db").display()),
+            max_connections: 4,
+        },
+    }
+}
+
+/// The demo territory of the repository.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&repo_root()).await
+}
+
+pub async fn spawn_app_with(catalogue: &Path) -> TestApp {
+    let data_dir = TempDir::new().unwrap();
+    let app = Application::build(config(catalogue, data_dir.path())).await.expect("the app starts");
+    let address = format!("http://{}", app.local_addr());
+    let store = app.state().store.clone();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { address, client, store, data_dir }
+}
+
+/// Copies a catalogue (territory, definitions, rules) into a fresh folder, then lays each
+/// overlay's files over it.
+pub fn catalogue_copy(base: &Path, overlays: &[&Path]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    copy_catalogue_files(base, dir.path());
+    for overlay in overlays {
+        copy_catalogue_files(overlay, dir.path());
+    }
+    dir
+}
+
+fn copy_catalogue_files(from: &Path, to: &Path) {
+    if from.join("territory.toml").exists() {
+        std::fs::copy(from.join("territory.toml"), to.join("territory.toml")).unwrap();
+    }
+    for sub in ["form-definitions", "rules"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        let Ok(entries) = std::fs::read_dir(from.join(sub)) else { continue };
+        for entry in entries {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// The `guichet` binary, as users run it.
+pub fn guichet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_guichet"))
+}
+
+/// A `guichet serve` process, killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    pub fn start(catalogue: &Path, database: &Path) -> ServerProcess {
+        let mut child = guichet()
+            .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
+            .arg(catalogue)
+            .arg("--database")
+            .arg(format!("sqlite://{}", database.display()))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("guichet serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let address = line
+            .trim()
+            .strip_prefix("Guichet listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        ServerProcess { child, address }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args(["-s", signal, &self.pid().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -s {signal}");
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(mut self) {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not stop within 15 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
