@@ -1,1 +1,160 @@
-fn main(){}
+//! Submissions per second through the pipeline, on the demo catalogue.
+//!
+//! Run with `cargo bench --bench pipeline` (optimised build). Prints, for each demo form:
+//! coerce + validate + route per second in memory; then filings per second through the
+//! SQLite store (WAL, synchronous=FULL: each one an fsync'd transaction); then end-to-end
+//! HTTP submissions per second with concurrent clients against the real server.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guichet::catalogue::{Catalogue, Form};
+use guichet::config::{DatabaseConfig, ServeConfig};
+use guichet::domain::Channel;
+use guichet::intake::{self, coerce};
+use guichet::startup::Application;
+use guichet::web::filing;
+use serde_json::Value;
+
+const PIPELINE_ITERATIONS: u32 = 20_000;
+const STORE_FILINGS: u32 = 500;
+const HTTP_FILINGS: u32 = 2_000;
+const HTTP_CLIENTS: usize = 8;
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let catalogue =
+        Catalogue::load_strict(&root).unwrap_or_else(|e| panic!("demo catalogue: {e:?}"));
+    println!(
+        "Guichet pipeline benchmark ({} demo forms)",
+        catalogue.forms.len()
+    );
+    println!(
+        "\n1. coerce + validate + route, in memory ({PIPELINE_ITERATIONS} iterations per form)"
+    );
+    for form in catalogue.forms.values() {
+        let example = first_example(form);
+        let posted = coerce::Posted::from_pairs(form_pairs(&example, ""));
+        assert_eq!(
+            coerce::coerce(&form.fields, &posted),
+            example,
+            "{}: the example survives the HTML round trip",
+            form.id
+        );
+        let started = Instant::now();
+        for _ in 0..PIPELINE_ITERATIONS {
+            let data = coerce::coerce(&form.fields, &posted);
+            let accepted = intake::accept(&catalogue, form, data, None, Channel::Web)
+                .expect("the example is valid");
+            std::hint::black_box(accepted);
+        }
+        report(&form.id, PIPELINE_ITERATIONS, started.elapsed());
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let data_dir = tempfile::TempDir::new().unwrap();
+        println!("\n2. validate + route + file in SQLite (one durable transaction each, {STORE_FILINGS} filings)");
+        let store = guichet::store::open(&DatabaseConfig { url: sqlite_url(data_dir.path(), "store.db"), max_connections: 4 }).await.unwrap();
+        let form = catalogue.form("remplacement-bac").expect("the bin form").clone();
+        let example = first_example(&form);
+        let started = Instant::now();
+        for _ in 0..STORE_FILINGS {
+            let accepted = intake::accept(&catalogue, &form, example.clone(), None, Channel::Api).unwrap();
+            filing::file(store.as_ref(), &form, accepted, "bench").await.unwrap();
+        }
+        report("remplacement-bac", STORE_FILINGS, started.elapsed());
+
+        println!("\n3. HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)");
+        let app = Application::build(ServeConfig {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            catalogue: root.clone(),
+            public_url: None,
+            max_json_bytes: 1 << 20,
+            max_form_bytes: 256 << 10,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            database: DatabaseConfig { url: sqlite_url(data_dir.path(), "http.db"), max_connections: 8 },
+        })
+        .await
+        .unwrap();
+        let url = format!("http://{}/api/v1/forms/remplacement-bac/submissions", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+        let body = Arc::new(example.to_string());
+        let started = Instant::now();
+        let mut latencies = Vec::new();
+        let workers: Vec<_> = (0..HTTP_CLIENTS)
+            .map(|_| {
+                let (client, url, body) = (client.clone(), url.clone(), body.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    for _ in 0..HTTP_FILINGS / HTTP_CLIENTS as u32 {
+                        let sent = Instant::now();
+                        let response = client.post(&url).header("content-type", "application/json").body(body.to_string()).send().await.unwrap();
+                        assert_eq!(response.status(), 201);
+                        latencies.push(sent.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        for worker in workers {
+            latencies.extend(worker.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        report("end to end", latencies.len() as u32, elapsed);
+        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        println!("  latency p50 {:.2} ms, p99 {:.2} ms", ms(pct(0.50)), ms(pct(0.99)));
+    });
+}
+
+fn sqlite_url(dir: &Path, name: &str) -> String {
+    format!("sqlite://{}", dir.join(name).display())
+}
+
+fn first_example(form: &Form) -> Value {
+    form.examples
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("{} has no example", form.id))
+}
+
+/// The example as an HTML form would post it.
+fn form_pairs(value: &Value, prefix: &str) -> Vec<(String, String)> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| {
+                form_pairs(
+                    v,
+                    &if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    },
+                )
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(|v| form_pairs(v, prefix)).collect(),
+        Value::String(s) => vec![(prefix.to_owned(), s.clone())],
+        other => vec![(prefix.to_owned(), other.to_string())],
+    }
+}
+
+fn report(what: &str, count: u32, elapsed: Duration) {
+    println!(
+        "  {what:<24} {:>10.0} per second  ({count} in {:.2} s)",
+        f64::from(count) / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

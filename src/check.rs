@@ -32,7 +32,10 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
         eprintln!("guichet check: no problems found");
         ExitCode::SUCCESS
     } else {
-        eprintln!("guichet check: {total} problem{} found", if total == 1 { "" } else { "s" });
+        eprintln!(
+            "guichet check: {total} problem{} found",
+            if total == 1 { "" } else { "s" }
+        );
         ExitCode::FAILURE
     }
 }
@@ -51,7 +54,13 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for (i, case) in form.meta.cases.iter().enumerate() {
         let at = format!("/{META_KEY}/cases/{i}");
-        let fail = |message: String| Diagnostic::at_pointer(&form.file, &at, format!("case « {} »: {message}", case.name));
+        let fail = |message: String| {
+            Diagnostic::at_pointer(
+                &form.file,
+                &at,
+                format!("case « {} »: {message}", case.name),
+            )
+        };
         let channel = match Channel::parse(&case.channel) {
             Ok(channel) => channel,
             Err(err) => {
@@ -59,11 +68,29 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
                 continue;
             }
         };
-        let outcome = intake::accept(catalogue, form, case.data.clone(), case.commune.as_deref(), channel);
+        let outcome = intake::accept(
+            catalogue,
+            form,
+            case.data.clone(),
+            case.commune.as_deref(),
+            channel,
+        );
         match (outcome, case.expect.valid) {
             (Err(errors), true) => {
-                let listed: Vec<String> = errors.iter().map(|e| format!("{} {}", if e.path.is_empty() { "/" } else { &e.path }, e.message)).collect();
-                problems.push(fail(format!("expected valid data, but: {}", listed.join("; "))));
+                let listed: Vec<String> = errors
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            if e.path.is_empty() { "/" } else { &e.path },
+                            e.message
+                        )
+                    })
+                    .collect();
+                problems.push(fail(format!(
+                    "expected valid data, but: {}",
+                    listed.join("; ")
+                )));
             }
             (Ok(_), false) => problems.push(fail("expected invalid data, but it validates".into())),
             (Err(_), false) => {}
@@ -75,12 +102,18 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
                 if let Some(queue) = &case.expect.queue
                     && *queue != decision.queue
                 {
-                    problems.push(fail(format!("expected queue « {queue} », the rule chose « {} »", decision.queue)));
+                    problems.push(fail(format!(
+                        "expected queue « {queue} », the rule chose « {} »",
+                        decision.queue
+                    )));
                 }
                 if let Some(priority) = &case.expect.priority {
                     match Priority::parse(priority) {
                         Ok(p) if p != decision.priority => {
-                            problems.push(fail(format!("expected priority « {priority} », the rule chose « {} »", decision.priority)));
+                            problems.push(fail(format!(
+                                "expected priority « {priority} », the rule chose « {} »",
+                                decision.priority
+                            )));
                         }
                         Ok(_) => {}
                         Err(err) => problems.push(fail(err)),

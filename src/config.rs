@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "guichet", version, about = "Citizen-relationship platform: forms, routing, service queues.")]
+#[command(
+    name = "guichet",
+    version,
+    about = "Citizen-relationship platform: forms, routing, service queues."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -26,10 +30,18 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
     /// Database URL: `sqlite://path/to/file.db` (default) or `postgres://…`.
-    #[arg(long = "database", env = "DATABASE_URL", default_value = "sqlite://data/guichet.db")]
+    #[arg(
+        long = "database",
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/guichet.db"
+    )]
     pub url: String,
     /// Connections in the pool.
-    #[arg(long = "db-max-connections", env = "GUICHET_DB_MAX_CONNECTIONS", default_value_t = 8)]
+    #[arg(
+        long = "db-max-connections",
+        env = "GUICHET_DB_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
     pub max_connections: u32,
 }
 

@@ -10,14 +10,21 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or_else(|| Command::Serve(ServeConfig::from_env())) {
+    let result = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeConfig::from_env()))
+    {
         Command::Serve(config) => serve(config).await,
         Command::Check(args) => return check::run(&args.paths),
-        Command::Migrate(database) => store::open(&database).await.map(|_| eprintln!("The database schema is up to date.")),
+        Command::Migrate(database) => store::open(&database)
+            .await
+            .map(|_| eprintln!("The database schema is up to date.")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,10 +31,19 @@ impl Application {
                 list(&problems)
             )
         })?;
-        let store = store::open(&config.database).await.with_context(|| format!("cannot open the database {}", config.database.url))?;
-        let listener = TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+        let store = store::open(&config.database)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
         let local = listener.local_addr()?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_owned();
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned();
         let state = AppState {
             catalogue: Arc::new(ArcSwap::from_pointee(catalogue)),
             store,
@@ -45,11 +54,17 @@ impl Application {
                 request_timeout: Duration::from_secs(config.request_timeout_secs),
             },
         };
-        Ok(Application { listener, state, header_timeout: Duration::from_secs(config.header_timeout_secs) })
+        Ok(Application {
+            listener,
+            state,
+            header_timeout: Duration::from_secs(config.header_timeout_secs),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> AppState {
@@ -61,7 +76,13 @@ impl Application {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
         let router = web::router(self.state);
-        web::serve(self.listener, router, self.header_timeout, shutdown_signal()).await?;
+        web::serve(
+            self.listener,
+            router,
+            self.header_timeout,
+            shutdown_signal(),
+        )
+        .await?;
         Ok(())
     }
 }
@@ -85,7 +106,10 @@ async fn reload_on_sighup(state: AppState) {
     };
     while hangups.recv().await.is_some() {
         if let Err(problems) = reload(&state) {
-            tracing::error!("catalogue NOT reloaded, the previous one stays in service:\n{}", list(&problems));
+            tracing::error!(
+                "catalogue NOT reloaded, the previous one stays in service:\n{}",
+                list(&problems)
+            );
         }
     }
 }
@@ -109,5 +133,9 @@ async fn shutdown_signal() {
 }
 
 fn list(problems: &[Diagnostic]) -> String {
-    problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

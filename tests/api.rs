@@ -13,37 +13,86 @@ const SUBMIT: &str = "/api/v1/forms/demande/submissions";
 #[tokio::test]
 async fn every_demo_form_accepts_its_examples_end_to_end() {
     let app = spawn_app().await;
-    let list: Value = app.client.get(app.url("/api/v1/forms")).send().await.unwrap().json().await.unwrap();
+    let list: Value = app
+        .client
+        .get(app.url("/api/v1/forms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let forms = list["forms"].as_array().unwrap();
     assert!(forms.len() >= 4, "the demo has at least four forms: {list}");
     for summary in forms {
         let id = summary["id"].as_str().unwrap();
-        let form: Value = app.client.get(app.url(&format!("/api/v1/forms/{id}"))).send().await.unwrap().json().await.unwrap();
+        let form: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/forms/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(form["version"], summary["version"]);
-        let examples = form["schema"]["examples"].as_array().unwrap_or_else(|| panic!("{id} has examples"));
+        let examples = form["schema"]["examples"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id} has examples"));
         assert!(!examples.is_empty(), "{id} has at least one example");
         for example in examples {
             let before = app.count().await;
-            let response = app.client.post(app.url(&format!("/api/v1/forms/{id}/submissions"))).json(example).send().await.unwrap();
-            assert_eq!(response.status(), 201, "{id}: {}", response.text().await.unwrap());
+            let response = app
+                .client
+                .post(app.url(&format!("/api/v1/forms/{id}/submissions")))
+                .json(example)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                201,
+                "{id}: {}",
+                response.text().await.unwrap()
+            );
             let created: Value = response.json().await.unwrap();
             assert_eq!(created["status"], "received");
             assert_eq!(created["version"], form["version"]);
             assert_eq!(app.count().await, before + 1);
 
             let reference = Reference::parse(created["reference"].as_str().unwrap()).unwrap();
-            let stored = app.store.request_by_reference(&reference).await.unwrap().unwrap();
+            let stored = app
+                .store
+                .request_by_reference(&reference)
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(stored.form_id, id);
-            assert_eq!(stored.form_version.as_str(), form["version"].as_str().unwrap());
+            assert_eq!(
+                stored.form_version.as_str(),
+                form["version"].as_str().unwrap()
+            );
             assert_eq!(&stored.data, example, "{id}: the data is stored as sent");
             assert_eq!(stored.queue, created["queue"].as_str().unwrap());
             assert_eq!(stored.channel, "api");
-            assert!(stored.routing_fallback.is_none(), "{id}: the demo rule decided: {:?}", stored.routing_fallback);
+            assert!(
+                stored.routing_fallback.is_none(),
+                "{id}: the demo rule decided: {:?}",
+                stored.routing_fallback
+            );
 
             // The tracking link works and shows the history.
             let tracking_url = created["tracking_url"].as_str().unwrap();
             let token = tracking_url.rsplit('/').next().unwrap();
-            let tracked: Value = app.client.get(app.url(&format!("/api/v1/track/{token}"))).send().await.unwrap().json().await.unwrap();
+            let tracked: Value = app
+                .client
+                .get(app.url(&format!("/api/v1/track/{token}")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             assert_eq!(tracked["reference"], created["reference"]);
             assert_eq!(tracked["status"], "received");
             assert_eq!(tracked["history"].as_array().unwrap().len(), 2);
@@ -52,16 +101,32 @@ async fn every_demo_form_accepts_its_examples_end_to_end() {
 }
 
 /// Sends a body and checks the status, the error shape and that nothing was stored.
-async fn refused(app: &common::TestApp, path: &str, content_type: &str, body: Vec<u8>, status: u16) -> Vec<Value> {
+async fn refused(
+    app: &common::TestApp,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    status: u16,
+) -> Vec<Value> {
     let before = app.count().await;
-    let response = app.client.post(app.url(path)).header(CONTENT_TYPE, content_type).body(body).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url(path))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), status, "for {path}");
     let body: Value = response.json().await.expect("errors are JSON");
     let errors = body["errors"].as_array().expect("{errors: [...]}").clone();
     assert!(!errors.is_empty());
     for error in &errors {
         assert!(error["path"].is_string(), "{error}");
-        assert!(error["message"].as_str().is_some_and(|m| m.len() > 10), "a real message: {error}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.len() > 10),
+            "a real message: {error}"
+        );
     }
     assert_eq!(app.count().await, before, "nothing written");
     errors
@@ -70,14 +135,28 @@ async fn refused(app: &common::TestApp, path: &str, content_type: &str, body: Ve
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let errors = refused(&app, SUBMIT, "application/json", b"{\"categorie\": ".to_vec(), 400).await;
+    let errors = refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        b"{\"categorie\": ".to_vec(),
+        400,
+    )
+    .await;
     assert!(errors[0]["message"].as_str().unwrap().contains("mal formé"));
 }
 
 #[tokio::test]
 async fn invalid_utf8_is_400() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(&app, SUBMIT, "application/json", b"{\"categorie\": \"\xff\xfe\"}".to_vec(), 400).await;
+    refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        b"{\"categorie\": \"\xff\xfe\"}".to_vec(),
+        400,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -90,17 +169,46 @@ async fn deep_nesting_is_400() {
 #[tokio::test]
 async fn a_wrong_media_type_is_415() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let errors = refused(&app, SUBMIT, "text/plain", br#"{"categorie": "trou", "commune": "alpha"}"#.to_vec(), 415).await;
-    assert!(errors[0]["message"].as_str().unwrap().contains("application/json"));
+    let errors = refused(
+        &app,
+        SUBMIT,
+        "text/plain",
+        br#"{"categorie": "trou", "commune": "alpha"}"#.to_vec(),
+        415,
+    )
+    .await;
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_form_is_404() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(&app, "/api/v1/forms/nope/submissions", "application/json", b"{}".to_vec(), 404).await;
-    let response = app.client.get(app.url("/api/v1/forms/nope")).send().await.unwrap();
+    refused(
+        &app,
+        "/api/v1/forms/nope/submissions",
+        "application/json",
+        b"{}".to_vec(),
+        404,
+    )
+    .await;
+    let response = app
+        .client
+        .get(app.url("/api/v1/forms/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
-    let response = app.client.get(app.url("/api/v1/nothing-here")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.json::<Value>().await.unwrap()["errors"].is_array());
 }
@@ -108,13 +216,34 @@ async fn an_unknown_form_is_404() {
 #[tokio::test]
 async fn an_oversized_body_is_413_and_the_connection_closes() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let huge = format!(r#"{{"categorie": "trou", "commune": "alpha", "details": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    let huge = format!(
+        r#"{{"categorie": "trou", "commune": "alpha", "details": "{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
     let before = app.count().await;
-    let response = app.client.post(app.url(SUBMIT)).header(CONTENT_TYPE, "application/json").body(huge).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url(SUBMIT))
+        .header(CONTENT_TYPE, "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 413);
-    assert_eq!(response.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"));
+    assert_eq!(
+        response
+            .headers()
+            .get("connection")
+            .map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
     let body: Value = response.json().await.unwrap();
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("trop volumineux"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("trop volumineux")
+    );
     assert_eq!(app.count().await, before);
 }
 
@@ -122,12 +251,24 @@ async fn an_oversized_body_is_413_and_the_connection_closes() {
 async fn invalid_data_is_422_with_json_pointers() {
     let app = spawn_app_with(&fixture("minimal")).await;
     let body = json!({"categorie": "volcan", "details": "x".repeat(201), "urgent": "oui", "intrus": 1, "commune": "alpha"});
-    let errors = refused(&app, SUBMIT, "application/json", body.to_string().into_bytes(), 422).await;
+    let errors = refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        body.to_string().into_bytes(),
+        422,
+    )
+    .await;
     let paths: Vec<&str> = errors.iter().map(|e| e["path"].as_str().unwrap()).collect();
     for expected in ["/categorie", "/details", "/urgent", "/intrus"] {
         assert!(paths.contains(&expected), "{expected} in {paths:?}");
     }
-    let message = |p: &str| errors.iter().find(|e| e["path"] == p).unwrap()["message"].as_str().unwrap().to_owned();
+    let message = |p: &str| {
+        errors.iter().find(|e| e["path"] == p).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert!(message("/categorie").contains("options proposées"));
     assert!(message("/details").contains("200 caractères au maximum"));
     assert!(message("/intrus").contains("n'existe pas"));
@@ -137,17 +278,40 @@ async fn invalid_data_is_422_with_json_pointers() {
 async fn missing_fields_and_wrong_types_are_422() {
     let app = spawn_app_with(&fixture("minimal")).await;
     let errors = refused(&app, SUBMIT, "application/json", b"{}".to_vec(), 422).await;
-    assert!(errors.iter().any(|e| e["path"] == "/categorie" && e["message"].as_str().unwrap().contains("obligatoire")));
+    assert!(errors.iter().any(
+        |e| e["path"] == "/categorie" && e["message"].as_str().unwrap().contains("obligatoire")
+    ));
     refused(&app, SUBMIT, "application/json", b"[1, 2]".to_vec(), 422).await;
     refused(&app, SUBMIT, "application/json", b"\"text\"".to_vec(), 422).await;
-    refused(&app, SUBMIT, "application/json", br#"{"categorie": 12, "commune": "alpha"}"#.to_vec(), 422).await;
+    refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        br#"{"categorie": 12, "commune": "alpha"}"#.to_vec(),
+        422,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn huge_numbers_and_unknown_communes_are_422() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(&app, SUBMIT, "application/json", br#"{"categorie": "trou", "commune": "alpha", "urgent": 1e400}"#.to_vec(), 400).await;
-    let errors = refused(&app, SUBMIT, "application/json", br#"{"categorie": "trou", "commune": "gamma"}"#.to_vec(), 422).await;
+    refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        br#"{"categorie": "trou", "commune": "alpha", "urgent": 1e400}"#.to_vec(),
+        400,
+    )
+    .await;
+    let errors = refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        br#"{"categorie": "trou", "commune": "gamma"}"#.to_vec(),
+        422,
+    )
+    .await;
     assert_eq!(errors[0]["path"], "/commune");
 }
 
@@ -169,9 +333,19 @@ async fn the_page_commune_is_used_when_the_form_has_no_commune_field_value() {
 async fn unknown_tracking_tokens_are_404() {
     let app = spawn_app_with(&fixture("minimal")).await;
     for token in ["short", &"A".repeat(43)] {
-        let response = app.client.get(app.url(&format!("/api/v1/track/{token}"))).send().await.unwrap();
+        let response = app
+            .client
+            .get(app.url(&format!("/api/v1/track/{token}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 404);
         let body: Value = response.json().await.unwrap();
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains("lien de suivi"));
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("lien de suivi")
+        );
     }
 }

@@ -8,7 +8,10 @@ use common::{catalogue_copy, fixture, guichet, repo_root};
 /// Runs `guichet check DIR`; returns (success, stdout).
 fn check(dir: &std::path::Path) -> (bool, String) {
     let output = guichet().arg("check").arg(dir).output().unwrap();
-    (output.status.success(), String::from_utf8(output.stdout).unwrap())
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -28,23 +31,66 @@ fn the_minimal_fixture_passes() {
 #[test]
 fn every_broken_fixture_fails_with_a_located_message() {
     let cases: &[(&str, &[&str])] = &[
-        ("invalid-json", &["form-definitions/demande.json:18:73:", "invalid JSON"]),
-        ("bad-meta-schema", &["form-definitions/demande.json: at /properties/details/maxLength", "not a valid JSON Schema"]),
-        ("unknown-service", &["at /x-guichet/service", "unknown service « espaces-verts »"]),
-        ("unknown-queue", &["at /x-guichet/cases/1/expect/queue", "unknown queue « voirie-nuit »"]),
-        ("unknown-commune", &["at /x-guichet/communes/0", "unknown commune « gamma »"]),
+        (
+            "invalid-json",
+            &["form-definitions/demande.json:18:73:", "invalid JSON"],
+        ),
+        (
+            "bad-meta-schema",
+            &[
+                "form-definitions/demande.json: at /properties/details/maxLength",
+                "not a valid JSON Schema",
+            ],
+        ),
+        (
+            "unknown-service",
+            &["at /x-guichet/service", "unknown service « espaces-verts »"],
+        ),
+        (
+            "unknown-queue",
+            &[
+                "at /x-guichet/cases/1/expect/queue",
+                "unknown queue « voirie-nuit »",
+            ],
+        ),
+        (
+            "unknown-commune",
+            &["at /x-guichet/communes/0", "unknown commune « gamma »"],
+        ),
         ("rule-syntax", &["rules/demande.rhai:", "does not compile"]),
-        ("rule-unknown-field", &["rules/demande.rhai:2:27:", "data.gravite", "no such property"]),
-        ("condition-missing-field", &["numero_lampadaire", "telephone", "not a property"]),
-        ("case-mismatch", &["case « urgent »", "expected queue « voirie-urgent », the rule chose « voirie-general »"]),
-        ("missing-rule", &["at /x-guichet/rule", "rules/absente.rhai"]),
+        (
+            "rule-unknown-field",
+            &[
+                "rules/demande.rhai:2:27:",
+                "data.gravite",
+                "no such property",
+            ],
+        ),
+        (
+            "condition-missing-field",
+            &["numero_lampadaire", "telephone", "not a property"],
+        ),
+        (
+            "case-mismatch",
+            &[
+                "case « urgent »",
+                "expected queue « voirie-urgent », the rule chose « voirie-general »",
+            ],
+        ),
+        (
+            "missing-rule",
+            &["at /x-guichet/rule", "rules/absente.rhai"],
+        ),
     ];
     for (name, expected) in cases {
         let dir = catalogue_copy(&fixture("minimal"), &[&fixture(&format!("check/{name}"))]);
         let (ok, out) = check(dir.path());
         assert!(!ok, "{name}: check passed but should fail");
         for fragment in *expected {
-            assert!(out.contains(fragment), "{name}: expected {fragment:?} in:\n{out}");
+            assert!(
+                out.contains(fragment),
+                "{name}: expected {fragment:?} in:\n{out}"
+            );
         }
     }
 }

@@ -11,8 +11,16 @@ fn client() -> reqwest::blocking::Client {
 }
 
 fn form_version(server: &ServerProcess) -> (String, String) {
-    let form: Value = client().get(format!("{}/api/v1/forms/demande", server.address)).send().unwrap().json().unwrap();
-    (form["title"].as_str().unwrap().to_owned(), form["version"].as_str().unwrap().to_owned())
+    let form: Value = client()
+        .get(format!("{}/api/v1/forms/demande", server.address))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    (
+        form["title"].as_str().unwrap().to_owned(),
+        form["version"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// Waits until `check` holds, polling for up to 10 s.
@@ -37,9 +45,15 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
 
     let path = catalogue.path().join("form-definitions/demande.json");
     let original = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, original.replace("Signaler un problème", "Signaler un souci")).unwrap();
+    std::fs::write(
+        &path,
+        original.replace("Signaler un problème", "Signaler un souci"),
+    )
+    .unwrap();
     server.signal("HUP");
-    eventually("the new title is served", || form_version(&server).0 == "Signaler un souci");
+    eventually("the new title is served", || {
+        form_version(&server).0 == "Signaler un souci"
+    });
     let (_, new_version) = form_version(&server);
     assert_ne!(new_version, version, "a content change is a new version");
 
@@ -47,7 +61,10 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     std::fs::write(&path, "{ broken").unwrap();
     server.signal("HUP");
     std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(form_version(&server), ("Signaler un souci".to_owned(), new_version));
+    assert_eq!(
+        form_version(&server),
+        ("Signaler un souci".to_owned(), new_version)
+    );
     server.stop();
 }
 
@@ -58,17 +75,31 @@ fn requests_survive_a_restart() {
     let database = data.path().join("g.db");
     let server = ServerProcess::start(catalogue.path(), &database);
     let created: Value = client()
-        .post(format!("{}/api/v1/forms/demande/submissions", server.address))
+        .post(format!(
+            "{}/api/v1/forms/demande/submissions",
+            server.address
+        ))
         .json(&json!({"categorie": "trou", "commune": "alpha", "details": "devant l'école"}))
         .send()
         .unwrap()
         .json()
         .unwrap();
-    let token = created["tracking_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let token = created["tracking_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     server.stop();
 
     let server = ServerProcess::start(catalogue.path(), &database);
-    let tracked: Value = client().get(format!("{}/api/v1/track/{token}", server.address)).send().unwrap().json().unwrap();
+    let tracked: Value = client()
+        .get(format!("{}/api/v1/track/{token}", server.address))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(tracked["reference"], created["reference"]);
     assert_eq!(tracked["status"], "received");
     server.stop();

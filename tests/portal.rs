@@ -7,25 +7,47 @@ use common::{fixture, spawn_app, spawn_app_with};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 
 async fn post_form(app: &common::TestApp, path: &str, pairs: &[(&str, &str)]) -> reqwest::Response {
-    app.client.post(app.url(path)).form(pairs).send().await.unwrap()
+    app.client
+        .post(app.url(path))
+        .form(pairs)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn the_form_is_generated_accessibly_from_the_schema() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let page = app.client.get(app.url("/demarches/demande")).send().await.unwrap();
+    let page = app
+        .client
+        .get(app.url("/demarches/demande"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<html lang=\"fr\">"));
     assert!(html.contains("<h1>Signaler un problème</h1>"));
     // Radios in a fieldset with a legend; labels tied to controls.
     assert!(html.contains("<legend>Catégorie"), "{html}");
-    assert!(html.contains(r#"<input type="radio" id="f-categorie" name="categorie" value="trou">"#), "{html}");
+    assert!(
+        html.contains(r#"<input type="radio" id="f-categorie" name="categorie" value="trou">"#),
+        "{html}"
+    );
     assert!(html.contains(r#"<label for="f-categorie">Un trou</label>"#));
-    assert!(html.contains(r#"<textarea id="f-details" name="details" rows="6" maxlength="200""#), "{html}");
-    assert!(html.contains(r#"<input type="checkbox" id="f-urgent" name="urgent" value="true">"#), "{html}");
+    assert!(
+        html.contains(r#"<textarea id="f-details" name="details" rows="6" maxlength="200""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<input type="checkbox" id="f-urgent" name="urgent" value="true">"#),
+        "{html}"
+    );
     // The commune field lists the territory's communes.
-    assert!(html.contains(r#"<option value="beta">Bêta</option>"#), "{html}");
+    assert!(
+        html.contains(r#"<option value="beta">Bêta</option>"#),
+        "{html}"
+    );
     assert!(html.contains("(facultatif)"));
 }
 
@@ -34,7 +56,16 @@ async fn errors_are_summarised_and_shown_next_to_fields_with_values_kept() {
     let app = spawn_app_with(&fixture("minimal")).await;
     let before = app.count().await;
     let long = "<script>alert(1)</script>".repeat(10);
-    let response = post_form(&app, "/demarches/demande", &[("_action", "review"), ("details", &long), ("commune", "beta")]).await;
+    let response = post_form(
+        &app,
+        "/demarches/demande",
+        &[
+            ("_action", "review"),
+            ("details", &long),
+            ("commune", "beta"),
+        ],
+    )
+    .await;
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
     // The summary links to each field.
@@ -43,26 +74,47 @@ async fn errors_are_summarised_and_shown_next_to_fields_with_values_kept() {
     assert!(html.contains(r##"<a href="#f-details">"##));
     // Each message sits next to its field and is announced with it.
     assert!(html.contains(r#"id="f-details-error""#));
-    assert!(html.contains(r#"aria-describedby="f-details-error""#), "{html}");
-    assert!(html.contains("250 caractères") || html.contains("vous en avez saisi 250"), "{html}");
+    assert!(
+        html.contains(r#"aria-describedby="f-details-error""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("250 caractères") || html.contains("vous en avez saisi 250"),
+        "{html}"
+    );
     // Values are kept, escaped.
-    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || html.contains("&lt;script&gt;"), "{html}");
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || html.contains("&lt;script&gt;"),
+        "{html}"
+    );
     assert!(!html.contains("<script>alert(1)"));
-    assert!(html.contains(r#"<option value="beta" selected>Bêta</option>"#), "{html}");
+    assert!(
+        html.contains(r#"<option value="beta" selected>Bêta</option>"#),
+        "{html}"
+    );
     assert_eq!(app.count().await, before, "nothing written");
 }
 
 #[tokio::test]
 async fn review_then_submit_files_the_request_and_shows_the_receipt() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let answers = [("categorie", "lampe"), ("details", "Lampadaire éteint\r\ndepuis lundi"), ("urgent", "true"), ("commune", "beta")];
+    let answers = [
+        ("categorie", "lampe"),
+        ("details", "Lampadaire éteint\r\ndepuis lundi"),
+        ("urgent", "true"),
+        ("commune", "beta"),
+    ];
     let mut pairs = vec![("_action", "review")];
     pairs.extend(answers);
     let review = post_form(&app, "/demarches/demande", &pairs).await;
     assert_eq!(review.status(), 200);
     let html = review.text().await.unwrap();
     assert!(html.contains("Vérifiez vos réponses"));
-    assert!(html.contains("<dd>Une lampe</dd>"), "the choice's label: {html}");
+    assert!(
+        html.contains("<dd>Une lampe</dd>"),
+        "the choice's label: {html}"
+    );
     assert!(html.contains("<dd>Oui</dd>"));
     assert!(html.contains(r#"value="submit""#) && html.contains(r#"value="edit""#));
     assert_eq!(app.count().await, 0, "reviewing writes nothing");
@@ -70,7 +122,11 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
     // "Modifier" goes back to the form with the values.
     let mut edit = vec![("_action", "edit")];
     edit.extend(answers);
-    let html = post_form(&app, "/demarches/demande", &edit).await.text().await.unwrap();
+    let html = post_form(&app, "/demarches/demande", &edit)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains(r#"value="lampe" checked"#), "{html}");
 
     let mut submit = vec![("_action", "submit")];
@@ -78,7 +134,10 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
     let response = post_form(&app, "/demarches/demande", &submit).await;
     assert_eq!(response.status(), 303);
     let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/suivi/") && location.ends_with("?recu=1"), "{location}");
+    assert!(
+        location.starts_with("/suivi/") && location.ends_with("?recu=1"),
+        "{location}"
+    );
     assert_eq!(app.count().await, 1);
 
     let receipt = app.client.get(app.url(&location)).send().await.unwrap();
@@ -86,19 +145,42 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
     assert_eq!(receipt.headers()["referrer-policy"], "no-referrer");
     let html = receipt.text().await.unwrap();
     assert!(html.contains("Votre demande est enregistrée"));
-    let reference = html.split("class=\"reference\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    assert!(guichet::domain::Reference::parse(&reference).is_ok(), "{reference}");
+    let reference = html
+        .split("class=\"reference\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        guichet::domain::Reference::parse(&reference).is_ok(),
+        "{reference}"
+    );
     assert!(html.contains("Reçue"));
     assert!(html.contains("Demande transmise au service « Voirie »"));
 
-    let stored = app.store.request_by_reference(&guichet::domain::Reference::parse(&reference).unwrap()).await.unwrap().unwrap();
+    let stored = app
+        .store
+        .request_by_reference(&guichet::domain::Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.channel, "web");
     assert_eq!(stored.data["details"], "Lampadaire éteint\ndepuis lundi");
     assert_eq!(stored.data["urgent"], true);
     assert_eq!(stored.queue, "voirie-urgent");
 
     // The reference alone shows the status and nothing personal.
-    let lookup = app.client.get(app.url(&format!("/suivi?reference={}", reference.to_lowercase()))).send().await.unwrap().text().await.unwrap();
+    let lookup = app
+        .client
+        .get(app.url(&format!("/suivi?reference={}", reference.to_lowercase())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(lookup.contains("Reçue"), "{lookup}");
     assert!(!lookup.contains("Lampadaire"), "no personal data: {lookup}");
     assert!(!lookup.contains("/suivi/"), "no tracking link: {lookup}");
@@ -107,27 +189,68 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
 #[tokio::test]
 async fn the_lookup_explains_bad_and_unknown_references() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let html = app.client.get(app.url("/suivi?reference=nimportequoi")).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(app.url("/suivi?reference=nimportequoi"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("GU-XXXX-XXXX"), "{html}");
-    let html = app.client.get(app.url("/suivi?reference=GU-0000-0000")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Aucune demande ne porte la référence GU-0000-0000"), "{html}");
+    let html = app
+        .client
+        .get(app.url("/suivi?reference=GU-0000-0000"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Aucune demande ne porte la référence GU-0000-0000"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
 async fn bad_posts_get_pages_not_crashes() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let wrong_type = app.client.post(app.url("/demarches/demande")).header(CONTENT_TYPE, "application/json").body("{}").send().await.unwrap();
+    let wrong_type = app
+        .client
+        .post(app.url("/demarches/demande"))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_type.status(), 415);
     assert!(wrong_type.text().await.unwrap().contains("rechargez-la"));
     let big = "x".repeat(300 * 1024);
     let too_big = post_form(&app, "/demarches/demande", &[("details", &big)]).await;
     assert_eq!(too_big.status(), 413);
-    let unknown = app.client.get(app.url("/demarches/inconnue")).send().await.unwrap();
+    let unknown = app
+        .client
+        .get(app.url("/demarches/inconnue"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     assert!(unknown.text().await.unwrap().contains("Retournez à l"));
-    let bad_commune = app.client.get(app.url("/demarches/demande?commune=atlantide")).send().await.unwrap();
+    let bad_commune = app
+        .client
+        .get(app.url("/demarches/demande?commune=atlantide"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_commune.status(), 404);
-    let bad_token = app.client.get(app.url("/suivi/pas-un-jeton")).send().await.unwrap();
+    let bad_token = app
+        .client
+        .get(app.url("/suivi/pas-un-jeton"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_token.status(), 404);
     assert_eq!(app.count().await, 0);
 }
@@ -135,21 +258,72 @@ async fn bad_posts_get_pages_not_crashes() {
 #[tokio::test]
 async fn the_portal_lists_searches_and_has_commune_pages() {
     let app = spawn_app().await;
-    let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    for form in ["/demarches/remplacement-bac", "/demarches/signalement-voirie", "/demarches/encombrants", "/demarches/contact-mairie"] {
+    let html = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for form in [
+        "/demarches/remplacement-bac",
+        "/demarches/signalement-voirie",
+        "/demarches/encombrants",
+        "/demarches/contact-mairie",
+    ] {
         assert!(html.contains(form), "{form} listed");
     }
     assert!(html.contains("/communes/marmande"));
-    let found = app.client.get(app.url("/?q=poubelle")).send().await.unwrap().text().await.unwrap();
-    assert!(found.contains("/demarches/remplacement-bac"), "search by keyword");
-    assert!(!found.contains("/demarches/signalement-voirie"), "search filters");
-    let commune = app.client.get(app.url("/communes/tonneins")).send().await.unwrap();
+    let found = app
+        .client
+        .get(app.url("/?q=poubelle"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        found.contains("/demarches/remplacement-bac"),
+        "search by keyword"
+    );
+    assert!(
+        !found.contains("/demarches/signalement-voirie"),
+        "search filters"
+    );
+    let commune = app
+        .client
+        .get(app.url("/communes/tonneins"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(commune.status(), 200);
     let commune = commune.text().await.unwrap();
     assert!(commune.contains("<h1>Tonneins</h1>"));
     assert!(commune.contains("?commune=tonneins"));
     // Arriving from the commune page pre-selects the commune.
-    let form = app.client.get(app.url("/demarches/contact-mairie?commune=tonneins")).send().await.unwrap().text().await.unwrap();
-    assert!(form.contains(r#"<option value="tonneins" selected>"#), "{form}");
-    assert_eq!(app.client.get(app.url("/communes/atlantide")).send().await.unwrap().status(), 404);
+    let form = app
+        .client
+        .get(app.url("/demarches/contact-mairie?commune=tonneins"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains(r#"<option value="tonneins" selected>"#),
+        "{form}"
+    );
+    assert_eq!(
+        app.client
+            .get(app.url("/communes/atlantide"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }

@@ -8,7 +8,13 @@ use guichet::domain::Reference;
 use serde_json::{Value, json};
 
 async fn submit(app: &common::TestApp, data: Value) -> Value {
-    let response = app.client.post(app.url("/api/v1/forms/demande/submissions")).json(&data).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/forms/demande/submissions"))
+        .json(&data)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
 }
@@ -16,10 +22,19 @@ async fn submit(app: &common::TestApp, data: Value) -> Value {
 #[tokio::test]
 async fn the_rule_decides_queue_priority_and_reason() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let created = submit(&app, json!({"categorie": "lampe", "commune": "beta", "urgent": true})).await;
+    let created = submit(
+        &app,
+        json!({"categorie": "lampe", "commune": "beta", "urgent": true}),
+    )
+    .await;
     assert_eq!(created["queue"], "voirie-urgent");
     let reference = Reference::parse(created["reference"].as_str().unwrap()).unwrap();
-    let stored = app.store.request_by_reference(&reference).await.unwrap().unwrap();
+    let stored = app
+        .store
+        .request_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.queue, "voirie-urgent");
     assert_eq!(stored.priority.as_str(), "urgent");
     assert_eq!(stored.routing_reason.as_deref(), Some("Danger signalé"));
@@ -31,18 +46,43 @@ async fn the_rule_decides_queue_priority_and_reason() {
 }
 
 async fn assert_falls_back(overlay: &str, why: &str) {
-    let catalogue = catalogue_copy(&fixture("minimal"), &[&fixture(&format!("routing/{overlay}"))]);
+    let catalogue = catalogue_copy(
+        &fixture("minimal"),
+        &[&fixture(&format!("routing/{overlay}"))],
+    );
     let app = spawn_app_with(catalogue.path()).await;
     let started = std::time::Instant::now();
-    let created = submit(&app, json!({"categorie": "trou", "commune": "alpha", "urgent": true})).await;
+    let created = submit(
+        &app,
+        json!({"categorie": "trou", "commune": "alpha", "urgent": true}),
+    )
+    .await;
     // Bounded by the operation limit, not by a timeout: well under a second even unoptimised.
-    assert!(started.elapsed().as_secs() < 5, "{overlay}: took {:?}", started.elapsed());
-    assert_eq!(created["queue"], "voirie-general", "{overlay}: the default queue");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "{overlay}: took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        created["queue"], "voirie-general",
+        "{overlay}: the default queue"
+    );
     let reference = Reference::parse(created["reference"].as_str().unwrap()).unwrap();
-    let stored = app.store.request_by_reference(&reference).await.unwrap().unwrap();
+    let stored = app
+        .store
+        .request_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
     let fallback = stored.routing_fallback.unwrap_or_default();
-    assert!(fallback.contains(why), "{overlay}: fallback reason {fallback:?} should mention {why:?}");
-    assert_eq!(stored.data["categorie"], "trou", "{overlay}: the data is kept whole");
+    assert!(
+        fallback.contains(why),
+        "{overlay}: fallback reason {fallback:?} should mention {why:?}"
+    );
+    assert_eq!(
+        stored.data["categorie"], "trou",
+        "{overlay}: the data is kept whole"
+    );
     assert_eq!(stored.events[1].body["fallback"], fallback.as_str());
 }
 

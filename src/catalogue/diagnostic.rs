@@ -40,7 +40,9 @@ impl fmt::Display for Diagnostic {
         let file = self.file.display();
         match &self.location {
             Location::LineCol(line, col) => write!(f, "{file}:{line}:{col}: {}", self.message),
-            Location::Pointer(p) if p.is_empty() => write!(f, "{file}: at the root: {}", self.message),
+            Location::Pointer(p) if p.is_empty() => {
+                write!(f, "{file}: at the root: {}", self.message)
+            }
             Location::Pointer(p) => write!(f, "{file}: at {p}: {}", self.message),
             Location::File => write!(f, "{file}: {}", self.message),
         }

@@ -30,14 +30,32 @@ pub struct Field {
 
 #[derive(Debug, Clone)]
 pub enum FieldKind {
-    Text { input: TextInput, max_length: Option<u64> },
-    Textarea { max_length: Option<u64> },
-    Integer { min: Option<f64>, max: Option<f64> },
-    Number { min: Option<f64>, max: Option<f64> },
+    Text {
+        input: TextInput,
+        max_length: Option<u64>,
+    },
+    Textarea {
+        max_length: Option<u64>,
+    },
+    Integer {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Boolean,
-    Choice { choices: Vec<Choice>, widget: ChoiceWidget },
-    MultiChoice { choices: Vec<Choice> },
-    Group { fields: Vec<Field> },
+    Choice {
+        choices: Vec<Choice>,
+        widget: ChoiceWidget,
+    },
+    MultiChoice {
+        choices: Vec<Choice>,
+    },
+    Group {
+        fields: Vec<Field>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +162,10 @@ pub fn find<'a>(fields: &'a [Field], path: &[String]) -> Option<&'a Field> {
 
 /// Builds the field model of a (commune-injected) form schema.
 pub fn build(schema: &Value) -> Result<Vec<Field>, Vec<(String, String)>> {
-    let mut builder = Builder { root: schema, problems: Vec::new() };
+    let mut builder = Builder {
+        root: schema,
+        problems: Vec::new(),
+    };
     let fields = match schema.as_object() {
         Some(object) => builder.object_fields(object, &[], "", 0),
         None => Vec::new(),
@@ -195,13 +216,22 @@ impl Builder<'_> {
         None
     }
 
-    fn object_fields(&mut self, object: &Map<String, Value>, path: &[String], pointer: &str, depth: usize) -> Vec<Field> {
+    fn object_fields(
+        &mut self,
+        object: &Map<String, Value>,
+        path: &[String],
+        pointer: &str,
+        depth: usize,
+    ) -> Vec<Field> {
         if depth > MAX_DEPTH {
             self.problem(pointer, "objects are nested too deeply (circular $ref?)");
             return Vec::new();
         }
         let empty = Map::new();
-        let properties = object.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+        let properties = object
+            .get("properties")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         let required: Vec<&str> = object
             .get("required")
             .and_then(Value::as_array)
@@ -214,7 +244,10 @@ impl Builder<'_> {
             .iter()
             .enumerate()
             .map(|(i, (name, prop))| {
-                let order = prop.get("x-order").and_then(Value::as_i64).unwrap_or(i64::MAX);
+                let order = prop
+                    .get("x-order")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(i64::MAX);
                 (i, order, name, prop)
             })
             .collect();
@@ -237,26 +270,55 @@ impl Builder<'_> {
         }
         for name in &required {
             if !properties.contains_key(*name) {
-                self.problem(&format!("{pointer}/required"), format!("« {name} » is required but is not a property"));
+                self.problem(
+                    &format!("{pointer}/required"),
+                    format!("« {name} » is required but is not a property"),
+                );
             }
         }
         fields
     }
 
-    fn field(&mut self, prop: &Map<String, Value>, path: Vec<String>, pointer: &str, depth: usize) -> Option<Field> {
+    fn field(
+        &mut self,
+        prop: &Map<String, Value>,
+        path: Vec<String>,
+        pointer: &str,
+        depth: usize,
+    ) -> Option<Field> {
         let prop = self.resolve(prop, pointer)?;
         let label = prop
             .get("title")
             .and_then(Value::as_str)
             .map(str::to_owned)
             .unwrap_or_else(|| path.last().cloned().unwrap_or_default());
-        let hint = prop.get("description").and_then(Value::as_str).map(str::to_owned);
-        let pattern_message = prop.get("x-pattern-message").and_then(Value::as_str).map(str::to_owned);
+        let hint = prop
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let pattern_message = prop
+            .get("x-pattern-message")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let kind = self.kind(&prop, &path, pointer, depth)?;
-        Some(Field { path, label, hint, required: false, kind, condition: None, pattern_message })
+        Some(Field {
+            path,
+            label,
+            hint,
+            required: false,
+            kind,
+            condition: None,
+            pattern_message,
+        })
     }
 
-    fn kind(&mut self, prop: &Map<String, Value>, path: &[String], pointer: &str, depth: usize) -> Option<FieldKind> {
+    fn kind(
+        &mut self,
+        prop: &Map<String, Value>,
+        path: &[String],
+        pointer: &str,
+        depth: usize,
+    ) -> Option<FieldKind> {
         let widget = prop.get("x-widget").and_then(Value::as_str);
         let number = |key: &str| prop.get(key).and_then(Value::as_f64);
         let max_length = prop.get("maxLength").and_then(Value::as_u64);
@@ -301,11 +363,20 @@ impl Builder<'_> {
                     Some(FieldKind::Text { input, max_length })
                 }
             }
-            Some("integer") => Some(FieldKind::Integer { min: number("minimum"), max: number("maximum") }),
-            Some("number") => Some(FieldKind::Number { min: number("minimum"), max: number("maximum") }),
+            Some("integer") => Some(FieldKind::Integer {
+                min: number("minimum"),
+                max: number("maximum"),
+            }),
+            Some("number") => Some(FieldKind::Number {
+                min: number("minimum"),
+                max: number("maximum"),
+            }),
             Some("boolean") => Some(FieldKind::Boolean),
             Some(other) => {
-                self.problem(pointer, format!("type « {other} » cannot be shown in a form"));
+                self.problem(
+                    pointer,
+                    format!("type « {other} » cannot be shown in a form"),
+                );
                 None
             }
             None => {
@@ -318,23 +389,46 @@ impl Builder<'_> {
     /// Labelled choices from `enum` or `oneOf: [{const, title}]`.
     fn choices(&mut self, prop: &Map<String, Value>, pointer: &str) -> Option<Vec<Choice>> {
         if let Some(values) = prop.get("enum").and_then(Value::as_array) {
-            return Some(values.iter().map(|v| Choice { value: v.clone(), label: value_text(v) }).collect());
+            return Some(
+                values
+                    .iter()
+                    .map(|v| Choice {
+                        value: v.clone(),
+                        label: value_text(v),
+                    })
+                    .collect(),
+            );
         }
         let one_of = prop.get("oneOf").and_then(Value::as_array)?;
         let mut choices = Vec::new();
         for (i, option) in one_of.iter().enumerate() {
             let Some(value) = option.get("const") else {
-                self.problem(&format!("{pointer}/oneOf/{i}"), "each labelled choice needs `const` (and a `title`)");
+                self.problem(
+                    &format!("{pointer}/oneOf/{i}"),
+                    "each labelled choice needs `const` (and a `title`)",
+                );
                 return None;
             };
-            let label = option.get("title").and_then(Value::as_str).map_or_else(|| value_text(value), str::to_owned);
-            choices.push(Choice { value: value.clone(), label });
+            let label = option
+                .get("title")
+                .and_then(Value::as_str)
+                .map_or_else(|| value_text(value), str::to_owned);
+            choices.push(Choice {
+                value: value.clone(),
+                label,
+            });
         }
         Some(choices)
     }
 
     /// Conditions from `if`/`then`/`else`, at this level or in its `allOf`.
-    fn conditions(&mut self, object: &Map<String, Value>, properties: &Map<String, Value>, path: &[String], pointer: &str) -> HashMap<String, Condition> {
+    fn conditions(
+        &mut self,
+        object: &Map<String, Value>,
+        properties: &Map<String, Value>,
+        path: &[String],
+        pointer: &str,
+    ) -> HashMap<String, Condition> {
         let mut branches: Vec<(String, &Map<String, Value>)> = vec![(pointer.to_owned(), object)];
         if let Some(all_of) = object.get("allOf").and_then(Value::as_array) {
             for (i, item) in all_of.iter().enumerate() {
@@ -352,10 +446,18 @@ impl Builder<'_> {
             let mut controlling = None;
             for (name, test) in tested.into_iter().flatten() {
                 if !properties.contains_key(name) {
-                    self.problem(&format!("{at}/if/properties/{name}"), format!("the condition tests « {name} », which is not a property of this form"));
+                    self.problem(
+                        &format!("{at}/if/properties/{name}"),
+                        format!(
+                            "the condition tests « {name} », which is not a property of this form"
+                        ),
+                    );
                     continue;
                 }
-                let values = match (test.get("const"), test.get("enum").and_then(Value::as_array)) {
+                let values = match (
+                    test.get("const"),
+                    test.get("enum").and_then(Value::as_array),
+                ) {
                     (Some(value), _) => vec![value.clone()],
                     (None, Some(values)) => values.clone(),
                     _ => continue,
@@ -371,16 +473,39 @@ impl Builder<'_> {
                 let mut named: Vec<String> = branch_schema
                     .get("required")
                     .and_then(Value::as_array)
-                    .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|r| {
+                        r.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
-                named.extend(branch_schema.get("properties").and_then(Value::as_object).into_iter().flat_map(|p| p.keys().cloned()));
+                named.extend(
+                    branch_schema
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flat_map(|p| p.keys().cloned()),
+                );
                 for name in named {
                     if !properties.contains_key(&name) {
-                        self.problem(&format!("{at}/{key}"), format!("« {name} » is named in `{key}` but is not a property of this form"));
+                        self.problem(
+                            &format!("{at}/{key}"),
+                            format!(
+                                "« {name} » is named in `{key}` but is not a property of this form"
+                            ),
+                        );
                         continue;
                     }
                     if let Some((controlling_path, values)) = &controlling {
-                        conditions.insert(name, Condition { path: controlling_path.clone(), values: values.clone(), negate });
+                        conditions.insert(
+                            name,
+                            Condition {
+                                path: controlling_path.clone(),
+                                values: values.clone(),
+                                negate,
+                            },
+                        );
                     }
                 }
             }
@@ -388,13 +513,24 @@ impl Builder<'_> {
         conditions
     }
 
-    fn check_dependent_required(&mut self, object: &Map<String, Value>, properties: &Map<String, Value>, pointer: &str) {
+    fn check_dependent_required(
+        &mut self,
+        object: &Map<String, Value>,
+        properties: &Map<String, Value>,
+        pointer: &str,
+    ) {
         let Some(dependent) = object.get("dependentRequired").and_then(Value::as_object) else {
             return;
         };
         for (name, needs) in dependent {
             let mut names = vec![name.as_str()];
-            names.extend(needs.as_array().into_iter().flatten().filter_map(Value::as_str));
+            names.extend(
+                needs
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str),
+            );
             for missing in names.into_iter().filter(|n| !properties.contains_key(*n)) {
                 self.problem(&format!("{pointer}/dependentRequired/{name}"), format!("« {missing} » is named in dependentRequired but is not a property of this form"));
             }
@@ -405,7 +541,10 @@ impl Builder<'_> {
 fn schema_type(prop: &Map<String, Value>) -> Option<&str> {
     match prop.get("type") {
         Some(Value::String(t)) => Some(t),
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null"),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
         _ if prop.contains_key("properties") => Some("object"),
         _ => None,
     }
@@ -437,7 +576,9 @@ mod tests {
         assert_eq!(fields[0].name(), "n", "x-order puts n first");
         let motif = find(&fields, &["motif".into()]).unwrap();
         assert!(motif.required);
-        assert!(matches!(&motif.kind, FieldKind::Choice { widget: ChoiceWidget::Radio, choices } if choices.len() == 2));
+        assert!(
+            matches!(&motif.kind, FieldKind::Choice { widget: ChoiceWidget::Radio, choices } if choices.len() == 2)
+        );
         let texte = find(&fields, &["texte".into()]).unwrap();
         assert!(texte.condition.as_ref().unwrap().holds(Some(&json!("a"))));
         assert!(!texte.condition.as_ref().unwrap().holds(Some(&json!("b"))));
@@ -445,7 +586,10 @@ mod tests {
         assert!(rue.required);
         assert_eq!(rue.pointer(), "/adresse/rue");
         assert_eq!(find(&fields, &["adresse".into()]).unwrap().label, "Adresse");
-        assert!(matches!(find(&fields, &["objets".into()]).unwrap().kind, FieldKind::MultiChoice { .. }));
+        assert!(matches!(
+            find(&fields, &["objets".into()]).unwrap().kind,
+            FieldKind::MultiChoice { .. }
+        ));
     }
 
     #[test]

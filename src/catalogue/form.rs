@@ -99,7 +99,10 @@ pub struct Form {
 
 impl std::fmt::Debug for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Form").field("id", &self.id).field("version", &self.version).finish_non_exhaustive()
+        f.debug_struct("Form")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,21 +121,41 @@ impl Form {
     }
 
     /// Reads a definition file's text. Every problem found is reported.
-    pub fn load(id: &str, text: &str, territory: &Territory, rules: &HashMap<String, Arc<Rule>>) -> Result<Form, Vec<Diagnostic>> {
+    pub fn load(
+        id: &str,
+        text: &str,
+        territory: &Territory,
+        rules: &HashMap<String, Arc<Rule>>,
+    ) -> Result<Form, Vec<Diagnostic>> {
         let file = PathBuf::from(DIR).join(format!("{id}.json"));
         let mut problems = Vec::new();
         let at = |pointer: &str, message: String| Diagnostic::at_pointer(&file, pointer, message);
         if !is_valid_id(id) {
-            problems.push(Diagnostic::new(&file, Location::File, "the file name must use only a-z, 0-9 and - (it is the form's id in URLs)"));
+            problems.push(Diagnostic::new(
+                &file,
+                Location::File,
+                "the file name must use only a-z, 0-9 and - (it is the form's id in URLs)",
+            ));
         }
         if text.len() > MAX_DEFINITION_BYTES {
-            problems.push(Diagnostic::new(&file, Location::File, format!("the definition is {} bytes; the limit is {MAX_DEFINITION_BYTES}", text.len())));
+            problems.push(Diagnostic::new(
+                &file,
+                Location::File,
+                format!(
+                    "the definition is {} bytes; the limit is {MAX_DEFINITION_BYTES}",
+                    text.len()
+                ),
+            ));
             return Err(problems);
         }
         let mut schema: Value = match serde_json::from_str(text) {
             Ok(value) => value,
             Err(err) => {
-                problems.push(Diagnostic::new(&file, Location::LineCol(err.line(), err.column()), format!("invalid JSON: {}", strip_position(&err.to_string()))));
+                problems.push(Diagnostic::new(
+                    &file,
+                    Location::LineCol(err.line(), err.column()),
+                    format!("invalid JSON: {}", strip_position(&err.to_string())),
+                ));
                 return Err(problems);
             }
         };
@@ -146,16 +169,28 @@ impl Form {
             Some(other) => problems.push(at("/$schema", format!("forms use JSON Schema 2020-12: set $schema to \"{DRAFT_2020_12}\" (found {other})"))),
         }
         if object.get("type").and_then(Value::as_str) != Some("object") {
-            problems.push(at("/type", "a form's root must have \"type\": \"object\"".into()));
+            problems.push(at(
+                "/type",
+                "a form's root must have \"type\": \"object\"".into(),
+            ));
         }
-        let title = object.get("title").and_then(Value::as_str).map(str::to_owned);
+        let title = object
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         if title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            problems.push(at("/title", "the form needs a `title`: it is the page's heading".into()));
+            problems.push(at(
+                "/title",
+                "the form needs a `title`: it is the page's heading".into(),
+            ));
         }
-        if problems.is_empty() {
-            if let Err(err) = jsonschema::draft202012::meta::validate(&schema) {
-                problems.push(at(err.instance_path().as_str(), format!("not a valid JSON Schema: {err}")));
-            }
+        if problems.is_empty()
+            && let Err(err) = jsonschema::draft202012::meta::validate(&schema)
+        {
+            problems.push(at(
+                err.instance_path().as_str(),
+                format!("not a valid JSON Schema: {err}"),
+            ));
         }
         let meta = match object.get(META_KEY) {
             None => {
@@ -165,7 +200,10 @@ impl Form {
             Some(block) => match serde_json::from_value::<FormMeta>(block.clone()) {
                 Ok(meta) => Some(meta),
                 Err(err) => {
-                    problems.push(at(&format!("/{META_KEY}"), format!("invalid {META_KEY} block: {err}")));
+                    problems.push(at(
+                        &format!("/{META_KEY}"),
+                        format!("invalid {META_KEY} block: {err}"),
+                    ));
                     None
                 }
             },
@@ -176,7 +214,11 @@ impl Form {
         if !problems.is_empty() {
             return Err(problems);
         }
-        problems.extend(check_meta(&meta, territory, rules).into_iter().map(|(p, m)| at(&p, m)));
+        problems.extend(
+            check_meta(&meta, territory, rules)
+                .into_iter()
+                .map(|(p, m)| at(&p, m)),
+        );
 
         inject_commune_choices(&mut schema, territory, &meta.communes);
         let validator = match build_validator(&schema) {
@@ -196,7 +238,10 @@ impl Form {
         if let Some(pointer) = &meta.commune_field {
             let path: Vec<String> = pointer.split('/').skip(1).map(str::to_owned).collect();
             if fields::find(&fields, &path).is_none() {
-                problems.push(at(&format!("/{META_KEY}/commune_field"), format!("commune_field « {pointer} » does not name a property of the form")));
+                problems.push(at(
+                    &format!("/{META_KEY}/commune_field"),
+                    format!("commune_field « {pointer} » does not name a property of the form"),
+                ));
             }
         }
         let rule = meta.rule.as_ref().and_then(|name| rules.get(name)).cloned();
@@ -206,10 +251,20 @@ impl Form {
         let Some(validator) = validator else {
             return Err(problems);
         };
-        let examples = schema.get("examples").and_then(Value::as_array).cloned().unwrap_or_default();
+        let examples = schema
+            .get("examples")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (i, example) in examples.iter().enumerate() {
             if let Some(err) = validator.iter_errors(example).next() {
-                problems.push(at(&format!("/examples/{i}"), format!("this example does not validate: at « {} »: {err}", err.instance_path())));
+                problems.push(at(
+                    &format!("/examples/{i}"),
+                    format!(
+                        "this example does not validate: at « {} »: {err}",
+                        err.instance_path()
+                    ),
+                ));
             }
         }
         if !problems.is_empty() {
@@ -219,7 +274,10 @@ impl Form {
         Ok(Form {
             id: id.to_owned(),
             title: title.unwrap_or_default(),
-            description: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             schema,
             meta,
             rule,
@@ -244,14 +302,21 @@ pub fn build_validator(schema: &Value) -> Result<Validator, String> {
         .with_format("tel", is_phone_number)
         .with_pattern_options(PatternOptions::regex())
         .build(schema)
-        .map_err(|err| format!("the schema cannot be compiled: {err} (at {})", err.instance_path()))
+        .map_err(|err| {
+            format!(
+                "the schema cannot be compiled: {err} (at {})",
+                err.instance_path()
+            )
+        })
 }
 
 /// A phone number as people write it: digits with spaces, dots, dashes, parentheses and a
 /// leading `+`; 6 to 20 digits.
 pub fn is_phone_number(text: &str) -> bool {
     let digits = text.chars().filter(char::is_ascii_digit).count();
-    let allowed = text.char_indices().all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0));
+    let allowed = text
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || " .-()".contains(c) || (c == '+' && i == 0));
     allowed && (6..=20).contains(&digits)
 }
 
@@ -259,33 +324,56 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
-fn check_meta(meta: &FormMeta, territory: &Territory, rules: &HashMap<String, Arc<Rule>>) -> Vec<(String, String)> {
+fn check_meta(
+    meta: &FormMeta,
+    territory: &Territory,
+    rules: &HashMap<String, Arc<Rule>>,
+) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let base = format!("/{META_KEY}");
     if territory.service(&meta.service).is_none() {
         let known: Vec<&str> = territory.services.iter().map(|s| s.id.as_str()).collect();
-        problems.push((format!("{base}/service"), format!("unknown service « {} » (the territory has: {})", meta.service, known.join(", "))));
+        problems.push((
+            format!("{base}/service"),
+            format!(
+                "unknown service « {} » (the territory has: {})",
+                meta.service,
+                known.join(", ")
+            ),
+        ));
     }
     for (i, commune) in meta.communes.iter().enumerate() {
         if territory.commune(commune).is_none() {
-            problems.push((format!("{base}/communes/{i}"), format!("unknown commune « {commune} »")));
+            problems.push((
+                format!("{base}/communes/{i}"),
+                format!("unknown commune « {commune} »"),
+            ));
         }
     }
     if let Some(rule) = &meta.rule
         && !rules.contains_key(rule)
     {
-        problems.push((format!("{base}/rule"), format!("no rule « {rule} »: expected a file rules/{rule}.rhai that compiles")));
+        problems.push((
+            format!("{base}/rule"),
+            format!("no rule « {rule} »: expected a file rules/{rule}.rhai that compiles"),
+        ));
     }
     for (i, case) in meta.cases.iter().enumerate() {
         if let Some(commune) = &case.commune
             && territory.commune(commune).is_none()
         {
-            problems.push((format!("{base}/cases/{i}/commune"), format!("unknown commune « {commune} »")));
+            problems.push((
+                format!("{base}/cases/{i}/commune"),
+                format!("unknown commune « {commune} »"),
+            ));
         }
         if let Some(queue) = &case.expect.queue
             && territory.queue(queue).is_none()
         {
-            problems.push((format!("{base}/cases/{i}/expect/queue"), format!("unknown queue « {queue} »")));
+            problems.push((
+                format!("{base}/cases/{i}/expect/queue"),
+                format!("unknown queue « {queue} »"),
+            ));
         }
     }
     problems
@@ -297,12 +385,19 @@ fn check_rule_reads(rule: &Rule, fields: &[Field], form_id: &str) -> Vec<Diagnos
         .into_iter()
         .filter_map(|read| {
             // Reading inside a choice list or past a scalar is not a field read we can check.
-            let known = (1..=read.path.len()).rev().any(|n| fields::find(fields, &read.path[..n]).is_some_and(|f| n == read.path.len() || !matches!(f.kind, fields::FieldKind::Group { .. })));
+            let known = (1..=read.path.len()).rev().any(|n| {
+                fields::find(fields, &read.path[..n]).is_some_and(|f| {
+                    n == read.path.len() || !matches!(f.kind, fields::FieldKind::Group { .. })
+                })
+            });
             (!known).then(|| {
                 Diagnostic::new(
                     &file,
                     Location::LineCol(read.line, read.col),
-                    format!("the rule reads data.{} but form « {form_id} » has no such property", read.path.join(".")),
+                    format!(
+                        "the rule reads data.{} but form « {form_id} » has no such property",
+                        read.path.join(".")
+                    ),
                 )
             })
         })
@@ -321,7 +416,10 @@ pub fn inject_commune_choices(schema: &mut Value, territory: &Territory, offered
     fn visit(node: &mut Value, choices: &[Value]) {
         match node {
             Value::Object(map) => {
-                if map.get("x-widget").and_then(Value::as_str) == Some("commune") && !map.contains_key("enum") && !map.contains_key("oneOf") {
+                if map.get("x-widget").and_then(Value::as_str) == Some("commune")
+                    && !map.contains_key("enum")
+                    && !map.contains_key("oneOf")
+                {
                     map.insert("oneOf".into(), Value::Array(choices.to_vec()));
                     map.insert("x-widget".into(), Value::String("select".into()));
                 }

@@ -53,40 +53,66 @@ impl Catalogue {
                 empty_territory()
             }),
             Err(err) => {
-                diagnostics.push(Diagnostic::new(territory::FILE_NAME, Location::File, format!("cannot read the territory file: {err}")));
+                diagnostics.push(Diagnostic::new(
+                    territory::FILE_NAME,
+                    Location::File,
+                    format!("cannot read the territory file: {err}"),
+                ));
                 empty_territory()
             }
         };
 
         let mut rules = HashMap::new();
-        for (name, path) in files_with_extension(&root.join(RULES_DIR), "rhai", &mut diagnostics, RULES_DIR) {
+        for (name, path) in
+            files_with_extension(&root.join(RULES_DIR), "rhai", &mut diagnostics, RULES_DIR)
+        {
             let relative = PathBuf::from(RULES_DIR).join(format!("{name}.rhai"));
             match std::fs::read_to_string(&path) {
                 Ok(source) => match Rule::compile(&name, &source) {
                     Ok(rule) => {
                         rules.insert(name, rule);
                     }
-                    Err(err) => diagnostics.push(Diagnostic::new(relative, Location::LineCol(err.line, err.col), format!("the rule does not compile: {}", err.message))),
+                    Err(err) => diagnostics.push(Diagnostic::new(
+                        relative,
+                        Location::LineCol(err.line, err.col),
+                        format!("the rule does not compile: {}", err.message),
+                    )),
                 },
-                Err(err) => diagnostics.push(Diagnostic::new(relative, Location::File, format!("cannot read the rule: {err}"))),
+                Err(err) => diagnostics.push(Diagnostic::new(
+                    relative,
+                    Location::File,
+                    format!("cannot read the rule: {err}"),
+                )),
             }
         }
 
         let (git_commit, dirty) = git_state(root);
         let mut forms = BTreeMap::new();
-        for (id, path) in files_with_extension(&root.join(form::DIR), "json", &mut diagnostics, form::DIR) {
+        for (id, path) in
+            files_with_extension(&root.join(form::DIR), "json", &mut diagnostics, form::DIR)
+        {
             let relative = PathBuf::from(form::DIR).join(format!("{id}.json"));
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 Err(err) => {
-                    diagnostics.push(Diagnostic::new(relative, Location::File, format!("cannot read the definition (is it UTF-8?): {err}")));
+                    diagnostics.push(Diagnostic::new(
+                        relative,
+                        Location::File,
+                        format!("cannot read the definition (is it UTF-8?): {err}"),
+                    ));
                     continue;
                 }
             };
             match Form::load(&id, &text, &territory, &rules) {
                 Ok(mut form) => {
-                    let rule_file = form.meta.rule.as_ref().map(|r| PathBuf::from(RULES_DIR).join(format!("{r}.rhai")));
-                    let clean = !dirty.contains(&relative) && rule_file.is_none_or(|f| !dirty.contains(&f)) && !dirty.contains(Path::new(territory::FILE_NAME));
+                    let rule_file = form
+                        .meta
+                        .rule
+                        .as_ref()
+                        .map(|r| PathBuf::from(RULES_DIR).join(format!("{r}.rhai")));
+                    let clean = !dirty.contains(&relative)
+                        && rule_file.is_none_or(|f| !dirty.contains(&f))
+                        && !dirty.contains(Path::new(territory::FILE_NAME));
                     form.git_commit = git_commit.clone().filter(|_| clean);
                     forms.insert(id, Arc::new(form));
                 }
@@ -94,7 +120,12 @@ impl Catalogue {
             }
         }
         Loaded {
-            catalogue: Catalogue { root: root.to_owned(), territory, forms, git_commit },
+            catalogue: Catalogue {
+                root: root.to_owned(),
+                territory,
+                forms,
+                git_commit,
+            },
             diagnostics,
         }
     }
@@ -128,7 +159,14 @@ impl Catalogue {
 
 fn empty_territory() -> Territory {
     Territory {
-        territory: territory::TerritoryInfo { name: String::new(), short_name: None, website: None, email: None, phone: None, address: None },
+        territory: territory::TerritoryInfo {
+            name: String::new(),
+            short_name: None,
+            website: None,
+            email: None,
+            phone: None,
+            address: None,
+        },
         communes: Vec::new(),
         services: Vec::new(),
         procedures: Vec::new(),
@@ -136,11 +174,20 @@ fn empty_territory() -> Territory {
 }
 
 /// `(stem, path)` of the files with an extension in a directory, sorted by name.
-fn files_with_extension(dir: &Path, extension: &str, diagnostics: &mut Vec<Diagnostic>, shown_as: &str) -> Vec<(String, PathBuf)> {
+fn files_with_extension(
+    dir: &Path,
+    extension: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    shown_as: &str,
+) -> Vec<(String, PathBuf)> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
-            diagnostics.push(Diagnostic::new(shown_as, Location::File, format!("cannot read the folder: {err}")));
+            diagnostics.push(Diagnostic::new(
+                shown_as,
+                Location::File,
+                format!("cannot read the folder: {err}"),
+            ));
             return Vec::new();
         }
     };
@@ -171,8 +218,22 @@ fn git_state(root: &Path) -> (Option<String>, HashSet<PathBuf>) {
     };
     // Both commands print paths relative to `root`, whatever the repository's top level.
     let paths = [form::DIR, RULES_DIR, territory::FILE_NAME];
-    let changed = run(&[&["diff", "--name-only", "--relative", "HEAD", "--"][..], &paths].concat()).unwrap_or_default();
-    let untracked = run(&[&["ls-files", "--others", "--exclude-standard", "--"][..], &paths].concat()).unwrap_or_default();
-    let dirty = changed.lines().chain(untracked.lines()).map(PathBuf::from).collect();
+    let changed = run(&[
+        &["diff", "--name-only", "--relative", "HEAD", "--"][..],
+        &paths,
+    ]
+    .concat())
+    .unwrap_or_default();
+    let untracked = run(&[
+        &["ls-files", "--others", "--exclude-standard", "--"][..],
+        &paths,
+    ]
+    .concat())
+    .unwrap_or_default();
+    let dirty = changed
+        .lines()
+        .chain(untracked.lines())
+        .map(PathBuf::from)
+        .collect();
     (Some(head.trim().to_owned()), dirty)
 }

@@ -95,17 +95,26 @@ impl Rule {
             return Err(CompileError {
                 line: 1,
                 col: 1,
-                message: format!("rule is {} bytes; the limit is {MAX_SOURCE_BYTES}", source.len()),
+                message: format!(
+                    "rule is {} bytes; the limit is {MAX_SOURCE_BYTES}",
+                    source.len()
+                ),
             });
         }
         let scope = input_scope_template();
-        let ast = ENGINE
-            .compile_with_scope(&scope, source)
-            .map_err(|err| {
-                let (line, col) = (err.1.line().unwrap_or(1), err.1.position().unwrap_or(1));
-                CompileError { line, col, message: err.0.to_string() }
-            })?;
-        Ok(Arc::new(Rule { name: name.to_owned(), source: source.to_owned(), ast }))
+        let ast = ENGINE.compile_with_scope(&scope, source).map_err(|err| {
+            let (line, col) = (err.1.line().unwrap_or(1), err.1.position().unwrap_or(1));
+            CompileError {
+                line,
+                col,
+                message: err.0.to_string(),
+            }
+        })?;
+        Ok(Arc::new(Rule {
+            name: name.to_owned(),
+            source: source.to_owned(),
+            ast,
+        }))
     }
 
     /// Runs the rule. Any failure (runtime error, a limit reached, a result of the wrong
@@ -122,7 +131,9 @@ impl Rule {
         scope.push_constant("form", form);
         scope.push_constant(
             "commune",
-            input.commune.map_or(Dynamic::UNIT, |c| Dynamic::from(c.to_owned())),
+            input
+                .commune
+                .map_or(Dynamic::UNIT, |c| Dynamic::from(c.to_owned())),
         );
         scope.push_constant("channel", input.channel.to_owned());
         let result: Dynamic = ENGINE
@@ -148,10 +159,14 @@ fn describe_runtime_error(err: &rhai::EvalAltResult) -> String {
     use rhai::EvalAltResult as E;
     match err {
         E::ErrorTooManyOperations(_) => {
-            format!("the rule ran more than {MAX_OPERATIONS} operations (endless loop?) and was stopped")
+            format!(
+                "the rule ran more than {MAX_OPERATIONS} operations (endless loop?) and was stopped"
+            )
         }
         E::ErrorStackOverflow(_) => "the rule recursed too deeply and was stopped".into(),
-        E::ErrorDataTooLarge(what, _) => format!("the rule built a value too large ({what}) and was stopped"),
+        E::ErrorDataTooLarge(what, _) => {
+            format!("the rule built a value too large ({what}) and was stopped")
+        }
         other => format!("the rule failed: {other}"),
     }
 }
@@ -159,7 +174,13 @@ fn describe_runtime_error(err: &rhai::EvalAltResult) -> String {
 fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
     if result.is_string() {
         let queue = result.into_string().unwrap_or_default();
-        return Ok(RuleOutcome { queue, priority: None, tags: Vec::new(), due_in_days: None, reason: None });
+        return Ok(RuleOutcome {
+            queue,
+            priority: None,
+            tags: Vec::new(),
+            due_in_days: None,
+            reason: None,
+        });
     }
     let Some(map) = result.clone().try_cast::<Map>() else {
         return Err(format!(
@@ -167,7 +188,13 @@ fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
             result.type_name()
         ));
     };
-    let mut outcome = RuleOutcome { queue: String::new(), priority: None, tags: Vec::new(), due_in_days: None, reason: None };
+    let mut outcome = RuleOutcome {
+        queue: String::new(),
+        priority: None,
+        tags: Vec::new(),
+        due_in_days: None,
+        reason: None,
+    };
     for (key, value) in map {
         match key.as_str() {
             "queue" => {
@@ -186,22 +213,33 @@ fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
                     .try_cast::<rhai::Array>()
                     .ok_or("`tags` must be an array of strings")?;
                 for item in items {
-                    outcome.tags.push(item.into_string().map_err(|t| format!("a tag must be a string, not {t}"))?);
+                    outcome.tags.push(
+                        item.into_string()
+                            .map_err(|t| format!("a tag must be a string, not {t}"))?,
+                    );
                 }
             }
             "due_in_days" => {
-                let days = value.as_int().map_err(|t| format!("`due_in_days` must be an integer, not {t}"))?;
+                let days = value
+                    .as_int()
+                    .map_err(|t| format!("`due_in_days` must be an integer, not {t}"))?;
                 outcome.due_in_days = Some(
                     u32::try_from(days)
                         .ok()
                         .filter(|d| *d <= 3650)
-                        .ok_or_else(|| format!("`due_in_days` must be between 0 and 3650, not {days}"))?,
+                        .ok_or_else(|| {
+                            format!("`due_in_days` must be between 0 and 3650, not {days}")
+                        })?,
                 );
             }
             "reason" => {
                 outcome.reason = Some(value.to_string());
             }
-            other => return Err(format!("the rule returned an unknown key `{other}` (expected queue, priority, tags, due_in_days, reason)")),
+            other => {
+                return Err(format!(
+                    "the rule returned an unknown key `{other}` (expected queue, priority, tags, due_in_days, reason)"
+                ));
+            }
         }
     }
     if outcome.queue.is_empty() {
@@ -280,7 +318,11 @@ mod tests {
     #[test]
     fn wrong_shapes_are_explained() {
         assert!(run("42", json!({})).unwrap_err().contains("i64") || run("42", json!({})).is_err());
-        assert!(run(r#"#{ priority: "high" }"#, json!({})).unwrap_err().contains("without `queue`"));
+        assert!(
+            run(r#"#{ priority: "high" }"#, json!({}))
+                .unwrap_err()
+                .contains("without `queue`")
+        );
         assert!(run(r#"#{ queue: "q", priority: "max" }"#, json!({})).is_err());
     }
 }

@@ -45,7 +45,12 @@ impl Cursor {
 }
 
 pub fn data_reads(source: &str) -> Vec<DataRead> {
-    let mut cur = Cursor { chars: source.chars().collect(), i: 0, line: 1, col: 1 };
+    let mut cur = Cursor {
+        chars: source.chars().collect(),
+        i: 0,
+        line: 1,
+        col: 1,
+    };
     let mut reads = Vec::new();
     while let Some(c) = cur.peek(0) {
         match (c, cur.peek(1)) {
@@ -127,7 +132,10 @@ fn read_path(cur: &mut Cursor) -> Vec<String> {
                 path.push(name);
             }
             (Some('['), Some('"')) => {
-                let rest: String = cur.chars[cur.i + 2..].iter().take_while(|c| **c != '"' && **c != '\n').collect();
+                let rest: String = cur.chars[cur.i + 2..]
+                    .iter()
+                    .take_while(|c| **c != '"' && **c != '\n')
+                    .collect();
                 let end = cur.i + 2 + rest.chars().count();
                 if cur.chars.get(end) != Some(&'"') || cur.chars.get(end + 1) != Some(&']') {
                     break;
@@ -156,12 +164,18 @@ mod tests {
     use super::*;
 
     fn paths(source: &str) -> Vec<String> {
-        data_reads(source).into_iter().map(|r| r.path.join(".")).collect()
+        data_reads(source)
+            .into_iter()
+            .map(|r| r.path.join("."))
+            .collect()
     }
 
     #[test]
     fn finds_dotted_and_indexed_reads() {
-        assert_eq!(paths(r#"if data.a > 1 { data.b.c } else { data["d"] }"#), ["a", "b.c", "d"]);
+        assert_eq!(
+            paths(r#"if data.a > 1 { data.b.c } else { data["d"] }"#),
+            ["a", "b.c", "d"]
+        );
     }
 
     #[test]

@@ -96,7 +96,9 @@ impl ProcedureLevel {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl Territory {
@@ -110,7 +112,11 @@ impl Territory {
                     Location::LineCol(line, col)
                 })
                 .unwrap_or(Location::File);
-            vec![Diagnostic::new(FILE_NAME, location, format!("invalid TOML: {}", err.message()))]
+            vec![Diagnostic::new(
+                FILE_NAME,
+                location,
+                format!("invalid TOML: {}", err.message()),
+            )]
         })?;
         let problems = territory.lint();
         if problems.is_empty() {
@@ -128,31 +134,61 @@ impl Territory {
         let mut communes = HashSet::new();
         for (i, commune) in self.communes.iter().enumerate() {
             if !is_valid_id(&commune.slug) {
-                problems.push((format!("/communes/{i}/slug"), format!("commune slug « {} » must use only a-z, 0-9 and -", commune.slug)));
+                problems.push((
+                    format!("/communes/{i}/slug"),
+                    format!(
+                        "commune slug « {} » must use only a-z, 0-9 and -",
+                        commune.slug
+                    ),
+                ));
             }
             if !communes.insert(commune.slug.as_str()) {
-                problems.push((format!("/communes/{i}/slug"), format!("commune « {} » is declared twice", commune.slug)));
+                problems.push((
+                    format!("/communes/{i}/slug"),
+                    format!("commune « {} » is declared twice", commune.slug),
+                ));
             }
         }
         let mut services = HashSet::new();
         let mut queues = HashSet::new();
         for (i, service) in self.services.iter().enumerate() {
             if !is_valid_id(&service.id) {
-                problems.push((format!("/services/{i}/id"), format!("service id « {} » must use only a-z, 0-9 and -", service.id)));
+                problems.push((
+                    format!("/services/{i}/id"),
+                    format!("service id « {} » must use only a-z, 0-9 and -", service.id),
+                ));
             }
             if !services.insert(service.id.as_str()) {
-                problems.push((format!("/services/{i}/id"), format!("service « {} » is declared twice", service.id)));
+                problems.push((
+                    format!("/services/{i}/id"),
+                    format!("service « {} » is declared twice", service.id),
+                ));
             }
             for (j, queue) in service.queues.iter().enumerate() {
                 if !is_valid_id(&queue.id) {
-                    problems.push((format!("/services/{i}/queues/{j}/id"), format!("queue id « {} » must use only a-z, 0-9 and -", queue.id)));
+                    problems.push((
+                        format!("/services/{i}/queues/{j}/id"),
+                        format!("queue id « {} » must use only a-z, 0-9 and -", queue.id),
+                    ));
                 }
                 if !queues.insert(queue.id.as_str()) {
-                    problems.push((format!("/services/{i}/queues/{j}/id"), format!("queue « {} » is declared twice (queue ids are unique across services)", queue.id)));
+                    problems.push((
+                        format!("/services/{i}/queues/{j}/id"),
+                        format!(
+                            "queue « {} » is declared twice (queue ids are unique across services)",
+                            queue.id
+                        ),
+                    ));
                 }
             }
             if !service.queues.iter().any(|q| q.id == service.default_queue) {
-                problems.push((format!("/services/{i}/default_queue"), format!("default queue « {} » is not one of service « {} »'s queues", service.default_queue, service.id)));
+                problems.push((
+                    format!("/services/{i}/default_queue"),
+                    format!(
+                        "default queue « {} » is not one of service « {} »'s queues",
+                        service.default_queue, service.id
+                    ),
+                ));
             }
         }
         problems
@@ -212,13 +248,21 @@ name = "Q"
     #[test]
     fn toml_errors_have_line_and_column() {
         let err = Territory::parse("[territory]\nname = \n").unwrap_err();
-        assert!(matches!(err[0].location, Location::LineCol(2, _)), "{:?}", err);
+        assert!(
+            matches!(err[0].location, Location::LineCol(2, _)),
+            "{:?}",
+            err
+        );
     }
 
     #[test]
     fn a_default_queue_outside_the_service_is_reported() {
         let text = GOOD.replace("default_queue = \"q\"", "default_queue = \"nope\"");
         let err = Territory::parse(&text).unwrap_err();
-        assert!(err[0].to_string().contains("default queue « nope »"), "{}", err[0]);
+        assert!(
+            err[0].to_string().contains("default queue « nope »"),
+            "{}",
+            err[0]
+        );
     }
 }

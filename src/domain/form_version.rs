@@ -27,10 +27,16 @@ impl FormVersion {
     }
 
     pub fn parse(input: &str) -> Result<Self, String> {
-        if input.len() == LEN && input.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+        if input.len() == LEN
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
             Ok(FormVersion(input.to_owned()))
         } else {
-            Err(format!("« {input} » is not a form version (16 lowercase hex digits)"))
+            Err(format!(
+                "« {input} » is not a form version (16 lowercase hex digits)"
+            ))
         }
     }
 
@@ -90,15 +96,24 @@ mod tests {
     fn key_order_and_whitespace_do_not_change_the_version() {
         let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1,2], "x": "s"}}"#).unwrap();
         let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,2]},"b":1}"#).unwrap();
-        assert_eq!(FormVersion::compute(&a, Some("\"q\"")), FormVersion::compute(&b, Some("\"q\"")));
+        assert_eq!(
+            FormVersion::compute(&a, Some("\"q\"")),
+            FormVersion::compute(&b, Some("\"q\""))
+        );
     }
 
     #[test]
     fn content_and_rule_change_the_version() {
         let a = json!({"title": "A"});
         let b = json!({"title": "B"});
-        assert_ne!(FormVersion::compute(&a, None), FormVersion::compute(&b, None));
-        assert_ne!(FormVersion::compute(&a, Some("1")), FormVersion::compute(&a, Some("2")));
+        assert_ne!(
+            FormVersion::compute(&a, None),
+            FormVersion::compute(&b, None)
+        );
+        assert_ne!(
+            FormVersion::compute(&a, Some("1")),
+            FormVersion::compute(&a, Some("2"))
+        );
         let v = FormVersion::compute(&a, None);
         assert_eq!(FormVersion::parse(v.as_str()).unwrap(), v);
         assert!(FormVersion::parse("XYZ").is_err());

@@ -32,9 +32,7 @@ impl Priority {
         Priority::ALL
             .into_iter()
             .find(|p| p.as_str() == input)
-            .ok_or_else(|| {
-                format!("priority « {input} » is not one of low, normal, high, urgent")
-            })
+            .ok_or_else(|| format!("priority « {input} » is not one of low, normal, high, urgent"))
     }
 
     pub fn label_fr(self) -> &'static str {

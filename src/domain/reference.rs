@@ -82,7 +82,10 @@ mod tests {
         let r = Reference::parse("gu 7k4m 2q9p").unwrap();
         assert_eq!(r.to_string(), "GU-7K4M-2Q9P");
         assert_eq!(Reference::parse("7K4M-2Q9P").unwrap(), r);
-        assert_eq!(Reference::parse("GU-OOOO-IIII").unwrap().to_string(), "GU-0000-1111");
+        assert_eq!(
+            Reference::parse("GU-OOOO-IIII").unwrap().to_string(),
+            "GU-0000-1111"
+        );
     }
 
     #[test]

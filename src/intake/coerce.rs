@@ -77,10 +77,17 @@ fn coerce_field(field: &Field, posted: &Posted) -> Option<Value> {
         FieldKind::Text { .. } | FieldKind::Textarea { .. } => text().map(Value::String),
         FieldKind::Integer { .. } => text().map(|t| {
             let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-            compact.parse::<i64>().map(Value::from).unwrap_or(Value::String(t))
+            compact
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::String(t))
         }),
         FieldKind::Number { .. } => text().map(|t| {
-            let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect::<String>().replace(',', ".");
+            let compact: String = t
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .replace(',', ".");
             compact
                 .parse::<f64>()
                 .ok()
@@ -91,7 +98,11 @@ fn coerce_field(field: &Field, posted: &Posted) -> Option<Value> {
                 })
                 .unwrap_or(Value::String(t))
         }),
-        FieldKind::Boolean => Some(Value::Bool(posted.first(&name).is_some_and(|v| matches!(v, "true" | "on" | "1" | "oui")))),
+        FieldKind::Boolean => Some(Value::Bool(
+            posted
+                .first(&name)
+                .is_some_and(|v| matches!(v, "true" | "on" | "1" | "oui")),
+        )),
         FieldKind::Choice { choices, .. } => text().map(|t| choice_value(choices, t)),
         FieldKind::MultiChoice { choices } => {
             let values: Vec<Value> = posted
@@ -121,7 +132,11 @@ fn choice_value(choices: &[Choice], text: String) -> Value {
 
 /// Trims, and writes line breaks as `\n` whatever the browser sent.
 fn normalise(value: &str) -> String {
-    value.replace("\r\n", "\n").replace('\r', "\n").trim().to_owned()
+    value
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .trim()
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -154,20 +169,35 @@ mod tests {
     #[test]
     fn values_are_typed_by_the_schema() {
         let fields = fields::build(&schema()).unwrap();
-        let data = coerce(&fields, &posted(&[
-            ("motif", "casse"), ("numero", " 123 "), ("n", "4"), ("volume", "2,5"),
-            ("ok", "true"), ("objets", "a"), ("objets", "3"), ("adresse.rue", "rue\r\nde la Paix"),
-        ]));
-        assert_eq!(data, json!({
-            "motif": "casse", "numero": "123", "n": 4, "volume": 2.5, "ok": true,
-            "objets": ["a", 3], "adresse": {"rue": "rue\nde la Paix"}
-        }));
+        let data = coerce(
+            &fields,
+            &posted(&[
+                ("motif", "casse"),
+                ("numero", " 123 "),
+                ("n", "4"),
+                ("volume", "2,5"),
+                ("ok", "true"),
+                ("objets", "a"),
+                ("objets", "3"),
+                ("adresse.rue", "rue\r\nde la Paix"),
+            ]),
+        );
+        assert_eq!(
+            data,
+            json!({
+                "motif": "casse", "numero": "123", "n": 4, "volume": 2.5, "ok": true,
+                "objets": ["a", 3], "adresse": {"rue": "rue\nde la Paix"}
+            })
+        );
     }
 
     #[test]
     fn bad_numbers_stay_strings_and_empty_fields_are_absent() {
         let fields = fields::build(&schema()).unwrap();
-        let data = coerce(&fields, &posted(&[("n", "quatre"), ("numero", "  "), ("adresse.cp", "")]));
+        let data = coerce(
+            &fields,
+            &posted(&[("n", "quatre"), ("numero", "  "), ("adresse.cp", "")]),
+        );
         assert_eq!(data, json!({"n": "quatre", "ok": false}));
     }
 

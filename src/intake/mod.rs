@@ -24,7 +24,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { path: path.into(), message: message.into() }
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -39,7 +42,13 @@ pub struct Accepted {
 
 /// Validates and routes a submission. `commune_hint` is the commune of the page it was
 /// filed from, if any; a commune field in the form wins over it.
-pub fn accept(catalogue: &Catalogue, form: &Form, data: Value, commune_hint: Option<&str>, channel: Channel) -> Result<Accepted, Vec<FieldError>> {
+pub fn accept(
+    catalogue: &Catalogue,
+    form: &Form,
+    data: Value,
+    commune_hint: Option<&str>,
+    channel: Channel,
+) -> Result<Accepted, Vec<FieldError>> {
     let mut errors = validate::validate(form, &data);
     let commune = match resolve_commune(catalogue, form, &data, commune_hint) {
         Ok(commune) => commune,
@@ -52,10 +61,20 @@ pub fn accept(catalogue: &Catalogue, form: &Form, data: Value, commune_hint: Opt
         return Err(errors);
     }
     let decision = route::route(catalogue, form, &data, commune.as_deref(), channel);
-    Ok(Accepted { data, commune, channel, decision })
+    Ok(Accepted {
+        data,
+        commune,
+        channel,
+        decision,
+    })
 }
 
-fn resolve_commune(catalogue: &Catalogue, form: &Form, data: &Value, hint: Option<&str>) -> Result<Option<String>, FieldError> {
+fn resolve_commune(
+    catalogue: &Catalogue,
+    form: &Form,
+    data: &Value,
+    hint: Option<&str>,
+) -> Result<Option<String>, FieldError> {
     let from_field = form
         .meta
         .commune_field
@@ -65,12 +84,26 @@ fn resolve_commune(catalogue: &Catalogue, form: &Form, data: &Value, hint: Optio
     let Some(slug) = from_field.or(hint) else {
         return Ok(None);
     };
-    let path = form.meta.commune_field.clone().filter(|_| from_field.is_some()).unwrap_or_default();
+    let path = form
+        .meta
+        .commune_field
+        .clone()
+        .filter(|_| from_field.is_some())
+        .unwrap_or_default();
     if catalogue.territory.commune(slug).is_none() {
-        return Err(FieldError::new(path, format!("La commune « {} » ne fait pas partie du territoire : choisissez une commune dans la liste.", fields::value_text(&Value::String(slug.chars().take(60).collect())))));
+        return Err(FieldError::new(
+            path,
+            format!(
+                "La commune « {} » ne fait pas partie du territoire : choisissez une commune dans la liste.",
+                fields::value_text(&Value::String(slug.chars().take(60).collect()))
+            ),
+        ));
     }
     if !form.offered_in(slug) {
-        return Err(FieldError::new(path, "Cette démarche n'est pas proposée dans cette commune : consultez la page de votre commune pour trouver la bonne démarche."));
+        return Err(FieldError::new(
+            path,
+            "Cette démarche n'est pas proposée dans cette commune : consultez la page de votre commune pour trouver la bonne démarche.",
+        ));
     }
     Ok(Some(slug.to_owned()))
 }

@@ -23,9 +23,20 @@ pub struct RoutingDecision {
     pub fallback: Option<String>,
 }
 
-pub fn route(catalogue: &Catalogue, form: &Form, data: &Value, commune: Option<&str>, channel: Channel) -> RoutingDecision {
+pub fn route(
+    catalogue: &Catalogue,
+    form: &Form,
+    data: &Value,
+    commune: Option<&str>,
+    channel: Channel,
+) -> RoutingDecision {
     let Some(rule) = &form.rule else {
-        return default_queue(catalogue, form, None, Some("Ce formulaire n'a pas de règle : file par défaut du service.".into()));
+        return default_queue(
+            catalogue,
+            form,
+            None,
+            Some("Ce formulaire n'a pas de règle : file par défaut du service.".into()),
+        );
     };
     let input = RuleInput {
         data,
@@ -39,7 +50,10 @@ pub fn route(catalogue: &Catalogue, form: &Form, data: &Value, commune: Option<&
         Ok(outcome) => match catalogue.territory.queue(&outcome.queue) {
             Some((service, _)) => decision(form, service.id.clone(), outcome),
             None => {
-                let why = format!("the rule named queue « {} », which the territory does not have", outcome.queue);
+                let why = format!(
+                    "the rule named queue « {} », which the territory does not have",
+                    outcome.queue
+                );
                 default_queue(catalogue, form, Some(why), outcome.reason)
             }
         },
@@ -59,7 +73,12 @@ fn decision(form: &Form, service: String, outcome: RuleOutcome) -> RoutingDecisi
     }
 }
 
-fn default_queue(catalogue: &Catalogue, form: &Form, fallback: Option<String>, reason: Option<String>) -> RoutingDecision {
+fn default_queue(
+    catalogue: &Catalogue,
+    form: &Form,
+    fallback: Option<String>,
+    reason: Option<String>,
+) -> RoutingDecision {
     // The catalogue check guarantees the form's service exists with a default queue.
     let queue = catalogue
         .territory

@@ -4,13 +4,13 @@
 //! understands it, and what to do about it. Messages are keyed by JSON Pointer so the HTML
 //! form can put each one next to its field and the API can return them as they are.
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::JsonType;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use super::FieldError;
-use crate::catalogue::fields::{self, Field};
 use crate::catalogue::Form;
+use crate::catalogue::fields::{self, Field};
 
 /// Every problem with `data`, at most one per field, in the form's field order.
 pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
@@ -23,17 +23,34 @@ pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
             }
         }
     }
-    let order: Vec<String> = fields::walk(&form.fields).iter().map(|f| f.pointer()).collect();
-    errors.sort_by_key(|e| order.iter().position(|p| *p == e.path).unwrap_or(usize::MAX));
+    let order: Vec<String> = fields::walk(&form.fields)
+        .iter()
+        .map(|f| f.pointer())
+        .collect();
+    errors.sort_by_key(|e| {
+        order
+            .iter()
+            .position(|p| *p == e.path)
+            .unwrap_or(usize::MAX)
+    });
     errors
 }
 
 fn field_at<'a>(form: &'a Form, pointer: &str) -> Option<&'a Field> {
-    let path: Vec<String> = pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect();
+    let path: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
     fields::find(&form.fields, &path)
 }
 
-fn describe(form: &Form, at: &str, kind: &ValidationErrorKind, instance: &Value) -> Vec<(String, String)> {
+fn describe(
+    form: &Form,
+    at: &str,
+    kind: &ValidationErrorKind,
+    instance: &Value,
+) -> Vec<(String, String)> {
     use ValidationErrorKind as K;
     let one = |message: String| vec![(at.to_owned(), message)];
     match kind {
@@ -46,39 +63,69 @@ fn describe(form: &Form, at: &str, kind: &ValidationErrorKind, instance: &Value)
             };
             vec![(pointer, message)]
         }
-        K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => unexpected
-            .iter()
-            .map(|name| {
-                (
-                    format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),
-                    format!("Le champ « {} » n'existe pas dans ce formulaire : retirez-le.", name.chars().take(80).collect::<String>()),
-                )
-            })
-            .collect(),
+        K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
+            unexpected
+                .iter()
+                .map(|name| {
+                    (
+                        format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),
+                        format!(
+                            "Le champ « {} » n'existe pas dans ce formulaire : retirez-le.",
+                            name.chars().take(80).collect::<String>()
+                        ),
+                    )
+                })
+                .collect()
+        }
         K::Type { kind } => one(type_message(kind)),
-        K::Minimum { limit } => one(format!("Saisissez une valeur supérieure ou égale à {}.", number_fr(limit))),
-        K::Maximum { limit } => one(format!("Saisissez une valeur inférieure ou égale à {}.", number_fr(limit))),
-        K::ExclusiveMinimum { limit } => one(format!("Saisissez une valeur strictement supérieure à {}.", number_fr(limit))),
-        K::ExclusiveMaximum { limit } => one(format!("Saisissez une valeur strictement inférieure à {}.", number_fr(limit))),
-        K::MultipleOf { .. } => one("Cette valeur n'est pas un multiple accepté : vérifiez le nombre saisi.".into()),
-        K::MinLength { limit } => one(format!("Ce texte est trop court : saisissez au moins {limit} caractère{}.", plural(*limit))),
+        K::Minimum { limit } => one(format!(
+            "Saisissez une valeur supérieure ou égale à {}.",
+            number_fr(limit)
+        )),
+        K::Maximum { limit } => one(format!(
+            "Saisissez une valeur inférieure ou égale à {}.",
+            number_fr(limit)
+        )),
+        K::ExclusiveMinimum { limit } => one(format!(
+            "Saisissez une valeur strictement supérieure à {}.",
+            number_fr(limit)
+        )),
+        K::ExclusiveMaximum { limit } => one(format!(
+            "Saisissez une valeur strictement inférieure à {}.",
+            number_fr(limit)
+        )),
+        K::MultipleOf { .. } => {
+            one("Cette valeur n'est pas un multiple accepté : vérifiez le nombre saisi.".into())
+        }
+        K::MinLength { limit } => one(format!(
+            "Ce texte est trop court : saisissez au moins {limit} caractère{}.",
+            plural(*limit)
+        )),
         K::MaxLength { limit } => {
             let length = instance.as_str().map_or(0, |s| s.chars().count());
-            one(format!("Ce texte est trop long : {limit} caractères au maximum (vous en avez saisi {length}). Raccourcissez-le."))
+            one(format!(
+                "Ce texte est trop long : {limit} caractères au maximum (vous en avez saisi {length}). Raccourcissez-le."
+            ))
         }
         K::Pattern { .. } => {
             let hint = field_at(form, at).and_then(|f| f.pattern_message.clone());
-            one(hint.unwrap_or_else(|| "Le format saisi n'est pas celui attendu : vérifiez la valeur.".into()))
+            one(hint.unwrap_or_else(|| {
+                "Le format saisi n'est pas celui attendu : vérifiez la valeur.".into()
+            }))
         }
         K::Format { format } => one(format_message(format)),
-        K::Enum { .. } | K::Constant { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } | K::AnyOf { .. } => {
-            one("Choisissez une des options proposées.".into())
-        }
+        K::Enum { .. }
+        | K::Constant { .. }
+        | K::OneOfNotValid { .. }
+        | K::OneOfMultipleValid { .. }
+        | K::AnyOf { .. } => one("Choisissez une des options proposées.".into()),
         K::MinItems { limit } => one(format!("Cochez au moins {limit} case{}.", plural(*limit))),
         K::MaxItems { limit } => one(format!("Cochez au plus {limit} case{}.", plural(*limit))),
         K::UniqueItems => one("Chaque option ne peut être choisie qu'une fois.".into()),
         K::FalseSchema => one("Ce champ n'est pas attendu ici : retirez-le.".into()),
-        K::MinProperties { .. } | K::MaxProperties { .. } => one("Le nombre de champs remplis n'est pas celui attendu.".into()),
+        K::MinProperties { .. } | K::MaxProperties { .. } => {
+            one("Le nombre de champs remplis n'est pas celui attendu.".into())
+        }
         _ => one("Cette valeur n'est pas acceptée : vérifiez-la.".into()),
     }
 }
@@ -102,7 +149,9 @@ fn type_message(kind: &TypeKind) -> String {
 fn format_message(format: &str) -> String {
     match format {
         "email" => "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.".into(),
-        "date" => "Saisissez une date valide, au format AAAA-MM-JJ (par exemple 2026-03-14).".into(),
+        "date" => {
+            "Saisissez une date valide, au format AAAA-MM-JJ (par exemple 2026-03-14).".into()
+        }
         "tel" => "Saisissez un numéro de téléphone valide, par exemple 05 53 00 00 00.".into(),
         "uri" => "Saisissez une adresse web complète, commençant par https://.".into(),
         other => format!("La valeur n'a pas le format attendu ({other})."),

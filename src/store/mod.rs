@@ -27,8 +27,12 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StoreError::Unavailable(err.to_string()),
-            sqlx::Error::Database(ref db) if db.message().contains("database is locked") => StoreError::Unavailable(err.to_string()),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(err.to_string())
+            }
+            sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
+                StoreError::Unavailable(err.to_string())
+            }
             other => StoreError::Other(other.into()),
         }
     }
@@ -134,10 +138,16 @@ pub trait Store: Send + Sync {
     /// The request behind a tracking token's hash, with its citizen-visible history.
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError>;
 
-    async fn status_by_reference(&self, reference: &Reference) -> Result<Option<StatusSummary>, StoreError>;
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError>;
 
     /// The whole request, internal events included.
-    async fn request_by_reference(&self, reference: &Reference) -> Result<Option<StoredRequest>, StoreError>;
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError>;
 
     async fn count_requests(&self) -> Result<u64, StoreError>;
 
@@ -161,15 +171,22 @@ pub fn format_time(t: OffsetDateTime) -> String {
 }
 
 pub fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad timestamp {text:?} in the database: {e}")))
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        StoreError::Other(anyhow::anyhow!(
+            "bad timestamp {text:?} in the database: {e}"
+        ))
+    })
 }
 
 /// Opens the store a database URL names, running its migrations.
-pub async fn open(config: &crate::config::DatabaseConfig) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+pub async fn open(
+    config: &crate::config::DatabaseConfig,
+) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     let url = config.url.as_str();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         anyhow::bail!("PostgreSQL is not supported yet in this build: use a sqlite:// URL");
     }
-    Ok(std::sync::Arc::new(SqliteStore::open(url, config.max_connections).await?))
+    Ok(std::sync::Arc::new(
+        SqliteStore::open(url, config.max_connections).await?,
+    ))
 }

@@ -11,12 +11,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest, format_time, parse_time};
+use super::{
+    Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest,
+    format_time, parse_time,
+};
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
 /// A fresh reference collides with an existing one about once in 10^12 filings per thousand
@@ -31,7 +37,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or a plain path) and
     /// runs the migrations.
     pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<SqliteStore> {
-        let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_owned()
+        } else {
+            format!("sqlite://{url}")
+        };
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -52,7 +62,12 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    async fn insert(&self, request: &NewRequest, reference: &Reference, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    async fn insert(
+        &self,
+        request: &NewRequest,
+        reference: &Reference,
+        now: OffsetDateTime,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let now_text = format_time(now);
         sqlx::query(
@@ -70,7 +85,9 @@ impl SqliteStore {
         .await?;
 
         let id = Uuid::now_v7().to_string();
-        let due_at = request.due_in_days.map(|d| format_time(now + time::Duration::days(i64::from(d))));
+        let due_at = request
+            .due_in_days
+            .map(|d| format_time(now + time::Duration::days(i64::from(d))));
         sqlx::query(
             "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
                 status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
@@ -133,7 +150,12 @@ impl SqliteStore {
 /// The events every request starts with: filed, then routed.
 pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, Value); 2] {
     [
-        ("submitted", request.actor.as_str(), true, json!({"channel": request.channel.as_str()})),
+        (
+            "submitted",
+            request.actor.as_str(),
+            true,
+            json!({"channel": request.channel.as_str()}),
+        ),
         (
             "routed",
             "guichet",
@@ -155,19 +177,23 @@ fn is_reference_collision(err: &sqlx::Error) -> bool {
 
 fn json_column(row: &SqliteRow, column: &str) -> Result<Value, StoreError> {
     let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Other(anyhow::anyhow!("bad JSON in column {column}: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad JSON in column {column}: {e}")))
 }
 
 fn status_column(row: &SqliteRow) -> Result<Status, StoreError> {
-    Status::parse(&row.try_get::<String, _>("status")?).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+    Status::parse(&row.try_get::<String, _>("status")?)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
 }
 
 fn reference_column(row: &SqliteRow) -> Result<Reference, StoreError> {
-    Reference::parse(&row.try_get::<String, _>("reference")?).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+    Reference::parse(&row.try_get::<String, _>("reference")?)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
 }
 
 fn version_column(row: &SqliteRow) -> Result<FormVersion, StoreError> {
-    FormVersion::parse(&row.try_get::<String, _>("form_version")?).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
+    FormVersion::parse(&row.try_get::<String, _>("form_version")?)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))
 }
 
 #[async_trait]
@@ -178,12 +204,21 @@ impl Store for SqliteStore {
         for _ in 0..REFERENCE_ATTEMPTS {
             let reference = Reference::generate();
             match self.insert(&request, &reference, now).await {
-                Ok(()) => return Ok(Receipt { reference, status: Status::Received, created_at: now }),
+                Ok(()) => {
+                    return Ok(Receipt {
+                        reference,
+                        status: Status::Received,
+                        created_at: now,
+                    });
+                }
                 Err(err) if is_reference_collision(&err) => last_error = Some(err),
                 Err(err) => return Err(err.into()),
             }
         }
-        Err(last_error.map_or_else(|| StoreError::Other(anyhow::anyhow!("no reference could be allocated")), Into::into))
+        Err(last_error.map_or_else(
+            || StoreError::Other(anyhow::anyhow!("no reference could be allocated")),
+            Into::into,
+        ))
     }
 
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
@@ -211,11 +246,15 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn status_by_reference(&self, reference: &Reference) -> Result<Option<StatusSummary>, StoreError> {
-        let row = sqlx::query("SELECT reference, status, updated_at FROM requests WHERE reference = ?")
-            .bind(reference.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError> {
+        let row =
+            sqlx::query("SELECT reference, status, updated_at FROM requests WHERE reference = ?")
+                .bind(reference.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|row| {
             Ok(StatusSummary {
                 reference: reference_column(&row)?,
@@ -226,14 +265,18 @@ impl Store for SqliteStore {
         .transpose()
     }
 
-    async fn request_by_reference(&self, reference: &Reference) -> Result<Option<StoredRequest>, StoreError> {
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError> {
         let row = sqlx::query("SELECT * FROM requests WHERE reference = ?")
             .bind(reference.to_string())
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
-        let tags: Vec<String> = serde_json::from_value(json_column(&row, "tags")?).map_err(|e| StoreError::Other(e.into()))?;
+        let tags: Vec<String> = serde_json::from_value(json_column(&row, "tags")?)
+            .map_err(|e| StoreError::Other(e.into()))?;
         Ok(Some(StoredRequest {
             reference: reference_column(&row)?,
             form_id: row.try_get("form_id")?,
@@ -244,17 +287,23 @@ impl Store for SqliteStore {
             status: status_column(&row)?,
             service: row.try_get("service")?,
             queue: row.try_get("queue")?,
-            priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+            priority: Priority::parse(&row.try_get::<String, _>("priority")?)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
             tags,
             routing_reason: row.try_get("routing_reason")?,
             routing_fallback: row.try_get("routing_fallback")?,
-            due_at: row.try_get::<Option<String>, _>("due_at")?.map(|t| parse_time(&t)).transpose()?,
+            due_at: row
+                .try_get::<Option<String>, _>("due_at")?
+                .map(|t| parse_time(&t))
+                .transpose()?,
             events: self.events(&id, false).await?,
         }))
     }
 
     async fn count_requests(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests").fetch_one(&self.pool).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(count.max(0) as u64)
     }
 

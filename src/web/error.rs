@@ -67,10 +67,17 @@ impl AppError {
     pub fn messages(&self) -> Vec<FieldError> {
         let one = |m: &str| vec![FieldError::new("", m)];
         match self {
-            AppError::NotFound(m) | AppError::BadRequest(m) | AppError::PayloadTooLarge(m) | AppError::UnsupportedMediaType(m) => one(m),
+            AppError::NotFound(m)
+            | AppError::BadRequest(m)
+            | AppError::PayloadTooLarge(m)
+            | AppError::UnsupportedMediaType(m) => one(m),
             AppError::Invalid(errors) => errors.clone(),
-            AppError::Unavailable => one("Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes."),
-            AppError::Internal(_) => one("Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste."),
+            AppError::Unavailable => one(
+                "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.",
+            ),
+            AppError::Internal(_) => one(
+                "Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste.",
+            ),
         }
     }
 
@@ -88,7 +95,9 @@ impl AppError {
                 limit / 1024
             ))
         } else {
-            AppError::BadRequest("Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.".into())
+            AppError::BadRequest(
+                "Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.".into(),
+            )
         }
     }
 }
@@ -105,7 +114,11 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let mut response = (self.0.status(), Json(json!({ "errors": self.0.messages() }))).into_response();
+        let mut response = (
+            self.0.status(),
+            Json(json!({ "errors": self.0.messages() })),
+        )
+            .into_response();
         close_if_too_large(&mut response);
         response
     }
@@ -137,7 +150,10 @@ impl IntoResponse for PageError {
             StatusCode::INTERNAL_SERVER_ERROR => "Erreur de notre côté",
             _ => "Demande impossible à traiter",
         };
-        let page = ErrorPage { title: title.into(), messages: self.0.messages().into_iter().map(|m| m.message).collect() };
+        let page = ErrorPage {
+            title: title.into(),
+            messages: self.0.messages().into_iter().map(|m| m.message).collect(),
+        };
         let body = page.render().unwrap_or_else(|_| "Erreur".into());
         let mut response = (status, Html(body)).into_response();
         close_if_too_large(&mut response);
@@ -148,15 +164,23 @@ impl IntoResponse for PageError {
 /// After refusing an oversized body, close the connection rather than read the rest.
 fn close_if_too_large(response: &mut Response) {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
 }
 
 /// Unknown paths: JSON under the API, a page elsewhere.
 pub async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError(AppError::NotFound("Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms.".into())).into_response()
+        ApiError(AppError::NotFound(
+            "Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms.".into(),
+        ))
+        .into_response()
     } else {
-        PageError(AppError::NotFound("Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.".into())).into_response()
+        PageError(AppError::NotFound(
+            "Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.".into(),
+        ))
+        .into_response()
     }
 }

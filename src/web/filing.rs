@@ -8,7 +8,12 @@ use crate::store::{FormVersionRecord, NewRequest, Receipt, Store};
 
 use super::error::AppError;
 
-pub async fn file(store: &dyn Store, form: &Form, accepted: Accepted, actor: &str) -> Result<(Receipt, TrackingToken), AppError> {
+pub async fn file(
+    store: &dyn Store,
+    form: &Form,
+    accepted: Accepted,
+    actor: &str,
+) -> Result<(Receipt, TrackingToken), AppError> {
     let token = TrackingToken::generate();
     let decision = accepted.decision;
     let request = NewRequest {

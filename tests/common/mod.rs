@@ -62,7 +62,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(catalogue: &Path) -> TestApp {
     let data_dir = TempDir::new().unwrap();
-    let app = Application::build(config(catalogue, data_dir.path())).await.expect("the app starts");
+    let app = Application::build(config(catalogue, data_dir.path()))
+        .await
+        .expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
     tokio::spawn(app.run_until_stopped());
@@ -70,7 +72,12 @@ pub async fn spawn_app_with(catalogue: &Path) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { address, client, store, data_dir }
+    TestApp {
+        address,
+        client,
+        store,
+        data_dir,
+    }
 }
 
 /// Copies a catalogue (territory, definitions, rules) into a fresh folder, then lays each
@@ -90,7 +97,9 @@ fn copy_catalogue_files(from: &Path, to: &Path) {
     }
     for sub in ["form-definitions", "rules"] {
         std::fs::create_dir_all(to.join(sub)).unwrap();
-        let Ok(entries) = std::fs::read_dir(from.join(sub)) else { continue };
+        let Ok(entries) = std::fs::read_dir(from.join(sub)) else {
+            continue;
+        };
         for entry in entries {
             let entry = entry.unwrap();
             std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).unwrap();
@@ -123,7 +132,9 @@ impl ServerProcess {
             .expect("guichet serve starts");
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
         let address = line
             .trim()
             .strip_prefix("Guichet listening on ")
@@ -137,7 +148,10 @@ impl ServerProcess {
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").args(["-s", signal, &self.pid().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.pid().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success(), "kill -s {signal}");
     }
 

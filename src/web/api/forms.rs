@@ -45,7 +45,10 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "forms": forms }))
 }
 
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let catalogue = state.catalogue.load();
     let form = catalogue.form(&id).ok_or_else(|| unknown_form(&id))?;
     Ok(Json(json!({
@@ -81,9 +84,15 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let catalogue = state.catalogue.load_full();
-    let form = catalogue.form(&id).ok_or_else(|| unknown_form(&id))?.clone();
+    let form = catalogue
+        .form(&id)
+        .ok_or_else(|| unknown_form(&id))?
+        .clone();
     if !is_json(&headers) {
-        return Err(AppError::UnsupportedMediaType("Envoyez les données en JSON, avec l'en-tête Content-Type: application/json.".into()).into());
+        return Err(AppError::UnsupportedMediaType(
+            "Envoyez les données en JSON, avec l'en-tête Content-Type: application/json.".into(),
+        )
+        .into());
     }
     let body = body.map_err(|r| AppError::from_body(r, state.limits.max_json_bytes))?;
     let data: Value = serde_json::from_slice(&body).map_err(|err| {
@@ -94,9 +103,20 @@ pub async fn submit(
         ))
     })?;
     if !data.is_object() {
-        return Err(AppError::Invalid(vec![intake::FieldError::new("", "Envoyez un objet JSON dont les champs sont ceux du formulaire.")]).into());
+        return Err(AppError::Invalid(vec![intake::FieldError::new(
+            "",
+            "Envoyez un objet JSON dont les champs sont ceux du formulaire.",
+        )])
+        .into());
     }
-    let accepted = intake::accept(&catalogue, &form, data, query.commune.as_deref(), Channel::Api).map_err(AppError::Invalid)?;
+    let accepted = intake::accept(
+        &catalogue,
+        &form,
+        data,
+        query.commune.as_deref(),
+        Channel::Api,
+    )
+    .map_err(AppError::Invalid)?;
     let queue = accepted.decision.queue.clone();
     let (receipt, token) = filing::file(state.store.as_ref(), &form, accepted, "api").await?;
     Ok((
@@ -118,7 +138,8 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| {
             let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
 }
 

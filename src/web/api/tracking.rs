@@ -10,10 +10,19 @@ use crate::web::AppState;
 use crate::web::error::{ApiError, AppError};
 use crate::web::public::history_label;
 
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<Value>, ApiError> {
-    let not_found = || AppError::NotFound("Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier.".into());
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let not_found = || {
+        AppError::NotFound("Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier.".into())
+    };
     let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
-    let request = state.store.track(&token.hash()).await?.ok_or_else(not_found)?;
+    let request = state
+        .store
+        .track(&token.hash())
+        .await?
+        .ok_or_else(not_found)?;
     let catalogue = state.catalogue.load();
     let history: Vec<Value> = request
         .history

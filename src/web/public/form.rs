@@ -56,33 +56,70 @@ pub struct FormQuery {
     commune: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>, Query(query): Query<FormQuery>) -> Result<FormPage, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<FormQuery>,
+) -> Result<FormPage, PageError> {
     let catalogue = state.catalogue.load();
     let form = find_form(&catalogue, &id)?;
     let commune = page_commune(&catalogue, form, query.commune.as_deref())?;
     // Arriving from a commune's page fills in the form's commune field.
     let mut pairs = Vec::new();
     if let (Some(slug), Some(pointer)) = (&commune, &form.meta.commune_field) {
-        pairs.push((pointer.trim_start_matches('/').replace('/', "."), slug.clone()));
+        pairs.push((
+            pointer.trim_start_matches('/').replace('/', "."),
+            slug.clone(),
+        ));
     }
-    Ok(form_page(&catalogue, form, commune, &Posted::from_pairs(pairs), &[]))
+    Ok(form_page(
+        &catalogue,
+        form,
+        commune,
+        &Posted::from_pairs(pairs),
+        &[],
+    ))
 }
 
-pub async fn post(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, PageError> {
+pub async fn post(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?.clone();
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !is_form {
-        return Err(AppError::UnsupportedMediaType("Ce formulaire s'envoie depuis la page de la démarche : rechargez-la et réessayez.".into()).into());
+        return Err(AppError::UnsupportedMediaType(
+            "Ce formulaire s'envoie depuis la page de la démarche : rechargez-la et réessayez."
+                .into(),
+        )
+        .into());
     }
     let body = body.map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| AppError::BadRequest("Le formulaire envoyé est illisible : rechargez la page et réessayez.".into()))?;
-    let action = pairs.iter().find(|(k, _)| k == "_action").map(|(_, v)| v.clone()).unwrap_or_default();
-    let commune_hint = pairs.iter().find(|(k, _)| k == "_commune").map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+        AppError::BadRequest(
+            "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
+        )
+    })?;
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == "_action")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let commune_hint = pairs
+        .iter()
+        .find(|(k, _)| k == "_commune")
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty());
     let commune = page_commune(&catalogue, &form, commune_hint.as_deref())?;
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
@@ -121,7 +158,11 @@ fn find_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a std::sync::Ar
 }
 
 /// The commune of the page the person came from, if it is real and offers the form.
-fn page_commune(catalogue: &Catalogue, form: &Form, slug: Option<&str>) -> Result<Option<String>, AppError> {
+fn page_commune(
+    catalogue: &Catalogue,
+    form: &Form,
+    slug: Option<&str>,
+) -> Result<Option<String>, AppError> {
     let Some(slug) = slug.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -132,18 +173,32 @@ fn page_commune(catalogue: &Catalogue, form: &Form, slug: Option<&str>) -> Resul
 }
 
 fn commune_name(catalogue: &Catalogue, slug: Option<&str>) -> String {
-    slug.and_then(|s| catalogue.territory.commune(s)).map(|c| c.name.clone()).unwrap_or_default()
+    slug.and_then(|s| catalogue.territory.commune(s))
+        .map(|c| c.name.clone())
+        .unwrap_or_default()
 }
 
-fn form_page(catalogue: &Catalogue, form: &Form, commune: Option<String>, posted: &Posted, errors: &[FieldError]) -> FormPage {
-    let by_pointer: HashMap<String, String> = errors.iter().map(|e| (e.path.clone(), e.message.clone())).collect();
+fn form_page(
+    catalogue: &Catalogue,
+    form: &Form,
+    commune: Option<String>,
+    posted: &Posted,
+    errors: &[FieldError],
+) -> FormPage {
+    let by_pointer: HashMap<String, String> = errors
+        .iter()
+        .map(|e| (e.path.clone(), e.message.clone()))
+        .collect();
     let rows = view::rows(&form.fields, &form.fields, posted, &by_pointer);
     let summary = errors
         .iter()
         .map(|e| {
             let path: Vec<String> = e.path.split('/').skip(1).map(str::to_owned).collect();
             match crate::catalogue::fields::find(&form.fields, &path) {
-                Some(field) => (view::field_id(field), format!("{} : {}", field.label, e.message)),
+                Some(field) => (
+                    view::field_id(field),
+                    format!("{} : {}", field.label, e.message),
+                ),
                 None => ("main".to_owned(), e.message.clone()),
             }
         })

@@ -12,9 +12,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use super::AppState;
 use crate::catalogue::Catalogue;
 use crate::store::Event;
-use super::AppState;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -22,7 +22,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/communes/{slug}", get(portal::commune))
         .route(
             "/demarches/{id}",
-            get(form::show).post(form::post).layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
+            get(form::show)
+                .post(form::post)
+                .layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
         )
         .route("/suivi", get(tracking::lookup))
         .route("/suivi/{token}", get(tracking::show))
@@ -32,18 +34,27 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../../static/guichet.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../../static/guichet.css"),
+    )
 }
 
 async fn conditions_script() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../../static/conditions.js"))
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../../static/conditions.js"),
+    )
 }
 
 /// For load balancers: 200 when the database answers, 503 otherwise.
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok"),
-        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
     }
 }
 
@@ -52,8 +63,15 @@ pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
     match event.kind.as_str() {
         "submitted" => "Demande déposée".into(),
         "routed" => {
-            let service = event.body.get("service").and_then(|s| s.as_str()).unwrap_or_default();
-            format!("Demande transmise au service « {} »", catalogue.service_name(service))
+            let service = event
+                .body
+                .get("service")
+                .and_then(|s| s.as_str())
+                .unwrap_or_default();
+            format!(
+                "Demande transmise au service « {} »",
+                catalogue.service_name(service)
+            )
         }
         "status_changed" => "Statut mis à jour".into(),
         other => other.to_owned(),

@@ -62,12 +62,20 @@ pub async fn home(State(state): State<AppState>, Query(search): Query<Search>) -
         result_count: themes.iter().map(|t| t.forms.len()).sum(),
         query,
         themes,
-        communes: catalogue.territory.communes.iter().map(|c| (c.slug.clone(), c.name.clone())).collect(),
+        communes: catalogue
+            .territory
+            .communes
+            .iter()
+            .map(|c| (c.slug.clone(), c.name.clone()))
+            .collect(),
         external: external(&catalogue),
     }
 }
 
-pub async fn commune(State(state): State<AppState>, Path(slug): Path<String>) -> Result<CommunePage, PageError> {
+pub async fn commune(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<CommunePage, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
         .territory
@@ -87,18 +95,32 @@ fn themes(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<Them
     let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
     let mut grouped: BTreeMap<String, Vec<FormLink>> = BTreeMap::new();
     for form in catalogue.citizen_forms(commune) {
-        let haystack = fold(&format!("{} {} {}", form.title, form.description.as_deref().unwrap_or(""), form.meta.keywords.join(" ")));
+        let haystack = fold(&format!(
+            "{} {} {}",
+            form.title,
+            form.description.as_deref().unwrap_or(""),
+            form.meta.keywords.join(" ")
+        ));
         if !words.iter().all(|w| haystack.contains(w.as_str())) {
             continue;
         }
-        let theme = form.meta.theme.clone().unwrap_or_else(|| catalogue.service_name(&form.meta.service).to_owned());
+        let theme = form
+            .meta
+            .theme
+            .clone()
+            .unwrap_or_else(|| catalogue.service_name(&form.meta.service).to_owned());
         let communes = if form.meta.communes.is_empty() {
             "Toutes les communes".to_owned()
         } else {
             form.meta
                 .communes
                 .iter()
-                .map(|c| catalogue.territory.commune(c).map_or(c.as_str(), |c| c.name.as_str()))
+                .map(|c| {
+                    catalogue
+                        .territory
+                        .commune(c)
+                        .map_or(c.as_str(), |c| c.name.as_str())
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -109,7 +131,10 @@ fn themes(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<Them
             communes,
         });
     }
-    grouped.into_iter().map(|(name, forms)| Theme { name, forms }).collect()
+    grouped
+        .into_iter()
+        .map(|(name, forms)| Theme { name, forms })
+        .collect()
 }
 
 fn external(catalogue: &Catalogue) -> Vec<ExternalGroup> {
@@ -121,7 +146,13 @@ fn external(catalogue: &Catalogue) -> Vec<ExternalGroup> {
             level: level.label_fr(),
             links: procedures
                 .into_iter()
-                .map(|p| (p.title.clone(), p.url.clone(), p.description.clone().unwrap_or_default()))
+                .map(|p| {
+                    (
+                        p.title.clone(),
+                        p.url.clone(),
+                        p.description.clone().unwrap_or_default(),
+                    )
+                })
                 .collect(),
         })
         .collect()

@@ -40,10 +40,20 @@ pub struct TrackQuery {
     recu: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, Path(token): Path<String>, Query(query): Query<TrackQuery>) -> Result<TrackPage, PageError> {
-    let not_found = || AppError::NotFound("Aucune demande ne correspond à ce lien de suivi. Vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.".into());
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(query): Query<TrackQuery>,
+) -> Result<TrackPage, PageError> {
+    let not_found = || {
+        AppError::NotFound("Aucune demande ne correspond à ce lien de suivi. Vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.".into())
+    };
     let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
-    let request = state.store.track(&token.hash()).await?.ok_or_else(not_found)?;
+    let request = state
+        .store
+        .track(&token.hash())
+        .await?
+        .ok_or_else(not_found)?;
     let catalogue = state.catalogue.load();
     Ok(TrackPage {
         territory: catalogue.territory.territory.name.clone(),
@@ -54,7 +64,11 @@ pub async fn show(State(state): State<AppState>, Path(token): Path<String>, Quer
         status: request.status.label_fr().to_owned(),
         service: catalogue.service_name(&request.service).to_owned(),
         filed_on: date_fr(request.created_at),
-        history: request.history.iter().map(|e| (date_fr(e.created_at), history_label(&catalogue, e))).collect(),
+        history: request
+            .history
+            .iter()
+            .map(|e| (date_fr(e.created_at), history_label(&catalogue, e)))
+            .collect(),
     })
 }
 
@@ -63,11 +77,20 @@ pub struct LookupQuery {
     reference: Option<String>,
 }
 
-pub async fn lookup(State(state): State<AppState>, Query(query): Query<LookupQuery>) -> Result<LookupPage, PageError> {
+pub async fn lookup(
+    State(state): State<AppState>,
+    Query(query): Query<LookupQuery>,
+) -> Result<LookupPage, PageError> {
     let catalogue = state.catalogue.load();
     let mut page = LookupPage {
         territory: catalogue.territory.territory.name.clone(),
-        reference: query.reference.clone().unwrap_or_default().chars().take(40).collect(),
+        reference: query
+            .reference
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect(),
         error: String::new(),
         status: String::new(),
         updated_on: String::new(),
@@ -78,7 +101,11 @@ pub async fn lookup(State(state): State<AppState>, Query(query): Query<LookupQue
     match Reference::parse(&typed) {
         Err(message) => page.error = message,
         Ok(reference) => match state.store.status_by_reference(&reference).await? {
-            None => page.error = format!("Aucune demande ne porte la référence {reference}. Vérifiez-la sur votre accusé de réception."),
+            None => {
+                page.error = format!(
+                    "Aucune demande ne porte la référence {reference}. Vérifiez-la sur votre accusé de réception."
+                )
+            }
             Some(summary) => {
                 page.reference = summary.reference.to_string();
                 page.status = summary.status.label_fr().to_owned();
@@ -92,5 +119,12 @@ pub async fn lookup(State(state): State<AppState>, Query(query): Query<LookupQue
 /// "29/11/2026 à 14 h 05", in UTC: the territory is in one time zone, and saying UTC
 /// beats guessing the server's.
 fn date_fr(t: time::OffsetDateTime) -> String {
-    format!("{:02}/{:02}/{} à {:02} h {:02} (UTC)", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+    format!(
+        "{:02}/{:02}/{} à {:02} h {:02} (UTC)",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
 }

@@ -60,7 +60,12 @@ pub fn field_id(field: &Field) -> String {
 }
 
 /// Rows for the whole form. `errors` maps JSON Pointers to messages.
-pub fn rows(fields: &[Field], all: &[Field], posted: &Posted, errors: &HashMap<String, String>) -> Vec<Row> {
+pub fn rows(
+    fields: &[Field],
+    all: &[Field],
+    posted: &Posted,
+    errors: &HashMap<String, String>,
+) -> Vec<Row> {
     let mut out = Vec::new();
     for field in fields {
         push_rows(field, all, posted, errors, &mut out);
@@ -68,10 +73,17 @@ pub fn rows(fields: &[Field], all: &[Field], posted: &Posted, errors: &HashMap<S
     out
 }
 
-fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<String, String>, out: &mut Vec<Row>) {
+fn push_rows(
+    field: &Field,
+    all: &[Field],
+    posted: &Posted,
+    errors: &HashMap<String, String>,
+    out: &mut Vec<Row>,
+) {
     let id = field_id(field);
     let name = field.name();
-    let (show_when, show_values, show_negate, condition_text) = describe_condition(field.condition.as_ref(), all);
+    let (show_when, show_values, show_negate, condition_text) =
+        describe_condition(field.condition.as_ref(), all);
     let number = |n: &Option<f64>| n.map(|v| v.to_string()).unwrap_or_default();
     let mut row = Row {
         kind: "text",
@@ -115,7 +127,9 @@ fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<Str
         }
         FieldKind::Boolean => {
             row.kind = "checkbox";
-            row.checked = posted.first(&name).is_some_and(|v| matches!(v, "true" | "on" | "1" | "oui"));
+            row.checked = posted
+                .first(&name)
+                .is_some_and(|v| matches!(v, "true" | "on" | "1" | "oui"));
         }
         FieldKind::Choice { choices, widget } => {
             row.kind = match widget {
@@ -126,7 +140,12 @@ fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<Str
             row.choices = choices
                 .iter()
                 .enumerate()
-                .map(|(i, c)| ChoiceView { id: choice_id(&id, i), value: c.value_text(), label: c.label.clone(), checked: c.value_text() == selected })
+                .map(|(i, c)| ChoiceView {
+                    id: choice_id(&id, i),
+                    value: c.value_text(),
+                    label: c.label.clone(),
+                    checked: c.value_text() == selected,
+                })
                 .collect();
         }
         FieldKind::MultiChoice { choices } => {
@@ -135,7 +154,12 @@ fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<Str
             row.choices = choices
                 .iter()
                 .enumerate()
-                .map(|(i, c)| ChoiceView { id: choice_id(&id, i), value: c.value_text(), label: c.label.clone(), checked: selected.contains(&c.value_text()) })
+                .map(|(i, c)| ChoiceView {
+                    id: choice_id(&id, i),
+                    value: c.value_text(),
+                    label: c.label.clone(),
+                    checked: selected.contains(&c.value_text()),
+                })
                 .collect();
         }
         FieldKind::Group { fields } => {
@@ -144,7 +168,10 @@ fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<Str
             for child in fields {
                 push_rows(child, all, posted, errors, out);
             }
-            out.push(Row { kind: "close", ..empty_row() });
+            out.push(Row {
+                kind: "close",
+                ..empty_row()
+            });
             return;
         }
     }
@@ -153,26 +180,52 @@ fn push_rows(field: &Field, all: &[Field], posted: &Posted, errors: &HashMap<Str
 
 /// The first option of a group carries the field's own id, so error links land on it.
 fn choice_id(field_id: &str, index: usize) -> String {
-    if index == 0 { field_id.to_owned() } else { format!("{field_id}-{index}") }
+    if index == 0 {
+        field_id.to_owned()
+    } else {
+        format!("{field_id}-{index}")
+    }
 }
 
-fn describe_condition(condition: Option<&Condition>, all: &[Field]) -> (String, String, bool, String) {
+fn describe_condition(
+    condition: Option<&Condition>,
+    all: &[Field],
+) -> (String, String, bool, String) {
     let Some(condition) = condition else {
         return Default::default();
     };
     let controlling = find(all, &condition.path);
     let label_of = |v: &serde_json::Value| match controlling.map(|f| &f.kind) {
-        Some(FieldKind::Choice { choices, .. }) => choices.iter().find(|c| &c.value == v).map_or_else(|| value_text(v), |c| c.label.clone()),
+        Some(FieldKind::Choice { choices, .. }) => choices
+            .iter()
+            .find(|c| &c.value == v)
+            .map_or_else(|| value_text(v), |c| c.label.clone()),
         _ => value_text(v),
     };
     let values: Vec<String> = condition.values.iter().map(label_of).collect();
     let name = controlling.map_or_else(|| condition.path.join("."), |f| f.label.clone());
     let text = if condition.negate {
-        format!("À remplir seulement si « {name} » n'est pas : {}.", values.join(" ou "))
+        format!(
+            "À remplir seulement si « {name} » n'est pas : {}.",
+            values.join(" ou ")
+        )
     } else {
-        format!("À remplir seulement si « {name} » est : {}.", values.join(" ou "))
+        format!(
+            "À remplir seulement si « {name} » est : {}.",
+            values.join(" ou ")
+        )
     };
-    (condition.path.join("."), condition.values.iter().map(value_text).collect::<Vec<_>>().join("|"), condition.negate, text)
+    (
+        condition.path.join("."),
+        condition
+            .values
+            .iter()
+            .map(value_text)
+            .collect::<Vec<_>>()
+            .join("|"),
+        condition.negate,
+        text,
+    )
 }
 
 fn empty_row() -> Row {
@@ -216,23 +269,48 @@ pub fn answers(fields: &[Field], data: &serde_json::Value) -> Vec<Answer> {
         match &field.kind {
             FieldKind::Group { fields } => {
                 if let Some(inner) = value {
-                    out.push(Answer { label: field.label.clone(), value: String::new(), heading: true });
+                    out.push(Answer {
+                        label: field.label.clone(),
+                        value: String::new(),
+                        heading: true,
+                    });
                     out.extend(answers(fields, inner));
                 }
             }
             kind => {
                 let Some(value) = value else { continue };
                 let text = match (kind, value) {
-                    (FieldKind::Boolean, serde_json::Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
-                    (FieldKind::Choice { choices, .. }, v) => choices.iter().find(|c| &c.value == v).map_or_else(|| value_text(v), |c| c.label.clone()),
+                    (FieldKind::Boolean, serde_json::Value::Bool(b)) => {
+                        if *b { "Oui" } else { "Non" }.to_owned()
+                    }
+                    (FieldKind::Choice { choices, .. }, v) => choices
+                        .iter()
+                        .find(|c| &c.value == v)
+                        .map_or_else(|| value_text(v), |c| c.label.clone()),
                     (FieldKind::MultiChoice { choices }, serde_json::Value::Array(items)) => items
                         .iter()
-                        .map(|v| choices.iter().find(|c| &c.value == v).map_or_else(|| value_text(v), |c| c.label.clone()))
+                        .map(|v| {
+                            choices
+                                .iter()
+                                .find(|c| &c.value == v)
+                                .map_or_else(|| value_text(v), |c| c.label.clone())
+                        })
                         .collect::<Vec<_>>()
                         .join(", "),
-                    (_, v) => value_text(v).replace('.', if matches!(kind, FieldKind::Number { .. }) { "," } else { "." }),
+                    (_, v) => value_text(v).replace(
+                        '.',
+                        if matches!(kind, FieldKind::Number { .. }) {
+                            ","
+                        } else {
+                            "."
+                        },
+                    ),
                 };
-                out.push(Answer { label: field.label.clone(), value: text, heading: false });
+                out.push(Answer {
+                    label: field.label.clone(),
+                    value: text,
+                    heading: false,
+                });
             }
         }
     }
