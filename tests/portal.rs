@@ -52,6 +52,59 @@ async fn the_form_is_generated_accessibly_from_the_schema() {
 }
 
 #[tokio::test]
+async fn a_field_required_under_a_condition_is_not_marked_optional() {
+    let app = spawn_app().await;
+    let html = app
+        .client
+        .get(app.url("/demarches/remplacement-bac"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let bin_number = html
+        .split(r#"<label for="f-numero_bac">"#)
+        .nth(1)
+        .unwrap()
+        .split("</label>")
+        .next()
+        .unwrap();
+    assert!(!bin_number.contains("facultatif"), "{bin_number}");
+    // Without JavaScript, the condition is written out, and the script hides the field.
+    assert!(html.contains(r#"data-show-when="motif" data-show-values="casse""#));
+    assert!(html.contains("À remplir seulement si"));
+    assert!(html.contains(r#"<script src="/static/conditions.js" defer></script>"#));
+
+    // On the server, the bin number is required only when the bin is broken.
+    let base = [
+        ("_action", "review"),
+        ("type_bac", "ordures-menageres"),
+        ("nombre_residents", "4"),
+        ("nom", "Claire Martin"),
+        ("adresse.rue", "Rue de la Libération"),
+        ("adresse.commune", "marmande"),
+    ];
+    let mut broken = base.to_vec();
+    broken.push(("motif", "casse"));
+    let response = post_form(&app, "/demarches/remplacement-bac", &broken).await;
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains(r##"<a href="#f-numero_bac">"##)
+    );
+    let mut stolen = base.to_vec();
+    stolen.extend([("motif", "vole"), ("numero_bac", "pas un numéro")]);
+    let response = post_form(&app, "/demarches/remplacement-bac", &stolen).await;
+    assert_eq!(response.status(), 200, "a hidden field's value is ignored");
+    let review = response.text().await.unwrap();
+    assert!(!review.contains("<dd>pas un numéro</dd>"), "{review}");
+}
+
+#[tokio::test]
 async fn errors_are_summarised_and_shown_next_to_fields_with_values_kept() {
     let app = spawn_app_with(&fixture("minimal")).await;
     let before = app.count().await;
@@ -118,6 +171,14 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
     assert!(html.contains("<dd>Oui</dd>"));
     assert!(html.contains(r#"value="submit""#) && html.contains(r#"value="edit""#));
     assert_eq!(app.count().await, 0, "reviewing writes nothing");
+    let token = html
+        .split(r#"name="_token" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
 
     // "Modifier" goes back to the form with the values.
     let mut edit = vec![("_action", "edit")];
@@ -129,7 +190,7 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
         .unwrap();
     assert!(html.contains(r#"value="lampe" checked"#), "{html}");
 
-    let mut submit = vec![("_action", "submit")];
+    let mut submit = vec![("_action", "submit"), ("_token", token.as_str())];
     submit.extend(answers);
     let response = post_form(&app, "/demarches/demande", &submit).await;
     assert_eq!(response.status(), 303);
@@ -138,6 +199,12 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
         location.starts_with("/suivi/") && location.ends_with("?recu=1"),
         "{location}"
     );
+    assert_eq!(app.count().await, 1);
+
+    // Sending the same page twice (double click, reload) files one request.
+    let again = post_form(&app, "/demarches/demande", &submit).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(again.headers()[LOCATION].to_str().unwrap(), location);
     assert_eq!(app.count().await, 1);
 
     let receipt = app.client.get(app.url(&location)).send().await.unwrap();

@@ -110,6 +110,8 @@ pub struct Condition {
     pub values: Vec<Value>,
     /// True for an `else` branch: shown when the field has none of the values.
     pub negate: bool,
+    /// The branch lists the field in `required`: it must be answered whenever it is shown.
+    pub required_when_shown: bool,
 }
 
 impl Condition {
@@ -470,7 +472,7 @@ impl Builder<'_> {
                 let Some(branch_schema) = branch.get(key).and_then(Value::as_object) else {
                     continue;
                 };
-                let mut named: Vec<String> = branch_schema
+                let required: Vec<String> = branch_schema
                     .get("required")
                     .and_then(Value::as_array)
                     .map(|r| {
@@ -480,6 +482,7 @@ impl Builder<'_> {
                             .collect()
                     })
                     .unwrap_or_default();
+                let mut named = required.clone();
                 named.extend(
                     branch_schema
                         .get("properties")
@@ -498,12 +501,14 @@ impl Builder<'_> {
                         continue;
                     }
                     if let Some((controlling_path, values)) = &controlling {
+                        let required_when_shown = required.contains(&name);
                         conditions.insert(
                             name,
                             Condition {
                                 path: controlling_path.clone(),
                                 values: values.clone(),
                                 negate,
+                                required_when_shown,
                             },
                         );
                     }

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The database cannot be reached or is overloaded; the caller may retry later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A request with this tracking token is already stored: the same submission was sent
+    /// twice (a double click, a retried POST).
+    #[error("this submission was already filed")]
+    AlreadyFiled,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }

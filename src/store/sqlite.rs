@@ -171,8 +171,8 @@ pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, 
     ]
 }
 
-fn is_reference_collision(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains("reference"))
+fn is_unique_violation_on(err: &sqlx::Error, column: &str) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains(column))
 }
 
 fn json_column(row: &SqliteRow, column: &str) -> Result<Value, StoreError> {
@@ -211,7 +211,12 @@ impl Store for SqliteStore {
                         created_at: now,
                     });
                 }
-                Err(err) if is_reference_collision(&err) => last_error = Some(err),
+                Err(err) if is_unique_violation_on(&err, "requests.reference") => {
+                    last_error = Some(err)
+                }
+                Err(err) if is_unique_violation_on(&err, "requests.tracking_hash") => {
+                    return Err(StoreError::AlreadyFiled);
+                }
                 Err(err) => return Err(err.into()),
             }
         }

@@ -45,6 +45,9 @@ impl From<StoreError> for AppError {
                 tracing::warn!(%why, "database unavailable");
                 AppError::Unavailable
             }
+            StoreError::AlreadyFiled => AppError::BadRequest(
+                "Cette demande a déjà été envoyée : consultez votre lien de suivi.".into(),
+            ),
             StoreError::Other(err) => AppError::Internal(err),
         }
     }

@@ -1,20 +1,18 @@
-//! Files an accepted submission: mints the tracking token, stores the request in one
-//! transaction, and only then hands back the receipt. Shared by the HTML form and the API.
+//! Files an accepted submission: stores the request in one transaction under its tracking
+//! token, and only then hands back the receipt. Shared by the HTML form and the API.
 
 use crate::catalogue::Form;
 use crate::domain::TrackingToken;
 use crate::intake::Accepted;
-use crate::store::{FormVersionRecord, NewRequest, Receipt, Store};
-
-use super::error::AppError;
+use crate::store::{FormVersionRecord, NewRequest, Receipt, Store, StoreError};
 
 pub async fn file(
     store: &dyn Store,
     form: &Form,
     accepted: Accepted,
+    token: TrackingToken,
     actor: &str,
-) -> Result<(Receipt, TrackingToken), AppError> {
-    let token = TrackingToken::generate();
+) -> Result<(Receipt, TrackingToken), StoreError> {
     let decision = accepted.decision;
     let request = NewRequest {
         tracking_hash: token.hash(),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalogue::Audience;
-use crate::domain::Channel;
+use crate::domain::{Channel, TrackingToken};
 use crate::intake;
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError};
@@ -118,7 +118,14 @@ pub async fn submit(
     )
     .map_err(AppError::Invalid)?;
     let queue = accepted.decision.queue.clone();
-    let (receipt, token) = filing::file(state.store.as_ref(), &form, accepted, "api").await?;
+    let (receipt, token) = filing::file(
+        state.store.as_ref(),
+        &form,
+        accepted,
+        TrackingToken::generate(),
+        "api",
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {

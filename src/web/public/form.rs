@@ -18,9 +18,10 @@ use serde::Deserialize;
 
 use super::view::{self, Answer, Row};
 use crate::catalogue::{Catalogue, Form};
-use crate::domain::Channel;
+use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce};
 use crate::intake::{self, FieldError};
+use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::filing;
@@ -49,6 +50,8 @@ pub struct ReviewPage {
     pub commune_name: String,
     pub answers: Vec<Answer>,
     pub hidden: Vec<(String, String)>,
+    /// The tracking token this submission will be filed under (see `post`).
+    pub token: String,
 }
 
 #[derive(Deserialize)]
@@ -115,6 +118,10 @@ pub async fn post(
         .find(|(k, _)| k == "_action")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
+    let submission_token = pairs
+        .iter()
+        .find(|(k, _)| k == "_token")
+        .and_then(|(_, v)| TrackingToken::parse(v).ok());
     let commune_hint = pairs
         .iter()
         .find(|(k, _)| k == "_commune")
@@ -143,11 +150,18 @@ pub async fn post(
             commune: commune.unwrap_or_default(),
             answers: view::answers(&form.fields, &accepted.data),
             hidden: posted.pairs(),
+            token: TrackingToken::generate().as_str().to_owned(),
         };
         return Ok(page.into_response());
     }
-    let (_, token) = filing::file(state.store.as_ref(), &form, accepted, "citoyen").await?;
-    Ok(Redirect::to(&format!("/suivi/{}?recu=1", token.as_str())).into_response())
+    // The review page minted the token, so sending the same answers twice (a double click,
+    // a reload) files one request and leads to the same tracking page.
+    let token = submission_token.unwrap_or_else(TrackingToken::generate);
+    let receipt_page = format!("/suivi/{}?recu=1", token.as_str());
+    match filing::file(state.store.as_ref(), &form, accepted, token, "citoyen").await {
+        Ok(_) | Err(StoreError::AlreadyFiled) => Ok(Redirect::to(&receipt_page).into_response()),
+        Err(err) => Err(err.into()),
+    }
 }
 
 fn find_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a std::sync::Arc<Form>, AppError> {

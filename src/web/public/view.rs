@@ -91,7 +91,11 @@ fn push_rows(
         name: name.clone(),
         label: field.label.clone(),
         hint: field.hint.clone().unwrap_or_default(),
-        required: field.required,
+        required: field.required
+            || field
+                .condition
+                .as_ref()
+                .is_some_and(|c| c.required_when_shown),
         input_type: "text",
         inputmode: "",
         value: posted.first(&name).unwrap_or_default().to_owned(),
