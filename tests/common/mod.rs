@@ -61,10 +61,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(catalogue: &Path) -> TestApp {
+    spawn_app_configured(catalogue, |_| {}).await
+}
+
+/// Starts the app after `adjust` has changed its configuration.
+pub async fn spawn_app_configured(
+    catalogue: &Path,
+    adjust: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let data_dir = TempDir::new().unwrap();
-    let app = Application::build(config(catalogue, data_dir.path()))
-        .await
-        .expect("the app starts");
+    let mut config = config(catalogue, data_dir.path());
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
     tokio::spawn(app.run_until_stopped());
