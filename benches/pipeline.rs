@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use guichet::catalogue::{Catalogue, Form};
 use guichet::config::{DatabaseConfig, ServeConfig};
-use guichet::domain::Channel;
+use guichet::domain::{Channel, TrackingToken};
 use guichet::intake::{self, coerce};
 use guichet::startup::Application;
 use guichet::web::filing;
@@ -65,7 +65,7 @@ fn main() {
         let started = Instant::now();
         for _ in 0..STORE_FILINGS {
             let accepted = intake::accept(&catalogue, &form, example.clone(), None, Channel::Api).unwrap();
-            filing::file(store.as_ref(), &form, accepted, "bench").await.unwrap();
+            filing::file(store.as_ref(), &form, accepted, TrackingToken::generate(), "bench").await.unwrap();
         }
         report("remplacement-bac", STORE_FILINGS, started.elapsed());
 

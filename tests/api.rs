@@ -349,3 +349,50 @@ async fn unknown_tracking_tokens_are_404() {
         );
     }
 }
+
+#[tokio::test]
+async fn framework_errors_get_the_same_plain_shape() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let duplicated = app
+        .client
+        .post(app.url(&format!("{SUBMIT}?commune=alpha&commune=beta")))
+        .json(&json!({"categorie": "trou", "commune": "alpha"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(duplicated.status(), 400);
+    let body: Value = duplicated.json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mal formée"),
+        "{body}"
+    );
+
+    let wrong_method = app
+        .client
+        .delete(app.url("/api/v1/forms"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    let body: Value = wrong_method.json().await.unwrap();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pas possible"),
+        "{body}"
+    );
+
+    let page = app
+        .client
+        .delete(app.url("/demarches/demande"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 405);
+    assert!(page.text().await.unwrap().contains("<html lang=\"fr\">"));
+    assert_eq!(app.count().await, 0);
+}

@@ -51,6 +51,10 @@ async fn a_client_that_never_finishes_its_body_gets_408_and_nothing_is_written()
         .unwrap();
     let (response, waited) = read_until_closed(&mut stream).await;
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(
+        response.contains("trop de temps"),
+        "a plain message: {response}"
+    );
     assert!(waited < Duration::from_secs(5), "answered after {waited:?}");
     assert_eq!(app.count().await, 0);
 }

@@ -3,8 +3,13 @@
 //! Durability: WAL journal with `synchronous=FULL`. In WAL mode, FULL syncs the log on every
 //! commit, so a request acknowledged to a citizen survives a process crash *and* a power loss
 //! or OS crash. (`NORMAL` would survive a process crash but could lose the last commits on
-//! power loss; we do not acknowledge under that.) Writes start with `BEGIN IMMEDIATE`, so two
-//! writers queue on the busy timeout instead of failing on a lock upgrade.
+//! power loss; we do not acknowledge under that.)
+//!
+//! SQLite has one writer at a time. Writes go through a pool of one connection, so they
+//! queue in order in the pool instead of sleeping in SQLite's busy handler (which made tail
+//! latency jump to 130 ms under 8 concurrent clients); reads use their own pool and run
+//! concurrently thanks to WAL. Writes still start with `BEGIN IMMEDIATE`, so another process
+//! writing to the same file waits on the busy timeout instead of failing a lock upgrade.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -30,6 +35,9 @@ use crate::domain::{FormVersion, Priority, Reference, Status};
 const REFERENCE_ATTEMPTS: usize = 5;
 
 pub struct SqliteStore {
+    /// One connection: all writes.
+    writer: SqlitePool,
+    /// Reads.
     pool: SqlitePool,
 }
 
@@ -53,13 +61,18 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(dir)?;
         }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { writer, pool })
     }
 
     async fn insert(
@@ -68,7 +81,7 @@ impl SqliteStore {
         reference: &Reference,
         now: OffsetDateTime,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let now_text = format_time(now);
         sqlx::query(
             "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at)

@@ -30,6 +30,10 @@ pub enum AppError {
     /// 422: well-formed, but the data does not satisfy the form.
     #[error("the submission is invalid")]
     Invalid(Vec<FieldError>),
+    /// Any other client error the HTTP layer raises (405, 408, a malformed query string…),
+    /// with its status.
+    #[error("{1}")]
+    Http(StatusCode, String),
     /// 503: the database is unreachable; retrying later will work.
     #[error("service unavailable")]
     Unavailable,
@@ -61,6 +65,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Http(status, _) => *status,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -73,7 +78,8 @@ impl AppError {
             AppError::NotFound(m)
             | AppError::BadRequest(m)
             | AppError::PayloadTooLarge(m)
-            | AppError::UnsupportedMediaType(m) => one(m),
+            | AppError::UnsupportedMediaType(m)
+            | AppError::Http(_, m) => one(m),
             AppError::Invalid(errors) => errors.clone(),
             AppError::Unavailable => one(
                 "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.",
@@ -185,5 +191,51 @@ pub async fn not_found(uri: Uri) -> Response {
             "Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.".into(),
         ))
         .into_response()
+    }
+}
+
+/// Rewrites the error responses that axum and tower produce on their own (a malformed query
+/// string, a wrong method, a timeout) into our plain-French errors, so that every error has
+/// the same shape: JSON under `/api/`, a page elsewhere.
+pub async fn framework_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if ours || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match status {
+        StatusCode::BAD_REQUEST => {
+            "La demande est mal formée : vérifiez l'adresse et ses paramètres."
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "Cette action n'est pas possible à cette adresse.",
+        StatusCode::REQUEST_TIMEOUT => {
+            "La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez."
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "Le contenu envoyé est trop volumineux : raccourcissez-le."
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "Ce type de contenu n'est pas accepté à cette adresse."
+        }
+        status if status.is_server_error() => {
+            tracing::error!(%status, "the HTTP layer answered with a server error");
+            "Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré : réessayez plus tard."
+        }
+        _ => "Cette demande ne peut pas être traitée : vérifiez l'adresse.",
+    };
+    let error = AppError::Http(status, message.to_owned());
+    if is_api {
+        ApiError(error).into_response()
+    } else {
+        PageError(error).into_response()
     }
 }

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
         // Tracking links carry a capability: never leak them in a Referer.
