@@ -65,7 +65,7 @@ fn main() {
         let started = Instant::now();
         for _ in 0..STORE_FILINGS {
             let accepted = intake::accept(&catalogue, &form, example.clone(), None, Channel::Api).unwrap();
-            filing::file(store.as_ref(), &form, accepted, TrackingToken::generate(), "bench").await.unwrap();
+            filing::file(&store, &form, accepted, TrackingToken::generate(), "bench").await.unwrap();
         }
         report("remplacement-bac", STORE_FILINGS, started.elapsed());
 

@@ -95,7 +95,11 @@ async fn every_demo_form_accepts_its_examples_end_to_end() {
                 .unwrap();
             assert_eq!(tracked["reference"], created["reference"]);
             assert_eq!(tracked["status"], "received");
-            assert_eq!(tracked["history"].as_array().unwrap().len(), 2);
+            // The citizen sees the filing, not the staff-only routing event.
+            let history = tracked["history"].as_array().unwrap();
+            assert_eq!(history.len(), 1, "{tracked}");
+            assert_eq!(history[0]["kind"], "submitted");
+            assert!(!tracked.to_string().contains("reason"), "{tracked}");
         }
     }
 }
@@ -395,4 +399,95 @@ async fn framework_errors_get_the_same_plain_shape() {
     assert_eq!(page.status(), 405);
     assert!(page.text().await.unwrap().contains("<html lang=\"fr\">"));
     assert_eq!(app.count().await, 0);
+}
+
+#[tokio::test]
+async fn forms_not_meant_for_citizens_do_not_exist_anonymously() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let list: Value = app
+        .client
+        .get(app.url("/api/v1/forms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains("interne"), "{list}");
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/forms/interne"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    refused(
+        &app,
+        "/api/v1/forms/interne/submissions",
+        "application/json",
+        br#"{"note": "x"}"#.to_vec(),
+        404,
+    )
+    .await;
+    assert_eq!(
+        app.client
+            .get(app.url("/demarches/interne"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_fields_gets_a_bounded_answer() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let mut body = serde_json::Map::new();
+    for i in 0..50_000 {
+        body.insert(format!("k{i}"), json!(i));
+    }
+    let errors = refused(
+        &app,
+        SUBMIT,
+        "application/json",
+        Value::Object(body).to_string().into_bytes(),
+        422,
+    )
+    .await;
+    assert!(errors.len() <= 50, "{} errors", errors.len());
+}
+
+#[tokio::test]
+async fn answers_are_never_cached() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let created: Value = app
+        .client
+        .post(app.url(SUBMIT))
+        .json(&json!({"categorie": "trou", "commune": "alpha"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["tracking_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for path in [format!("/api/v1/track/{token}"), format!("/suivi/{token}")] {
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            response.headers()["referrer-policy"],
+            "no-referrer",
+            "{path}"
+        );
+    }
 }

@@ -225,7 +225,7 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
         "{reference}"
     );
     assert!(html.contains("Reçue"));
-    assert!(html.contains("Demande transmise au service « Voirie »"));
+    assert!(html.contains("Demande déposée et transmise au service « Voirie »"));
 
     let stored = app
         .store

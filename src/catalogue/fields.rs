@@ -464,6 +464,18 @@ impl Builder<'_> {
                     (None, Some(values)) => values.clone(),
                     _ => continue,
                 };
+                // Without `required`, JSON Schema's `if` holds when the field is absent, so
+                // `then` would demand a field the form hides: refuse the ambiguity.
+                let tested_is_required = condition
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(name)));
+                if !tested_is_required {
+                    self.problem(
+                        &format!("{at}/if"),
+                        format!("the condition tests « {name} » but does not list it in `required`: add \"required\": [\"{name}\"] to `if`, otherwise the `then` branch also applies when « {name} » is not answered"),
+                    );
+                }
                 let mut controlling_path = path.to_vec();
                 controlling_path.push(name.clone());
                 controlling = Some((controlling_path, values));
@@ -575,7 +587,7 @@ mod tests {
                 "adresse": {"$ref": "#/$defs/adresse", "title": "Adresse"}
             },
             "$defs": {"adresse": {"type": "object", "properties": {"rue": {"type": "string"}}, "required": ["rue"]}},
-            "allOf": [{"if": {"properties": {"motif": {"const": "a"}}}, "then": {"required": ["texte"]}}]
+            "allOf": [{"if": {"properties": {"motif": {"const": "a"}}, "required": ["motif"]}, "then": {"required": ["texte"]}}]
         });
         let fields = build(&schema).unwrap();
         assert_eq!(fields[0].name(), "n", "x-order puts n first");
@@ -604,7 +616,8 @@ mod tests {
             "properties": {"a": {"$ref": "#/$defs/loop"}, "b": {"type": "string"}},
             "$defs": {"loop": {"type": "object", "properties": {"again": {"$ref": "#/$defs/loop"}}}},
             "dependentRequired": {"b": ["ghost"]},
-            "if": {"properties": {"nope": {"const": 1}}}, "then": {"required": ["phantom"]}
+            "if": {"properties": {"nope": {"const": 1}}}, "then": {"required": ["phantom"]},
+            "allOf": [{"if": {"properties": {"b": {"const": "x"}}}, "then": {"required": ["b"]}}]
         });
         let problems = build(&schema).unwrap_err();
         let text = format!("{problems:?}");
@@ -612,5 +625,6 @@ mod tests {
         assert!(text.contains("ghost"), "{text}");
         assert!(text.contains("nope"), "{text}");
         assert!(text.contains("phantom"), "{text}");
+        assert!(text.contains("does not list it in `required`"), "{text}");
     }
 }

@@ -48,6 +48,20 @@ fn sandboxed_engine() -> Engine {
         // Undefined variables are compile errors, so `guichet check` catches typos.
         .set_strict_variables(true)
         .disable_symbol("eval");
+    // The core package's `sleep` blocks the thread and counts as one operation, so the
+    // operation limit would not stop `sleep(60)`. Shadow it with an error.
+    engine.register_fn(
+        "sleep",
+        |_: rhai::INT| -> Result<(), Box<rhai::EvalAltResult>> {
+            Err("sleep is not available in routing rules".into())
+        },
+    );
+    engine.register_fn(
+        "sleep",
+        |_: rhai::FLOAT| -> Result<(), Box<rhai::EvalAltResult>> {
+            Err("sleep is not available in routing rules".into())
+        },
+    );
     // `print` and `debug` would write to the server's stdout.
     engine.on_print(|_| {}).on_debug(|_, _, _| {});
     engine
@@ -300,6 +314,16 @@ mod tests {
     fn huge_strings_are_stopped() {
         let err = run(r#"let s = "x"; loop { s += s; }"#, json!({})).unwrap_err();
         assert!(err.contains("too large"), "{err}");
+    }
+
+    #[test]
+    fn sleep_is_refused_at_once() {
+        for source in ["sleep(60)", "sleep(1e300)", "sleep(-1)"] {
+            let started = std::time::Instant::now();
+            let err = run(source, json!({})).unwrap_err();
+            assert!(err.contains("sleep is not available"), "{source}: {err}");
+            assert!(started.elapsed().as_secs() < 1, "{source}");
+        }
     }
 
     #[test]

@@ -112,11 +112,14 @@ fn coerce_field(field: &Field, posted: &Posted) -> Option<Value> {
                 .filter(|v| !v.is_empty())
                 .map(|v| choice_value(choices, v))
                 .collect();
-            (!values.is_empty() || field.required).then_some(Value::Array(values))
+            // Nothing ticked is "no answer", so a required list is reported as missing.
+            (!values.is_empty()).then_some(Value::Array(values))
         }
         FieldKind::Group { fields } => {
             let object = coerce_object(fields, posted);
-            (!object.is_empty() || field.required).then_some(Value::Object(object))
+            // An unticked checkbox is not an answer: a group holding nothing else is absent.
+            let answered = object.values().any(|v| *v != Value::Bool(false));
+            (answered || field.required).then_some(Value::Object(object))
         }
     }
 }
@@ -161,7 +164,7 @@ mod tests {
                 "objets": {"type": "array", "items": {"enum": ["a", "b", 3]}},
                 "adresse": {"type": "object", "properties": {"rue": {"type": "string"}, "cp": {"type": "string"}}}
             },
-            "if": {"properties": {"motif": {"const": "casse"}}},
+            "if": {"properties": {"motif": {"const": "casse"}}, "required": ["motif"]},
             "then": {"required": ["numero"]}
         })
     }
@@ -199,6 +202,20 @@ mod tests {
             &posted(&[("n", "quatre"), ("numero", "  "), ("adresse.cp", "")]),
         );
         assert_eq!(data, json!({"n": "quatre", "ok": false}));
+    }
+
+    #[test]
+    fn unanswered_groups_and_lists_are_absent() {
+        let schema = json!({"type": "object", "properties": {
+            "contact": {"type": "object", "properties": {"nom": {"type": "string"}, "rappel": {"type": "boolean"}}},
+            "objets": {"type": "array", "items": {"enum": ["a"]}}
+        }, "required": ["objets"]});
+        let fields = fields::build(&schema).unwrap();
+        assert_eq!(coerce(&fields, &posted(&[])), json!({}));
+        assert_eq!(
+            coerce(&fields, &posted(&[("contact.rappel", "true")])),
+            json!({"contact": {"rappel": true}})
+        );
     }
 
     #[test]

@@ -6,33 +6,40 @@
 
 use jsonschema::JsonType;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 use super::FieldError;
 use crate::catalogue::Form;
 use crate::catalogue::fields::{self, Field};
 
-/// Every problem with `data`, at most one per field, in the form's field order.
+/// At most this many problems are reported: enough to fix a form, and a hostile body with
+/// a hundred thousand unknown keys costs no more than a short one.
+pub const MAX_ERRORS: usize = 50;
+
+/// Every problem with `data` (up to [`MAX_ERRORS`]), at most one per field, in the form's
+/// field order.
 pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = Vec::new();
-    for error in form.validator().iter_errors(data) {
+    let mut seen = HashSet::new();
+    'all: for error in form.validator().iter_errors(data) {
         let at = error.instance_path().as_str().to_owned();
         for (path, message) in describe(form, &at, error.kind(), error.instance()) {
-            if !errors.iter().any(|e| e.path == path) {
+            if errors.len() == MAX_ERRORS {
+                break 'all;
+            }
+            if seen.insert(path.clone()) {
                 errors.push(FieldError::new(path, message));
             }
         }
     }
-    let order: Vec<String> = fields::walk(&form.fields)
+    let order: HashMap<String, usize> = fields::walk(&form.fields)
         .iter()
-        .map(|f| f.pointer())
+        .enumerate()
+        .map(|(i, f)| (f.pointer(), i))
         .collect();
-    errors.sort_by_key(|e| {
-        order
-            .iter()
-            .position(|p| *p == e.path)
-            .unwrap_or(usize::MAX)
-    });
+    errors.sort_by_key(|e| order.get(&e.path).copied().unwrap_or(usize::MAX));
     errors
 }
 
@@ -66,6 +73,7 @@ fn describe(
         K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
             unexpected
                 .iter()
+                .take(MAX_ERRORS)
                 .map(|name| {
                     (
                         format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),

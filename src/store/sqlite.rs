@@ -160,19 +160,21 @@ impl SqliteStore {
     }
 }
 
-/// The events every request starts with: filed, then routed.
+/// The events every request starts with: filed (the citizen sees it, with the service it
+/// went to), then routed (staff only: the rule's reason can quote personal data, and a
+/// fallback explains an internal failure).
 pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, Value); 2] {
     [
         (
             "submitted",
             request.actor.as_str(),
             true,
-            json!({"channel": request.channel.as_str()}),
+            json!({"channel": request.channel.as_str(), "service": request.service}),
         ),
         (
             "routed",
             "guichet",
-            true,
+            false,
             json!({
                 "service": request.service,
                 "queue": request.queue,

@@ -96,8 +96,15 @@ impl AppError {
         }
     }
 
-    /// Reads a body-reading failure: too large, or cut off.
+    /// Reads a body-reading failure: too large, too slow, or cut off.
     pub fn from_body(rejection: BytesRejection, limit: usize) -> AppError {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
+        while let Some(err) = cause {
+            if err.is::<tower_http::timeout::TimeoutError>() {
+                return AppError::Http(StatusCode::REQUEST_TIMEOUT, SLOW_BODY.into());
+            }
+            cause = err.source();
+        }
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge(format!(
                 "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
@@ -110,6 +117,9 @@ impl AppError {
         }
     }
 }
+
+const SLOW_BODY: &str =
+    "La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez.";
 
 /// Answers an error as JSON: `{errors: [{path, message}]}`.
 pub struct ApiError(pub AppError);

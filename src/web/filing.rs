@@ -1,13 +1,15 @@
 //! Files an accepted submission: stores the request in one transaction under its tracking
 //! token, and only then hands back the receipt. Shared by the HTML form and the API.
 
+use std::sync::Arc;
+
 use crate::catalogue::Form;
 use crate::domain::TrackingToken;
 use crate::intake::Accepted;
 use crate::store::{FormVersionRecord, NewRequest, Receipt, Store, StoreError};
 
 pub async fn file(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     form: &Form,
     accepted: Accepted,
     token: TrackingToken,
@@ -36,7 +38,12 @@ pub async fn file(
         due_in_days: decision.due_in_days,
         actor: actor.to_owned(),
     };
-    let receipt = store.file_request(request).await?;
+    // Filing runs in its own task: if the client goes away or a timeout drops this handler,
+    // the transaction still completes (or rolls back) on its own, never half-way.
+    let store = Arc::clone(store);
+    let receipt = tokio::spawn(async move { store.file_request(request).await })
+        .await
+        .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
     tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, "request filed");
     Ok((receipt, token))
 }

@@ -45,6 +45,8 @@ pub struct Limits {
 
 /// Headers are bounded in size as well as time: more than this is answered 431.
 const MAX_HEADER_BUFFER: usize = 64 * 1024;
+/// Time a request gets beyond its body's timeout to be processed.
+const PROCESSING_TIME: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -56,7 +58,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(timeout))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        // The whole request gets more time than its body, so a slow upload still leaves
+        // time to validate and file it.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout + PROCESSING_TIME))
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
@@ -66,7 +70,21 @@ pub fn router(state: AppState) -> Router {
             "content-security-policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
         ))
-        .layer(TraceLayer::new_for_http())
+        // Pages carry personal data and tracking links: no shared or browser cache keeps them.
+        .layer(security_header("cache-control", "no-store"))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            tracing::info_span!("request", method = %request.method(), path = %redact_capabilities(request.uri().path()))
+        }))
+}
+
+/// Tracking tokens are capabilities: logs show `/suivi/…`, never the token.
+fn redact_capabilities(path: &str) -> String {
+    for prefix in ["/suivi/", "/api/v1/track/"] {
+        if path.starts_with(prefix) && path.len() > prefix.len() {
+            return format!("{prefix}…");
+        }
+    }
+    path.chars().take(200).collect()
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

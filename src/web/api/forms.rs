@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::catalogue::Audience;
+use std::sync::Arc;
+
+use crate::catalogue::{Audience, Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake;
 use crate::web::AppState;
@@ -50,7 +52,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let catalogue = state.catalogue.load();
-    let form = catalogue.form(&id).ok_or_else(|| unknown_form(&id))?;
+    let form = citizen_form(&catalogue, &id)?;
     Ok(Json(json!({
         "id": form.id,
         "title": form.title,
@@ -84,10 +86,7 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let catalogue = state.catalogue.load_full();
-    let form = catalogue
-        .form(&id)
-        .ok_or_else(|| unknown_form(&id))?
-        .clone();
+    let form = citizen_form(&catalogue, &id)?.clone();
     if !is_json(&headers) {
         return Err(AppError::UnsupportedMediaType(
             "Envoyez les données en JSON, avec l'en-tête Content-Type: application/json.".into(),
@@ -119,7 +118,7 @@ pub async fn submit(
     .map_err(AppError::Invalid)?;
     let queue = accepted.decision.queue.clone();
     let (receipt, token) = filing::file(
-        state.store.as_ref(),
+        &state.store,
         &form,
         accepted,
         TrackingToken::generate(),
@@ -148,6 +147,15 @@ fn is_json(headers: &HeaderMap) -> bool {
             mime == "application/json"
                 || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
+}
+
+/// Forms for élus and staff are filed through authenticated channels, not this anonymous
+/// endpoint: to an anonymous caller they do not exist.
+fn citizen_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a Arc<Form>, AppError> {
+    catalogue
+        .form(id)
+        .filter(|f| f.is_for(Audience::Citizen))
+        .ok_or_else(|| unknown_form(id))
 }
 
 fn unknown_form(id: &str) -> AppError {

@@ -35,14 +35,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../../static/guichet.css"),
     )
 }
 
 async fn conditions_script() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../../static/conditions.js"),
     )
 }
@@ -61,15 +67,14 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
 /// What a citizen reads for an event of their request's history.
 pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
     match event.kind.as_str() {
-        "submitted" => "Demande déposée".into(),
-        "routed" => {
+        "submitted" => {
             let service = event
                 .body
                 .get("service")
                 .and_then(|s| s.as_str())
                 .unwrap_or_default();
             format!(
-                "Demande transmise au service « {} »",
+                "Demande déposée et transmise au service « {} »",
                 catalogue.service_name(service)
             )
         }
