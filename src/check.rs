@@ -46,6 +46,25 @@ pub fn check(root: &Path) -> Vec<Diagnostic> {
     let mut problems = loaded.diagnostics;
     for form in loaded.catalogue.forms.values() {
         problems.extend(run_cases(&loaded.catalogue, form));
+        problems.extend(route_examples(&loaded.catalogue, form));
+    }
+    problems
+}
+
+/// The top-level `examples` must not only validate (loading checks that) but also be
+/// routed by the rule without falling back: they are what the form is for.
+fn route_examples(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for (i, example) in form.examples.iter().enumerate() {
+        if let Ok(accepted) = intake::accept(catalogue, form, example.clone(), None, Channel::Web)
+            && let Some(why) = accepted.decision.fallback
+        {
+            problems.push(Diagnostic::at_pointer(
+                &form.file,
+                &format!("/examples/{i}"),
+                format!("the rule could not route this example ({why})"),
+            ));
+        }
     }
     problems
 }

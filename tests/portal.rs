@@ -36,7 +36,9 @@ async fn the_form_is_generated_accessibly_from_the_schema() {
     );
     assert!(html.contains(r#"<label for="f-categorie">Un trou</label>"#));
     assert!(
-        html.contains(r#"<textarea id="f-details" name="details" rows="6" maxlength="200""#),
+        html.contains(
+            r#"<textarea id="f-details" name="details" rows="6" aria-describedby="f-details-hint">"#
+        ),
         "{html}"
     );
     assert!(
@@ -49,6 +51,13 @@ async fn the_form_is_generated_accessibly_from_the_schema() {
         "{html}"
     );
     assert!(html.contains("(facultatif)"));
+    // Limits are stated, not enforced silently by the browser.
+    assert!(
+        html.contains(r#"<p class="hint" id="f-details-hint">"#),
+        "{html}"
+    );
+    assert!(html.contains("200 caractères maximum."));
+    assert!(!html.contains("maxlength"));
 }
 
 #[tokio::test]
@@ -74,7 +83,7 @@ async fn a_field_required_under_a_condition_is_not_marked_optional() {
     // Without JavaScript, the condition is written out, and the script hides the field.
     assert!(html.contains(r#"data-show-when="motif" data-show-values="casse""#));
     assert!(html.contains("À remplir seulement si"));
-    assert!(html.contains(r#"<script src="/static/conditions.js" defer></script>"#));
+    assert!(html.contains(r#"<script src="/static/form.js" defer></script>"#));
 
     // On the server, the bin number is required only when the bin is broken.
     let base = [
@@ -128,7 +137,7 @@ async fn errors_are_summarised_and_shown_next_to_fields_with_values_kept() {
     // Each message sits next to its field and is announced with it.
     assert!(html.contains(r#"id="f-details-error""#));
     assert!(
-        html.contains(r#"aria-describedby="f-details-error""#),
+        html.contains(r#"aria-describedby="f-details-hint f-details-error" aria-invalid="true""#),
         "{html}"
     );
     assert!(

@@ -26,6 +26,9 @@ pub struct Field {
     pub condition: Option<Condition>,
     /// The designer's French explanation of `pattern`, shown when it does not match.
     pub pattern_message: Option<String>,
+    /// `x-autocomplete`: the HTML autocomplete token (`name`, `address-line1`…), so
+    /// browsers and assistive tools can fill the field (WCAG 1.3.5).
+    pub autocomplete: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +150,13 @@ pub fn walk(fields: &[Field]) -> Vec<&Field> {
         }
     }
     out
+}
+
+/// The field at a path, or the closest field above it (`/objets/0` → the `objets` field).
+pub fn nearest<'a>(fields: &'a [Field], path: &[String]) -> Option<&'a Field> {
+    (1..=path.len())
+        .rev()
+        .find_map(|n| find(fields, &path[..n]))
 }
 
 /// The field at a path, if the form has one.
@@ -302,6 +312,15 @@ impl Builder<'_> {
             .get("x-pattern-message")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let autocomplete = prop
+            .get("x-autocomplete")
+            .and_then(Value::as_str)
+            .filter(|t| {
+                t.len() <= 64
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b' ')
+            })
+            .map(str::to_owned);
         let kind = self.kind(&prop, &path, pointer, depth)?;
         Some(Field {
             path,
@@ -311,6 +330,7 @@ impl Builder<'_> {
             kind,
             condition: None,
             pattern_message,
+            autocomplete,
         })
     }
 

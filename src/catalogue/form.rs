@@ -37,9 +37,13 @@ pub struct FormMeta {
     pub theme: Option<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Days personal data is kept. DESIGN.md calls it `retention`; both names are read.
+    #[serde(alias = "retention")]
     pub retention_days: Option<u32>,
     pub due_in_days: Option<u32>,
-    #[serde(default)]
+    /// The examples that pin the rule's behaviour (DESIGN.md's "examples"; both names are
+    /// read, `cases` avoids confusion with the standard top-level `examples`).
+    #[serde(default, alias = "examples")]
     pub cases: Vec<Case>,
 }
 

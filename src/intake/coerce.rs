@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
-use crate::catalogue::fields::{Choice, Field, FieldKind};
+use crate::catalogue::fields::{Choice, Field, FieldKind, TextInput};
 
 /// Posted values by field name (`adresse.rue`); checkboxes post several values.
 #[derive(Debug, Default, Clone)]
@@ -74,6 +74,10 @@ fn coerce_field(field: &Field, posted: &Posted) -> Option<Value> {
     let name = field.name();
     let text = || posted.first(&name).map(normalise).filter(|s| !s.is_empty());
     match &field.kind {
+        FieldKind::Text {
+            input: TextInput::Date,
+            ..
+        } => text().map(|t| Value::String(iso_date(&t).unwrap_or(t))),
         FieldKind::Text { .. } | FieldKind::Textarea { .. } => text().map(Value::String),
         FieldKind::Integer { .. } => text().map(|t| {
             let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
@@ -131,6 +135,21 @@ fn choice_value(choices: &[Choice], text: String) -> Value {
         .iter()
         .find(|c| c.value_text() == text)
         .map_or(Value::String(text), |c| c.value.clone())
+}
+
+/// A date typed the French way (`14/03/2026`, `14-3-2026`), where the browser has no date
+/// picker, as the ISO date JSON Schema expects. Anything else is left for validation.
+fn iso_date(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
+    let [day, month, year] = parts.as_slice() else {
+        return None;
+    };
+    if year.len() != 4 || day.len() > 2 || month.len() > 2 {
+        return None;
+    }
+    let (day, month, year): (u8, u8, u16) =
+        (day.parse().ok()?, month.parse().ok()?, year.parse().ok()?);
+    Some(format!("{year:04}-{month:02}-{day:02}"))
 }
 
 /// Trims, and writes line breaks as `\n` whatever the browser sent.
@@ -202,6 +221,25 @@ mod tests {
             &posted(&[("n", "quatre"), ("numero", "  "), ("adresse.cp", "")]),
         );
         assert_eq!(data, json!({"n": "quatre", "ok": false}));
+    }
+
+    #[test]
+    fn french_dates_become_iso_dates() {
+        let schema =
+            json!({"type": "object", "properties": {"jour": {"type": "string", "format": "date"}}});
+        let fields = fields::build(&schema).unwrap();
+        assert_eq!(
+            coerce(&fields, &posted(&[("jour", "14/03/2026")])),
+            json!({"jour": "2026-03-14"})
+        );
+        assert_eq!(
+            coerce(&fields, &posted(&[("jour", "2026-03-14")])),
+            json!({"jour": "2026-03-14"})
+        );
+        assert_eq!(
+            coerce(&fields, &posted(&[("jour", "demain")])),
+            json!({"jour": "demain"})
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
@@ -61,6 +62,9 @@ pub fn router(state: AppState) -> Router {
         // The whole request gets more time than its body, so a slow upload still leaves
         // time to validate and file it.
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout + PROCESSING_TIME))
+        // A bug must not drop the connection without an answer: catch it, answer 500 in
+        // plain words (rewritten by `framework_errors`) and log it.
+        .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::view::{self, Answer, Row};
+use super::view::{self, Row, Section};
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce};
@@ -48,7 +48,7 @@ pub struct ReviewPage {
     pub title: String,
     pub commune: String,
     pub commune_name: String,
-    pub answers: Vec<Answer>,
+    pub sections: Vec<Section>,
     pub hidden: Vec<(String, String)>,
     /// The tracking token this submission will be filed under (see `post`).
     pub token: String,
@@ -148,7 +148,7 @@ pub async fn post(
             title: form.title.clone(),
             commune_name: commune_name(&catalogue, commune.as_deref()),
             commune: commune.unwrap_or_default(),
-            answers: view::answers(&form.fields, &accepted.data),
+            sections: view::answers(&form.fields, &accepted.data),
             hidden: posted.pairs(),
             token: TrackingToken::generate().as_str().to_owned(),
         };
@@ -199,24 +199,32 @@ fn form_page(
     posted: &Posted,
     errors: &[FieldError],
 ) -> FormPage {
-    let by_pointer: HashMap<String, String> = errors
-        .iter()
-        .map(|e| (e.path.clone(), e.message.clone()))
-        .collect();
-    let rows = view::rows(&form.fields, &form.fields, posted, &by_pointer);
-    let summary = errors
-        .iter()
-        .map(|e| {
-            let path: Vec<String> = e.path.split('/').skip(1).map(str::to_owned).collect();
-            match crate::catalogue::fields::find(&form.fields, &path) {
-                Some(field) => (
+    // Each message goes next to its field, or the closest one above it (an item of a list
+    // of choices goes to the list); messages about the whole form only go in the summary.
+    let mut by_pointer: HashMap<String, String> = HashMap::new();
+    let mut summary = Vec::new();
+    for error in errors {
+        let path: Vec<String> = error
+            .path
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        match crate::catalogue::fields::nearest(&form.fields, &path) {
+            Some(field) => {
+                if by_pointer.contains_key(&field.pointer()) {
+                    continue;
+                }
+                by_pointer.insert(field.pointer(), error.message.clone());
+                summary.push((
                     view::field_id(field),
-                    format!("{} : {}", field.label, e.message),
-                ),
-                None => ("main".to_owned(), e.message.clone()),
+                    format!("{} : {}", field.label, error.message),
+                ));
             }
-        })
-        .collect();
+            None => summary.push(("main".to_owned(), error.message.clone())),
+        }
+    }
+    let rows = view::rows(&form.fields, posted, &by_pointer);
     FormPage {
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),

@@ -29,7 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/suivi", get(tracking::lookup))
         .route("/suivi/{token}", get(tracking::show))
         .route("/static/guichet.css", get(stylesheet))
-        .route("/static/conditions.js", get(conditions_script))
+        .route("/static/form.js", get(form_script))
         .route("/healthz", get(health))
 }
 
@@ -43,13 +43,13 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn conditions_script() -> impl IntoResponse {
+async fn form_script() -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../../static/conditions.js"),
+        include_str!("../../../static/form.js"),
     )
 }
 

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use crate::catalogue::fields::{Condition, Field, FieldKind, find, value_text};
+use serde_json::Value;
+
+use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
 use crate::intake::coerce::Posted;
 
 pub struct ChoiceView {
@@ -21,16 +23,17 @@ pub struct Row {
     pub id: String,
     pub name: String,
     pub label: String,
+    /// The designer's hint, completed with the limits a person must respect.
     pub hint: String,
     pub required: bool,
     pub input_type: &'static str,
     pub inputmode: &'static str,
+    pub autocomplete: String,
     pub value: String,
     pub checked: bool,
     pub choices: Vec<ChoiceView>,
-    pub min: String,
-    pub max: String,
-    pub maxlength: String,
+    /// "Entre 1 et 20", next to number inputs.
+    pub range: String,
     pub error: String,
     /// Name of the field this one depends on; empty when unconditional.
     pub show_when: String,
@@ -42,11 +45,41 @@ pub struct Row {
 }
 
 impl Row {
-    /// Ids of the hint and error, for `aria-describedby`.
+    fn new(kind: &'static str) -> Row {
+        Row {
+            kind,
+            id: String::new(),
+            name: String::new(),
+            label: String::new(),
+            hint: String::new(),
+            required: false,
+            input_type: "text",
+            inputmode: "",
+            autocomplete: String::new(),
+            value: String::new(),
+            checked: false,
+            choices: Vec::new(),
+            range: String::new(),
+            error: String::new(),
+            show_when: String::new(),
+            show_values: String::new(),
+            show_negate: false,
+            condition_text: String::new(),
+        }
+    }
+
+    pub fn has_hint(&self) -> bool {
+        !self.hint.is_empty() || !self.condition_text.is_empty()
+    }
+
+    /// Ids of the hint, range and error, for `aria-describedby`.
     pub fn describedby(&self) -> String {
         let mut ids = Vec::new();
-        if !self.hint.is_empty() || !self.condition_text.is_empty() {
+        if self.has_hint() {
             ids.push(format!("{}-hint", self.id));
+        }
+        if !self.range.is_empty() {
+            ids.push(format!("{}-range", self.id));
         }
         if !self.error.is_empty() {
             ids.push(format!("{}-error", self.id));
@@ -59,16 +92,11 @@ pub fn field_id(field: &Field) -> String {
     format!("f-{}", field.path.join("-"))
 }
 
-/// Rows for the whole form. `errors` maps JSON Pointers to messages.
-pub fn rows(
-    fields: &[Field],
-    all: &[Field],
-    posted: &Posted,
-    errors: &HashMap<String, String>,
-) -> Vec<Row> {
+/// Rows for the whole form. `errors` maps field JSON Pointers to messages.
+pub fn rows(fields: &[Field], posted: &Posted, errors: &HashMap<String, String>) -> Vec<Row> {
     let mut out = Vec::new();
     for field in fields {
-        push_rows(field, all, posted, errors, &mut out);
+        push_rows(field, fields, posted, errors, &mut out);
     }
     out
 }
@@ -80,72 +108,71 @@ fn push_rows(
     errors: &HashMap<String, String>,
     out: &mut Vec<Row>,
 ) {
-    let id = field_id(field);
-    let name = field.name();
-    let (show_when, show_values, show_negate, condition_text) =
-        describe_condition(field.condition.as_ref(), all);
-    let number = |n: &Option<f64>| n.map(|v| v.to_string()).unwrap_or_default();
-    let mut row = Row {
-        kind: "text",
-        id: id.clone(),
-        name: name.clone(),
-        label: field.label.clone(),
-        hint: field.hint.clone().unwrap_or_default(),
-        required: field.required
-            || field
-                .condition
-                .as_ref()
-                .is_some_and(|c| c.required_when_shown),
-        input_type: "text",
-        inputmode: "",
-        value: posted.first(&name).unwrap_or_default().to_owned(),
-        checked: false,
-        choices: Vec::new(),
-        min: String::new(),
-        max: String::new(),
-        maxlength: String::new(),
-        error: errors.get(&field.pointer()).cloned().unwrap_or_default(),
-        show_when,
-        show_values,
-        show_negate,
-        condition_text,
-    };
+    let mut row = Row::new("text");
+    row.id = field_id(field);
+    row.name = field.name();
+    row.label = field.label.clone();
+    row.required = field.required
+        || field
+            .condition
+            .as_ref()
+            .is_some_and(|c| c.required_when_shown);
+    row.autocomplete = field.autocomplete.clone().unwrap_or_default();
+    row.value = posted.first(&row.name).unwrap_or_default().to_owned();
+    row.error = errors.get(&field.pointer()).cloned().unwrap_or_default();
+    (
+        row.show_when,
+        row.show_values,
+        row.show_negate,
+        row.condition_text,
+    ) = describe_condition(field.condition.as_ref(), all);
+    let mut hints: Vec<String> = field.hint.iter().cloned().collect();
     match &field.kind {
         FieldKind::Text { input, max_length } => {
             row.input_type = input.html_type();
-            row.maxlength = max_length.map(|m| m.to_string()).unwrap_or_default();
+            if row.autocomplete.is_empty() {
+                row.autocomplete = match input.html_type() {
+                    "email" => "email",
+                    "tel" => "tel",
+                    _ => "",
+                }
+                .to_owned();
+            }
+            if input.html_type() == "date" {
+                hints.push("Par exemple : 14/03/2026.".into());
+            }
+            hints.extend(max_length.map(length_hint));
         }
         FieldKind::Textarea { max_length } => {
             row.kind = "textarea";
-            row.maxlength = max_length.map(|m| m.to_string()).unwrap_or_default();
+            hints.extend(max_length.map(length_hint));
         }
-        FieldKind::Integer { min, max } => {
+        FieldKind::Integer { min, max } | FieldKind::Number { min, max } => {
             row.kind = "number";
-            row.inputmode = "numeric";
-            (row.min, row.max) = (number(min), number(max));
-        }
-        FieldKind::Number { min, max } => {
-            row.kind = "number";
-            row.inputmode = "decimal";
-            (row.min, row.max) = (number(min), number(max));
+            row.inputmode = if matches!(field.kind, FieldKind::Integer { .. }) {
+                "numeric"
+            } else {
+                "decimal"
+            };
+            row.range = range_text(*min, *max);
         }
         FieldKind::Boolean => {
             row.kind = "checkbox";
             row.checked = posted
-                .first(&name)
+                .first(&row.name)
                 .is_some_and(|v| matches!(v, "true" | "on" | "1" | "oui"));
         }
         FieldKind::Choice { choices, widget } => {
             row.kind = match widget {
-                crate::catalogue::fields::ChoiceWidget::Radio => "radio",
-                crate::catalogue::fields::ChoiceWidget::Select => "select",
+                ChoiceWidget::Radio => "radio",
+                ChoiceWidget::Select => "select",
             };
-            let selected = posted.first(&name).unwrap_or_default().to_owned();
+            let selected = row.value.clone();
             row.choices = choices
                 .iter()
                 .enumerate()
                 .map(|(i, c)| ChoiceView {
-                    id: choice_id(&id, i),
+                    id: choice_id(&row.id, i),
                     value: c.value_text(),
                     label: c.label.clone(),
                     checked: c.value_text() == selected,
@@ -154,12 +181,12 @@ fn push_rows(
         }
         FieldKind::MultiChoice { choices } => {
             row.kind = "checkboxes";
-            let selected = posted.all(&name);
+            let selected = posted.all(&row.name);
             row.choices = choices
                 .iter()
                 .enumerate()
                 .map(|(i, c)| ChoiceView {
-                    id: choice_id(&id, i),
+                    id: choice_id(&row.id, i),
                     value: c.value_text(),
                     label: c.label.clone(),
                     checked: selected.contains(&c.value_text()),
@@ -168,18 +195,31 @@ fn push_rows(
         }
         FieldKind::Group { fields } => {
             row.kind = "open";
+            row.hint = hints.join(" ");
             out.push(row);
             for child in fields {
                 push_rows(child, all, posted, errors, out);
             }
-            out.push(Row {
-                kind: "close",
-                ..empty_row()
-            });
+            out.push(Row::new("close"));
             return;
         }
     }
+    row.hint = hints.join(" ");
     out.push(row);
+}
+
+fn length_hint(max: u64) -> String {
+    format!("{max} caractères maximum.")
+}
+
+fn range_text(min: Option<f64>, max: Option<f64>) -> String {
+    let number = |n: f64| n.to_string().replace('.', ",");
+    match (min, max) {
+        (Some(min), Some(max)) => format!("Entre {} et {}.", number(min), number(max)),
+        (Some(min), None) => format!("Au moins {}.", number(min)),
+        (None, Some(max)) => format!("Au plus {}.", number(max)),
+        (None, None) => String::new(),
+    }
 }
 
 /// The first option of a group carries the field's own id, so error links land on it.
@@ -199,7 +239,7 @@ fn describe_condition(
         return Default::default();
     };
     let controlling = find(all, &condition.path);
-    let label_of = |v: &serde_json::Value| match controlling.map(|f| &f.kind) {
+    let label_of = |v: &Value| match controlling.map(|f| &f.kind) {
         Some(FieldKind::Choice { choices, .. }) => choices
             .iter()
             .find(|c| &c.value == v)
@@ -219,104 +259,82 @@ fn describe_condition(
             values.join(" ou ")
         )
     };
-    (
-        condition.path.join("."),
-        condition
-            .values
-            .iter()
-            .map(value_text)
-            .collect::<Vec<_>>()
-            .join("|"),
-        condition.negate,
-        text,
-    )
-}
-
-fn empty_row() -> Row {
-    Row {
-        kind: "",
-        id: String::new(),
-        name: String::new(),
-        label: String::new(),
-        hint: String::new(),
-        required: false,
-        input_type: "text",
-        inputmode: "",
-        value: String::new(),
-        checked: false,
-        choices: Vec::new(),
-        min: String::new(),
-        max: String::new(),
-        maxlength: String::new(),
-        error: String::new(),
-        show_when: String::new(),
-        show_values: String::new(),
-        show_negate: false,
-        condition_text: String::new(),
-    }
+    let values = condition
+        .values
+        .iter()
+        .map(value_text)
+        .collect::<Vec<_>>()
+        .join("|");
+    (condition.path.join("."), values, condition.negate, text)
 }
 
 /// One line of the "check your answers" page.
 pub struct Answer {
     pub label: String,
     pub value: String,
-    /// A fieldset's heading rather than an answer.
-    pub heading: bool,
 }
 
-/// The answers as the person will send them (coerced data), with the labels they saw.
-pub fn answers(fields: &[Field], data: &serde_json::Value) -> Vec<Answer> {
-    let mut out = Vec::new();
+/// Answers under one heading (a fieldset's legend; none for top-level answers).
+pub struct Section {
+    pub heading: String,
+    pub answers: Vec<Answer>,
+}
+
+/// The answers as they will be sent (the coerced data), with the labels the person saw,
+/// in sections that follow the form's fieldsets.
+pub fn answers(fields: &[Field], data: &Value) -> Vec<Section> {
+    let mut sections = vec![Section {
+        heading: String::new(),
+        answers: Vec::new(),
+    }];
+    collect(fields, data, &mut sections);
+    sections.retain(|s| !s.answers.is_empty());
+    sections
+}
+
+fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
+    let resume = sections
+        .last()
+        .map(|s| s.heading.clone())
+        .unwrap_or_default();
     for field in fields {
         let key = field.path.last().map(String::as_str).unwrap_or_default();
-        let value = data.get(key);
-        match &field.kind {
-            FieldKind::Group { fields } => {
-                if let Some(inner) = value {
-                    out.push(Answer {
-                        label: field.label.clone(),
-                        value: String::new(),
-                        heading: true,
-                    });
-                    out.extend(answers(fields, inner));
-                }
-            }
-            kind => {
-                let Some(value) = value else { continue };
-                let text = match (kind, value) {
-                    (FieldKind::Boolean, serde_json::Value::Bool(b)) => {
-                        if *b { "Oui" } else { "Non" }.to_owned()
-                    }
-                    (FieldKind::Choice { choices, .. }, v) => choices
-                        .iter()
-                        .find(|c| &c.value == v)
-                        .map_or_else(|| value_text(v), |c| c.label.clone()),
-                    (FieldKind::MultiChoice { choices }, serde_json::Value::Array(items)) => items
-                        .iter()
-                        .map(|v| {
-                            choices
-                                .iter()
-                                .find(|c| &c.value == v)
-                                .map_or_else(|| value_text(v), |c| c.label.clone())
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    (_, v) => value_text(v).replace(
-                        '.',
-                        if matches!(kind, FieldKind::Number { .. }) {
-                            ","
-                        } else {
-                            "."
-                        },
-                    ),
-                };
-                out.push(Answer {
-                    label: field.label.clone(),
-                    value: text,
-                    heading: false,
-                });
-            }
+        let Some(value) = data.get(key) else { continue };
+        if let FieldKind::Group { fields } = &field.kind {
+            sections.push(Section {
+                heading: field.label.clone(),
+                answers: Vec::new(),
+            });
+            collect(fields, value, sections);
+            // Answers after a fieldset belong to the enclosing level again.
+            sections.push(Section {
+                heading: resume.clone(),
+                answers: Vec::new(),
+            });
+            continue;
+        }
+        let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
+            choices
+                .iter()
+                .find(|c| &c.value == v)
+                .map_or_else(|| value_text(v), |c| c.label.clone())
+        };
+        let text = match (&field.kind, value) {
+            (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
+            (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
+            (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
+                .iter()
+                .map(|v| label_of(v, choices))
+                .collect::<Vec<_>>()
+                .join(", "),
+            (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+            (_, v) => value_text(v),
+        };
+        if let Some(section) = sections.last_mut() {
+            section.answers.push(Answer {
+                label: field.label.clone(),
+                value: text,
+            });
         }
     }
-    out
 }

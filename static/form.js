@@ -1,9 +1,13 @@
-// Shows a conditional field only when the field it depends on has one of the given values.
-// Without JavaScript every field is shown with a sentence saying when to fill it in; the
-// server enforces the conditions either way and ignores answers to hidden fields.
+// Progressive enhancement of the generated forms; they work without it.
+// - Moves focus to the error summary, so screen readers announce it at once.
+// - Shows a conditional field only when the field it depends on has one of the given
+//   values. Without JavaScript every field is shown with a sentence saying when to fill it
+//   in; the server enforces the conditions either way and ignores answers to hidden fields.
 (function () {
   "use strict";
   var form = document.querySelector("form[novalidate]");
+  var summary = document.querySelector(".error-summary");
+  if (summary) { summary.focus(); }
   if (!form) { return; }
   function currentValues(name) {
     var values = [];
