@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::FieldError;
 use crate::catalogue::Form;
-use crate::catalogue::fields::{self, Field};
+use crate::catalogue::fields::{self, Field, FieldKind};
 
 /// At most this many problems are reported: enough to fix a form, and a hostile body with
 /// a hundred thousand unknown keys costs no more than a short one.
@@ -64,8 +64,10 @@ fn describe(
         K::Required { property } => {
             let name = fields::value_text(property);
             let pointer = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
-            let message = match field_at(form, &pointer) {
-                Some(field) => format!("Indiquez « {} » : ce champ est obligatoire.", field.label),
+            // The HTML form shows the label beside the message; the API gives the pointer.
+            let message = match field_at(form, &pointer).map(|f| &f.kind) {
+                Some(FieldKind::Choice { .. } | FieldKind::MultiChoice { .. }) => "Ce champ est obligatoire : choisissez une réponse.".to_owned(),
+                Some(_) => "Ce champ est obligatoire : complétez-le.".to_owned(),
                 None => format!("Le champ « {name} » est obligatoire."),
             };
             vec![(pointer, message)]
