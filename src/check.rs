@@ -45,8 +45,11 @@ pub fn check(root: &Path) -> Vec<Diagnostic> {
     let loaded = Catalogue::load(root);
     let mut problems = loaded.diagnostics;
     for form in loaded.catalogue.forms.values() {
-        problems.extend(run_cases(&loaded.catalogue, form));
-        problems.extend(route_examples(&loaded.catalogue, form));
+        let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
+        let found = run_cases(&loaded.catalogue, form)
+            .into_iter()
+            .chain(route_examples(&loaded.catalogue, form));
+        problems.extend(found.map(|d| d.locate_in_json(&text)));
     }
     problems
 }

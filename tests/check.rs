@@ -38,13 +38,16 @@ fn every_broken_fixture_fails_with_a_located_message() {
         (
             "bad-meta-schema",
             &[
-                "form-definitions/demande.json: at /properties/details/maxLength",
+                "form-definitions/demande.json:18:68: at /properties/details/maxLength",
                 "not a valid JSON Schema",
             ],
         ),
         (
             "unknown-service",
-            &["at /x-guichet/service", "unknown service « espaces-verts »"],
+            &[
+                "form-definitions/demande.json:7:16: at /x-guichet/service",
+                "unknown service « espaces-verts »",
+            ],
         ),
         (
             "unknown-queue",

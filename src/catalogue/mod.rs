@@ -116,7 +116,13 @@ impl Catalogue {
                     form.git_commit = git_commit.clone().filter(|_| clean);
                     forms.insert(id, Arc::new(form));
                 }
-                Err(found) => diagnostics.extend(found),
+                Err(found) => diagnostics.extend(found.into_iter().map(|d| {
+                    if d.file == relative {
+                        d.locate_in_json(&text)
+                    } else {
+                        d
+                    }
+                })),
             }
         }
         Loaded {

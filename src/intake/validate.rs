@@ -66,7 +66,9 @@ fn describe(
             let pointer = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
             // The HTML form shows the label beside the message; the API gives the pointer.
             let message = match field_at(form, &pointer).map(|f| &f.kind) {
-                Some(FieldKind::Choice { .. } | FieldKind::MultiChoice { .. }) => "Ce champ est obligatoire : choisissez une réponse.".to_owned(),
+                Some(FieldKind::Choice { .. } | FieldKind::MultiChoice { .. }) => {
+                    "Ce champ est obligatoire : choisissez une réponse.".to_owned()
+                }
                 Some(_) => "Ce champ est obligatoire : complétez-le.".to_owned(),
                 None => format!("Le champ « {name} » est obligatoire."),
             };
