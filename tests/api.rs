@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fixture, spawn_app, spawn_app_with};
+use common::{first_error, fixture, spawn_app, spawn_app_with};
 use guichet::domain::Reference;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
@@ -13,28 +13,12 @@ const SUBMIT: &str = "/api/v1/forms/demande/submissions";
 #[tokio::test]
 async fn every_demo_form_accepts_its_examples_end_to_end() {
     let app = spawn_app().await;
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/forms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/forms").await;
     let forms = list["forms"].as_array().unwrap();
     assert!(forms.len() >= 4, "the demo has at least four forms: {list}");
     for summary in forms {
         let id = summary["id"].as_str().unwrap();
-        let form: Value = app
-            .client
-            .get(app.url(&format!("/api/v1/forms/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let form: Value = app.get_json(&format!("/api/v1/forms/{id}")).await;
         assert_eq!(form["version"], summary["version"]);
         let examples = form["schema"]["examples"]
             .as_array()
@@ -84,15 +68,7 @@ async fn every_demo_form_accepts_its_examples_end_to_end() {
             // The tracking link works and shows the history.
             let tracking_url = created["tracking_url"].as_str().unwrap();
             let token = tracking_url.rsplit('/').next().unwrap();
-            let tracked: Value = app
-                .client
-                .get(app.url(&format!("/api/v1/track/{token}")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let tracked: Value = app.get_json(&format!("/api/v1/track/{token}")).await;
             assert_eq!(tracked["reference"], created["reference"]);
             assert_eq!(tracked["status"], "received");
             // The citizen sees the filing, not the staff-only routing event.
@@ -242,12 +218,7 @@ async fn an_oversized_body_is_413_and_the_connection_closes() {
         Some("close")
     );
     let body: Value = response.json().await.unwrap();
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("trop volumineux")
-    );
+    assert!(first_error(&body).contains("trop volumineux"));
     assert_eq!(app.count().await, before);
 }
 
@@ -345,12 +316,7 @@ async fn unknown_tracking_tokens_are_404() {
             .unwrap();
         assert_eq!(response.status(), 404);
         let body: Value = response.json().await.unwrap();
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("lien de suivi")
-        );
+        assert!(first_error(&body).contains("lien de suivi"));
     }
 }
 
@@ -366,13 +332,7 @@ async fn framework_errors_get_the_same_plain_shape() {
         .unwrap();
     assert_eq!(duplicated.status(), 400);
     let body: Value = duplicated.json().await.unwrap();
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("mal formée"),
-        "{body}"
-    );
+    assert!(first_error(&body).contains("mal formée"), "{body}");
 
     let wrong_method = app
         .client
@@ -382,13 +342,7 @@ async fn framework_errors_get_the_same_plain_shape() {
         .unwrap();
     assert_eq!(wrong_method.status(), 405);
     let body: Value = wrong_method.json().await.unwrap();
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("pas possible"),
-        "{body}"
-    );
+    assert!(first_error(&body).contains("pas possible"), "{body}");
 
     let page = app
         .client
@@ -404,15 +358,7 @@ async fn framework_errors_get_the_same_plain_shape() {
 #[tokio::test]
 async fn forms_not_meant_for_citizens_do_not_exist_anonymously() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let list: Value = app
-        .client
-        .get(app.url("/api/v1/forms"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("/api/v1/forms").await;
     assert!(!list.to_string().contains("interne"), "{list}");
     assert_eq!(
         app.client

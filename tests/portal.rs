@@ -63,15 +63,7 @@ async fn the_form_is_generated_accessibly_from_the_schema() {
 #[tokio::test]
 async fn a_field_required_under_a_condition_is_not_marked_optional() {
     let app = spawn_app().await;
-    let html = app
-        .client
-        .get(app.url("/demarches/remplacement-bac"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/demarches/remplacement-bac").await;
     let bin_number = html
         .split(r#"<label for="f-numero_bac">"#)
         .nth(1)
@@ -249,14 +241,8 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
 
     // The reference alone shows the status and nothing personal.
     let lookup = app
-        .client
-        .get(app.url(&format!("/suivi?reference={}", reference.to_lowercase())))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/suivi?reference={}", reference.to_lowercase()))
+        .await;
     assert!(lookup.contains("Reçue"), "{lookup}");
     assert!(!lookup.contains("Lampadaire"), "no personal data: {lookup}");
     assert!(!lookup.contains("/suivi/"), "no tracking link: {lookup}");
@@ -265,25 +251,9 @@ async fn review_then_submit_files_the_request_and_shows_the_receipt() {
 #[tokio::test]
 async fn the_lookup_explains_bad_and_unknown_references() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    let html = app
-        .client
-        .get(app.url("/suivi?reference=nimportequoi"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/suivi?reference=nimportequoi").await;
     assert!(html.contains("GU-XXXX-XXXX"), "{html}");
-    let html = app
-        .client
-        .get(app.url("/suivi?reference=GU-0000-0000"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/suivi?reference=GU-0000-0000").await;
     assert!(
         html.contains("Aucune demande ne porte la référence GU-0000-0000"),
         "{html}"
@@ -334,15 +304,7 @@ async fn bad_posts_get_pages_not_crashes() {
 #[tokio::test]
 async fn the_portal_lists_searches_and_has_commune_pages() {
     let app = spawn_app().await;
-    let html = app
-        .client
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/").await;
     for form in [
         "/demarches/remplacement-bac",
         "/demarches/signalement-voirie",
@@ -352,15 +314,7 @@ async fn the_portal_lists_searches_and_has_commune_pages() {
         assert!(html.contains(form), "{form} listed");
     }
     assert!(html.contains("/communes/marmande"));
-    let found = app
-        .client
-        .get(app.url("/?q=poubelle"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let found = app.get_text("/?q=poubelle").await;
     assert!(
         found.contains("/demarches/remplacement-bac"),
         "search by keyword"
@@ -381,14 +335,8 @@ async fn the_portal_lists_searches_and_has_commune_pages() {
     assert!(commune.contains("?commune=tonneins"));
     // Arriving from the commune page pre-selects the commune.
     let form = app
-        .client
-        .get(app.url("/demarches/contact-mairie?commune=tonneins"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text("/demarches/contact-mairie?commune=tonneins")
+        .await;
     assert!(
         form.contains(r#"<option value="tonneins" selected>"#),
         "{form}"

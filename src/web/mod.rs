@@ -7,6 +7,7 @@ pub mod api;
 pub mod error;
 pub mod filing;
 pub mod public;
+pub mod tracking;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -4,25 +4,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use crate::domain::TrackingToken;
 use crate::store::format_time;
 use crate::web::AppState;
-use crate::web::error::{ApiError, AppError};
-use crate::web::public::history_label;
+use crate::web::error::ApiError;
+use crate::web::tracking::{self, history_label};
 
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let not_found = || {
-        AppError::NotFound("Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier.".into())
-    };
-    let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
-    let request = state
-        .store
-        .track(&token.hash())
-        .await?
-        .ok_or_else(not_found)?;
+    let (_, request) = tracking::find(&state, &token).await?;
     let catalogue = state.catalogue.load();
     let history: Vec<Value> = request
         .history

@@ -13,8 +13,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::AppState;
-use crate::catalogue::Catalogue;
-use crate::store::Event;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -61,24 +59,5 @@ async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> 
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "database unavailable",
         ),
-    }
-}
-
-/// What a citizen reads for an event of their request's history.
-pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
-    match event.kind.as_str() {
-        "submitted" => {
-            let service = event
-                .body
-                .get("service")
-                .and_then(|s| s.as_str())
-                .unwrap_or_default();
-            format!(
-                "Demande déposée et transmise au service « {} »",
-                catalogue.service_name(service)
-            )
-        }
-        "status_changed" => "Statut mis à jour".into(),
-        other => other.to_owned(),
     }
 }

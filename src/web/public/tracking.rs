@@ -7,10 +7,10 @@ use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
-use super::history_label;
-use crate::domain::{Reference, TrackingToken};
+use crate::domain::Reference;
 use crate::web::AppState;
-use crate::web::error::{AppError, PageError};
+use crate::web::error::PageError;
+use crate::web::tracking::{self, history_label};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/track.html")]
@@ -46,15 +46,7 @@ pub async fn show(
     Path(token): Path<String>,
     Query(query): Query<TrackQuery>,
 ) -> Result<TrackPage, PageError> {
-    let not_found = || {
-        AppError::NotFound("Aucune demande ne correspond à ce lien de suivi. Vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.".into())
-    };
-    let token = TrackingToken::parse(&token).map_err(|_| not_found())?;
-    let request = state
-        .store
-        .track(&token.hash())
-        .await?
-        .ok_or_else(not_found)?;
+    let (token, request) = tracking::find(&state, &token).await?;
     let catalogue = state.catalogue.load();
     Ok(TrackPage {
         territory: catalogue.territory.territory.name.clone(),
