@@ -351,3 +351,97 @@ async fn the_portal_lists_searches_and_has_commune_pages() {
         404
     );
 }
+
+/// The example as a browser would post it: nested objects as `a.b`, lists as repeated names.
+fn form_pairs(value: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                form_pairs(inner, &name, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| form_pairs(v, prefix, out)),
+        serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+#[tokio::test]
+async fn every_demo_form_can_be_filed_through_its_html_form() {
+    let app = spawn_app().await;
+    let list = app.get_json("/api/v1/forms").await;
+    for summary in list["forms"].as_array().unwrap() {
+        let id = summary["id"].as_str().unwrap();
+        let form = app.get_json(&format!("/api/v1/forms/{id}")).await;
+        let example = &form["schema"]["examples"][0];
+        let page = app
+            .client
+            .get(app.url(&format!("/demarches/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{id}");
+
+        let mut answers = Vec::new();
+        form_pairs(example, "", &mut answers);
+        let mut review = vec![("_action".to_owned(), "review".to_owned())];
+        review.extend(answers.clone());
+        let response = app
+            .client
+            .post(app.url(&format!("/demarches/{id}")))
+            .form(&review)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{id}: the example passes review");
+        let html = response.text().await.unwrap();
+        let token = html
+            .split(r#"name="_token" value=""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+
+        let mut submit = vec![
+            ("_action".to_owned(), "submit".to_owned()),
+            ("_token".to_owned(), token),
+        ];
+        submit.extend(answers);
+        let response = app
+            .client
+            .post(app.url(&format!("/demarches/{id}")))
+            .form(&submit)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{id}");
+        let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        let receipt = app.get_text(&location).await;
+        let reference = receipt
+            .split("class=\"reference\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        let stored = app
+            .store
+            .request_by_reference(&guichet::domain::Reference::parse(reference).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            &stored.data, example,
+            "{id}: the HTML path stores exactly the example"
+        );
+        assert_eq!(stored.channel, "web");
+        assert!(stored.routing_fallback.is_none(), "{id}");
+    }
+}
