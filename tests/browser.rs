@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ServerProcess, repo_root};
+use common::{ServerProcess, repo_root, test_database};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
@@ -190,7 +190,7 @@ impl Drop for Browser {
 #[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
 fn a_household_replaces_a_broken_bin_in_a_browser() {
     let data = tempfile::TempDir::new().unwrap();
-    let server = ServerProcess::start(&repo_root(), &data.path().join("g.db"));
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
     let browser = Browser::start();
 
     browser.go(&format!("{}/", server.address));

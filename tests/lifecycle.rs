@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ServerProcess, catalogue_copy, fixture};
+use common::{ServerProcess, catalogue_copy, fixture, test_database};
 use serde_json::{Value, json};
 
 fn client() -> reqwest::blocking::Client {
@@ -39,7 +39,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
     let data = tempfile::TempDir::new().unwrap();
-    let server = ServerProcess::start(catalogue.path(), &data.path().join("g.db"));
+    let server = ServerProcess::start(catalogue.path(), &test_database(data.path()));
     let (title, version) = form_version(&server);
     assert_eq!(title, "Signaler un problème");
 
@@ -72,7 +72,7 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
 fn requests_survive_a_restart() {
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
     let data = tempfile::TempDir::new().unwrap();
-    let database = data.path().join("g.db");
+    let database = test_database(data.path());
     let server = ServerProcess::start(catalogue.path(), &database);
     let created: Value = client()
         .post(format!(

@@ -4,14 +4,16 @@
 //! the request and its first events in one transaction, or nothing. The store knows neither
 //! HTTP nor templates.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::domain::{Channel, FormVersion, Priority, Reference, Status};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// What a store can fail with.
@@ -159,6 +161,32 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+/// The events every request starts with: filed (the citizen sees it, with the service it
+/// went to), then routed (staff only: the rule's reason can quote personal data, and a
+/// fallback explains an internal failure).
+pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, Value); 2] {
+    [
+        (
+            "submitted",
+            request.actor.as_str(),
+            true,
+            json!({"channel": request.channel.as_str(), "service": request.service}),
+        ),
+        (
+            "routed",
+            "guichet",
+            false,
+            json!({
+                "service": request.service,
+                "queue": request.queue,
+                "priority": request.priority.as_str(),
+                "reason": request.routing_reason,
+                "fallback": request.routing_fallback,
+            }),
+        ),
+    ]
+}
+
 /// RFC 3339 text with a fixed width, so text order is time order.
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -188,7 +216,9 @@ pub async fn open(
 ) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     let url = config.url.as_str();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL is not supported yet in this build: use a sqlite:// URL");
+        return Ok(std::sync::Arc::new(
+            PostgresStore::open(url, config.max_connections).await?,
+        ));
     }
     Ok(std::sync::Arc::new(
         SqliteStore::open(url, config.max_connections).await?,

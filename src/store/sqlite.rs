@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::{
     Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest,
-    format_time, parse_time,
+    first_events, format_time, parse_time,
 };
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
@@ -158,32 +158,6 @@ impl SqliteStore {
             })
             .collect()
     }
-}
-
-/// The events every request starts with: filed (the citizen sees it, with the service it
-/// went to), then routed (staff only: the rule's reason can quote personal data, and a
-/// fallback explains an internal failure).
-pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, Value); 2] {
-    [
-        (
-            "submitted",
-            request.actor.as_str(),
-            true,
-            json!({"channel": request.channel.as_str(), "service": request.service}),
-        ),
-        (
-            "routed",
-            "guichet",
-            false,
-            json!({
-                "service": request.service,
-                "queue": request.queue,
-                "priority": request.priority.as_str(),
-                "reason": request.routing_reason,
-                "fallback": request.routing_fallback,
-            }),
-        ),
-    ]
 }
 
 fn is_unique_violation_on(err: &sqlx::Error, column: &str) -> bool {

@@ -70,6 +70,54 @@ impl TestApp {
     }
 }
 
+/// The database a test runs on: a fresh SQLite file in `data_dir`, or, when
+/// `TEST_DATABASE_URL` names a PostgreSQL server, a fresh database created on it for this
+/// test alone (so tests run in parallel).
+pub fn test_database(data_dir: &Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => fresh_postgres_database(&server),
+        _ => format!("sqlite://{}", data_dir.join("guichet.db").display()),
+    }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+fn fresh_postgres_database(server: &str) -> String {
+    use sqlx::Connection;
+    let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+    let server = server.to_owned();
+    let create = format!("CREATE DATABASE {name}");
+    // Its own thread and runtime, so sync and async tests can both call it.
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut connection = sqlx::PgConnection::connect(&server)
+                .await
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={server} is not reachable: {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(create))
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        });
+        let (base, query) = server
+            .split_once('?')
+            .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+        match query {
+            Some(q) => format!("{prefix}/{name}?{q}"),
+            None => format!("{prefix}/{name}"),
+        }
+    })
+    .join()
+    .unwrap()
+}
+
 pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
     ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -80,7 +128,7 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         header_timeout_secs: 5,
         request_timeout_secs: 30,
         database: DatabaseConfig {
-            url: format!("sqlite://{}", data_dir.join("guichet.db").display()),
+            url: test_database(data_dir),
             max_connections: 4,
         },
     }
@@ -158,12 +206,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    pub fn start(catalogue: &Path, database: &Path) -> ServerProcess {
+    /// Starts `guichet serve` on `database` (a URL, see [`test_database`]).
+    pub fn start(catalogue: &Path, database: &str) -> ServerProcess {
         let mut child = guichet()
             .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
             .arg(catalogue)
             .arg("--database")
-            .arg(format!("sqlite://{}", database.display()))
+            .arg(database)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,0 +1,260 @@
+//! The PostgreSQL store: the scale path, for several application instances in front of one
+//! database.
+//!
+//! Same model as SQLite with native types (`uuid`, `timestamptz`, `jsonb`). A request, its
+//! form version and its first events are one transaction; it is acknowledged only after
+//! `COMMIT` returns, which with PostgreSQL's default `synchronous_commit = on` means the WAL
+//! is flushed. References are unique by constraint, so two instances can never hand out the
+//! same one: a collision rolls back and is retried with a fresh reference.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest,
+    first_events,
+};
+use crate::domain::{FormVersion, Priority, Reference, Status};
+
+const REFERENCE_ATTEMPTS: usize = 5;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` and runs the migrations.
+    pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            // Fail fast while the database is down rather than queue requests for long.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    async fn insert(
+        &self,
+        request: &NewRequest,
+        reference: &Reference,
+        now: OffsetDateTime,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(request.form.version.as_str())
+        .bind(&request.form.form_id)
+        .bind(&request.form.title)
+        .bind(Json(&request.form.definition))
+        .bind(&request.form.rule_source)
+        .bind(&request.form.git_commit)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+
+        let id = Uuid::now_v7();
+        let due_at = request
+            .due_in_days
+            .map(|d| now + time::Duration::days(i64::from(d)));
+        sqlx::query(
+            "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
+                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+        )
+        .bind(id)
+        .bind(reference.to_string())
+        .bind(&request.tracking_hash)
+        .bind(&request.form.form_id)
+        .bind(request.form.version.as_str())
+        .bind(&request.commune)
+        .bind(request.channel.as_str())
+        .bind(Json(&request.data))
+        .bind(Status::Received.as_str())
+        .bind(&request.service)
+        .bind(&request.queue)
+        .bind(request.priority.as_str())
+        .bind(Json(&request.tags))
+        .bind(&request.routing_reason)
+        .bind(&request.routing_fallback)
+        .bind(due_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+
+        for (kind, actor, visible, body) in first_events(request) {
+            sqlx::query(
+                "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(actor)
+            .bind(visible)
+            .bind(Json(body))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    async fn events(&self, request_id: Uuid, citizen_only: bool) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, actor, body, created_at FROM request_events
+             WHERE request_id = $1 AND (visible_to_citizen OR NOT $2) ORDER BY id",
+        )
+        .bind(request_id)
+        .bind(citizen_only)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Event {
+                    kind: row.try_get("kind")?,
+                    actor: row.try_get("actor")?,
+                    body: row.try_get::<Json<Value>, _>("body")?.0,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn violates(err: &sqlx::Error, constraint: &str) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() && db.constraint() == Some(constraint))
+}
+
+fn parsed<T>(
+    row: &PgRow,
+    column: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    parse(&text)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad {column} in the database: {e}")))
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn file_request(&self, request: NewRequest) -> Result<Receipt, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut last_error = None;
+        for _ in 0..REFERENCE_ATTEMPTS {
+            let reference = Reference::generate();
+            match self.insert(&request, &reference, now).await {
+                Ok(()) => {
+                    return Ok(Receipt {
+                        reference,
+                        status: Status::Received,
+                        created_at: now,
+                    });
+                }
+                Err(err) if violates(&err, "requests_reference_key") => last_error = Some(err),
+                Err(err) if violates(&err, "requests_tracking_hash_key") => {
+                    return Err(StoreError::AlreadyFiled);
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(last_error.map_or_else(
+            || StoreError::Other(anyhow::anyhow!("no reference could be allocated")),
+            Into::into,
+        ))
+    }
+
+    async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at
+             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = $1",
+        )
+        .bind(tracking_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.try_get("id")?;
+        Ok(Some(TrackedRequest {
+            reference: parsed(&row, "reference", Reference::parse)?,
+            form_id: row.try_get("form_id")?,
+            form_title: row.try_get("title")?,
+            form_version: parsed(&row, "form_version", FormVersion::parse)?,
+            status: parsed(&row, "status", Status::parse)?,
+            service: row.try_get("service")?,
+            commune: row.try_get("commune")?,
+            data: row.try_get::<Json<Value>, _>("data")?.0,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            history: self.events(id, true).await?,
+        }))
+    }
+
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError> {
+        let row =
+            sqlx::query("SELECT reference, status, updated_at FROM requests WHERE reference = $1")
+                .bind(reference.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(StatusSummary {
+                reference: parsed(&row, "reference", Reference::parse)?,
+                status: parsed(&row, "status", Status::parse)?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query("SELECT * FROM requests WHERE reference = $1")
+            .bind(reference.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.try_get("id")?;
+        Ok(Some(StoredRequest {
+            reference: parsed(&row, "reference", Reference::parse)?,
+            form_id: row.try_get("form_id")?,
+            form_version: parsed(&row, "form_version", FormVersion::parse)?,
+            commune: row.try_get("commune")?,
+            channel: row.try_get("channel")?,
+            data: row.try_get::<Json<Value>, _>("data")?.0,
+            status: parsed(&row, "status", Status::parse)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: parsed(&row, "priority", Priority::parse)?,
+            tags: row.try_get::<Json<Vec<String>>, _>("tags")?.0,
+            routing_reason: row.try_get("routing_reason")?,
+            routing_fallback: row.try_get("routing_fallback")?,
+            due_at: row.try_get("due_at")?,
+            events: self.events(id, false).await?,
+        }))
+    }
+
+    async fn count_requests(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
