@@ -1,9 +1,10 @@
 //! Submissions per second through the pipeline, on the demo catalogue.
 //!
 //! Run with `cargo bench --bench pipeline` (optimised build). Prints, for each demo form:
-//! coerce + validate + route per second in memory; then filings per second through the
-//! SQLite store (WAL, synchronous=FULL: each one an fsync'd transaction); then end-to-end
-//! HTTP submissions per second with concurrent clients against the real server.
+//! coerce + validate + route per second in memory; then, for SQLite and (when
+//! `BENCH_POSTGRES_URL` names a database) PostgreSQL: filings per second through the store
+//! (each one a durable transaction), and end-to-end HTTP submissions per second with
+//! concurrent clients against the real server, with p50 and p99 latencies.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,62 +57,116 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(async {
-        let data_dir = tempfile::TempDir::new().unwrap();
-        println!("\n2. validate + route + file in SQLite (one durable transaction each, {STORE_FILINGS} filings)");
-        let store = guichet::store::open(&DatabaseConfig { url: sqlite_url(data_dir.path(), "store.db"), max_connections: 4 }).await.unwrap();
-        let form = catalogue.form("remplacement-bac").expect("the bin form").clone();
-        let example = first_example(&form);
-        let started = Instant::now();
-        for _ in 0..STORE_FILINGS {
-            let accepted = intake::accept(&catalogue, &form, example.clone(), None, Channel::Api).unwrap();
-            filing::file(&store, &form, accepted, TrackingToken::generate(), "bench").await.unwrap();
-        }
-        report("remplacement-bac", STORE_FILINGS, started.elapsed());
+    let data_dir = tempfile::TempDir::new().unwrap();
+    let mut backends = vec![(
+        "SQLite",
+        sqlite_url(data_dir.path(), "store.db"),
+        sqlite_url(data_dir.path(), "http.db"),
+    )];
+    match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(url) => backends.push(("PostgreSQL", url.clone(), url)),
+        Err(_) => println!("\n(set BENCH_POSTGRES_URL=postgres://… to measure PostgreSQL too)"),
+    }
+    for (backend, store_url, http_url) in backends {
+        runtime.block_on(store_and_http(
+            &catalogue, &root, backend, store_url, http_url,
+        ));
+    }
+}
 
-        println!("\n3. HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)");
-        let app = Application::build(ServeConfig {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            catalogue: root.clone(),
-            public_url: None,
-            max_json_bytes: 1 << 20,
-            max_form_bytes: 256 << 10,
-            header_timeout_secs: 10,
-            request_timeout_secs: 30,
-            database: DatabaseConfig { url: sqlite_url(data_dir.path(), "http.db"), max_connections: 8 },
-        })
-        .await
-        .unwrap();
-        let url = format!("http://{}/api/v1/forms/remplacement-bac/submissions", app.local_addr());
-        tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::new();
-        let body = Arc::new(example.to_string());
-        let started = Instant::now();
-        let mut latencies = Vec::new();
-        let workers: Vec<_> = (0..HTTP_CLIENTS)
-            .map(|_| {
-                let (client, url, body) = (client.clone(), url.clone(), body.clone());
-                tokio::spawn(async move {
-                    let mut latencies = Vec::new();
-                    for _ in 0..HTTP_FILINGS / HTTP_CLIENTS as u32 {
-                        let sent = Instant::now();
-                        let response = client.post(&url).header("content-type", "application/json").body(body.to_string()).send().await.unwrap();
-                        assert_eq!(response.status(), 201);
-                        latencies.push(sent.elapsed());
-                    }
-                    latencies
-                })
+/// Filings through the store alone, then through the HTTP server, on one database.
+async fn store_and_http(
+    catalogue: &Catalogue,
+    root: &Path,
+    backend: &str,
+    store_url: String,
+    http_url: String,
+) {
+    println!(
+        "\n2. {backend}: validate + route + file, one client (one durable transaction each, {STORE_FILINGS} filings)"
+    );
+    let store = guichet::store::open(&DatabaseConfig {
+        url: store_url,
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    let form = catalogue
+        .form("remplacement-bac")
+        .expect("the bin form")
+        .clone();
+    let example = first_example(&form);
+    let started = Instant::now();
+    for _ in 0..STORE_FILINGS {
+        let accepted =
+            intake::accept(catalogue, &form, example.clone(), None, Channel::Api).unwrap();
+        filing::file(&store, &form, accepted, TrackingToken::generate(), "bench")
+            .await
+            .unwrap();
+    }
+    report("remplacement-bac", STORE_FILINGS, started.elapsed());
+
+    println!(
+        "\n3. {backend}: HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)"
+    );
+    let app = Application::build(ServeConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        catalogue: root.to_owned(),
+        public_url: None,
+        max_json_bytes: 1 << 20,
+        max_form_bytes: 256 << 10,
+        header_timeout_secs: 10,
+        request_timeout_secs: 30,
+        database: DatabaseConfig {
+            url: http_url,
+            max_connections: 8,
+        },
+    })
+    .await
+    .unwrap();
+    let url = format!(
+        "http://{}/api/v1/forms/remplacement-bac/submissions",
+        app.local_addr()
+    );
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let body = Arc::new(example.to_string());
+    let started = Instant::now();
+    let workers: Vec<_> = (0..HTTP_CLIENTS)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                for _ in 0..HTTP_FILINGS / HTTP_CLIENTS as u32 {
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.to_string())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 201);
+                    latencies.push(sent.elapsed());
+                }
+                latencies
             })
-            .collect();
-        for worker in workers {
-            latencies.extend(worker.await.unwrap());
-        }
-        let elapsed = started.elapsed();
-        latencies.sort();
-        report("end to end", latencies.len() as u32, elapsed);
-        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-        println!("  latency p50 {:.2} ms, p99 {:.2} ms", ms(pct(0.50)), ms(pct(0.99)));
-    });
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    report("end to end", latencies.len() as u32, elapsed);
+    let percentile =
+        |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "  latency p50 {:.2} ms, p99 {:.2} ms",
+        ms(percentile(0.50)),
+        ms(percentile(0.99))
+    );
 }
 
 fn sqlite_url(dir: &Path, name: &str) -> String {
