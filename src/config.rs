@@ -25,6 +25,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate(DatabaseConfig),
+    /// Write every request, event and form version to a portable archive (JSON lines).
+    Export(ExportArgs),
+    /// Read an archive written by `guichet export` into this database.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -68,6 +72,27 @@ pub struct ServeConfig {
     /// Seconds a client has to send its request body, and a request has to complete.
     #[arg(long, env = "GUICHET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Export everything (the only scope for now; required so a later partial export
+    /// cannot be mistaken for a full one).
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// File to write; standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Archive to read; standard input when absent or `-`.
+    pub input: Option<PathBuf>,
     #[command(flatten)]
     pub database: DatabaseConfig,
 }

@@ -4,7 +4,8 @@
 //! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
 //! validate → route; no HTTP, no SQL) → [`store`] (one interface, one implementation per
 //! database) → [`web`] (portal, API). [`check`] lints a catalogue for CI, and [`startup`]
-//! wires everything into a running server.
+//! wires everything into a running server; [`transfer`] moves a territory's requests between
+//! stores.
 
 pub mod catalogue;
 pub mod check;
@@ -13,4 +14,5 @@ pub mod domain;
 pub mod intake;
 pub mod startup;
 pub mod store;
+pub mod transfer;
 pub mod web;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use guichet::config::{Cli, Command, ServeConfig};
-use guichet::{check, startup, store};
+use guichet::config::{ExportArgs, ImportArgs};
+use guichet::{check, startup, store, transfer};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -22,6 +23,8 @@ async fn main() -> ExitCode {
     {
         Command::Serve(config) => serve(config).await,
         Command::Check(args) => return check::run(&args.paths),
+        Command::Export(args) => export(args).await,
+        Command::Import(args) => import(args).await,
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),
@@ -40,4 +43,37 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port.
     println!("Guichet listening on http://{}", app.local_addr());
     app.run_until_stopped().await
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let store = store::open(&args.database).await?;
+    let mut out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let written = transfer::export(store.as_ref(), &mut out, &mut |done, total| {
+        eprint!("\rexported {done}/{total} requests")
+    })
+    .await?;
+    eprintln!("\nexport finished: {written} requests");
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let store = store::open(&args.database).await?;
+    let mut input: Box<dyn std::io::BufRead> = match args.input.as_deref() {
+        Some(path) if path != std::path::Path::new("-") => {
+            Box::new(std::io::BufReader::new(std::fs::File::open(path)?))
+        }
+        _ => Box::new(std::io::BufReader::new(std::io::stdin().lock())),
+    };
+    let (read, new) = transfer::import(store.as_ref(), &mut input, &mut |read, new| {
+        eprint!("\rimported {read} requests ({new} new)")
+    })
+    .await?;
+    eprintln!(
+        "\nimport finished: {read} requests read, {new} new, {} already present",
+        read - new
+    );
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! the request and its first events in one transaction, or nothing. The store knows neither
 //! HTTP nor templates.
 
+pub mod archive;
 pub mod postgres;
 pub mod sqlite;
 
@@ -156,6 +157,24 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<StoredRequest>, StoreError>;
 
     async fn count_requests(&self) -> Result<u64, StoreError>;
+
+    /// Every form version, for an archive.
+    async fn export_form_versions(&self) -> Result<Vec<archive::ArchivedFormVersion>, StoreError>;
+
+    /// Up to `limit` whole requests with ids after `after`, in id (= filing time) order.
+    async fn export_requests(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<archive::ArchivedRequest>, StoreError>;
+
+    /// Writes archived records in one transaction, skipping those already present; returns
+    /// how many requests were new.
+    async fn import(
+        &self,
+        versions: &[archive::ArchivedFormVersion],
+        requests: &[archive::ArchivedRequest],
+    ) -> Result<u64, StoreError>;
 
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

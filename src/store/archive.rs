@@ -1,0 +1,76 @@
+//! The portable archive written by `guichet export` and read by `guichet import`: JSON
+//! lines, one form version or one request (with its whole history) per line, so a commune
+//! can move from SQLite to PostgreSQL without losing a request, an event or a version.
+//!
+//! Everything is kept as stored, tracking-token hashes included, so citizens' links keep
+//! working after the move. Importing is idempotent: records already present are skipped.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The first line of an archive.
+pub const FORMAT: &str = "guichet-archive";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Header {
+        format: String,
+        version: u32,
+        #[serde(with = "time::serde::rfc3339")]
+        exported_at: OffsetDateTime,
+    },
+    FormVersion(ArchivedFormVersion),
+    Request(Box<ArchivedRequest>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedFormVersion {
+    pub version: String,
+    pub form_id: String,
+    pub title: String,
+    pub definition: Value,
+    pub rule_source: Option<String>,
+    pub git_commit: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedRequest {
+    pub id: String,
+    pub reference: String,
+    pub tracking_hash: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub commune: Option<String>,
+    pub channel: String,
+    pub data: Value,
+    pub status: String,
+    pub service: String,
+    pub queue: String,
+    pub priority: String,
+    pub tags: Vec<String>,
+    pub routing_reason: Option<String>,
+    pub routing_fallback: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Oldest first.
+    pub events: Vec<ArchivedEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedEvent {
+    pub kind: String,
+    pub actor: String,
+    pub visible_to_citizen: bool,
+    pub body: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}

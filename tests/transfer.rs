@@ -1,0 +1,175 @@
+//! `guichet export` then `guichet import`: a SQLite database with thousands of requests moves
+//! to another store (PostgreSQL when `TEST_DATABASE_URL` is set, another SQLite file
+//! otherwise) with identical counts and content, and citizens' links keep working.
+
+mod common;
+
+use common::{guichet, repo_root, test_database};
+use guichet::catalogue::Catalogue;
+use guichet::config::DatabaseConfig;
+use guichet::domain::{Channel, TrackingToken};
+use guichet::intake;
+use guichet::store::{self, Store};
+use guichet::web::filing;
+
+const REQUESTS: usize = 2_000;
+
+async fn all_requests(store: &dyn Store) -> Vec<guichet::store::archive::ArchivedRequest> {
+    let mut all = Vec::new();
+    loop {
+        let batch = store
+            .export_requests(
+                all.last()
+                    .map(|r: &guichet::store::archive::ArchivedRequest| r.id.as_str()),
+                700,
+            )
+            .await
+            .unwrap();
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+#[tokio::test]
+async fn thousands_of_requests_move_between_stores_unchanged() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let source_url = format!("sqlite://{}", dir.path().join("source.db").display());
+    let source = store::open(&DatabaseConfig {
+        url: source_url.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let catalogue = Catalogue::load_strict(&repo_root()).unwrap();
+    let mut tokens = Vec::new();
+    for i in 0..REQUESTS {
+        let form = catalogue
+            .forms
+            .values()
+            .nth(i % catalogue.forms.len())
+            .unwrap();
+        let accepted = intake::accept(
+            &catalogue,
+            form,
+            form.examples[0].clone(),
+            None,
+            Channel::Api,
+        )
+        .unwrap();
+        let (receipt, token) =
+            filing::file(&source, form, accepted, TrackingToken::generate(), "test")
+                .await
+                .unwrap();
+        if i % 400 == 0 {
+            tokens.push((receipt.reference, token));
+        }
+    }
+    assert_eq!(source.count_requests().await.unwrap() as usize, REQUESTS);
+
+    let archive = dir.path().join("archive.jsonl");
+    let export = guichet()
+        .args(["export", "--all", "--output"])
+        .arg(&archive)
+        .arg("--database")
+        .arg(&source_url)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&export.stderr)
+            .contains(&format!("exported {REQUESTS}/{REQUESTS} requests"))
+    );
+
+    let target_url = test_database(&dir.path().join("target"));
+    std::fs::create_dir_all(dir.path().join("target")).unwrap();
+    let import = guichet()
+        .arg("import")
+        .arg(&archive)
+        .arg("--database")
+        .arg(&target_url)
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&import.stderr)
+            .contains(&format!("{REQUESTS} requests read, {REQUESTS} new"))
+    );
+
+    let target = store::open(&DatabaseConfig {
+        url: target_url.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    assert_eq!(target.count_requests().await.unwrap() as usize, REQUESTS);
+    assert_eq!(
+        target.export_form_versions().await.unwrap(),
+        source.export_form_versions().await.unwrap()
+    );
+    let (moved, original) = (
+        all_requests(target.as_ref()).await,
+        all_requests(source.as_ref()).await,
+    );
+    assert_eq!(moved.len(), REQUESTS);
+    assert_eq!(
+        moved, original,
+        "every request, with its events, is identical"
+    );
+
+    // Citizens' tracking links work on the new store.
+    for (reference, token) in &tokens {
+        let tracked = target
+            .track(&token.hash())
+            .await
+            .unwrap()
+            .expect("tracked on the new store");
+        assert_eq!(&tracked.reference, reference);
+    }
+
+    // Importing again changes nothing.
+    let again = guichet()
+        .arg("import")
+        .arg(&archive)
+        .arg("--database")
+        .arg(&target_url)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains(&format!("0 new, {REQUESTS} already present")),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(target.count_requests().await.unwrap() as usize, REQUESTS);
+}
+
+#[test]
+fn a_file_that_is_not_an_archive_is_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let bogus = dir.path().join("bogus.jsonl");
+    std::fs::write(&bogus, "{\"hello\": 1}\n").unwrap();
+    let output = guichet()
+        .arg("import")
+        .arg(&bogus)
+        .arg("--database")
+        .arg(format!("sqlite://{}", dir.path().join("t.db").display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("line 1 is not an archive record"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
