@@ -236,6 +236,9 @@ pub async fn framework_errors(
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             "Ce type de contenu n'est pas accepté à cette adresse."
         }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "Le service est momentanément indisponible. Rien n'a été enregistré : réessayez dans quelques minutes."
+        }
         status if status.is_server_error() => {
             tracing::error!(%status, "the HTTP layer answered with a server error");
             "Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré : réessayez plus tard."
