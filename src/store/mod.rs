@@ -158,6 +158,12 @@ pub trait Store: Send + Sync {
 
     async fn count_requests(&self) -> Result<u64, StoreError>;
 
+    /// Takes the oldest received request of a queue for `actor`: it moves to "in progress"
+    /// with a `status_changed` event, in one transaction. Several instances may call this at
+    /// once: each request is taken by exactly one of them (PostgreSQL: `FOR UPDATE SKIP
+    /// LOCKED`; SQLite: its single writer).
+    async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError>;
+
     /// Every form version, for an archive.
     async fn export_form_versions(&self) -> Result<Vec<archive::ArchivedFormVersion>, StoreError>;
 

@@ -254,6 +254,39 @@ impl Store for PostgresStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.pool.begin().await?;
+        // SKIP LOCKED: a row another instance is taking is passed over, not waited for.
+        let claimed = sqlx::query(
+            "WITH next AS (
+                 SELECT id FROM requests WHERE queue = $1 AND status = $2
+                 ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             UPDATE requests r SET status = $3, updated_at = $4 FROM next WHERE r.id = next.id
+             RETURNING r.id, r.reference",
+        )
+        .bind(queue)
+        .bind(Status::Received.as_str())
+        .bind(Status::InProgress.as_str())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = claimed else { return Ok(None) };
+        let id: Uuid = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
+             VALUES ($1, 'status_changed', $2, TRUE, $3, $4)",
+        )
+        .bind(id)
+        .bind(actor)
+        .bind(Json(serde_json::json!({"from": Status::Received.as_str(), "to": Status::InProgress.as_str()})))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(parsed(&row, "reference", Reference::parse)?))
+    }
+
     async fn export_form_versions(&self) -> Result<Vec<ArchivedFormVersion>, StoreError> {
         let rows = sqlx::query("SELECT * FROM form_versions ORDER BY recorded_at, version")
             .fetch_all(&self.pool)

@@ -302,6 +302,37 @@ impl Store for SqliteStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
+        let now = format_time(OffsetDateTime::now_utc());
+        // The single writer connection and BEGIN IMMEDIATE serialise claims.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let claimed = sqlx::query(
+            "UPDATE requests SET status = ?, updated_at = ?
+             WHERE id = (SELECT id FROM requests WHERE queue = ? AND status = ? ORDER BY created_at, id LIMIT 1)
+             RETURNING id, reference",
+        )
+        .bind(Status::InProgress.as_str())
+        .bind(&now)
+        .bind(queue)
+        .bind(Status::Received.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = claimed else { return Ok(None) };
+        let id: String = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
+             VALUES (?, 'status_changed', ?, 1, ?, ?)",
+        )
+        .bind(&id)
+        .bind(actor)
+        .bind(json!({"from": Status::Received.as_str(), "to": Status::InProgress.as_str()}).to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(reference_column(&row)?))
+    }
+
     async fn export_form_versions(&self) -> Result<Vec<ArchivedFormVersion>, StoreError> {
         let rows = sqlx::query("SELECT * FROM form_versions ORDER BY recorded_at, version")
             .fetch_all(&self.pool)
