@@ -4,6 +4,7 @@ mod channel;
 mod form_version;
 mod priority;
 mod reference;
+mod role;
 mod status;
 mod tracking_token;
 
@@ -11,5 +12,7 @@ pub use channel::Channel;
 pub use form_version::FormVersion;
 pub use priority::Priority;
 pub use reference::Reference;
+pub use role::Role;
 pub use status::Status;
 pub use tracking_token::TrackingToken;
+pub mod workflow;

@@ -61,6 +61,17 @@ pub struct ArchivedRequest {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Back-office state (absent from archives written before it existed).
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub paused_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub filed_by: Option<String>,
+    #[serde(default)]
+    pub citizen_contact: Option<String>,
+    #[serde(default = "default_last_event")]
+    pub last_event: String,
     /// Oldest first.
     pub events: Vec<ArchivedEvent>,
 }
@@ -73,4 +84,8 @@ pub struct ArchivedEvent {
     pub body: Value,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+fn default_last_event() -> String {
+    "routed".to_owned()
 }

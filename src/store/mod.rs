@@ -5,17 +5,25 @@
 //! HTTP nor templates.
 
 pub mod archive;
+pub mod handling;
 pub mod postgres;
 pub mod sqlite;
+pub mod staff;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::domain::workflow::Action;
 use crate::domain::{Channel, FormVersion, Priority, Reference, Status};
 
+pub use handling::{
+    ActionDone, AssigneeFilter, Cursor, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
+    Target,
+};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use staff::{NewStaffUser, Session, StaffUser};
 
 /// What a store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +35,10 @@ pub enum StoreError {
     /// twice (a double click, a retried POST).
     #[error("this submission was already filed")]
     AlreadyFiled,
+    /// What was asked conflicts with the current state (an action the request's status does
+    /// not allow, an e-mail address already taken); the message says so in plain French.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -71,8 +83,12 @@ pub struct NewRequest {
     pub routing_reason: Option<String>,
     pub routing_fallback: Option<String>,
     pub due_in_days: Option<u32>,
-    /// Who filed it, for the first event ("citoyen", an API client…).
+    /// Who filed it, for the first event ("citoyen", an API client, an élu's e-mail).
     pub actor: String,
+    /// The élu who filed it on the citizen's behalf.
+    pub filed_by: Option<String>,
+    /// How to reach the citizen, when an élu filed it and was given it.
+    pub citizen_contact: Option<String>,
 }
 
 /// What the citizen gets back once the request is durably stored.
@@ -133,6 +149,13 @@ pub struct StoredRequest {
     pub routing_reason: Option<String>,
     pub routing_fallback: Option<String>,
     pub due_at: Option<OffsetDateTime>,
+    pub assignee: Option<String>,
+    /// Set while the request waits for the citizen (the deadline clock is paused).
+    pub paused_at: Option<OffsetDateTime>,
+    pub filed_by: Option<String>,
+    pub citizen_contact: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
     pub events: Vec<Event>,
 }
 
@@ -184,6 +207,76 @@ pub trait Store: Send + Sync {
 
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- Back office: requests -------------------------------------------------------
+
+    /// One page of a queue listing, filtered and ordered, after `query.after`.
+    async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError>;
+
+    /// Counts per status (and overdue) of the requests in `scope`, in one queue if given.
+    async fn count_by_status(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError>;
+
+    /// Applies an action in one transaction: loads the request (locked), checks `scope`,
+    /// applies [`crate::domain::workflow::apply`], writes the new state and its events.
+    /// `Ok(None)` when there is no such request in scope; `Refused` when the request's state
+    /// does not allow it.
+    async fn act(
+        &self,
+        target: Target<'_>,
+        scope: &Scope,
+        actor: &str,
+        action: &Action,
+    ) -> Result<Option<ActionDone>, StoreError>;
+
+    /// A recorded form version (to show a request with the labels it was filed under).
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<archive::ArchivedFormVersion>, StoreError>;
+
+    // --- Back office: accounts, sessions, tokens --------------------------------------
+
+    /// `Refused` if the e-mail address is taken.
+    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError>;
+    /// Disables or re-enables an account; disabling ends its sessions and tokens. `false` if
+    /// there is no such account.
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
+    /// Sets a new password, clears failures and lock, and ends every session of the account.
+    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Counts a failed login; at `lock_after` consecutive failures the account is locked
+    /// until `now + lock_for`.
+    async fn record_login_failure(
+        &self,
+        user_id: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The live session behind a cookie's token hash (not expired, account enabled).
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError>;
+    /// The enabled account behind an API token's hash.
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError>;
 }
 
 /// The events every request starts with: filed (the citizen sees it, with the service it
@@ -195,7 +288,11 @@ pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, 
             "submitted",
             request.actor.as_str(),
             true,
-            json!({"channel": request.channel.as_str(), "service": request.service}),
+            json!({
+                "channel": request.channel.as_str(),
+                "service": request.service,
+                "filed_by": request.filed_by,
+            }),
         ),
         (
             "routed",

@@ -52,6 +52,7 @@ impl From<StoreError> for AppError {
             StoreError::AlreadyFiled => AppError::BadRequest(
                 "Cette demande a déjà été envoyée : consultez votre lien de suivi.".into(),
             ),
+            StoreError::Refused(why) => AppError::Http(StatusCode::CONFLICT, why),
             StoreError::Other(err) => AppError::Internal(err),
         }
     }

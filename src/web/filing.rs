@@ -8,13 +8,32 @@ use crate::domain::TrackingToken;
 use crate::intake::Accepted;
 use crate::store::{FormVersionRecord, NewRequest, Receipt, Store, StoreError};
 
+/// Who files a request.
+#[derive(Debug, Clone)]
+pub struct Filer {
+    /// The actor of the first event.
+    pub actor: String,
+    /// The élu filing on a citizen's behalf, and the citizen's contact if given.
+    pub on_behalf: Option<(String, Option<String>)>,
+}
+
+impl Filer {
+    pub fn named(actor: &str) -> Filer {
+        Filer {
+            actor: actor.to_owned(),
+            on_behalf: None,
+        }
+    }
+}
+
 pub async fn file(
     store: &Arc<dyn Store>,
     form: &Form,
     accepted: Accepted,
     token: TrackingToken,
-    actor: &str,
+    filer: Filer,
 ) -> Result<(Receipt, TrackingToken), StoreError> {
+    let (filed_by, citizen_contact) = filer.on_behalf.unzip();
     let decision = accepted.decision;
     let request = NewRequest {
         tracking_hash: token.hash(),
@@ -36,7 +55,9 @@ pub async fn file(
         routing_reason: decision.reason,
         routing_fallback: decision.fallback,
         due_in_days: decision.due_in_days,
-        actor: actor.to_owned(),
+        actor: filer.actor,
+        filed_by,
+        citizen_contact: citizen_contact.flatten(),
     };
     // Filing runs in its own task: if the client goes away or a timeout drops this handler,
     // the transaction still completes (or rolls back) on its own, never half-way.

@@ -122,7 +122,7 @@ pub async fn submit(
         &form,
         accepted,
         TrackingToken::generate(),
-        "api",
+        filing::Filer::named("api"),
     )
     .await?;
     Ok((

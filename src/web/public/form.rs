@@ -158,7 +158,15 @@ pub async fn post(
     // a reload) files one request and leads to the same tracking page.
     let token = submission_token.unwrap_or_else(TrackingToken::generate);
     let receipt_page = format!("/suivi/{}?recu=1", token.as_str());
-    match filing::file(&state.store, &form, accepted, token, "citoyen").await {
+    match filing::file(
+        &state.store,
+        &form,
+        accepted,
+        token,
+        filing::Filer::named("citoyen"),
+    )
+    .await
+    {
         Ok(_) | Err(StoreError::AlreadyFiled) => Ok(Redirect::to(&receipt_page).into_response()),
         Err(err) => Err(err.into()),
     }

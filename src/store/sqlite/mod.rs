@@ -11,6 +11,8 @@
 //! concurrently thanks to WAL. Writes still start with `BEGIN IMMEDIATE`, so another process
 //! writing to the same file waits on the busy timeout instead of failing a lock upgrade.
 
+mod back_office;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -26,9 +28,11 @@ use uuid::Uuid;
 
 use super::archive::{ArchivedEvent, ArchivedFormVersion, ArchivedRequest};
 use super::{
-    Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest,
-    first_events, format_time, parse_time,
+    ActionDone, Event, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery, Scope, Session,
+    StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest, Target,
+    TrackedRequest, first_events, format_time, parse_time,
 };
+use crate::domain::workflow::Action;
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
 /// A fresh reference collides with an existing one about once in 10^12 filings per thousand
@@ -104,8 +108,9 @@ impl SqliteStore {
             .map(|d| format_time(now + time::Duration::days(i64::from(d))));
         sqlx::query(
             "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
-                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                filed_by, citizen_contact)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(reference.to_string())
@@ -125,6 +130,8 @@ impl SqliteStore {
         .bind(&due_at)
         .bind(&now_text)
         .bind(&now_text)
+        .bind(&request.filed_by)
+        .bind(&request.citizen_contact)
         .execute(&mut *tx)
         .await?;
 
@@ -169,6 +176,12 @@ fn json_column(row: &SqliteRow, column: &str) -> Result<Value, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text)
         .map_err(|e| StoreError::Other(anyhow::anyhow!("bad JSON in column {column}: {e}")))
+}
+
+fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|t| parse_time(&t))
+        .transpose()
 }
 
 fn status_column(row: &SqliteRow) -> Result<Status, StoreError> {
@@ -287,10 +300,13 @@ impl Store for SqliteStore {
             tags,
             routing_reason: row.try_get("routing_reason")?,
             routing_fallback: row.try_get("routing_fallback")?,
-            due_at: row
-                .try_get::<Option<String>, _>("due_at")?
-                .map(|t| parse_time(&t))
-                .transpose()?,
+            due_at: optional_time(&row, "due_at")?,
+            assignee: row.try_get("assignee")?,
+            paused_at: optional_time(&row, "paused_at")?,
+            filed_by: row.try_get("filed_by")?,
+            citizen_contact: row.try_get("citizen_contact")?,
+            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+            updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
             events: self.events(&id, false).await?,
         }))
     }
@@ -307,12 +323,13 @@ impl Store for SqliteStore {
         // The single writer connection and BEGIN IMMEDIATE serialise claims.
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let claimed = sqlx::query(
-            "UPDATE requests SET status = ?, updated_at = ?
-             WHERE id = (SELECT id FROM requests WHERE queue = ? AND status = ? ORDER BY created_at, id LIMIT 1)
+            "UPDATE requests SET status = ?, updated_at = ?, assignee = ?, last_event = 'status_changed'
+             WHERE id = (SELECT id FROM requests WHERE queue = ? AND status = ? ORDER BY id LIMIT 1)
              RETURNING id, reference",
         )
         .bind(Status::InProgress.as_str())
         .bind(&now)
+        .bind(actor)
         .bind(queue)
         .bind(Status::Received.as_str())
         .fetch_optional(&mut *tx)
@@ -404,6 +421,11 @@ impl Store for SqliteStore {
                     .transpose()?,
                 created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
                 updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+                assignee: row.try_get("assignee")?,
+                paused_at: optional_time(row, "paused_at")?,
+                filed_by: row.try_get("filed_by")?,
+                citizen_contact: row.try_get("citizen_contact")?,
+                last_event: row.try_get("last_event")?,
                 events,
             });
         }
@@ -435,8 +457,9 @@ impl Store for SqliteStore {
         for r in requests {
             let inserted = sqlx::query(
                 "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
-                    status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                    assignee, paused_at, filed_by, citizen_contact, last_event)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&r.id)
             .bind(&r.reference)
@@ -456,6 +479,11 @@ impl Store for SqliteStore {
             .bind(r.due_at.map(format_time))
             .bind(format_time(r.created_at))
             .bind(format_time(r.updated_at))
+            .bind(&r.assignee)
+            .bind(r.paused_at.map(format_time))
+            .bind(&r.filed_by)
+            .bind(&r.citizen_contact)
+            .bind(&r.last_event)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -482,5 +510,101 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError> {
+        self.list_requests_impl(query).await
+    }
+
+    async fn count_by_status(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError> {
+        self.count_by_status_impl(scope, queue, now).await
+    }
+
+    async fn act(
+        &self,
+        target: Target<'_>,
+        scope: &Scope,
+        actor: &str,
+        action: &Action,
+    ) -> Result<Option<ActionDone>, StoreError> {
+        self.act_impl(target, scope, actor, action).await
+    }
+
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError> {
+        self.form_version_impl(version).await
+    }
+
+    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError> {
+        self.create_user_impl(user).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
+        self.user_by_email_impl(email).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError> {
+        self.list_users_impl().await
+    }
+
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+        self.set_user_disabled_impl(email, disabled).await
+    }
+
+    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError> {
+        self.set_password_impl(email, password_hash).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user_id: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.record_login_failure_impl(user_id, lock_after, lock_for, now)
+            .await
+    }
+
+    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError> {
+        self.record_login_success_impl(user_id).await
+    }
+
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.create_session_impl(user_id, token_hash, csrf_token, expires_at)
+            .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError> {
+        self.session_impl(token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.delete_session_impl(token_hash).await
+    }
+
+    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError> {
+        self.create_api_token_impl(user_id, token_hash).await
+    }
+
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError> {
+        self.user_by_api_token_impl(token_hash).await
     }
 }

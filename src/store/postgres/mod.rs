@@ -7,6 +7,8 @@
 //! is flushed. References are unique by constraint, so two instances can never hand out the
 //! same one: a collision rolls back and is retried with a fresh reference.
 
+mod back_office;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,9 +21,11 @@ use uuid::Uuid;
 
 use super::archive::{ArchivedEvent, ArchivedFormVersion, ArchivedRequest};
 use super::{
-    Event, NewRequest, Receipt, StatusSummary, Store, StoreError, StoredRequest, TrackedRequest,
-    first_events,
+    ActionDone, Event, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery, Scope, Session,
+    StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest, Target,
+    TrackedRequest, first_events,
 };
+use crate::domain::workflow::Action;
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
 const REFERENCE_ATTEMPTS: usize = 5;
@@ -70,8 +74,9 @@ impl PostgresStore {
             .map(|d| now + time::Duration::days(i64::from(d)));
         sqlx::query(
             "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
-                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                filed_by, citizen_contact)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)",
         )
         .bind(id)
         .bind(reference.to_string())
@@ -90,6 +95,8 @@ impl PostgresStore {
         .bind(&request.routing_fallback)
         .bind(due_at)
         .bind(now)
+        .bind(&request.filed_by)
+        .bind(&request.citizen_contact)
         .execute(&mut *tx)
         .await?;
 
@@ -243,6 +250,12 @@ impl Store for PostgresStore {
             routing_reason: row.try_get("routing_reason")?,
             routing_fallback: row.try_get("routing_fallback")?,
             due_at: row.try_get("due_at")?,
+            assignee: row.try_get("assignee")?,
+            paused_at: row.try_get("paused_at")?,
+            filed_by: row.try_get("filed_by")?,
+            citizen_contact: row.try_get("citizen_contact")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
             events: self.events(id, false).await?,
         }))
     }
@@ -261,14 +274,16 @@ impl Store for PostgresStore {
         let claimed = sqlx::query(
             "WITH next AS (
                  SELECT id FROM requests WHERE queue = $1 AND status = $2
-                 ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-             UPDATE requests r SET status = $3, updated_at = $4 FROM next WHERE r.id = next.id
+                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+             UPDATE requests r SET status = $3, updated_at = $4, assignee = $5, last_event = 'status_changed'
+             FROM next WHERE r.id = next.id
              RETURNING r.id, r.reference",
         )
         .bind(queue)
         .bind(Status::Received.as_str())
         .bind(Status::InProgress.as_str())
         .bind(now)
+        .bind(actor)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = claimed else { return Ok(None) };
@@ -361,6 +376,11 @@ impl Store for PostgresStore {
                 due_at: row.try_get("due_at")?,
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
+                assignee: row.try_get("assignee")?,
+                paused_at: row.try_get("paused_at")?,
+                filed_by: row.try_get("filed_by")?,
+                citizen_contact: row.try_get("citizen_contact")?,
+                last_event: row.try_get("last_event")?,
                 events,
             });
         }
@@ -394,8 +414,9 @@ impl Store for PostgresStore {
                 .map_err(|e| StoreError::Other(anyhow::anyhow!("bad request id {}: {e}", r.id)))?;
             let inserted = sqlx::query(
                 "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
-                    status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                    status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                    assignee, paused_at, filed_by, citizen_contact, last_event)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(id)
@@ -416,6 +437,11 @@ impl Store for PostgresStore {
             .bind(r.due_at)
             .bind(r.created_at)
             .bind(r.updated_at)
+            .bind(&r.assignee)
+            .bind(r.paused_at)
+            .bind(&r.filed_by)
+            .bind(&r.citizen_contact)
+            .bind(&r.last_event)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -445,5 +471,101 @@ impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError> {
+        self.list_requests_impl(query).await
+    }
+
+    async fn count_by_status(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError> {
+        self.count_by_status_impl(scope, queue, now).await
+    }
+
+    async fn act(
+        &self,
+        target: Target<'_>,
+        scope: &Scope,
+        actor: &str,
+        action: &Action,
+    ) -> Result<Option<ActionDone>, StoreError> {
+        self.act_impl(target, scope, actor, action).await
+    }
+
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError> {
+        self.form_version_impl(version).await
+    }
+
+    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError> {
+        self.create_user_impl(user).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
+        self.user_by_email_impl(email).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError> {
+        self.list_users_impl().await
+    }
+
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+        self.set_user_disabled_impl(email, disabled).await
+    }
+
+    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError> {
+        self.set_password_impl(email, password_hash).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user_id: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.record_login_failure_impl(user_id, lock_after, lock_for, now)
+            .await
+    }
+
+    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError> {
+        self.record_login_success_impl(user_id).await
+    }
+
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.create_session_impl(user_id, token_hash, csrf_token, expires_at)
+            .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError> {
+        self.session_impl(token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.delete_session_impl(token_hash).await
+    }
+
+    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError> {
+        self.create_api_token_impl(user_id, token_hash).await
+    }
+
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError> {
+        self.user_by_api_token_impl(token_hash).await
     }
 }

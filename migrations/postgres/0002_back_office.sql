@@ -1,0 +1,47 @@
+-- Back office: staff accounts, their sessions and API tokens, and what handling a request
+-- adds to it (assignee, paused deadline clock, who filed it on the citizen's behalf).
+
+CREATE TABLE staff_users (
+    id             UUID PRIMARY KEY,
+    email          TEXT NOT NULL UNIQUE,    -- lower-case; also the actor name in events
+    name           TEXT NOT NULL,
+    role           TEXT NOT NULL,           -- admin | designer | agent | elu
+    services       JSONB NOT NULL,          -- array of service ids
+    communes       JSONB NOT NULL,          -- array of commune slugs
+    password_hash  TEXT NOT NULL,           -- argon2id PHC string
+    disabled       BOOLEAN NOT NULL DEFAULT FALSE,
+    failed_logins  INTEGER NOT NULL DEFAULT 0,
+    locked_until   TIMESTAMPTZ,
+    created_at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE staff_sessions (
+    token_hash  TEXT PRIMARY KEY,           -- SHA-256 of the cookie's token
+    user_id     UUID NOT NULL REFERENCES staff_users (id),
+    csrf_token  TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+
+CREATE TABLE api_tokens (
+    token_hash  TEXT PRIMARY KEY,           -- SHA-256 of the token, shown once
+    user_id     UUID NOT NULL REFERENCES staff_users (id),
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+ALTER TABLE requests ADD COLUMN assignee TEXT;          -- staff e-mail
+ALTER TABLE requests ADD COLUMN paused_at TIMESTAMPTZ;  -- deadline clock paused since (waiting for the citizen)
+ALTER TABLE requests ADD COLUMN filed_by TEXT;          -- the élu who filed it for a citizen
+ALTER TABLE requests ADD COLUMN citizen_contact TEXT;   -- given when an élu files by phone, mail…
+ALTER TABLE requests ADD COLUMN last_event TEXT NOT NULL DEFAULT 'routed';
+
+-- Queue listings: keyset pagination by age (id is a UUID v7, so id order is filing order)
+-- or by due date, requests without a due date last.
+DROP INDEX requests_by_queue;
+DROP INDEX requests_by_commune;
+CREATE INDEX requests_queue_by_age ON requests (queue, id);
+CREATE INDEX requests_queue_by_due ON requests (queue, (coalesce(due_at, 'infinity'::timestamptz)), id);
+CREATE INDEX requests_queue_status ON requests (queue, status);
+CREATE INDEX requests_service_by_age ON requests (service, id);
+CREATE INDEX requests_commune_by_age ON requests (commune, id);

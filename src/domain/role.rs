@@ -1,0 +1,56 @@
+//! What a staff account may do. Agents and designers work for services; élus for communes.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, everywhere.
+    Admin,
+    /// Builds the forms of their services (no access to requests).
+    Designer,
+    /// Handles the requests of their services.
+    Agent,
+    /// An elected official: files requests for citizens and follows those of their communes.
+    Elu,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Designer, Role::Agent, Role::Elu];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Designer => "designer",
+            Role::Agent => "agent",
+            Role::Elu => "elu",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim().to_lowercase();
+        let input = if input == "élu" {
+            "elu".to_owned()
+        } else {
+            input
+        };
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == input)
+            .ok_or_else(|| format!("role « {input} » is not one of admin, designer, agent, elu"))
+    }
+
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Role::Admin => "administrateur",
+            Role::Designer => "concepteur de formulaires",
+            Role::Agent => "agent",
+            Role::Elu => "élu",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

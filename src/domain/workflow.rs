@@ -1,0 +1,518 @@
+//! What handling a request does to it: each action a person takes is checked against the
+//! request's current state and turns into a new state plus the events that record it.
+//!
+//! This is pure: the stores load the state inside their transaction, call [`apply`], and
+//! write what it returns. Both databases therefore follow exactly the same rules.
+//!
+//! The deadline clock: while a request waits for the citizen (`paused_at` is set), its due
+//! date does not run. When it leaves that status, the due date moves forward by the time
+//! spent waiting.
+
+use serde_json::{Value, json};
+use time::{Date, OffsetDateTime, Time};
+
+use super::{Priority, Status};
+
+/// The longest text a person can attach to an action (note, message, reply, reason).
+pub const MAX_TEXT_CHARS: usize = 5_000;
+
+/// Where a request stands, as far as handling it is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlingState {
+    pub status: Status,
+    pub service: String,
+    pub queue: String,
+    pub priority: Priority,
+    pub assignee: Option<String>,
+    pub due_at: Option<OffsetDateTime>,
+    pub paused_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Something a person does to a request. Staff actions come from the back office or the
+/// staff API; the last two come from the citizen's tracking link.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// The acting agent takes the request (a received request moves to "in progress").
+    Take,
+    /// Gives the request to a colleague (already checked to work for its service).
+    Assign {
+        to: String,
+    },
+    SetStatus {
+        status: Status,
+    },
+    /// Internal: never shown to the citizen, nor to élus.
+    Note {
+        text: String,
+    },
+    /// Shown on the citizen's tracking page. With `await_reply`, the request waits for the
+    /// citizen and its deadline clock stops.
+    Message {
+        text: String,
+        await_reply: bool,
+    },
+    /// To another queue, possibly of another service (already checked to exist).
+    Transfer {
+        service: String,
+        queue: String,
+        reason: String,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    SetDueDate {
+        due: Option<Date>,
+    },
+    /// The citizen answers through their link: the request goes back to the queue.
+    CitizenReply {
+        text: String,
+    },
+    /// The citizen says a resolved request is not fixed: it reopens in the same queue with
+    /// a new deadline.
+    NotFixed {
+        text: String,
+    },
+}
+
+/// An event to append, as the store writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub visible_to_citizen: bool,
+    pub body: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub state: HandlingState,
+    pub events: Vec<NewEvent>,
+}
+
+/// Why an action cannot be taken now, in plain French, with what to do instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(message.into()))
+}
+
+/// Which status changes staff may make. Closed requests can be reopened ("in progress").
+pub fn allowed_transition(from: Status, to: Status) -> bool {
+    use Status::*;
+    match from {
+        Received => matches!(to, InProgress | WaitingForCitizen | Resolved | Rejected),
+        InProgress => matches!(to, WaitingForCitizen | Resolved | Rejected),
+        WaitingForCitizen => matches!(to, InProgress | Resolved | Rejected),
+        Resolved | Rejected => matches!(to, InProgress),
+    }
+}
+
+pub fn is_open(status: Status) -> bool {
+    !matches!(status, Status::Resolved | Status::Rejected)
+}
+
+/// A request is overdue when its (running) deadline has passed and it is still being handled.
+pub fn is_overdue(
+    state_status: Status,
+    due_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
+    matches!(state_status, Status::Received | Status::InProgress) && due_at.is_some_and(|d| d < now)
+}
+
+fn checked_text(text: &str, what: &str) -> Result<String, Refusal> {
+    let text = text.trim();
+    if text.is_empty() {
+        return refuse(format!("Le {what} est vide : écrivez-le avant d'envoyer."));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return refuse(format!(
+            "Le {what} dépasse {MAX_TEXT_CHARS} caractères : raccourcissez-le."
+        ));
+    }
+    if text.contains('\0') {
+        return refuse(format!(
+            "Le {what} contient un caractère invalide : retapez-le."
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Moves the request to `to`, pausing or resuming the deadline clock, and records it.
+fn change_status(
+    state: &mut HandlingState,
+    to: Status,
+    now: OffsetDateTime,
+    events: &mut Vec<NewEvent>,
+) {
+    let from = state.status;
+    if from == to {
+        return;
+    }
+    if to == Status::WaitingForCitizen {
+        state.paused_at = Some(now);
+    } else if let Some(paused) = state.paused_at.take() {
+        state.due_at = state.due_at.map(|due| due + (now - paused));
+    }
+    state.status = to;
+    events.push(NewEvent {
+        kind: "status_changed",
+        visible_to_citizen: true,
+        body: json!({"from": from.as_str(), "to": to.as_str()}),
+    });
+}
+
+/// Applies `action`, taken by `actor`, at `now`.
+pub fn apply(
+    current: &HandlingState,
+    action: &Action,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<Transition, Refusal> {
+    let mut state = current.clone();
+    let mut events = Vec::new();
+    match action {
+        Action::Take => {
+            if !is_open(state.status) {
+                return refuse(
+                    "Cette demande est close : rouvrez-la (statut « en cours ») avant de la prendre.",
+                );
+            }
+            if state.assignee.as_deref() != Some(actor) {
+                state.assignee = Some(actor.to_owned());
+                events.push(NewEvent {
+                    kind: "assigned",
+                    visible_to_citizen: false,
+                    body: json!({"to": actor}),
+                });
+            }
+            if state.status == Status::Received {
+                change_status(&mut state, Status::InProgress, now, &mut events);
+            }
+            if events.is_empty() {
+                return refuse("Vous traitez déjà cette demande.");
+            }
+        }
+        Action::Assign { to } => {
+            if state.assignee.as_deref() == Some(to.as_str()) {
+                return refuse(format!("La demande est déjà attribuée à {to}."));
+            }
+            state.assignee = Some(to.clone());
+            events.push(NewEvent {
+                kind: "assigned",
+                visible_to_citizen: false,
+                body: json!({"to": to}),
+            });
+        }
+        Action::SetStatus { status } => {
+            if *status == state.status {
+                return refuse(format!(
+                    "La demande a déjà le statut « {} ».",
+                    status.label_fr()
+                ));
+            }
+            if !allowed_transition(state.status, *status) {
+                return refuse(format!(
+                    "Une demande au statut « {} » ne peut pas passer au statut « {} ».",
+                    state.status.label_fr(),
+                    status.label_fr()
+                ));
+            }
+            change_status(&mut state, *status, now, &mut events);
+        }
+        Action::Note { text } => {
+            let text = checked_text(text, "note")?;
+            events.push(NewEvent {
+                kind: "note",
+                visible_to_citizen: false,
+                body: json!({"text": text}),
+            });
+        }
+        Action::Message { text, await_reply } => {
+            let text = checked_text(text, "message")?;
+            if !is_open(state.status) {
+                return refuse("Cette demande est close : rouvrez-la avant d'écrire au demandeur.");
+            }
+            events.push(NewEvent {
+                kind: "message",
+                visible_to_citizen: true,
+                body: json!({"text": text}),
+            });
+            if *await_reply {
+                change_status(&mut state, Status::WaitingForCitizen, now, &mut events);
+            }
+        }
+        Action::Transfer {
+            service,
+            queue,
+            reason,
+        } => {
+            let reason = checked_text(reason, "motif du transfert")?;
+            if *queue == state.queue {
+                return refuse("La demande est déjà dans cette file : choisissez une autre file.");
+            }
+            events.push(NewEvent {
+                kind: "transferred",
+                visible_to_citizen: true,
+                body: json!({
+                    "from_service": state.service,
+                    "from_queue": state.queue,
+                    "service": service,
+                    "queue": queue,
+                    "reason": reason,
+                }),
+            });
+            // The new service decides who handles it.
+            if state.service != *service {
+                state.assignee = None;
+            }
+            state.service = service.clone();
+            state.queue = queue.clone();
+        }
+        Action::SetPriority { priority } => {
+            if *priority == state.priority {
+                return refuse(format!("La priorité est déjà « {} ».", priority.label_fr()));
+            }
+            events.push(NewEvent {
+                kind: "priority_changed",
+                visible_to_citizen: false,
+                body: json!({"from": state.priority.as_str(), "to": priority.as_str()}),
+            });
+            state.priority = *priority;
+        }
+        Action::SetDueDate { due } => {
+            // A due date is the end of that day, Paris time being at most UTC+2.
+            let due_at = due.map(|d| {
+                d.with_time(Time::from_hms(21, 59, 59).expect("valid"))
+                    .assume_utc()
+            });
+            if due_at == state.due_at {
+                return refuse("L'échéance est inchangée.");
+            }
+            events.push(NewEvent {
+                kind: "due_changed",
+                visible_to_citizen: false,
+                body: json!({"due": due.map(|d| d.to_string())}),
+            });
+            state.due_at = due_at;
+        }
+        Action::CitizenReply { text } => {
+            let text = checked_text(text, "message")?;
+            if !is_open(state.status) {
+                return refuse(
+                    "Cette demande est close. Si le problème n'est pas réglé, utilisez le bouton « Le problème n'est pas résolu ».",
+                );
+            }
+            events.push(NewEvent {
+                kind: "citizen_reply",
+                visible_to_citizen: true,
+                body: json!({"text": text}),
+            });
+            if state.status == Status::WaitingForCitizen {
+                let back = if state.assignee.is_some() {
+                    Status::InProgress
+                } else {
+                    Status::Received
+                };
+                change_status(&mut state, back, now, &mut events);
+            }
+        }
+        Action::NotFixed { text } => {
+            let text = checked_text(text, "message")?;
+            if state.status != Status::Resolved {
+                return refuse("Seule une demande traitée peut être signalée comme non résolue.");
+            }
+            // The new deadline gives the same time as the first one did.
+            let span = state
+                .due_at
+                .map(|due| (due - state.created_at).max(time::Duration::days(1)));
+            state.due_at = span.map(|s| now + s);
+            state.paused_at = None;
+            change_status(&mut state, Status::Received, now, &mut events);
+            events.insert(
+                0,
+                NewEvent {
+                    kind: "reopened",
+                    visible_to_citizen: true,
+                    body: json!({"text": text, "due_at": state.due_at.map(crate::store::format_time)}),
+                },
+            );
+        }
+    }
+    Ok(Transition { state, events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn received() -> HandlingState {
+        HandlingState {
+            status: Status::Received,
+            service: "environnement".into(),
+            queue: "dechets-bacs".into(),
+            priority: Priority::Normal,
+            assignee: None,
+            due_at: Some(datetime!(2026-12-10 12:00 UTC)),
+            paused_at: None,
+            created_at: datetime!(2026-11-25 12:00 UTC),
+        }
+    }
+
+    #[test]
+    fn taking_assigns_and_starts_handling() {
+        let t = apply(
+            &received(),
+            &Action::Take,
+            "agent@x",
+            datetime!(2026-11-26 9:00 UTC),
+        )
+        .unwrap();
+        assert_eq!(t.state.status, Status::InProgress);
+        assert_eq!(t.state.assignee.as_deref(), Some("agent@x"));
+        assert_eq!(
+            t.events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            ["assigned", "status_changed"]
+        );
+        assert!(
+            apply(
+                &t.state,
+                &Action::Take,
+                "agent@x",
+                datetime!(2026-11-26 9:00 UTC)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn waiting_for_the_citizen_pauses_the_deadline() {
+        let asked = apply(
+            &received(),
+            &Action::Message {
+                text: "Quel est le numéro du bac ?".into(),
+                await_reply: true,
+            },
+            "agent@x",
+            datetime!(2026-11-26 12:00 UTC),
+        )
+        .unwrap();
+        assert_eq!(asked.state.status, Status::WaitingForCitizen);
+        assert_eq!(asked.state.paused_at, Some(datetime!(2026-11-26 12:00 UTC)));
+        // Three days later the citizen answers: the deadline moves three days on.
+        let answered = apply(
+            &asked.state,
+            &Action::CitizenReply {
+                text: "B-12345".into(),
+            },
+            "citoyen",
+            datetime!(2026-11-29 12:00 UTC),
+        )
+        .unwrap();
+        assert_eq!(answered.state.status, Status::Received);
+        assert_eq!(answered.state.paused_at, None);
+        assert_eq!(answered.state.due_at, Some(datetime!(2026-12-13 12:00 UTC)));
+    }
+
+    #[test]
+    fn not_fixed_reopens_only_resolved_requests_with_a_new_deadline() {
+        let mut state = received();
+        assert!(
+            apply(
+                &state,
+                &Action::NotFixed {
+                    text: "Toujours cassé".into()
+                },
+                "citoyen",
+                datetime!(2026-11-26 0:00 UTC)
+            )
+            .is_err()
+        );
+        state.status = Status::Resolved;
+        let now = datetime!(2026-12-20 8:00 UTC);
+        let t = apply(
+            &state,
+            &Action::NotFixed {
+                text: "Toujours cassé".into(),
+            },
+            "citoyen",
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.state.status, Status::Received);
+        assert_eq!(t.state.queue, "dechets-bacs");
+        assert_eq!(t.state.due_at, Some(now + time::Duration::days(15)));
+        assert_eq!(t.events[0].kind, "reopened");
+    }
+
+    #[test]
+    fn status_changes_follow_the_life_cycle() {
+        let state = received();
+        assert!(
+            apply(
+                &state,
+                &Action::SetStatus {
+                    status: Status::Received
+                },
+                "a",
+                datetime!(2026-11-26 0:00 UTC)
+            )
+            .is_err()
+        );
+        let mut closed = state.clone();
+        closed.status = Status::Rejected;
+        assert!(
+            apply(
+                &closed,
+                &Action::SetStatus {
+                    status: Status::Resolved
+                },
+                "a",
+                datetime!(2026-11-26 0:00 UTC)
+            )
+            .is_err()
+        );
+        assert!(
+            apply(
+                &closed,
+                &Action::SetStatus {
+                    status: Status::InProgress
+                },
+                "a",
+                datetime!(2026-11-26 0:00 UTC)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn empty_and_oversized_texts_are_refused() {
+        let now = datetime!(2026-11-26 0:00 UTC);
+        assert!(apply(&received(), &Action::Note { text: "  ".into() }, "a", now).is_err());
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert!(apply(&received(), &Action::Note { text: long }, "a", now).is_err());
+    }
+
+    #[test]
+    fn transferring_to_another_service_clears_the_assignee() {
+        let mut state = received();
+        state.assignee = Some("agent@x".into());
+        let t = apply(
+            &state,
+            &Action::Transfer {
+                service: "voirie".into(),
+                queue: "voirie-agglo".into(),
+                reason: "Bac sur la chaussée".into(),
+            },
+            "agent@x",
+            datetime!(2026-11-26 0:00 UTC),
+        )
+        .unwrap();
+        assert_eq!(t.state.service, "voirie");
+        assert_eq!(t.state.assignee, None);
+        assert!(t.events[0].visible_to_citizen);
+    }
+}

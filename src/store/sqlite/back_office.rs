@@ -1,0 +1,532 @@
+//! SQLite: queue listings, actions on requests, staff accounts and sessions.
+
+use serde_json::json;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    SqliteStore, is_unique_violation_on, json_column, optional_time, reference_column,
+    status_column,
+};
+use crate::domain::workflow::{self, Action, HandlingState};
+use crate::domain::{FormVersion, Priority, Role};
+use crate::store::archive::ArchivedFormVersion;
+use crate::store::handling::NO_DUE_DATE;
+use crate::store::{
+    ActionDone, AssigneeFilter, Cursor, NewStaffUser, QueueItem, RequestQuery, Scope, Session,
+    SortOrder, StaffUser, StatusCounts, StoreError, Target, format_time, parse_time,
+};
+
+const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
+
+fn other(message: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("{message}"))
+}
+
+/// `AND <scope>` for a listing.
+fn push_scope(qb: &mut QueryBuilder<Sqlite>, scope: &Scope) {
+    let push_in = |qb: &mut QueryBuilder<Sqlite>, column: &str, values: &[String]| {
+        if values.is_empty() {
+            qb.push(" AND 0");
+            return;
+        }
+        qb.push(format!(" AND {column} IN ("));
+        let mut list = qb.separated(", ");
+        for value in values {
+            list.push_bind(value.clone());
+        }
+        list.push_unseparated(")");
+    };
+    match scope {
+        Scope::All => {}
+        Scope::Nothing => {
+            qb.push(" AND 0");
+        }
+        Scope::Services(services) => push_in(qb, "r.service", services),
+        Scope::Communes { communes, filed_by } => {
+            qb.push(" AND (r.filed_by = ").push_bind(filed_by.clone());
+            if !communes.is_empty() {
+                qb.push(" OR r.commune IN (");
+                let mut list = qb.separated(", ");
+                for commune in communes {
+                    list.push_bind(commune.clone());
+                }
+                list.push_unseparated(")");
+            }
+            qb.push(")");
+        }
+    }
+}
+
+fn push_overdue(qb: &mut QueryBuilder<Sqlite>, now: OffsetDateTime) {
+    qb.push(" AND r.status IN ('received', 'in_progress') AND r.due_at < ")
+        .push_bind(format_time(now));
+}
+
+fn queue_item(row: &SqliteRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
+    let id: String = row.try_get("id")?;
+    let id = Uuid::parse_str(&id).map_err(other)?;
+    let due_at = optional_time(row, "due_at")?;
+    Ok(QueueItem {
+        reference: reference_column(row)?,
+        form_id: row.try_get("form_id")?,
+        form_title: row.try_get("title")?,
+        commune: row.try_get("commune")?,
+        channel: row.try_get("channel")?,
+        status: status_column(row)?,
+        service: row.try_get("service")?,
+        queue: row.try_get("queue")?,
+        priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(other)?,
+        assignee: row.try_get("assignee")?,
+        filed_by: row.try_get("filed_by")?,
+        paused: row.try_get::<Option<String>, _>("paused_at")?.is_some(),
+        last_event: row.try_get("last_event")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+        cursor: Cursor::of(sort, id, due_at),
+        due_at,
+    })
+}
+
+fn staff_user(row: &SqliteRow) -> Result<StaffUser, StoreError> {
+    let list = |column: &str| -> Result<Vec<String>, StoreError> {
+        serde_json::from_value(json_column(row, column)?).map_err(other)
+    };
+    Ok(StaffUser {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&row.try_get::<String, _>("role")?).map_err(other)?,
+        services: list("services")?,
+        communes: list("communes")?,
+        disabled: row.try_get("disabled")?,
+        failed_logins: row
+            .try_get::<i64, _>("failed_logins")?
+            .clamp(0, i64::from(u32::MAX)) as u32,
+        locked_until: optional_time(row, "locked_until")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.failed_logins, u.locked_until, u.password_hash, u.created_at";
+
+impl SqliteStore {
+    pub(super) async fn list_requests_impl(
+        &self,
+        query: &RequestQuery,
+    ) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
+                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.last_event, r.created_at, r.updated_at
+             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE 1",
+        );
+        push_scope(&mut qb, &query.scope);
+        if let Some(queue) = &query.queue {
+            qb.push(" AND r.queue = ").push_bind(queue.clone());
+        }
+        if let Some(status) = query.status {
+            qb.push(" AND r.status = ").push_bind(status.as_str());
+        }
+        if let Some(commune) = &query.commune {
+            qb.push(" AND r.commune = ").push_bind(commune.clone());
+        }
+        if let Some(form) = &query.form_id {
+            qb.push(" AND r.form_id = ").push_bind(form.clone());
+        }
+        if let Some(priority) = query.priority {
+            qb.push(" AND r.priority = ").push_bind(priority.as_str());
+        }
+        match &query.assignee {
+            None => {}
+            Some(AssigneeFilter::Nobody) => {
+                qb.push(" AND r.assignee IS NULL");
+            }
+            Some(AssigneeFilter::Person(who)) => {
+                qb.push(" AND r.assignee = ").push_bind(who.clone());
+            }
+        }
+        if query.overdue {
+            push_overdue(&mut qb, query.now);
+        }
+        if let Some(after) = &query.after {
+            match query.sort {
+                SortOrder::Oldest => {
+                    qb.push(" AND r.id > ").push_bind(after.id.to_string());
+                }
+                SortOrder::Newest => {
+                    qb.push(" AND r.id < ").push_bind(after.id.to_string());
+                }
+                SortOrder::DueDate => {
+                    let due = after.due_key.clone().unwrap_or_else(|| NO_DUE_DATE.into());
+                    qb.push(format!(" AND ({DUE_KEY}, r.id) > ("))
+                        .push_bind(due)
+                        .push(", ")
+                        .push_bind(after.id.to_string())
+                        .push(")");
+                }
+            }
+        }
+        qb.push(match query.sort {
+            SortOrder::Oldest => " ORDER BY r.id".to_owned(),
+            SortOrder::Newest => " ORDER BY r.id DESC".to_owned(),
+            SortOrder::DueDate => format!(" ORDER BY {DUE_KEY}, r.id"),
+        });
+        qb.push(" LIMIT ")
+            .push_bind(i64::from(query.limit.clamp(1, 500)));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter().map(|row| queue_item(row, query.sort)).collect()
+    }
+
+    pub(super) async fn count_by_status_impl(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError> {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("SELECT r.status, COUNT(*) AS n FROM requests r WHERE 1");
+        push_scope(&mut qb, scope);
+        if let Some(queue) = queue {
+            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+        }
+        qb.push(" GROUP BY r.status");
+        let mut counts = StatusCounts::default();
+        for row in qb.build().fetch_all(&self.pool).await? {
+            let n: i64 = row.try_get("n")?;
+            counts
+                .per_status
+                .push((status_column(&row)?, n.max(0) as u64));
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM requests r WHERE 1");
+        push_scope(&mut qb, scope);
+        if let Some(queue) = queue {
+            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+        }
+        push_overdue(&mut qb, now);
+        let overdue: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        counts.overdue = overdue.max(0) as u64;
+        Ok(counts)
+    }
+
+    pub(super) async fn act_impl(
+        &self,
+        target: Target<'_>,
+        scope: &Scope,
+        actor: &str,
+        action: &Action,
+    ) -> Result<Option<ActionDone>, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let (column, key) = match target {
+            Target::Reference(reference) => ("reference", reference.to_string()),
+            Target::Tracking(hash) => ("tracking_hash", hash.to_owned()),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at, commune, filed_by
+             FROM requests WHERE {column} = ?"
+        )))
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let commune: Option<String> = row.try_get("commune")?;
+        let filed_by: Option<String> = row.try_get("filed_by")?;
+        let current = HandlingState {
+            status: status_column(&row)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(other)?,
+            assignee: row.try_get("assignee")?,
+            due_at: optional_time(&row, "due_at")?,
+            paused_at: optional_time(&row, "paused_at")?,
+            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        };
+        if !scope.allows(&current.service, commune.as_deref(), filed_by.as_deref()) {
+            return Ok(None);
+        }
+        let transition = workflow::apply(&current, action, actor, now)
+            .map_err(|refusal| StoreError::Refused(refusal.0))?;
+        let id: String = row.try_get("id")?;
+        let state = &transition.state;
+        let now_text = format_time(now);
+        let last_event = transition.events.last().map_or("routed", |e| e.kind);
+        sqlx::query(
+            "UPDATE requests SET status = ?, service = ?, queue = ?, priority = ?, assignee = ?, due_at = ?,
+                paused_at = ?, last_event = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(state.status.as_str())
+        .bind(&state.service)
+        .bind(&state.queue)
+        .bind(state.priority.as_str())
+        .bind(&state.assignee)
+        .bind(state.due_at.map(format_time))
+        .bind(state.paused_at.map(format_time))
+        .bind(last_event)
+        .bind(&now_text)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+        for event in &transition.events {
+            sqlx::query("INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(&id)
+                .bind(event.kind)
+                .bind(actor)
+                .bind(event.visible_to_citizen)
+                .bind(event.body.to_string())
+                .bind(&now_text)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(ActionDone {
+            reference: reference_column(&row)?,
+            status: state.status,
+            service: state.service.clone(),
+            queue: state.queue.clone(),
+            events: transition.events,
+        }))
+    }
+
+    pub(super) async fn form_version_impl(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError> {
+        let row = sqlx::query("SELECT * FROM form_versions WHERE version = ?")
+            .bind(version.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(ArchivedFormVersion {
+                version: row.try_get("version")?,
+                form_id: row.try_get("form_id")?,
+                title: row.try_get("title")?,
+                definition: json_column(&row, "definition")?,
+                rule_source: row.try_get("rule_source")?,
+                git_commit: row.try_get("git_commit")?,
+                recorded_at: parse_time(&row.try_get::<String, _>("recorded_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) async fn create_user_impl(
+        &self,
+        user: NewStaffUser,
+    ) -> Result<StaffUser, StoreError> {
+        let id = Uuid::new_v4().to_string();
+        let result = sqlx::query(
+            "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(user.email.to_lowercase())
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(json!(user.services).to_string())
+        .bind(json!(user.communes).to_string())
+        .bind(&user.password_hash)
+        .bind(format_time(OffsetDateTime::now_utc()))
+        .execute(&self.writer)
+        .await;
+        match result {
+            Err(err) if is_unique_violation_on(&err, "staff_users.email") => {
+                return Err(StoreError::Refused(format!(
+                    "an account already exists for {}",
+                    user.email
+                )));
+            }
+            other => other?,
+        };
+        self.user_by_email_impl(&user.email)
+            .await?
+            .ok_or_else(|| other("the account just created cannot be read back"))
+    }
+
+    pub(super) async fn user_by_email_impl(
+        &self,
+        email: &str,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.email = ?"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
+    pub(super) async fn list_users_impl(&self) -> Result<Vec<StaffUser>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u ORDER BY u.email"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(staff_user).collect()
+    }
+
+    pub(super) async fn set_user_disabled_impl(
+        &self,
+        email: &str,
+        disabled: bool,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let id: Option<String> =
+            sqlx::query_scalar("UPDATE staff_users SET disabled = ? WHERE email = ? RETURNING id")
+                .bind(disabled)
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else { return Ok(false) };
+        if disabled {
+            sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn set_password_impl(
+        &self,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE staff_users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE email = ? RETURNING id",
+        )
+        .bind(password_hash)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { return Ok(false) };
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn record_login_failure_impl(
+        &self,
+        user_id: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE staff_users SET failed_logins = failed_logins + 1,
+                locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END
+             WHERE id = ?",
+        )
+        .bind(i64::from(lock_after))
+        .bind(format_time(now + lock_for))
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn record_login_success_impl(&self, user_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn create_session_impl(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Expired sessions go when new ones come.
+        sqlx::query("DELETE FROM staff_sessions WHERE expires_at < ?")
+            .bind(format_time(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(format_time(now))
+            .bind(format_time(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn session_impl(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at AS session_expires_at
+             FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .bind(format_time(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                user: staff_user(&row)?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: parse_time(&row.try_get::<String, _>("session_expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(super) async fn delete_session_impl(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn create_api_token_impl(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(format_time(OffsetDateTime::now_utc()))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn user_by_api_token_impl(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
+             WHERE t.token_hash = ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+}
