@@ -29,6 +29,49 @@ pub enum Command {
     Export(ExportArgs),
     /// Read an archive written by `guichet export` into this database.
     Import(ImportArgs),
+    /// Manage staff accounts (passwords are read from standard input or a prompt).
+    User(UserArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Catalogue whose services and communes accounts may be scoped to.
+    #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".", global = true)]
+    pub catalogue: PathBuf,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from standard input (first line), or asked
+    /// for when standard input is a terminal.
+    Add {
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, designer, agent or elu.
+        #[arg(long)]
+        role: String,
+        /// A service the account works for (agents, designers); repeat for several.
+        #[arg(long = "service")]
+        services: Vec<String>,
+        /// A commune the account represents (élus); repeat for several.
+        #[arg(long = "commune")]
+        communes: Vec<String>,
+    },
+    /// List the accounts.
+    List,
+    /// Disable an account: its sessions and API tokens stop working at once.
+    Disable { email: String },
+    /// Enable a disabled account again.
+    Enable { email: String },
+    /// Set a new password (read like `add`'s), unlock the account and end its sessions.
+    Reset { email: String },
+    /// Create an API token for the account, print it once, store only its hash.
+    Token { email: String },
 }
 
 #[derive(Debug, Clone, Args)]

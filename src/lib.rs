@@ -7,6 +7,7 @@
 //! wires everything into a running server; [`transfer`] moves a territory's requests between
 //! stores.
 
+pub mod auth;
 pub mod catalogue;
 pub mod check;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod intake;
 pub mod startup;
 pub mod store;
 pub mod transfer;
+pub mod users;
 pub mod web;

@@ -1,11 +1,11 @@
-//! The `guichet` command line: serve, check, migrate.
+//! The `guichet` command line: serve, check, migrate, export, import, user.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use guichet::config::{Cli, Command, ServeConfig};
 use guichet::config::{ExportArgs, ImportArgs};
-use guichet::{check, startup, store, transfer};
+use guichet::{check, startup, store, transfer, users};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Check(args) => return check::run(&args.paths),
         Command::Export(args) => export(args).await,
         Command::Import(args) => import(args).await,
+        Command::User(args) => users::run(args).await,
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),

@@ -16,6 +16,10 @@ use crate::config::ServeConfig;
 use crate::store;
 use crate::web::{self, AppState, Limits};
 
+/// Login attempts one client address may make per window (the account lock is separate).
+const LOGIN_ATTEMPTS_PER_WINDOW: u32 = 20;
+const LOGIN_WINDOW: Duration = Duration::from_secs(10 * 60);
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
@@ -53,6 +57,10 @@ impl Application {
                 max_form_bytes: config.max_form_bytes,
                 request_timeout: Duration::from_secs(config.request_timeout_secs),
             },
+            login_limiter: Arc::new(crate::auth::RateLimiter::new(
+                LOGIN_ATTEMPTS_PER_WINDOW,
+                LOGIN_WINDOW,
+            )),
         };
         Ok(Application {
             listener,

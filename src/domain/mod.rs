@@ -15,4 +15,6 @@ pub use reference::Reference;
 pub use role::Role;
 pub use status::Status;
 pub use tracking_token::TrackingToken;
+/// A 256-bit secret for sessions, CSRF and API tokens: the same shape as a tracking token.
+pub use tracking_token::TrackingToken as Capability;
 pub mod workflow;

@@ -6,7 +6,10 @@
 pub mod api;
 pub mod error;
 pub mod filing;
+pub mod forms;
+pub mod handling;
 pub mod public;
+pub mod staff;
 pub mod tracking;
 
 use std::future::Future;
@@ -36,6 +39,8 @@ pub struct AppState {
     /// Base of the links we give out, without a trailing slash.
     pub public_url: Arc<str>,
     pub limits: Limits,
+    /// Login attempts per client address.
+    pub login_limiter: Arc<crate::auth::RateLimiter>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
     Router::new()
         .merge(public::router(&state))
+        .merge(staff::router(&state))
         .nest("/api/v1", api::router(&state))
         .fallback(error::not_found)
         .with_state(state)
@@ -66,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         // A bug must not drop the connection without an answer: catch it, answer 500 in
         // plain words (rewritten by `framework_errors`) and log it.
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(forms::refuse_cross_site))
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
@@ -115,7 +122,7 @@ pub async fn serve(
         .max_buf_size(MAX_HEADER_BUFFER);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -127,7 +134,16 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
+        // Handlers see the client's address (login rate limit) as `ConnectInfo`.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                request
+            },
+        ));
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

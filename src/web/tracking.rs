@@ -2,7 +2,8 @@
 
 use crate::catalogue::Catalogue;
 use crate::domain::TrackingToken;
-use crate::store::{Event, TrackedRequest};
+use crate::domain::workflow::Action;
+use crate::store::{Event, Scope, Target, TrackedRequest};
 
 use super::AppState;
 use super::error::AppError;
@@ -27,8 +28,29 @@ pub async fn find(
     Ok((token, request))
 }
 
+/// The citizen acts on their own request through their link: the capability is the scope.
+pub async fn act(state: &AppState, token: &TrackingToken, action: &Action) -> Result<(), AppError> {
+    let hash = token.hash();
+    let done = state
+        .store
+        .act(Target::Tracking(&hash), &Scope::All, "citoyen", action)
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound("Aucune demande ne correspond à ce lien de suivi.".into())
+        })?;
+    tracing::info!(reference = %done.reference, "the citizen acted on their request");
+    Ok(())
+}
+
 /// What a citizen reads for an event of their request's history.
 pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
+    let text = |key: &str| {
+        event
+            .body
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
     match event.kind.as_str() {
         "submitted" => {
             let service = event
@@ -41,7 +63,25 @@ pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
                 catalogue.service_name(service)
             )
         }
-        "status_changed" => "Statut mis à jour".into(),
+        "status_changed" => {
+            let label = |key: &str| {
+                crate::domain::Status::parse(text(key))
+                    .map(|s| s.label_fr())
+                    .unwrap_or("?")
+            };
+            format!("Statut : {} → {}", label("from"), label("to"))
+        }
+        "message" => format!("Message du service : {}", text("text")),
+        "citizen_reply" => format!("Votre réponse : {}", text("text")),
+        // The reason of a transfer is internal: the citizen learns the new service.
+        "transferred" => format!(
+            "Demande transmise au service « {} »",
+            catalogue.service_name(text("service"))
+        ),
+        "reopened" => format!(
+            "Vous avez signalé que le problème n'est pas résolu : {}",
+            text("text")
+        ),
         other => other.to_owned(),
     }
 }

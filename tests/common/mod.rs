@@ -13,6 +13,8 @@ use guichet::startup::Application;
 use guichet::store::Store;
 use tempfile::TempDir;
 
+pub mod staff;
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -1,6 +1,7 @@
 //! The JSON API, versioned under `/api/v1`. Errors are always `{errors: [{path, message}]}`.
 
 mod forms;
+mod staff;
 mod tracking;
 
 use axum::Router;
@@ -18,4 +19,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(forms::submit).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
         )
         .route("/track/{token}", get(tracking::show))
+        .route("/queues", get(staff::queues))
+        .route("/queues/{queue}/requests", get(staff::queue_requests))
+        .route("/requests/{reference}", get(staff::request))
+        .route(
+            "/requests/{reference}/{action}",
+            post(staff::act).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
+        )
 }

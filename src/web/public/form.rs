@@ -200,15 +200,14 @@ fn commune_name(catalogue: &Catalogue, slug: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn form_page(
-    catalogue: &Catalogue,
+/// The form's rows with the posted values, each message next to its field (or the closest
+/// one above it: an item of a list of choices goes to the list), and the error summary.
+/// Messages about the whole form only go in the summary.
+pub fn rows_with_errors(
     form: &Form,
-    commune: Option<String>,
     posted: &Posted,
     errors: &[FieldError],
-) -> FormPage {
-    // Each message goes next to its field, or the closest one above it (an item of a list
-    // of choices goes to the list); messages about the whole form only go in the summary.
+) -> (Vec<Row>, Vec<(String, String)>) {
     let mut by_pointer: HashMap<String, String> = HashMap::new();
     let mut summary = Vec::new();
     for error in errors {
@@ -232,7 +231,17 @@ fn form_page(
             None => summary.push(("main".to_owned(), error.message.clone())),
         }
     }
-    let rows = view::rows(&form.fields, posted, &by_pointer);
+    (view::rows(&form.fields, posted, &by_pointer), summary)
+}
+
+fn form_page(
+    catalogue: &Catalogue,
+    form: &Form,
+    commune: Option<String>,
+    posted: &Posted,
+    errors: &[FieldError],
+) -> FormPage {
+    let (rows, summary) = rows_with_errors(form, posted, errors);
     FormPage {
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),

@@ -1,10 +1,12 @@
 //! The citizens' portal: procedures, commune pages, generated forms and tracking pages.
 //! Everything is rendered on the server and works without JavaScript.
 
-mod form;
+pub mod form;
 mod portal;
 mod tracking;
-mod view;
+pub mod view;
+
+pub use tracking::date_fr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +28,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/suivi", get(tracking::lookup))
         .route("/suivi/{token}", get(tracking::show))
+        .route(
+            "/suivi/{token}/{what}",
+            axum::routing::post(tracking::respond)
+                .layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
+        )
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
         .route("/healthz", get(health))

@@ -3,14 +3,20 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
-use crate::domain::Reference;
-use crate::web::AppState;
-use crate::web::error::PageError;
+use crate::domain::workflow::{Action, is_open};
+use crate::domain::{Reference, Status, TrackingToken};
+use crate::store::TrackedRequest;
+use crate::web::error::{AppError, PageError};
 use crate::web::tracking::{self, history_label};
+use crate::web::{AppState, forms};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/track.html")]
@@ -24,6 +30,13 @@ pub struct TrackPage {
     pub service: String,
     pub filed_on: String,
     pub history: Vec<(String, String)>,
+    /// The token, for the reply and "not fixed" forms.
+    pub token: String,
+    pub waiting: bool,
+    pub open: bool,
+    pub resolved: bool,
+    pub error: String,
+    pub text: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,10 +60,19 @@ pub async fn show(
     Query(query): Query<TrackQuery>,
 ) -> Result<TrackPage, PageError> {
     let (token, request) = tracking::find(&state, &token).await?;
+    Ok(track_page(&state, &token, &request, query.recu.is_some()))
+}
+
+fn track_page(
+    state: &AppState,
+    token: &TrackingToken,
+    request: &TrackedRequest,
+    just_filed: bool,
+) -> TrackPage {
     let catalogue = state.catalogue.load();
-    Ok(TrackPage {
+    TrackPage {
         territory: catalogue.territory.territory.name.clone(),
-        just_filed: query.recu.is_some(),
+        just_filed,
         tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
         reference: request.reference.to_string(),
         form_title: request.form_title.clone(),
@@ -62,7 +84,46 @@ pub async fn show(
             .iter()
             .map(|e| (date_fr(e.created_at), history_label(&catalogue, e)))
             .collect(),
-    })
+        token: token.as_str().to_owned(),
+        waiting: request.status == Status::WaitingForCitizen,
+        open: is_open(request.status),
+        resolved: request.status == Status::Resolved,
+        error: String::new(),
+        text: String::new(),
+    }
+}
+
+/// The citizen answers the service (`/suivi/{token}/reponse`) or says a resolved request is
+/// not fixed (`/suivi/{token}/non-resolu`). Both go back to the tracking page.
+pub async fn respond(
+    State(state): State<AppState>,
+    Path((token, what)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let (token, request) = tracking::find(&state, &token).await?;
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    let text = fields.get("text").cloned().unwrap_or_default();
+    let action = match what.as_str() {
+        "reponse" => Action::CitizenReply { text: text.clone() },
+        "non-resolu" => Action::NotFixed { text: text.clone() },
+        _ => {
+            return Err(AppError::NotFound(
+                "Cette page n'existe pas : revenez à votre lien de suivi.".into(),
+            )
+            .into());
+        }
+    };
+    match tracking::act(&state, &token, &action).await {
+        Ok(()) => Ok(Redirect::to(&format!("/suivi/{}", token.as_str())).into_response()),
+        Err(AppError::Http(status, message)) if status == StatusCode::CONFLICT => {
+            let mut page = track_page(&state, &token, &request, false);
+            page.error = message;
+            page.text = text;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -111,7 +172,7 @@ pub async fn lookup(
 
 /// "29/11/2026 à 14 h 05", in French legal time (the territories served are in
 /// metropolitan France).
-fn date_fr(t: OffsetDateTime) -> String {
+pub fn date_fr(t: OffsetDateTime) -> String {
     let t = t.to_offset(paris_offset(t));
     format!(
         "{:02}/{:02}/{} à {:02} h {:02}",

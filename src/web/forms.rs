@@ -1,0 +1,124 @@
+//! HTML form posts: reading them, and refusing those sent from another site.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{AppError, PageError};
+
+/// The fields of a urlencoded form post (the last value wins for a repeated name).
+pub fn read(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<HashMap<String, String>, AppError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(AppError::UnsupportedMediaType(
+            "Ce formulaire s'envoie depuis sa page : rechargez-la et réessayez.".into(),
+        ));
+    }
+    let body = body.map_err(|r| AppError::from_body(r, limit))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+        AppError::BadRequest(
+            "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
+        )
+    })?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// Refuses a state-changing request a browser sent from another site: its `Origin` (or
+/// `Sec-Fetch-Site`) gives it away. Together with SameSite cookies and the per-session CSRF
+/// token, this keeps other sites from acting in a signed-in person's name. The JSON API is
+/// exempt: it is authenticated by bearer tokens, which browsers never send on their own.
+pub async fn refuse_cross_site(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if changes_state
+        && !request.uri().path().starts_with("/api/")
+        && is_cross_site(request.headers())
+    {
+        return PageError(AppError::Http(
+            StatusCode::FORBIDDEN,
+            "Cette action a été refusée : elle a été envoyée depuis un autre site. Ouvrez Guichet directement et recommencez.".into(),
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // "null" (sandboxed frames, some redirects) is never our own page.
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'))
+        .unwrap_or("null");
+    !origin_host.eq_ignore_ascii_case(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, v.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_and_originless_posts_pass() {
+        assert!(!is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:8080")])));
+    }
+
+    #[test]
+    fn other_origins_are_cross_site() {
+        assert!(is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "null")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "x"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
+}

@@ -1,0 +1,298 @@
+//! Handling requests, shared by the back office pages and the staff API: finding a request
+//! a person may see, turning what they asked into an [`Action`], and the élu's summary.
+//!
+//! Access control lives here and in the store's scope checks, so the HTML and the API cannot
+//! drift apart. Deny by default, and a request out of scope is "not found", never "forbidden":
+//! its existence is not revealed.
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use time::{Date, OffsetDateTime};
+
+use super::AppState;
+use super::error::AppError;
+use crate::catalogue::Catalogue;
+use crate::domain::workflow::Action;
+use crate::domain::{Priority, Reference, Role, Status};
+use crate::store::{ActionDone, Event, StaffUser, StoredRequest, Target};
+
+pub fn not_found() -> AppError {
+    AppError::NotFound(
+        "Aucune demande ne porte cette référence parmi celles auxquelles vous avez accès. Vérifiez la référence, ou retournez à vos files.".into(),
+    )
+}
+
+/// The request behind `reference` if `user` may see it, with the history they may see:
+/// élus never see internal notes.
+pub async fn find(
+    state: &AppState,
+    user: &StaffUser,
+    reference: &str,
+) -> Result<StoredRequest, AppError> {
+    let reference = Reference::parse(reference).map_err(|_| not_found())?;
+    let mut request = state
+        .store
+        .request_by_reference(&reference)
+        .await?
+        .filter(|r| {
+            user.scope()
+                .allows(&r.service, r.commune.as_deref(), r.filed_by.as_deref())
+        })
+        .ok_or_else(not_found)?;
+    if !user.sees_internal_notes() {
+        request.events.retain(|e| e.kind != "note");
+    }
+    Ok(request)
+}
+
+/// Applies `action` to the request, as `user`. Élus and designers do not handle requests:
+/// a request they can see answers 403, one they cannot answers 404.
+pub async fn act(
+    state: &AppState,
+    user: &StaffUser,
+    reference: &str,
+    action: Action,
+) -> Result<ActionDone, AppError> {
+    if !user.handles_requests() {
+        find(state, user, reference).await?;
+        return Err(AppError::Http(
+            StatusCode::FORBIDDEN,
+            "Votre rôle permet de suivre cette demande, pas de la traiter : adressez-vous au service.".into(),
+        ));
+    }
+    let reference = Reference::parse(reference).map_err(|_| not_found())?;
+    let done = state
+        .store
+        .act(
+            Target::Reference(&reference),
+            &user.scope(),
+            &user.email,
+            &action,
+        )
+        .await?
+        .ok_or_else(not_found)?;
+    tracing::info!(reference = %done.reference, actor = %user.email, events = done.events.len(), "request handled");
+    Ok(done)
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, message.into())
+}
+
+fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> &'a str {
+    fields.get(name).map(|v| v.trim()).unwrap_or_default()
+}
+
+/// Reads an action from a form's (or a JSON body's) fields. `kind` names it: take, assign,
+/// status, note, message, transfer, priority, due.
+pub async fn parse_action(
+    state: &AppState,
+    catalogue: &Catalogue,
+    request_service: &str,
+    kind: &str,
+    fields: &HashMap<String, String>,
+) -> Result<Action, AppError> {
+    Ok(match kind {
+        "take" => Action::Take,
+        "assign" => {
+            let email = field(fields, "to").to_lowercase();
+            let colleague = state
+                .store
+                .user_by_email(&email)
+                .await?
+                .filter(|u| !u.disabled)
+                .filter(|u| {
+                    u.role == Role::Admin
+                        || (u.role == Role::Agent && u.services.iter().any(|s| s == request_service))
+                })
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "« {email} » n'est pas un agent actif du service de cette demande : choisissez un agent de ce service."
+                    ))
+                })?;
+            Action::Assign {
+                to: colleague.email,
+            }
+        }
+        "status" => Action::SetStatus {
+            status: Status::parse(field(fields, "status")).map_err(|_| {
+                invalid("Choisissez un statut : reçue, en cours, en attente du demandeur, traitée ou refusée.")
+            })?,
+        },
+        "note" => Action::Note {
+            text: field(fields, "text").to_owned(),
+        },
+        "message" => Action::Message {
+            text: field(fields, "text").to_owned(),
+            await_reply: matches!(field(fields, "await_reply"), "on" | "true" | "1"),
+        },
+        "transfer" => {
+            let queue = field(fields, "queue");
+            let (service, _) = catalogue.territory.queue(queue).ok_or_else(|| {
+                invalid("Cette file n'existe pas : choisissez une file dans la liste.")
+            })?;
+            Action::Transfer {
+                service: service.id.clone(),
+                queue: queue.to_owned(),
+                reason: field(fields, "reason").to_owned(),
+            }
+        }
+        "priority" => Action::SetPriority {
+            priority: Priority::parse(field(fields, "priority"))
+                .map_err(|_| invalid("Choisissez une priorité : basse, normale, haute ou urgente."))?,
+        },
+        "due" => {
+            let text = field(fields, "due");
+            let due = if text.is_empty() {
+                None
+            } else {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                let date = Date::parse(text, &format).map_err(|_| {
+                    invalid("L'échéance doit être une date au format AAAA-MM-JJ, par exemple 2026-12-31.")
+                })?;
+                if date < OffsetDateTime::now_utc().date() {
+                    return Err(invalid("L'échéance ne peut pas être dans le passé."));
+                }
+                Some(date)
+            };
+            Action::SetDueDate { due }
+        }
+        _ => return Err(invalid("Cette action n'existe pas : rechargez la page.")),
+    })
+}
+
+/// What staff read for an event of a request's history.
+pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
+    let text = |key: &str| {
+        event
+            .body
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let status = |key: &str| {
+        Status::parse(&text(key))
+            .map(|s| s.label_fr().to_owned())
+            .unwrap_or_else(|_| text(key))
+    };
+    let queue_name = |key: &str| {
+        let id = text(key);
+        catalogue
+            .territory
+            .queue(&id)
+            .map(|(_, q)| q.name.clone())
+            .unwrap_or(id)
+    };
+    match event.kind.as_str() {
+        "submitted" => format!(
+            "Demande déposée ({}), pour le service « {} »",
+            crate::domain::Channel::parse(&text("channel"))
+                .map(|c| c.label_fr())
+                .unwrap_or("canal inconnu"),
+            catalogue.service_name(&text("service"))
+        ),
+        "routed" => {
+            let mut line = format!("Orientée vers la file « {} »", queue_name("queue"));
+            if !text("reason").is_empty() {
+                line.push_str(&format!(" : {}", text("reason")));
+            }
+            if !text("fallback").is_empty() {
+                line.push_str(&format!(" (règle en échec : {})", text("fallback")));
+            }
+            line
+        }
+        "assigned" => format!("Attribuée à {}", text("to")),
+        "status_changed" => format!("Statut : {} → {}", status("from"), status("to")),
+        "note" => format!("Note interne : {}", text("text")),
+        "message" => format!("Message au demandeur : {}", text("text")),
+        "citizen_reply" => format!("Réponse du demandeur : {}", text("text")),
+        "transferred" => format!(
+            "Transférée de « {} » vers « {} » : {}",
+            queue_name("from_queue"),
+            queue_name("queue"),
+            text("reason")
+        ),
+        "priority_changed" => format!(
+            "Priorité : {} → {}",
+            Priority::parse(&text("from"))
+                .map(|p| p.label_fr())
+                .unwrap_or("?"),
+            Priority::parse(&text("to"))
+                .map(|p| p.label_fr())
+                .unwrap_or("?")
+        ),
+        "due_changed" => match event.body.get("due").and_then(|v| v.as_str()) {
+            Some(due) => format!("Échéance fixée au {due}"),
+            None => "Échéance retirée".to_owned(),
+        },
+        "reopened" => format!(
+            "Rouverte par le demandeur (« problème non résolu ») : {}",
+            text("text")
+        ),
+        other => other.to_owned(),
+    }
+}
+
+/// A short summary an élu can read out or forward to the citizen: where the request
+/// stands, what the service said, nothing internal.
+pub fn report_back(catalogue: &Catalogue, request: &StoredRequest, form_title: &str) -> String {
+    let mut lines = vec![
+        format!("Demande {} – {}", request.reference, form_title),
+        format!(
+            "Déposée le {}",
+            crate::web::public::date_fr(request.created_at)
+        ),
+        format!("Service : {}", catalogue.service_name(&request.service)),
+        format!("Statut : {}", request.status.label_fr()),
+    ];
+    if let Some(commune) = request
+        .commune
+        .as_deref()
+        .and_then(|c| catalogue.territory.commune(c))
+    {
+        lines.push(format!("Commune : {}", commune.name));
+    }
+    if let Some(due) = request
+        .due_at
+        .filter(|_| crate::domain::workflow::is_open(request.status))
+    {
+        lines.push(format!(
+            "Échéance prévue : {}",
+            crate::web::public::date_fr(due)
+        ));
+    }
+    let exchanges: Vec<String> = request
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "message" | "citizen_reply" | "transferred" | "reopened" | "status_changed"
+            )
+        })
+        .map(|e| {
+            let line = match e.kind.as_str() {
+                // The transfer's reason is internal; the citizen learns the new service.
+                "transferred" => format!(
+                    "Transmise au service « {} »",
+                    catalogue.service_name(
+                        e.body
+                            .get("service")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                    )
+                ),
+                _ => describe_event(catalogue, e),
+            };
+            format!("- {} : {}", crate::web::public::date_fr(e.created_at), line)
+        })
+        .collect();
+    if !exchanges.is_empty() {
+        lines.push(String::new());
+        lines.push("Suivi :".to_owned());
+        lines.extend(exchanges);
+    }
+    lines.join("\n")
+}

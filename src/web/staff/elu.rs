@@ -1,0 +1,274 @@
+//! The élus' workspace: every request concerning their communes (and those they filed),
+//! and filing a request on a citizen's behalf, recording the channel and the contact.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use super::Me;
+use super::queues::{Filters, ItemView, PAGE_SIZE};
+use super::session::Signed;
+use crate::catalogue::{Audience, Catalogue, Form};
+use crate::domain::{Channel, Role, Status, TrackingToken};
+use crate::intake::coerce::{Posted, coerce};
+use crate::intake::{self, FieldError};
+use crate::store::{RequestQuery, SortOrder, StaffUser, StoreError};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::filing::{self, Filer};
+use crate::web::forms;
+use crate::web::public::form::rows_with_errors;
+use crate::web::public::view::Row;
+
+/// The longest citizen contact an élu can record.
+const MAX_CONTACT_CHARS: usize = 300;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/elu.html")]
+pub struct FollowPage {
+    pub territory: String,
+    pub me: Me,
+    pub communes: String,
+    pub forms: Vec<(String, String)>,
+    pub statuses: Vec<(String, String)>,
+    pub filters: Filters,
+    pub items: Vec<ItemView>,
+    pub next: String,
+}
+
+fn elu_only(user: &StaffUser) -> Result<(), AppError> {
+    if matches!(user.role, Role::Elu | Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(
+            "Cet espace est réservé aux élus. Retournez à vos files.".into(),
+        ))
+    }
+}
+
+fn forms_for_elus(catalogue: &Catalogue) -> impl Iterator<Item = &std::sync::Arc<Form>> {
+    catalogue
+        .forms
+        .values()
+        .filter(|f| f.is_for(Audience::Elected))
+}
+
+pub async fn follow(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(mut filters): Query<Filters>,
+) -> Result<FollowPage, PageError> {
+    let user = &signed.session.user;
+    elu_only(user)?;
+    let catalogue = state.catalogue.load();
+    let now = OffsetDateTime::now_utc();
+    let mut query = RequestQuery::new(user.scope(), now);
+    query.limit = PAGE_SIZE;
+    if filters.sort.is_empty() {
+        filters.sort = SortOrder::Newest.as_str().to_owned();
+    }
+    filters.apply(&mut query, user)?;
+    let items = state.store.list_requests(&query).await?;
+    let next = if items.len() == PAGE_SIZE as usize {
+        items
+            .last()
+            .map(|i| filters.next_page(&i.cursor))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(FollowPage {
+        territory: catalogue.territory.territory.name.clone(),
+        me: Me::of(user, &signed.session.csrf_token),
+        communes: user
+            .communes
+            .iter()
+            .map(|c| {
+                catalogue
+                    .territory
+                    .commune(c)
+                    .map_or(c.clone(), |c| c.name.clone())
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        forms: forms_for_elus(&catalogue)
+            .map(|f| (f.id.clone(), f.title.clone()))
+            .collect(),
+        statuses: Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), s.label_fr().to_owned()))
+            .collect(),
+        items: items
+            .iter()
+            .map(|i| ItemView::of(&catalogue, i, now))
+            .collect(),
+        next,
+        filters,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/elu_form.html")]
+pub struct EluFormPage {
+    pub territory: String,
+    pub me: Me,
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub rows: Vec<Row>,
+    pub errors: Vec<(String, String)>,
+    /// (value, label, selected)
+    pub channels: Vec<(String, String, bool)>,
+    pub contact: String,
+    /// Minted when the form is shown; filing twice with it files once.
+    pub token: String,
+    pub filed_reference: String,
+    pub filed_tracking_url: String,
+}
+
+fn find_form(catalogue: &Catalogue, id: &str) -> Result<std::sync::Arc<Form>, AppError> {
+    forms_for_elus(catalogue)
+        .find(|f| f.id == id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound("Cette démarche n'existe pas ou n'est pas proposée aux élus. Retournez à votre espace.".into()))
+}
+
+fn channels(selected: &str) -> Vec<(String, String, bool)> {
+    Channel::ON_BEHALF
+        .iter()
+        .map(|c| {
+            (
+                c.as_str().to_owned(),
+                c.label_fr().to_owned(),
+                c.as_str() == selected,
+            )
+        })
+        .collect()
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<EluFormPage, PageError> {
+    let user = &signed.session.user;
+    elu_only(user)?;
+    let catalogue = state.catalogue.load();
+    let form = find_form(&catalogue, &id)?;
+    let (rows, errors) = rows_with_errors(&form, &Posted::from_pairs(Vec::new()), &[]);
+    Ok(EluFormPage {
+        territory: catalogue.territory.territory.name.clone(),
+        me: Me::of(user, &signed.session.csrf_token),
+        id: form.id.clone(),
+        title: form.title.clone(),
+        description: form.description.clone().unwrap_or_default(),
+        rows,
+        errors,
+        channels: channels(""),
+        contact: String::new(),
+        token: TrackingToken::generate().as_str().to_owned(),
+        filed_reference: String::new(),
+        filed_tracking_url: String::new(),
+    })
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let user = &signed.session.user;
+    elu_only(user)?;
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    signed.check_csrf(&fields)?;
+    let catalogue = state.catalogue.load_full();
+    let form = find_form(&catalogue, &id)?;
+    let get = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let channel_value = get("_channel");
+    let contact = get("_contact");
+    let token = TrackingToken::parse(&get("_token")).unwrap_or_else(|_| TrackingToken::generate());
+    let posted = Posted::from_pairs(
+        fields
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+
+    let mut errors: Vec<FieldError> = Vec::new();
+    let channel = Channel::ON_BEHALF
+        .into_iter()
+        .find(|c| c.as_str() == channel_value);
+    if channel.is_none() {
+        errors.push(FieldError::new("", "Indiquez comment le demandeur vous a saisi : téléphone, en personne, courrier ou réunion."));
+    }
+    if contact.chars().count() > MAX_CONTACT_CHARS || contact.contains('\0') {
+        errors.push(FieldError::new(
+            "",
+            format!("Le contact du demandeur ne doit pas dépasser {MAX_CONTACT_CHARS} caractères."),
+        ));
+    }
+    let data = coerce(&form.fields, &posted);
+    let accepted = intake::accept(
+        &catalogue,
+        &form,
+        data,
+        None,
+        channel.unwrap_or(Channel::Phone),
+    );
+    let mut page = EluFormPage {
+        territory: catalogue.territory.territory.name.clone(),
+        me: Me::of(user, &signed.session.csrf_token),
+        id: form.id.clone(),
+        title: form.title.clone(),
+        description: form.description.clone().unwrap_or_default(),
+        rows: Vec::new(),
+        errors: Vec::new(),
+        channels: channels(&channel_value),
+        contact: contact.clone(),
+        token: token.as_str().to_owned(),
+        filed_reference: String::new(),
+        filed_tracking_url: String::new(),
+    };
+    let accepted = match accepted {
+        Ok(accepted) if errors.is_empty() => accepted,
+        result => {
+            if let Err(more) = result {
+                errors.extend(more);
+            }
+            let (rows, summary) = rows_with_errors(&form, &posted, &errors);
+            page.rows = rows;
+            page.errors = summary;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let filer = Filer {
+        actor: user.email.clone(),
+        on_behalf: Some((user.email.clone(), Some(contact).filter(|c| !c.is_empty()))),
+    };
+    let tracking_url = format!("{}/suivi/{}", state.public_url, token.as_str());
+    match filing::file(&state.store, &form, accepted, token, filer).await {
+        Ok((receipt, _)) => {
+            page.filed_reference = receipt.reference.to_string();
+            page.filed_tracking_url = tracking_url;
+            Ok(page.into_response())
+        }
+        Err(StoreError::AlreadyFiled) => Err(AppError::Http(
+            StatusCode::CONFLICT,
+            "Cette demande a déjà été déposée (le formulaire a été envoyé deux fois). Retrouvez-la dans votre espace.".into(),
+        )
+        .into()),
+        Err(err) => Err(err.into()),
+    }
+}

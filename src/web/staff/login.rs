@@ -1,0 +1,192 @@
+//! Signing in and out, and changing one's password.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::Me;
+use super::session::{self, ClientIp, Signed};
+use crate::auth::{self, LoginError, password};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::forms;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/login.html")]
+pub struct LoginPage {
+    pub territory: String,
+    pub email: String,
+    pub error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/password.html")]
+pub struct PasswordPage {
+    pub territory: String,
+    pub me: Me,
+    pub error: String,
+    pub done: bool,
+}
+
+fn territory(state: &AppState) -> String {
+    state.catalogue.load().territory.territory.name.clone()
+}
+
+pub async fn show(State(state): State<AppState>) -> LoginPage {
+    LoginPage {
+        territory: territory(&state),
+        email: String::new(),
+        error: String::new(),
+    }
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    let email: String = fields
+        .get("email")
+        .map(|e| e.trim().chars().take(254).collect())
+        .unwrap_or_default();
+    let password = fields.get("password").cloned().unwrap_or_default();
+    let page = |status: StatusCode, error: &str| {
+        (
+            status,
+            LoginPage {
+                territory: territory(&state),
+                email: email.clone(),
+                error: error.to_owned(),
+            },
+        )
+            .into_response()
+    };
+    if !state.login_limiter.allow(ip) {
+        return Ok(page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Trop de tentatives de connexion depuis ce poste. Patientez dix minutes avant de réessayer.",
+        ));
+    }
+    if email.is_empty() || password.is_empty() {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Saisissez votre adresse électronique et votre mot de passe.",
+        ));
+    }
+    match auth::authenticate(&state.store, &email, &password).await {
+        Ok(user) => {
+            let (token, _) = auth::open_session(&state.store, &user).await?;
+            tracing::info!(user = %user.email, "signed in");
+            let target = if user.role == crate::domain::Role::Elu {
+                "/bureau/elu"
+            } else {
+                "/bureau"
+            };
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    session::set_cookie(token.as_str(), auth::SESSION_TTL.whole_seconds()),
+                )],
+                Redirect::to(target),
+            )
+                .into_response())
+        }
+        Err(LoginError::Invalid) => Ok(page(
+            StatusCode::UNAUTHORIZED,
+            "Adresse électronique ou mot de passe incorrect. Après plusieurs erreurs, le compte est verrouillé pendant un quart d'heure.",
+        )),
+        Err(LoginError::Locked { .. }) => Ok(page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Ce compte est verrouillé après plusieurs mots de passe erronés. Réessayez dans un quart d'heure, ou demandez à un administrateur de le réinitialiser.",
+        )),
+        Err(LoginError::Store(err)) => Err(err.into()),
+        Err(LoginError::Internal(err)) => Err(AppError::Internal(err).into()),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    signed.check_csrf(&fields)?;
+    state.store.delete_session(&signed.token_hash).await?;
+    Ok((
+        [(header::SET_COOKIE, session::set_cookie("", 0))],
+        Redirect::to("/bureau/connexion"),
+    )
+        .into_response())
+}
+
+pub async fn password_page(State(state): State<AppState>, signed: Signed) -> PasswordPage {
+    PasswordPage {
+        territory: territory(&state),
+        me: Me::of(&signed.session.user, &signed.session.csrf_token),
+        error: String::new(),
+        done: false,
+    }
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    signed.check_csrf(&fields)?;
+    let user = &signed.session.user;
+    let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let (current, new, again) = (get("current"), get("new"), get("again"));
+    let refuse = |error: String| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PasswordPage {
+                territory: territory(&state),
+                me: Me::of(user, &signed.session.csrf_token),
+                error,
+                done: false,
+            },
+        )
+            .into_response()
+    };
+    if let Err(message) = password::check_new(&new) {
+        return Ok(refuse(message));
+    }
+    if new != again {
+        return Ok(refuse(
+            "Les deux saisies du nouveau mot de passe diffèrent : retapez-les.".into(),
+        ));
+    }
+    match auth::authenticate(&state.store, &user.email, &current).await {
+        Ok(_) => {}
+        Err(LoginError::Invalid | LoginError::Locked { .. }) => {
+            return Ok(refuse("Le mot de passe actuel est incorrect.".into()));
+        }
+        Err(LoginError::Store(err)) => return Err(err.into()),
+        Err(LoginError::Internal(err)) => return Err(AppError::Internal(err).into()),
+    }
+    let hash = password::hash_async(new)
+        .await
+        .map_err(AppError::Internal)?;
+    // Every session ends, this one included: sign in again with the new password.
+    state.store.set_password(&user.email, &hash).await?;
+    Ok((
+        [(header::SET_COOKIE, session::set_cookie("", 0))],
+        PasswordPage {
+            territory: territory(&state),
+            me: Me::of(user, ""),
+            error: String::new(),
+            done: true,
+        },
+    )
+        .into_response())
+}

@@ -1,0 +1,63 @@
+//! The back office (`/bureau`): staff sign in, work their queues, handle requests; élus
+//! file requests for citizens and follow those of their communes.
+
+mod elu;
+mod login;
+mod queues;
+pub use queues::Filters;
+mod request;
+pub mod session;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use super::AppState;
+use crate::domain::Role;
+use crate::store::StaffUser;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/bureau", get(queues::home))
+        .route("/bureau/connexion", get(login::show).post(login::post))
+        .route("/bureau/deconnexion", post(login::logout))
+        .route(
+            "/bureau/mot-de-passe",
+            get(login::password_page).post(login::change_password),
+        )
+        .route("/bureau/files/{queue}", get(queues::queue))
+        .route(
+            "/bureau/demandes/{reference}",
+            get(request::show).post(request::post),
+        )
+        .route(
+            "/bureau/demandes/{reference}/compte-rendu",
+            get(request::report),
+        )
+        .route("/bureau/elu", get(elu::follow))
+        .route("/bureau/elu/demarches/{id}", get(elu::form).post(elu::file))
+        .layer(DefaultBodyLimit::max(state.limits.max_form_bytes))
+}
+
+/// The signed-in person, as every back-office page shows them.
+pub struct Me {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub csrf: String,
+    pub handles: bool,
+    pub is_elu: bool,
+}
+
+impl Me {
+    pub fn of(user: &StaffUser, csrf: &str) -> Me {
+        Me {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.label_fr().to_owned(),
+            csrf: csrf.to_owned(),
+            handles: user.handles_requests(),
+            is_elu: user.role == Role::Elu,
+        }
+    }
+}

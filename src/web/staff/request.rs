@@ -1,0 +1,266 @@
+//! A request's page: its answers with the labels of the version it was filed under, why it
+//! came here, its whole timeline, and the actions an agent can take.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use time::OffsetDateTime;
+
+use super::Me;
+use super::session::Signed;
+use crate::catalogue::{Catalogue, fields};
+use crate::domain::workflow::{allowed_transition, is_overdue};
+use crate::domain::{Channel, Priority, Status};
+use crate::store::{StaffUser, StoredRequest};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::public::date_fr;
+use crate::web::public::view::{self, Section};
+use crate::web::{forms, handling};
+
+pub struct TimelineEntry {
+    pub when: String,
+    pub who: String,
+    pub what: String,
+    pub internal: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/request.html")]
+pub struct RequestPage {
+    pub territory: String,
+    pub me: Me,
+    pub reference: String,
+    pub form_title: String,
+    pub version: String,
+    pub channel: String,
+    pub commune: String,
+    pub status: String,
+    pub service: String,
+    pub queue_id: String,
+    pub queue: String,
+    pub priority: String,
+    pub assignee: String,
+    pub due: String,
+    pub overdue: bool,
+    pub paused: bool,
+    pub routing_reason: String,
+    pub routing_fallback: String,
+    pub filed_by: String,
+    pub citizen_contact: String,
+    pub sections: Vec<Section>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Status changes allowed from here: (value, label).
+    pub next_statuses: Vec<(String, String)>,
+    pub priorities: Vec<(String, String, bool)>,
+    /// Every queue of the territory: (id, "service – queue").
+    pub queues: Vec<(String, String)>,
+    pub error: String,
+    pub open: bool,
+}
+
+async fn page(
+    state: &AppState,
+    catalogue: &Catalogue,
+    user: &StaffUser,
+    csrf: &str,
+    request: StoredRequest,
+    error: String,
+) -> Result<RequestPage, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let version = state.store.form_version(&request.form_version).await?;
+    let form_title = version
+        .as_ref()
+        .map(|v| v.title.clone())
+        .unwrap_or_else(|| request.form_id.clone());
+    // The labels the citizen saw: those of the version the request was filed under.
+    let sections = version
+        .as_ref()
+        .and_then(|v| fields::build(&v.definition).ok())
+        .map(|f| view::answers(&f, &request.data))
+        .unwrap_or_default();
+    let queue_name = |id: &str| {
+        catalogue
+            .territory
+            .queue(id)
+            .map(|(_, q)| q.name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    Ok(RequestPage {
+        territory: catalogue.territory.territory.name.clone(),
+        me: Me::of(user, csrf),
+        reference: request.reference.to_string(),
+        form_title,
+        version: request.form_version.as_str().chars().take(12).collect(),
+        channel: Channel::parse(&request.channel)
+            .map(|c| c.label_fr().to_owned())
+            .unwrap_or(request.channel.clone()),
+        commune: request
+            .commune
+            .as_deref()
+            .and_then(|c| catalogue.territory.commune(c))
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        status: request.status.label_fr().to_owned(),
+        service: catalogue.service_name(&request.service).to_owned(),
+        queue_id: request.queue.clone(),
+        queue: queue_name(&request.queue),
+        priority: request.priority.label_fr().to_owned(),
+        assignee: request.assignee.clone().unwrap_or_default(),
+        due: request.due_at.map(date_fr).unwrap_or_default(),
+        overdue: is_overdue(request.status, request.due_at, now),
+        paused: request.paused_at.is_some(),
+        routing_reason: request.routing_reason.clone().unwrap_or_default(),
+        routing_fallback: request.routing_fallback.clone().unwrap_or_default(),
+        filed_by: request.filed_by.clone().unwrap_or_default(),
+        citizen_contact: request.citizen_contact.clone().unwrap_or_default(),
+        sections,
+        timeline: request
+            .events
+            .iter()
+            .map(|e| TimelineEntry {
+                when: date_fr(e.created_at),
+                who: e.actor.clone(),
+                what: handling::describe_event(catalogue, e),
+                internal: e.kind == "note",
+            })
+            .collect(),
+        next_statuses: Status::ALL
+            .iter()
+            .filter(|s| allowed_transition(request.status, **s))
+            .map(|s| (s.as_str().to_owned(), s.label_fr().to_owned()))
+            .collect(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| {
+                (
+                    p.as_str().to_owned(),
+                    p.label_fr().to_owned(),
+                    *p == request.priority,
+                )
+            })
+            .collect(),
+        queues: catalogue
+            .territory
+            .services
+            .iter()
+            .flat_map(|s| {
+                s.queues
+                    .iter()
+                    .map(move |q| (q.id.clone(), format!("{} – {}", s.name, q.name)))
+            })
+            .filter(|(id, _)| *id != request.queue)
+            .collect(),
+        error,
+        open: crate::domain::workflow::is_open(request.status),
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(reference): Path<String>,
+) -> Result<RequestPage, PageError> {
+    let user = &signed.session.user;
+    let request = handling::find(&state, user, &reference).await?;
+    let catalogue = state.catalogue.load();
+    Ok(page(
+        &state,
+        &catalogue,
+        user,
+        &signed.session.csrf_token,
+        request,
+        String::new(),
+    )
+    .await?)
+}
+
+/// Every action posts here with `_action` naming it; success goes back to the page.
+pub async fn post(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(reference): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
+    signed.check_csrf(&fields)?;
+    let user = &signed.session.user;
+    let request = handling::find(&state, user, &reference).await?;
+    let catalogue = state.catalogue.load();
+    let kind = fields
+        .get("_action")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let outcome =
+        match handling::parse_action(&state, &catalogue, &request.service, kind, &fields).await {
+            Ok(action) => handling::act(&state, user, &reference, action)
+                .await
+                .map(|_| ()),
+            Err(err) => Err(err),
+        };
+    match outcome {
+        Ok(()) => {
+            // A request transferred out of the agent's services is no longer theirs to see.
+            let still_visible = handling::find(&state, user, &reference).await.is_ok();
+            let target = if still_visible {
+                format!("/bureau/demandes/{reference}")
+            } else {
+                "/bureau".to_owned()
+            };
+            Ok(Redirect::to(&target).into_response())
+        }
+        // A refused action shows the page again with the reason at the top.
+        Err(AppError::Http(status, message))
+            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            let page = page(
+                &state,
+                &catalogue,
+                user,
+                &signed.session.csrf_token,
+                request,
+                message,
+            )
+            .await?;
+            Ok((status, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/report.html")]
+pub struct ReportPage {
+    pub territory: String,
+    pub me: Me,
+    pub reference: String,
+    pub text: String,
+}
+
+/// The "report back" summary, for an élu to relay to the citizen.
+pub async fn report(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(reference): Path<String>,
+) -> Result<ReportPage, PageError> {
+    let user = &signed.session.user;
+    let request = handling::find(&state, user, &reference).await?;
+    let catalogue = state.catalogue.load();
+    let title = state
+        .store
+        .form_version(&request.form_version)
+        .await?
+        .map(|v| v.title)
+        .unwrap_or_else(|| request.form_id.clone());
+    Ok(ReportPage {
+        territory: catalogue.territory.territory.name.clone(),
+        me: Me::of(user, &signed.session.csrf_token),
+        reference: request.reference.to_string(),
+        text: handling::report_back(&catalogue, &request, &title),
+    })
+}

@@ -1,0 +1,674 @@
+//! The back office over HTTP, on the running server: the bin request's whole story, every
+//! action, the citizen's reply and "not fixed", the élus' workspace, CSRF and login lockout.
+
+mod common;
+
+use common::spawn_app;
+use common::staff::{Browser, add_user, events, file_bin_request, login, try_login};
+use guichet::domain::{Reference, Role, Status};
+use reqwest::StatusCode;
+
+async fn status_of(app: &common::TestApp, reference: &str) -> Status {
+    app.store
+        .request_by_reference(&Reference::parse(reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+/// The "done when" story: an agent asks the citizen for the old bin's number, the citizen
+/// answers through their link, the agent transfers and resolves, the citizen says "not
+/// fixed" and it reopens, while the élu of the commune follows every step without ever
+/// seeing internal notes.
+#[tokio::test]
+async fn a_bin_request_goes_through_the_whole_story() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "agent.env@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(
+        &app,
+        "elu.marmande@vdg.example.org",
+        Role::Elu,
+        &[],
+        &["marmande"],
+    )
+    .await;
+    let (reference, token) = file_bin_request(&app, "marmande").await;
+    let agent = login(&app, "agent.env@vdg.example.org").await;
+    let elu = login(&app, "elu.marmande@vdg.example.org").await;
+
+    // The agent sees it in the Environment queue, with counts.
+    let (status, queue) = agent.get(&app, "/bureau/files/dechets-bacs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains(&reference), "the queue lists {reference}");
+    assert!(queue.contains("Reçue : 1"), "counts per status");
+    let (_, home) = agent.get(&app, "/bureau").await;
+    assert!(home.contains("Bacs de collecte"));
+
+    // The request's page: labels of its form version, channel, commune, why it came here.
+    let (status, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Nombre de personnes dans le foyer"),
+        "labels from the form version"
+    );
+    assert!(
+        page.contains("Sa taille ne convient plus à mon foyer"),
+        "choice labels, not codes"
+    );
+    assert!(page.contains("Marmande"));
+    assert!(page.contains("application partenaire"), "the channel");
+    assert!(page.contains("Pourquoi ici"));
+
+    // Take it, write an internal note, ask the citizen for the bin's number.
+    assert_eq!(
+        agent.act(&app, &reference, "take", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status_of(&app, &reference).await, Status::InProgress);
+    let note = "Le foyer a déjà eu un bac l'an dernier";
+    assert_eq!(
+        agent
+            .act(&app, &reference, "note", &[("text", note)])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    let question = "Quel est le numéro inscrit sur votre ancien bac ?";
+    let (status, _) = agent
+        .act(
+            &app,
+            &reference,
+            "message",
+            &[("text", question), ("await_reply", "on")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status_of(&app, &reference).await, Status::WaitingForCitizen);
+
+    // The citizen reads the question on their tracking page, never the note, and answers.
+    let tracking = app.get_text(&format!("/suivi/{token}")).await;
+    assert!(tracking.contains(question));
+    assert!(tracking.contains("En attente de votre réponse"));
+    assert!(!tracking.contains(note));
+    let response = app
+        .client
+        .post(app.url(&format!("/suivi/{token}/reponse")))
+        .form(&[("text", "Le numéro est 00123456")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // The answer returns the request to the agent's desk.
+    assert_eq!(status_of(&app, &reference).await, Status::InProgress);
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert!(page.contains("Le numéro est 00123456"));
+
+    // The élu follows: the request is in their list and on its page, without the note.
+    let (status, follow) = elu.get(&app, "/bureau/elu").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(follow.contains(&reference));
+    let (status, elu_page) = elu
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(elu_page.contains("Le numéro est 00123456"));
+    assert!(!elu_page.contains(note), "an élu never sees internal notes");
+
+    // Transfer to the right queue, then resolve.
+    let (status, _) = agent
+        .act(
+            &app,
+            &reference,
+            "transfer",
+            &[
+                ("queue", "dechets-encombrants"),
+                (
+                    "reason",
+                    "Bac de grande taille livré par l'équipe encombrants",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.queue, "dechets-encombrants");
+    assert_eq!(
+        agent
+            .act(&app, &reference, "status", &[("status", "resolved")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(status_of(&app, &reference).await, Status::Resolved);
+    let tracking = app.get_text(&format!("/suivi/{token}")).await;
+    assert!(tracking.contains("Traitée"));
+    assert!(
+        tracking.contains("Environnement et déchets"),
+        "the citizen sees the service"
+    );
+
+    // "Not fixed": it reopens in the same queue with a new deadline and a visible event.
+    let response = app
+        .client
+        .post(app.url(&format!("/suivi/{token}/non-resolu")))
+        .form(&[("text", "Le nouveau bac est fêlé")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let reopened = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reopened.status, Status::Received);
+    assert_eq!(reopened.queue, "dechets-encombrants");
+    assert!(reopened.due_at.unwrap() > time::OffsetDateTime::now_utc() + time::Duration::days(5));
+    let tracking = app.get_text(&format!("/suivi/{token}")).await;
+    assert!(tracking.contains("pas résolu"));
+
+    // The élu saw every step, and their report-back summary has no internal note.
+    let (_, elu_page) = elu
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    for step in [
+        "Attribuée à",
+        question,
+        "Transférée",
+        "Traitée",
+        "Le nouveau bac est fêlé",
+    ] {
+        assert!(elu_page.contains(step), "the élu sees {step:?}");
+    }
+    let (status, report) = elu
+        .get(&app, &format!("/bureau/demandes/{reference}/compte-rendu"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(report.contains(&reference) && report.contains("Reçue"));
+    assert!(
+        !report.contains(note) && !report.contains("Bac de grande taille"),
+        "nothing internal in the summary"
+    );
+
+    // Every step is an event with its actor, in order.
+    let kinds: Vec<(String, String)> = events(&app, &reference).await;
+    let expected = [
+        ("submitted", "api"),
+        ("routed", "guichet"),
+        ("assigned", "agent.env@vdg.example.org"),
+        ("status_changed", "agent.env@vdg.example.org"),
+        ("note", "agent.env@vdg.example.org"),
+        ("message", "agent.env@vdg.example.org"),
+        ("status_changed", "agent.env@vdg.example.org"),
+        ("citizen_reply", "citoyen"),
+        ("status_changed", "citoyen"),
+        ("transferred", "agent.env@vdg.example.org"),
+        ("status_changed", "agent.env@vdg.example.org"),
+        ("reopened", "citoyen"),
+        ("status_changed", "citoyen"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, a)| (k.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(kinds, expected);
+}
+
+#[tokio::test]
+async fn priority_due_date_and_assignment_are_recorded_and_checked() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "a@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(
+        &app,
+        "b@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(
+        &app,
+        "voirie@vdg.example.org",
+        Role::Agent,
+        &["voirie"],
+        &[],
+    )
+    .await;
+    let (reference, _) = file_bin_request(&app, "tonneins").await;
+    let agent = login(&app, "a@vdg.example.org").await;
+
+    assert_eq!(
+        agent
+            .act(&app, &reference, "priority", &[("priority", "urgent")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        agent
+            .act(&app, &reference, "due", &[("due", "2099-12-31")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        agent
+            .act(&app, &reference, "assign", &[("to", "b@vdg.example.org")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.priority, guichet::domain::Priority::Urgent);
+    assert_eq!(stored.assignee.as_deref(), Some("b@vdg.example.org"));
+    assert_eq!(stored.due_at.unwrap().year(), 2099);
+
+    // Refusals come back on the page, in French, and change nothing.
+    let before = events(&app, &reference).await.len();
+    let (status, page) = agent
+        .act(
+            &app,
+            &reference,
+            "assign",
+            &[("to", "voirie@vdg.example.org")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("n&#39;est pas un agent actif du service")
+            || page.contains("n'est pas un agent actif du service"),
+        "{page}"
+    );
+    let (status, page) = agent
+        .act(&app, &reference, "due", &[("due", "demain")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("AAAA-MM-JJ"));
+    let (status, _) = agent
+        .act(&app, &reference, "note", &[("text", "   ")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = agent
+        .act(&app, &reference, "status", &[("status", "received")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = agent
+        .act(
+            &app,
+            &reference,
+            "transfer",
+            &[("queue", "nowhere"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = agent.act(&app, &reference, "explode", &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        events(&app, &reference).await.len(),
+        before,
+        "no event for a refused action"
+    );
+
+    // The queue filters find it by priority and assignee, not by another commune.
+    let (_, listing) = agent
+        .get(
+            &app,
+            "/bureau/files/dechets-bacs?priority=urgent&assignee=b%40vdg.example.org",
+        )
+        .await;
+    assert!(listing.contains(&reference));
+    let (_, listing) = agent
+        .get(&app, "/bureau/files/dechets-bacs?commune=marmande")
+        .await;
+    assert!(!listing.contains(&reference));
+    let (status, _) = agent
+        .get(&app, "/bureau/files/dechets-bacs?status=lost")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_citizen_cannot_reopen_an_open_request_nor_answer_a_closed_one() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "a@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let (reference, token) = file_bin_request(&app, "marmande").await;
+    let response = app
+        .client
+        .post(app.url(&format!("/suivi/{token}/non-resolu")))
+        .form(&[("text", "toujours cassé")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Seule une demande traitée")
+    );
+
+    let agent = login(&app, "a@vdg.example.org").await;
+    agent
+        .act(&app, &reference, "status", &[("status", "rejected")])
+        .await;
+    let response = app
+        .client
+        .post(app.url(&format!("/suivi/{token}/reponse")))
+        .form(&[("text", "et alors ?")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status_of(&app, &reference).await, Status::Rejected);
+    // An empty answer is refused with the text kept.
+    let bogus = app
+        .client
+        .post(app.url("/suivi/not-a-token/reponse"))
+        .form(&[("text", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_elu_files_for_a_citizen_and_follows_it() {
+    let app = spawn_app().await;
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["clairac"]).await;
+    let elu = login(&app, "elu@vdg.example.org").await;
+    let (status, page) = elu.get(&app, "/bureau/elu").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/bureau/elu/demarches/remplacement-bac"));
+
+    // Without a channel the form comes back with the values kept.
+    let fields = [
+        ("motif", "taille"),
+        ("type_bac", "ordures-menageres"),
+        ("nombre_residents", "7"),
+        ("nom", "Famille Garcia"),
+        ("adresse.rue", "Chemin des Vignes"),
+        ("adresse.commune", "clairac"),
+    ];
+    let (status, page) = elu
+        .post(&app, "/bureau/elu/demarches/remplacement-bac", &fields)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Indiquez comment le demandeur vous a saisi"));
+    assert!(page.contains("Chemin des Vignes"));
+    assert_eq!(app.count().await, 0);
+
+    let mut with_channel = fields.to_vec();
+    with_channel.extend([("_channel", "phone"), ("_contact", "06 12 34 56 78")]);
+    let (status, page) = elu
+        .post(
+            &app,
+            "/bureau/elu/demarches/remplacement-bac",
+            &with_channel,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("/suivi/"), "the tracking link to hand over");
+    let reference = page
+        .split("/bureau/demandes/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.channel, "phone");
+    assert_eq!(stored.filed_by.as_deref(), Some("elu@vdg.example.org"));
+    assert_eq!(stored.citizen_contact.as_deref(), Some("06 12 34 56 78"));
+    assert_eq!(stored.commune.as_deref(), Some("clairac"));
+    assert_eq!(stored.events[0].actor, "elu@vdg.example.org");
+
+    let (_, follow) = elu.get(&app, "/bureau/elu").await;
+    assert!(follow.contains(&reference));
+    // The élu follows but does not handle.
+    let (status, _) = elu.act(&app, &reference, "take", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_cross_site_post_is_refused() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "a@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let (reference, _) = file_bin_request(&app, "marmande").await;
+    let agent = login(&app, "a@vdg.example.org").await;
+    let before = events(&app, &reference).await.len();
+
+    // A forged form without the session's CSRF token.
+    let response = app
+        .client
+        .post(app.url(&format!("/bureau/demandes/{reference}")))
+        .header("cookie", &agent.cookie)
+        .form(&[("_action", "note"), ("text", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("Rechargez la page"));
+    // A wrong token.
+    let forged = Browser {
+        cookie: agent.cookie.clone(),
+        csrf: "x".repeat(43),
+    };
+    assert_eq!(
+        forged
+            .act(&app, &reference, "note", &[("text", "forged")])
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // The right token, sent from another site.
+    let response = app
+        .client
+        .post(app.url(&format!("/bureau/demandes/{reference}")))
+        .header("cookie", &agent.cookie)
+        .header("origin", "https://evil.example")
+        .form(&[
+            ("_csrf", agent.csrf.as_str()),
+            ("_action", "note"),
+            ("text", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        events(&app, &reference).await.len(),
+        before,
+        "nothing was written"
+    );
+
+    // The same post from the page itself works.
+    let response = app
+        .client
+        .post(app.url(&format!("/bureau/demandes/{reference}")))
+        .header("cookie", &agent.cookie)
+        .header("origin", app.address.clone())
+        .form(&[
+            ("_csrf", agent.csrf.as_str()),
+            ("_action", "note"),
+            ("text", "genuine"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(events(&app, &reference).await.len(), before + 1);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "a@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    for _ in 0..guichet::auth::LOCK_AFTER {
+        let response = try_login(&app, "a@vdg.example.org", "mauvais mot de passe").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.text().await.unwrap().contains("incorrect"));
+    }
+    // Now even the right password is refused, with a message that says what to do.
+    let response = try_login(&app, "a@vdg.example.org", common::staff::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("set-cookie").is_none());
+    assert!(response.text().await.unwrap().contains("verrouillé"));
+    // An unknown address answers like a wrong password.
+    let response = try_login(&app, "nobody@vdg.example.org", "whatever it is").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    // An admin's reset unlocks it.
+    let hash = guichet::auth::password::hash("un tout nouveau mot de passe").unwrap();
+    assert!(
+        app.store
+            .set_password("a@vdg.example.org", &hash)
+            .await
+            .unwrap()
+    );
+    let response = try_login(&app, "a@vdg.example.org", "un tout nouveau mot de passe").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn staff_change_their_password_and_log_out() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "a@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "a@vdg.example.org").await;
+    let (status, page) = agent
+        .post(
+            &app,
+            "/bureau/mot-de-passe",
+            &[
+                ("current", common::staff::PASSWORD),
+                ("new", "court"),
+                ("again", "court"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("au moins 12 caractères"));
+    let (status, _) = agent
+        .post(
+            &app,
+            "/bureau/mot-de-passe",
+            &[
+                ("current", common::staff::PASSWORD),
+                ("new", "mon nouveau mot de passe"),
+                ("again", "mon nouveau mot de passe"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The old session is gone; the new password works, the old one does not.
+    let (status, _) = agent.get(&app, "/bureau").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        try_login(&app, "a@vdg.example.org", common::staff::PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = try_login(&app, "a@vdg.example.org", "mon nouveau mot de passe").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let agent = login_with(&app, "a@vdg.example.org", "mon nouveau mot de passe").await;
+    let (status, _) = agent.post(&app, "/bureau/deconnexion", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = agent.get(&app, "/bureau").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "logged out");
+}
+
+async fn login_with(app: &common::TestApp, email: &str, password: &str) -> Browser {
+    let response = try_login(app, email, password).await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .client
+        .get(app.url("/bureau/mot-de-passe"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    Browser { cookie, csrf }
+}
