@@ -100,9 +100,15 @@ async fn store_and_http(
     for _ in 0..STORE_FILINGS {
         let accepted =
             intake::accept(catalogue, &form, example.clone(), None, Channel::Api).unwrap();
-        filing::file(&store, &form, accepted, TrackingToken::generate(), "bench")
-            .await
-            .unwrap();
+        filing::file(
+            &store,
+            &form,
+            accepted,
+            TrackingToken::generate(),
+            filing::Filer::named("bench"),
+        )
+        .await
+        .unwrap();
     }
     report("remplacement-bac", STORE_FILINGS, started.elapsed());
 

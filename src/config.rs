@@ -80,6 +80,7 @@ pub struct DatabaseConfig {
     #[arg(
         long = "database",
         env = "DATABASE_URL",
+        global = true,
         default_value = "sqlite://data/guichet.db"
     )]
     pub url: String,
@@ -87,6 +88,7 @@ pub struct DatabaseConfig {
     #[arg(
         long = "db-max-connections",
         env = "GUICHET_DB_MAX_CONNECTIONS",
+        global = true,
         default_value_t = 8
     )]
     pub max_connections: u32,

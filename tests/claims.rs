@@ -48,7 +48,7 @@ async fn each_request_is_taken_by_exactly_one_instance() {
             form,
             accepted,
             TrackingToken::generate(),
-            "test",
+            filing::Filer::named("test"),
         )
         .await
         .unwrap();

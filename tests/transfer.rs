@@ -58,10 +58,15 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
             Channel::Api,
         )
         .unwrap();
-        let (receipt, token) =
-            filing::file(&source, form, accepted, TrackingToken::generate(), "test")
-                .await
-                .unwrap();
+        let (receipt, token) = filing::file(
+            &source,
+            form,
+            accepted,
+            TrackingToken::generate(),
+            filing::Filer::named("test"),
+        )
+        .await
+        .unwrap();
         if i % 400 == 0 {
             tokens.push((receipt.reference, token));
         }

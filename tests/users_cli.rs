@@ -1,0 +1,186 @@
+//! `guichet user …` as an admin runs it: the password comes on standard input, never as an
+//! argument; tokens are printed once and stored hashed.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use common::{guichet, repo_root, test_database};
+use guichet::config::DatabaseConfig;
+use guichet::domain::{Capability, Role};
+
+fn user(database: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = guichet()
+        .arg("user")
+        .args(args)
+        .arg("--database")
+        .arg(database)
+        .arg("--catalogue")
+        .arg(repo_root())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn accounts_are_managed_from_the_command_line() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+
+    let added = user(
+        &database,
+        &[
+            "add",
+            "Agent.Env@VDG.example.org",
+            "--name",
+            "Aline Agent",
+            "--role",
+            "agent",
+            "--service",
+            "environnement",
+        ],
+        "une phrase de passe solide\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+
+    // Refusals say what is wrong.
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &["add", "x@vdg.example.org", "--name", "X", "--role", "chef"],
+            "p4ssword-long-enough\n",
+            "is not one of",
+        ),
+        (
+            &["add", "x@vdg.example.org", "--name", "X", "--role", "agent"],
+            "p4ssword-long-enough\n",
+            "--service",
+        ),
+        (
+            &[
+                "add",
+                "x@vdg.example.org",
+                "--name",
+                "X",
+                "--role",
+                "agent",
+                "--service",
+                "piscine",
+            ],
+            "p4ssword-long-enough\n",
+            "unknown service",
+        ),
+        (
+            &[
+                "add",
+                "x@vdg.example.org",
+                "--name",
+                "X",
+                "--role",
+                "elu",
+                "--commune",
+                "marmande",
+            ],
+            "court\n",
+            "12 caractères",
+        ),
+        (
+            &[
+                "add",
+                "agent.env@vdg.example.org",
+                "--name",
+                "X",
+                "--role",
+                "admin",
+            ],
+            "p4ssword-long-enough\n",
+            "already exists",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let output = user(&database, args, stdin);
+        assert!(!output.status.success(), "{args:?} should fail");
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+
+    let listed = user(&database, &["list"], "");
+    assert!(listed.status.success());
+    let listing = text(&listed.stdout);
+    assert!(
+        listing.contains("agent.env@vdg.example.org")
+            && listing.contains("environnement")
+            && listing.contains("active")
+    );
+    assert!(!listing.contains("x@vdg.example.org"));
+
+    let token = user(&database, &["token", "agent.env@vdg.example.org"], "");
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_owned();
+    let token = Capability::parse(&token).expect("a 256-bit token on stdout");
+
+    let store = guichet::store::open(&DatabaseConfig {
+        url: database.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let account = store
+        .user_by_api_token(&token.hash())
+        .await
+        .unwrap()
+        .expect("the token is stored hashed");
+    assert_eq!(account.email, "agent.env@vdg.example.org");
+    assert_eq!(account.role, Role::Agent);
+    assert!(guichet::auth::password::verify(
+        "une phrase de passe solide",
+        &account.password_hash
+    ));
+
+    let reset = user(
+        &database,
+        &["reset", "agent.env@vdg.example.org"],
+        "un autre mot de passe sûr\n",
+    );
+    assert!(reset.status.success());
+    let account = store
+        .user_by_email("agent.env@vdg.example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(guichet::auth::password::verify(
+        "un autre mot de passe sûr",
+        &account.password_hash
+    ));
+
+    let disabled = user(&database, &["disable", "agent.env@vdg.example.org"], "");
+    assert!(disabled.status.success());
+    assert!(
+        store
+            .user_by_api_token(&token.hash())
+            .await
+            .unwrap()
+            .is_none(),
+        "disabling revokes tokens"
+    );
+    let missing = user(&database, &["disable", "nobody@vdg.example.org"], "");
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("no account"));
+}
