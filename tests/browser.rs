@@ -247,3 +247,157 @@ fn a_household_replaces_a_broken_bin_in_a_browser() {
     assert!(browser.text("main").contains("Environnement"));
     server.stop();
 }
+
+/// Creates an account with the real CLI, the password on standard input.
+fn add_account(database: &str, args: &[&str]) {
+    use std::io::Write;
+    let mut child = common::guichet()
+        .args(["user", "add"])
+        .args(args)
+        .arg("--database")
+        .arg(database)
+        .arg("--catalogue")
+        .arg(repo_root())
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"une phrase de passe solide\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "guichet user add {args:?}");
+}
+
+impl Browser {
+    fn sign_in(&self, address: &str, email: &str) {
+        self.go(&format!("{address}/bureau/connexion"));
+        self.type_in("#email", email);
+        self.type_in("#password", "une phrase de passe solide");
+        self.click("form button");
+        self.wait_for_url("/bureau");
+    }
+
+    fn sign_out(&self) {
+        self.click("header form button");
+        self.wait_for_url("/bureau/connexion");
+    }
+}
+
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "agent@vdg.example.org",
+            "--name",
+            "Aline Agent",
+            "--role",
+            "agent",
+            "--service",
+            "environnement",
+        ],
+    );
+    add_account(
+        &database,
+        &[
+            "elu@vdg.example.org",
+            "--name",
+            "Élie Élu",
+            "--role",
+            "elu",
+            "--commune",
+            "marmande",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let created: Value = Client::new()
+        .post(format!("{}/api/v1/forms/remplacement-bac/submissions", server.address))
+        .json(&json!({
+            "motif": "taille", "type_bac": "ordures-menageres", "nombre_residents": 6,
+            "nom": "Claire Martin", "adresse": {"rue": "Rue de la Libération", "commune": "marmande"}
+        }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let reference = created["reference"].as_str().unwrap().to_owned();
+    let tracking = created["tracking_url"].as_str().unwrap().to_owned();
+    let browser = Browser::start();
+
+    // The agent finds it in the Environment queue and asks for the old bin's number.
+    browser.sign_in(&server.address, "agent@vdg.example.org");
+    browser.click(r#"a[href="/bureau/files/dechets-bacs"]"#);
+    browser.click(&format!(r#"a[href="/bureau/demandes/{reference}"]"#));
+    browser.wait_for_url(&reference);
+    browser.type_in("#note", "Vérifier l'ancien bac au dépôt");
+    browser.click("#note ~ button");
+    browser.type_in("#message", "Quel est le numéro de votre ancien bac ?");
+    browser.click("#message ~ button");
+    assert!(browser.text("main").contains("En attente de votre réponse"));
+
+    // The citizen answers through their link.
+    browser.go(&tracking);
+    assert!(
+        browser
+            .text("main")
+            .contains("Quel est le numéro de votre ancien bac ?")
+    );
+    assert!(!browser.text("main").contains("Vérifier l'ancien bac"));
+    browser.type_in("#text", "C'est le 00123456");
+    browser.click("form.reply button");
+    browser.wait_for_url("/suivi/");
+    assert!(
+        browser
+            .text("main")
+            .contains("Votre réponse : C'est le 00123456")
+    );
+
+    // The agent transfers it to the right queue and resolves it.
+    browser.go(&format!("{}/bureau/demandes/{reference}", server.address));
+    assert!(browser.text("main").contains("C'est le 00123456"));
+    browser.click(r#"#queue option[value="dechets-encombrants-gros-volume"]"#);
+    browser.type_in(
+        "#reason",
+        "Bac de 360 litres livré par l'équipe gros volumes",
+    );
+    browser.click("#reason ~ button");
+    browser.click(r#"#status option[value="resolved"]"#);
+    browser.click("#status ~ button");
+    assert!(browser.text("main").contains("Traitée"));
+    browser.sign_out();
+
+    // The citizen says it is not fixed: it reopens.
+    browser.go(&tracking);
+    browser.type_in("#text", "Le bac livré est trop petit");
+    browser.click("form.reply button");
+    browser.wait_for_url("/suivi/");
+    assert!(browser.text("main").contains("n'est pas résolu"));
+    assert!(browser.text("main").contains("Reçue"));
+
+    // The élu of Marmande followed every step, never the internal note.
+    browser.sign_in(&server.address, "elu@vdg.example.org");
+    browser.wait_for_url("/bureau/elu");
+    browser.click(&format!(r#"a[href="/bureau/demandes/{reference}"]"#));
+    browser.wait_for_url(&reference);
+    let page = browser.text("main");
+    for step in [
+        "Quel est le numéro",
+        "C'est le 00123456",
+        "Transférée",
+        "Traitée",
+        "trop petit",
+    ] {
+        assert!(page.contains(step), "the élu sees {step:?}");
+    }
+    assert!(!page.contains("Vérifier l'ancien bac"));
+    browser.click(&format!(
+        r#"a[href="/bureau/demandes/{reference}/compte-rendu"]"#
+    ));
+    assert!(browser.text(".report").contains(&reference));
+    server.stop();
+}

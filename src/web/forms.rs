@@ -63,25 +63,30 @@ pub async fn refuse_cross_site(
 }
 
 fn is_cross_site(headers: &HeaderMap) -> bool {
+    // Browsers say where a request comes from; a sibling subdomain ("same-site") is not us.
     if headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site")
+        .is_some_and(|v| v == "cross-site" || v == "same-site")
     {
         return true;
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    // `Origin: null` is what our own pages send under `Referrer-Policy: no-referrer`, so
+    // only a real origin can be compared.
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null")
+    else {
         return false;
     };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    // "null" (sandboxed frames, some redirects) is never our own page.
     let origin_host = origin
         .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'))
-        .unwrap_or("null");
+        .map_or(origin, |(_, rest)| rest.trim_end_matches('/'));
     !origin_host.eq_ignore_ascii_case(host)
 }
 
@@ -113,12 +118,21 @@ mod tests {
             ("origin", "https://evil.example")
         ])));
         assert!(is_cross_site(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "null")
+            ("host", "x"),
+            ("sec-fetch-site", "cross-site")
         ])));
         assert!(is_cross_site(&headers(&[
             ("host", "x"),
-            ("sec-fetch-site", "cross-site")
+            ("sec-fetch-site", "same-site")
+        ])));
+    }
+
+    #[test]
+    fn our_pages_send_a_null_origin_under_no_referrer() {
+        assert!(!is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
         ])));
     }
 }
