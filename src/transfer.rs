@@ -1,5 +1,5 @@
-//! `guichet export` and `guichet import`: move every request, event and form version from
-//! one store to another through the portable archive (see [`crate::store::archive`]).
+//! `guichet export` and `guichet import`: move every request, event, form version and staff
+//! account from one store to another through the portable archive (see [`crate::store::archive`]).
 //!
 //! Both stream in batches, so a territory's whole history never sits in memory, and report
 //! progress on standard error.
@@ -33,6 +33,24 @@ pub async fn export(
             out,
             "{}",
             serde_json::to_string(&Record::FormVersion(version))?
+        )?;
+    }
+    for user in store.list_users().await? {
+        let account = archive::ArchivedStaffAccount {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            role: user.role.as_str().to_owned(),
+            services: user.services,
+            communes: user.communes,
+            password_hash: user.password_hash,
+            disabled: user.disabled,
+            created_at: user.created_at,
+        };
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&Record::StaffAccount(account))?
         )?;
     }
     let mut written = 0;
@@ -89,6 +107,9 @@ pub async fn import(
                 number + 1
             ),
             Record::FormVersion(version) => versions.push(version),
+            Record::StaffAccount(account) => {
+                store.import_staff_account(&account).await?;
+            }
             Record::Request(request) => {
                 requests.push(*request);
                 read += 1;

@@ -72,6 +72,35 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
         }
     }
     assert_eq!(source.count_requests().await.unwrap() as usize, REQUESTS);
+    // Some requests are being handled (assignee, paused deadline, back-office events), and
+    // the staff has accounts: all of it moves too.
+    let agent = source
+        .create_user(guichet::store::NewStaffUser {
+            email: "agent@vdg.example.org".into(),
+            name: "Aline".into(),
+            role: guichet::domain::Role::Admin,
+            services: vec![],
+            communes: vec![],
+            password_hash: guichet::auth::password::hash("une phrase de passe solide").unwrap(),
+        })
+        .await
+        .unwrap();
+    for (reference, _) in &tokens {
+        let action = guichet::domain::workflow::Action::Message {
+            text: "Pouvez-vous préciser ?".into(),
+            await_reply: true,
+        };
+        source
+            .act(
+                guichet::store::Target::Reference(reference),
+                &guichet::store::Scope::All,
+                &agent.email,
+                &action,
+            )
+            .await
+            .unwrap()
+            .expect("the request exists");
+    }
 
     let archive = dir.path().join("archive.jsonl");
     let export = guichet()
@@ -129,6 +158,14 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
     assert_eq!(
         moved, original,
         "every request, with its events, is identical"
+    );
+    assert!(
+        moved.iter().any(|r| r.paused_at.is_some()),
+        "back-office state moved"
+    );
+    assert_eq!(
+        target.list_users().await.unwrap(),
+        source.list_users().await.unwrap()
     );
 
     // Citizens' tracking links work on the new store.

@@ -24,6 +24,24 @@ pub enum Record {
     },
     FormVersion(ArchivedFormVersion),
     Request(Box<ArchivedRequest>),
+    /// A staff account, password hash included (the archive is as sensitive as the
+    /// database). Sessions and API tokens are not carried: people sign in again and
+    /// tokens are issued again.
+    StaffAccount(ArchivedStaffAccount),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArchivedStaffAccount {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub services: Vec<String>,
+    pub communes: Vec<String>,
+    pub password_hash: String,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -277,6 +277,12 @@ pub trait Store: Send + Sync {
     async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError>;
     /// The enabled account behind an API token's hash.
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError>;
+    /// Writes an archived account unless one with its id or e-mail address exists; returns
+    /// whether it was new.
+    async fn import_staff_account(
+        &self,
+        account: &archive::ArchivedStaffAccount,
+    ) -> Result<bool, StoreError>;
 }
 
 /// The events every request starts with: filed (the citizen sees it, with the service it

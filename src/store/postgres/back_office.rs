@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{PostgresStore, parsed, violates};
 use crate::domain::workflow::{self, Action, HandlingState};
 use crate::domain::{FormVersion, Priority, Reference, Role, Status};
-use crate::store::archive::ArchivedFormVersion;
+use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::{
     ActionDone, AssigneeFilter, Cursor, NewStaffUser, QueueItem, RequestQuery, Scope, Session,
@@ -524,5 +524,28 @@ impl PostgresStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(staff_user).transpose()
+    }
+
+    pub(super) async fn import_staff_account_impl(
+        &self,
+        account: &ArchivedStaffAccount,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, disabled, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+        )
+        .bind(parse_user_id(&account.id)?)
+        .bind(account.email.to_lowercase())
+        .bind(&account.name)
+        .bind(Role::parse(&account.role).map_err(other)?.as_str())
+        .bind(Json(&account.services))
+        .bind(Json(&account.communes))
+        .bind(&account.password_hash)
+        .bind(account.disabled)
+        .bind(account.created_at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 }

@@ -568,4 +568,11 @@ impl Store for PostgresStore {
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError> {
         self.user_by_api_token_impl(token_hash).await
     }
+
+    async fn import_staff_account(
+        &self,
+        account: &super::archive::ArchivedStaffAccount,
+    ) -> Result<bool, StoreError> {
+        self.import_staff_account_impl(account).await
+    }
 }

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::domain::workflow::{self, Action, HandlingState};
 use crate::domain::{FormVersion, Priority, Role};
-use crate::store::archive::ArchivedFormVersion;
+use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::{
     ActionDone, AssigneeFilter, Cursor, NewStaffUser, QueueItem, RequestQuery, Scope, Session,
@@ -528,5 +528,28 @@ impl SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(staff_user).transpose()
+    }
+
+    pub(super) async fn import_staff_account_impl(
+        &self,
+        account: &ArchivedStaffAccount,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, disabled, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(&account.id)
+        .bind(account.email.to_lowercase())
+        .bind(&account.name)
+        .bind(Role::parse(&account.role).map_err(other)?.as_str())
+        .bind(json!(account.services).to_string())
+        .bind(json!(account.communes).to_string())
+        .bind(&account.password_hash)
+        .bind(account.disabled)
+        .bind(format_time(account.created_at))
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 }
