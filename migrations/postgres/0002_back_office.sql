@@ -42,6 +42,9 @@ DROP INDEX requests_by_queue;
 DROP INDEX requests_by_commune;
 CREATE INDEX requests_queue_by_age ON requests (queue, id);
 CREATE INDEX requests_queue_by_due ON requests (queue, (coalesce(due_at, 'infinity'::timestamptz)), id);
-CREATE INDEX requests_queue_status ON requests (queue, status);
+CREATE INDEX requests_queue_status_by_age ON requests (queue, status, id);
+CREATE INDEX requests_queue_commune_by_age ON requests (queue, commune, id);
+-- Covers the per-status and overdue counts of a queue, scope included.
+CREATE INDEX requests_queue_counts ON requests (queue, status, service, due_at);
 CREATE INDEX requests_service_by_age ON requests (service, id);
 CREATE INDEX requests_commune_by_age ON requests (commune, id);

@@ -1,0 +1,257 @@
+//! Queue listing latency with a large queue: the back office's keyset pages, filters and
+//! counts, against SQLite (and PostgreSQL when `BENCH_POSTGRES_URL` names a database).
+//!
+//! Run with `cargo bench --bench queues`. `BENCH_QUEUE_ROWS` sets the queue's size
+//! (default 1,000,000). The rows are generated inside the database (a recursive CTE on
+//! SQLite, `generate_series` on PostgreSQL), all in one queue, with ten communes, the five
+//! statuses and due dates spread over a year; then each listing runs 30 times and its
+//! median and worst times are printed.
+
+use std::time::{Duration, Instant};
+
+use guichet::config::DatabaseConfig;
+use guichet::domain::{Status, TrackingToken};
+use guichet::store::{self, AssigneeFilter, Cursor, RequestQuery, Scope, SortOrder, Store};
+use time::OffsetDateTime;
+
+const RUNS: usize = 30;
+const QUEUE: &str = "dechets-bacs";
+
+fn main() {
+    let rows: u64 = std::env::var("BENCH_QUEUE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut backends = vec![(
+        "SQLite",
+        format!("sqlite://{}", dir.path().join("queues.db").display()),
+    )];
+    match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(url) => backends.push(("PostgreSQL", url)),
+        Err(_) => println!("(set BENCH_POSTGRES_URL=postgres://… to measure PostgreSQL too)"),
+    }
+    for (name, url) in backends {
+        runtime.block_on(bench(name, &url, rows));
+    }
+}
+
+async fn bench(name: &str, url: &str, rows: u64) {
+    let store = store::open(&DatabaseConfig {
+        url: url.to_owned(),
+        max_connections: 4,
+    })
+    .await
+    .unwrap();
+    println!("\n{name}: one queue of {rows} requests");
+    let started = Instant::now();
+    fill(&store, url, rows).await;
+    println!("  generated in {:.1} s", started.elapsed().as_secs_f64());
+
+    let now = OffsetDateTime::now_utc();
+    let scope = Scope::Services(vec!["environnement".into()]);
+    let base = || {
+        let mut q = RequestQuery::new(scope.clone(), now);
+        q.queue = Some(QUEUE.into());
+        q.limit = 50;
+        q
+    };
+    // A cursor in the middle of the queue, in each order.
+    let middle = |sort: SortOrder| {
+        let store = store.clone();
+        let mut q = base();
+        q.sort = sort;
+        async move {
+            let mut q2 = q.clone();
+            q2.limit = 1;
+            // Walk half the queue in pages of 500 to find a real cursor.
+            let mut after = None;
+            let mut seen = 0;
+            q.limit = 500;
+            while seen < rows / 2 {
+                q.after = after.clone();
+                let page = store.list_requests(&q).await.unwrap();
+                let Some(last) = page.last() else { break };
+                after = Some(Cursor::parse(sort, &last.cursor).unwrap());
+                seen += page.len() as u64;
+                if seen >= 5_000 {
+                    break;
+                }
+            }
+            after
+        }
+    };
+    let deep_age = middle(SortOrder::Oldest).await;
+    let deep_due = middle(SortOrder::DueDate).await;
+
+    let cases: Vec<(&str, RequestQuery)> = vec![
+        ("first page, oldest first", base()),
+        (
+            "page after 5,000, oldest first",
+            RequestQuery {
+                after: deep_age,
+                ..base()
+            },
+        ),
+        (
+            "first page, by due date",
+            RequestQuery {
+                sort: SortOrder::DueDate,
+                ..base()
+            },
+        ),
+        (
+            "page after 5,000, by due date",
+            RequestQuery {
+                sort: SortOrder::DueDate,
+                after: deep_due,
+                ..base()
+            },
+        ),
+        (
+            "status = in progress",
+            RequestQuery {
+                status: Some(Status::InProgress),
+                ..base()
+            },
+        ),
+        (
+            "commune + status",
+            RequestQuery {
+                commune: Some("marmande".into()),
+                status: Some(Status::Received),
+                ..base()
+            },
+        ),
+        (
+            "commune",
+            RequestQuery {
+                commune: Some("tonneins".into()),
+                ..base()
+            },
+        ),
+        (
+            "overdue",
+            RequestQuery {
+                overdue: true,
+                ..base()
+            },
+        ),
+        (
+            "unassigned, by due date",
+            RequestQuery {
+                assignee: Some(AssigneeFilter::Nobody),
+                sort: SortOrder::DueDate,
+                ..base()
+            },
+        ),
+    ];
+    for (what, query) in cases {
+        let mut times = Vec::with_capacity(RUNS);
+        let mut count = 0;
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            count = store.list_requests(&query).await.unwrap().len();
+            times.push(started.elapsed());
+        }
+        print_times(what, &mut times, &format!("{count} rows"));
+    }
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..5 {
+        let started = Instant::now();
+        std::hint::black_box(
+            store
+                .count_by_status(&scope, Some(QUEUE), now)
+                .await
+                .unwrap(),
+        );
+        times.push(started.elapsed());
+    }
+    print_times("counts per status + overdue", &mut times, "whole queue");
+}
+
+fn print_times(what: &str, times: &mut [Duration], note: &str) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "  {what:<34} median {:>8.2} ms   worst {:>8.2} ms   ({note})",
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1])
+    );
+}
+
+/// One real filing records the form version; the rest are generated in the database.
+async fn fill(store: &std::sync::Arc<dyn Store>, url: &str, rows: u64) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let catalogue = guichet::catalogue::Catalogue::load_strict(&root).unwrap();
+    let form = catalogue.form("remplacement-bac").unwrap();
+    let accepted = guichet::intake::accept(
+        &catalogue,
+        form,
+        form.examples[0].clone(),
+        None,
+        guichet::domain::Channel::Web,
+    )
+    .unwrap();
+    guichet::web::filing::file(
+        store,
+        form,
+        accepted,
+        TrackingToken::generate(),
+        guichet::web::filing::Filer::named("bench"),
+    )
+    .await
+    .unwrap();
+    let version = form.version.as_str().to_owned();
+    let statuses = "CASE i % 5 WHEN 0 THEN 'received' WHEN 1 THEN 'in_progress' WHEN 2 THEN 'waiting_for_citizen' WHEN 3 THEN 'resolved' ELSE 'rejected' END";
+    let communes = "CASE i % 10 WHEN 0 THEN 'marmande' WHEN 1 THEN 'tonneins' WHEN 2 THEN 'clairac' WHEN 3 THEN 'seyches' WHEN 4 THEN 'virazeil' WHEN 5 THEN 'le-mas-d-agenais' WHEN 6 THEN 'meilhan-sur-garonne' WHEN 7 THEN 'fourques-sur-garonne' ELSE NULL END";
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let sql = format!(
+            "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data, status, service, queue,
+                priority, tags, due_at, created_at, updated_at, assignee, last_event)
+             SELECT (lpad(to_hex(i), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid,
+                    'GU-' || substr(lpad(i::text, 8, '0'), 1, 4) || '-' || substr(lpad(i::text, 8, '0'), 5, 4),
+                    md5(i::text), 'remplacement-bac', '{version}', {communes}, 'web', '{{}}'::jsonb, {statuses},
+                    'environnement', '{QUEUE}', 'normal', '[]'::jsonb,
+                    now() - interval '200 days' + (i % 365) * interval '1 day',
+                    now() - interval '400 days' + i * interval '1 second', now(),
+                    CASE WHEN i % 3 = 0 THEN NULL ELSE 'agent' || (i % 7) || '@example.org' END, 'routed'
+             FROM generate_series(1, {rows}) AS i"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+        // Autovacuum keeps the visibility map current in a live database; do it now.
+        sqlx::query("VACUUM ANALYZE requests")
+            .execute(&pool)
+            .await
+            .unwrap();
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let sql = format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
+             INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data, status, service, queue,
+                priority, tags, due_at, created_at, updated_at, assignee, last_event)
+             SELECT printf('%08x-0000-7000-8000-%012x', i, i),
+                    'GU-' || substr(printf('%08d', i), 1, 4) || '-' || substr(printf('%08d', i), 5, 4),
+                    printf('%064x', i), 'remplacement-bac', '{version}', {communes}, 'web', '{{}}', {statuses},
+                    'environnement', '{QUEUE}', 'normal', '[]',
+                    strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now', '-200 days', '+' || (i % 365) || ' days'),
+                    strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now', '-400 days', '+' || i || ' seconds'),
+                    strftime('%Y-%m-%dT%H:%M:%S.000000Z', 'now'),
+                    CASE WHEN i % 3 = 0 THEN NULL ELSE 'agent' || (i % 7) || '@example.org' END, 'routed'
+             FROM n"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    }
+}
