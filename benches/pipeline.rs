@@ -106,6 +106,7 @@ async fn store_and_http(
             accepted,
             TrackingToken::generate(),
             filing::Filer::named("bench"),
+            guichet::dispatch::no_messages,
         )
         .await
         .unwrap();
@@ -115,6 +116,7 @@ async fn store_and_http(
     println!(
         "\n3. {backend}: HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)"
     );
+    let mail_dir = tempfile::TempDir::new().unwrap().keep();
     let app = Application::build(ServeConfig {
         bind: "127.0.0.1:0".parse().unwrap(),
         catalogue: root.to_owned(),
@@ -126,6 +128,12 @@ async fn store_and_http(
         database: DatabaseConfig {
             url: http_url,
             max_connections: 8,
+        },
+        // The defaults, with e-mails written to a temporary folder (the demo form sends a
+        // receipt when the example has an address: the outbox is part of each filing).
+        dispatch: guichet::config::DispatchConfig {
+            mail_url: format!("file://{}", mail_dir.display()),
+            ..ServeConfig::from_env().dispatch
         },
     })
     .await

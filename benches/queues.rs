@@ -203,6 +203,7 @@ async fn fill(store: &std::sync::Arc<dyn Store>, url: &str, rows: u64) {
         accepted,
         TrackingToken::generate(),
         guichet::web::filing::Filer::named("bench"),
+        guichet::dispatch::no_messages,
     )
     .await
     .unwrap();

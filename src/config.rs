@@ -119,6 +119,45 @@ pub struct ServeConfig {
     pub request_timeout_secs: u64,
     #[command(flatten)]
     pub database: DatabaseConfig,
+    #[command(flatten)]
+    pub dispatch: DispatchConfig,
+}
+
+/// Webhooks, e-mail and the outbox worker.
+#[derive(Debug, Clone, Args)]
+pub struct DispatchConfig {
+    /// Where e-mails go: `file://folder` (writes .eml files), `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host:465`.
+    #[arg(long, env = "GUICHET_MAIL_URL", default_value = "file://data/mail")]
+    pub mail_url: String,
+    /// Sender of the e-mails.
+    #[arg(
+        long,
+        env = "GUICHET_MAIL_FROM",
+        default_value = "Guichet <ne-pas-repondre@guichet.invalid>"
+    )]
+    pub mail_from: String,
+    /// Services with `notify = "digest"` get one e-mail per this many minutes.
+    #[arg(long, env = "GUICHET_MAIL_DIGEST_MINUTES", default_value_t = 60)]
+    pub mail_digest_minutes: u32,
+    /// Seconds a webhook receiver has to answer.
+    #[arg(long, env = "GUICHET_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+    /// Allow webhooks to loopback and link-local addresses (tests, on-premise receivers).
+    #[arg(long, env = "GUICHET_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+    /// Attempts before a message is parked as dead.
+    #[arg(long, env = "GUICHET_OUTBOX_MAX_ATTEMPTS", default_value_t = 8)]
+    pub outbox_max_attempts: u32,
+    /// First retry delay, in milliseconds; it doubles with each attempt (capped at an hour).
+    #[arg(long, env = "GUICHET_OUTBOX_RETRY_BASE_MS", default_value_t = 5_000)]
+    pub outbox_retry_base_ms: u64,
+    /// Seconds a claimed message is reserved for one delivery attempt.
+    #[arg(long, env = "GUICHET_OUTBOX_LEASE_SECS", default_value_t = 60)]
+    pub outbox_lease_secs: u64,
+    /// Milliseconds the worker waits when nothing is due.
+    #[arg(long, env = "GUICHET_OUTBOX_POLL_MS", default_value_t = 1_000)]
+    pub outbox_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod check;
 pub mod config;
+pub mod dispatch;
 pub mod domain;
 pub mod intake;
 pub mod startup;

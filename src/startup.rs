@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 use crate::catalogue::{Catalogue, Diagnostic};
 use crate::config::ServeConfig;
+use crate::dispatch::mail::Mailer;
+use crate::dispatch::worker::{Worker, WorkerSettings};
 use crate::store;
 use crate::web::{self, AppState, Limits};
 
@@ -24,6 +26,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     header_timeout: Duration,
+    worker: Arc<Worker>,
 }
 
 impl Application {
@@ -48,9 +51,36 @@ impl Application {
             .unwrap_or_else(|| format!("http://{local}"))
             .trim_end_matches('/')
             .to_owned();
+        let dispatch = &config.dispatch;
+        let mailer = Mailer::from_url(&dispatch.mail_url)
+            .with_context(|| format!("cannot set up e-mail with {}", dispatch.mail_url))?;
+        let mail_from = dispatch
+            .mail_from
+            .parse()
+            .with_context(|| format!("--mail-from {:?} is not an address", dispatch.mail_from))?;
+        let catalogue = Arc::new(ArcSwap::from_pointee(catalogue));
+        let worker = Arc::new(Worker {
+            store: store.clone(),
+            catalogue: catalogue.clone(),
+            mailer: Arc::new(mailer),
+            settings: WorkerSettings {
+                mail_from,
+                webhook_timeout: Duration::from_secs(dispatch.webhook_timeout_secs.max(1)),
+                allow_private_targets: dispatch.webhook_allow_private,
+                max_attempts: dispatch.outbox_max_attempts.max(1),
+                retry_base: Duration::from_millis(dispatch.outbox_retry_base_ms.max(1)),
+                lease: Duration::from_secs(
+                    dispatch
+                        .outbox_lease_secs
+                        .max(dispatch.webhook_timeout_secs + 5),
+                ),
+                idle: Duration::from_millis(dispatch.outbox_poll_ms.max(10)),
+            },
+        });
         let state = AppState {
-            catalogue: Arc::new(ArcSwap::from_pointee(catalogue)),
+            catalogue,
             store,
+            digest_minutes: dispatch.mail_digest_minutes.max(1),
             public_url: Arc::from(public_url),
             limits: Limits {
                 max_json_bytes: config.max_json_bytes,
@@ -66,6 +96,7 @@ impl Application {
             listener,
             state,
             header_timeout: Duration::from_secs(config.header_timeout_secs),
+            worker,
         })
     }
 
@@ -83,14 +114,19 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
+        // The outbox worker stops with the server; a delivery it was in the middle of is
+        // retried when its lease ends.
+        let worker = tokio::spawn(self.worker.run());
         let router = web::router(self.state);
-        web::serve(
+        let served = web::serve(
             self.listener,
             router,
             self.header_timeout,
             shutdown_signal(),
         )
-        .await?;
+        .await;
+        worker.abort();
+        served?;
         Ok(())
     }
 }

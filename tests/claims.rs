@@ -49,6 +49,7 @@ async fn each_request_is_taken_by_exactly_one_instance() {
             accepted,
             TrackingToken::generate(),
             filing::Filer::named("test"),
+            guichet::dispatch::no_messages,
         )
         .await
         .unwrap();

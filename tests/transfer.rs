@@ -64,6 +64,7 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
             accepted,
             TrackingToken::generate(),
             filing::Filer::named("test"),
+            guichet::dispatch::no_messages,
         )
         .await
         .unwrap();
@@ -96,6 +97,7 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
                 &guichet::store::Scope::All,
                 &agent.email,
                 &action,
+                &guichet::dispatch::no_messages,
             )
             .await
             .unwrap()

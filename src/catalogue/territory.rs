@@ -56,6 +56,67 @@ pub struct Service {
     pub default_queue: String,
     #[serde(default)]
     pub queues: Vec<Queue>,
+    /// Where the service is told of new requests.
+    pub email: Option<String>,
+    /// How: one e-mail per request, or a digest (see `guichet serve --mail-digest-minutes`).
+    #[serde(default)]
+    pub notify: Notify,
+    /// Business applications that receive the service's events.
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    #[default]
+    Immediate,
+    Digest,
+    None,
+}
+
+/// The events a webhook can subscribe to (`*` is all of them).
+pub const WEBHOOK_EVENTS: [&str; 9] = [
+    "submitted",
+    "assigned",
+    "status_changed",
+    "message",
+    "citizen_reply",
+    "transferred",
+    "priority_changed",
+    "due_changed",
+    "reopened",
+];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    /// Event kinds to send (see [`WEBHOOK_EVENTS`]), or `["*"]`.
+    pub events: Vec<String>,
+    /// The HMAC secret, read from this environment variable (keep secrets out of git).
+    pub secret_env: Option<String>,
+    /// The HMAC secret itself, for tests and demos only.
+    pub secret: Option<String>,
+}
+
+impl Webhook {
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.iter().any(|e| e == "*" || e == event)
+    }
+
+    /// The signing secret: `secret`, or the variable `secret_env` names.
+    pub fn signing_secret(&self) -> Option<String> {
+        self.secret
+            .clone()
+            .or_else(|| {
+                self.secret_env
+                    .as_ref()
+                    .and_then(|name| std::env::var(name).ok())
+            })
+            .filter(|s| !s.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -180,6 +241,47 @@ impl Territory {
                         ),
                     ));
                 }
+            }
+            let mut hooks = HashSet::new();
+            for (j, hook) in service.webhooks.iter().enumerate() {
+                let at = |field: &str| format!("/services/{i}/webhooks/{j}/{field}");
+                if !is_valid_id(&hook.id) || !hooks.insert(hook.id.as_str()) {
+                    problems.push((
+                        at("id"),
+                        format!(
+                            "webhook id « {} » must be unique and use only a-z, 0-9 and -",
+                            hook.id
+                        ),
+                    ));
+                }
+                if let Err(why) = crate::dispatch::webhook::check_url_syntax(&hook.url) {
+                    problems.push((at("url"), why));
+                }
+                for event in &hook.events {
+                    if event != "*" && !WEBHOOK_EVENTS.contains(&event.as_str()) {
+                        problems.push((
+                            at("events"),
+                            format!(
+                                "unknown event « {event} »; events are {}",
+                                WEBHOOK_EVENTS.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                if hook.events.is_empty() {
+                    problems.push((at("events"), "list at least one event, or \"*\"".into()));
+                }
+                if hook.secret.is_none() && hook.secret_env.is_none() {
+                    problems.push((at("secret_env"), "a webhook needs a signing secret: set secret_env to the name of an environment variable".into()));
+                }
+            }
+            if let Some(email) = &service.email
+                && !email.contains('@')
+            {
+                problems.push((
+                    format!("/services/{i}/email"),
+                    format!("« {email} » is not an e-mail address"),
+                ));
             }
             if !service.queues.iter().any(|q| q.id == service.default_queue) {
                 problems.push((

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::dispatch::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
 use crate::domain::{Channel, FormVersion, Priority, Reference, Status};
 
@@ -163,7 +164,13 @@ pub struct StoredRequest {
 pub trait Store: Send + Sync {
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.
-    async fn file_request(&self, request: NewRequest) -> Result<Receipt, StoreError>;
+    /// `planner` decides the outbox messages the filing causes; they are written in the
+    /// same transaction.
+    async fn file_request(
+        &self,
+        request: NewRequest,
+        planner: &Planner,
+    ) -> Result<Receipt, StoreError>;
 
     /// The request behind a tracking token's hash, with its citizen-visible history.
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError>;
@@ -231,6 +238,7 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         actor: &str,
         action: &Action,
+        planner: &Planner,
     ) -> Result<Option<ActionDone>, StoreError>;
 
     /// A recorded form version (to show a request with the labels it was filed under).
@@ -283,6 +291,27 @@ pub trait Store: Send + Sync {
         &self,
         account: &archive::ArchivedStaffAccount,
     ) -> Result<bool, StoreError>;
+
+    // --- Outbox ------------------------------------------------------------------------
+
+    /// Claims up to `limit` pending messages that are due: each is leased (its next attempt
+    /// pushed `lease` into the future) and its attempt counted, so a worker that dies
+    /// mid-delivery leaves it to be retried when the lease ends. Several instances may call
+    /// this at once: each row goes to one of them (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: time::Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records how a delivery went. A delivered receipt loses its tracking link.
+    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError>;
+    /// The most recent messages in these states (`pending`, `delivered`, `dead`).
+    async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
+    /// How many messages are in each state, and how many pending ones have failed at least once.
+    async fn outbox_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Puts a dead (or pending) message back in line for an immediate attempt. `false` if
+    /// there is no such message or it was delivered.
+    async fn redeliver(&self, id: &str) -> Result<bool, StoreError>;
 }
 
 /// The events every request starts with: filed (the citizen sees it, with the service it
@@ -313,6 +342,71 @@ pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, 
             }),
         ),
     ]
+}
+
+/// A request's handling state and first events as it is filed, for the planner.
+pub(crate) fn filed_state(
+    request: &NewRequest,
+    now: OffsetDateTime,
+) -> (
+    crate::domain::workflow::HandlingState,
+    Vec<crate::domain::workflow::NewEvent>,
+) {
+    let state = crate::domain::workflow::HandlingState {
+        status: Status::Received,
+        service: request.service.clone(),
+        queue: request.queue.clone(),
+        priority: request.priority,
+        assignee: None,
+        due_at: request
+            .due_in_days
+            .map(|d| now + time::Duration::days(i64::from(d))),
+        paused_at: None,
+        created_at: now,
+    };
+    let events = first_events(request)
+        .into_iter()
+        .map(
+            |(kind, _, visible, body)| crate::domain::workflow::NewEvent {
+                kind,
+                visible_to_citizen: visible,
+                body,
+            },
+        )
+        .collect();
+    (state, events)
+}
+
+/// The planner's view of a request being filed.
+pub(crate) fn filing_plan<'a>(
+    request: &'a NewRequest,
+    reference: &'a Reference,
+    state: &'a crate::domain::workflow::HandlingState,
+    events: &'a [crate::domain::workflow::NewEvent],
+) -> crate::dispatch::PlanInput<'a> {
+    crate::dispatch::PlanInput {
+        reference,
+        form_id: &request.form.form_id,
+        form_version: request.form.version.as_str(),
+        commune: request.commune.as_deref(),
+        channel: request.channel.as_str(),
+        data: &request.data,
+        filed_by: request.filed_by.as_deref(),
+        before: None,
+        after: state,
+        events,
+        actor: &request.actor,
+    }
+}
+
+/// The delay before the next attempt of a message that failed `attempts` times: exponential
+/// from `base`, capped at an hour, with ±20 % jitter so retries of many messages spread out.
+pub fn backoff(base: std::time::Duration, attempts: u32) -> time::Duration {
+    use rand::Rng;
+    let exponential = base.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(20) as i32);
+    let capped = exponential.min(3600.0);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    time::Duration::seconds_f64(capped * jitter)
 }
 
 /// RFC 3339 text with a fixed width, so text order is time order.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::catalogue::Form;
+use crate::dispatch::{OutboxMessage, PlanInput};
 use crate::domain::TrackingToken;
 use crate::intake::Accepted;
 use crate::store::{FormVersionRecord, NewRequest, Receipt, Store, StoreError};
@@ -32,6 +33,7 @@ pub async fn file(
     accepted: Accepted,
     token: TrackingToken,
     filer: Filer,
+    planner: impl Fn(&PlanInput<'_>) -> Vec<OutboxMessage> + Send + Sync + 'static,
 ) -> Result<(Receipt, TrackingToken), StoreError> {
     let (filed_by, citizen_contact) = filer.on_behalf.unzip();
     let decision = accepted.decision;
@@ -62,7 +64,7 @@ pub async fn file(
     // Filing runs in its own task: if the client goes away or a timeout drops this handler,
     // the transaction still completes (or rolls back) on its own, never half-way.
     let store = Arc::clone(store);
-    let receipt = tokio::spawn(async move { store.file_request(request).await })
+    let receipt = tokio::spawn(async move { store.file_request(request, &planner).await })
         .await
         .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
     tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, "request filed");

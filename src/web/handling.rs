@@ -69,6 +69,7 @@ pub async fn act(
             &user.scope(),
             &user.email,
             &action,
+            &state.planner(None),
         )
         .await?
         .ok_or_else(not_found)?;

@@ -41,6 +41,26 @@ pub struct AppState {
     pub limits: Limits,
     /// Login attempts per client address.
     pub login_limiter: Arc<crate::auth::RateLimiter>,
+    /// Minutes between two digest e-mails to a service.
+    pub digest_minutes: u32,
+}
+
+impl AppState {
+    /// The outbox planner for one filing or action, on the current catalogue.
+    pub fn planner(
+        &self,
+        tracking_url: Option<String>,
+    ) -> impl Fn(&crate::dispatch::PlanInput<'_>) -> Vec<crate::dispatch::OutboxMessage>
+    + Send
+    + Sync
+    + 'static {
+        crate::dispatch::planner(
+            self.catalogue.load_full(),
+            self.public_url.clone(),
+            tracking_url,
+            self.digest_minutes,
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -33,7 +33,13 @@ pub async fn act(state: &AppState, token: &TrackingToken, action: &Action) -> Re
     let hash = token.hash();
     let done = state
         .store
-        .act(Target::Tracking(&hash), &Scope::All, "citoyen", action)
+        .act(
+            Target::Tracking(&hash),
+            &Scope::All,
+            "citoyen",
+            action,
+            &state.planner(None),
+        )
         .await?
         .ok_or_else(|| {
             AppError::NotFound("Aucune demande ne correspond à ce lien de suivi.".into())
@@ -44,17 +50,15 @@ pub async fn act(state: &AppState, token: &TrackingToken, action: &Action) -> Re
 
 /// What a citizen reads for an event of their request's history.
 pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
-    let text = |key: &str| {
-        event
-            .body
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-    };
-    match event.kind.as_str() {
+    describe_for_citizen(catalogue, &event.kind, &event.body)
+}
+
+/// What a citizen (or the élu who filed for them) reads for an event of a kind and body.
+pub fn describe_for_citizen(catalogue: &Catalogue, kind: &str, body: &serde_json::Value) -> String {
+    let text = |key: &str| body.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    match kind {
         "submitted" => {
-            let service = event
-                .body
+            let service = body
                 .get("service")
                 .and_then(|s| s.as_str())
                 .unwrap_or_default();

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use guichet::config::{DatabaseConfig, ServeConfig};
+use guichet::config::{DatabaseConfig, DispatchConfig, ServeConfig};
 use guichet::startup::Application;
 use guichet::store::Store;
 use tempfile::TempDir;
@@ -132,6 +132,18 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         database: DatabaseConfig {
             url: test_database(data_dir),
             max_connections: 4,
+        },
+        dispatch: DispatchConfig {
+            mail_url: format!("file://{}", data_dir.join("mail").display()),
+            mail_from: "Guichet <ne-pas-repondre@guichet.invalid>".into(),
+            mail_digest_minutes: 60,
+            webhook_timeout_secs: 2,
+            // The tests' webhook receivers listen on loopback.
+            webhook_allow_private: true,
+            outbox_max_attempts: 4,
+            outbox_retry_base_ms: 50,
+            outbox_lease_secs: 7,
+            outbox_poll_ms: 50,
         },
     }
 }

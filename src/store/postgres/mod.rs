@@ -25,6 +25,7 @@ use super::{
     StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest, Target,
     TrackedRequest, first_events,
 };
+use crate::dispatch::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
@@ -52,6 +53,7 @@ impl PostgresStore {
         request: &NewRequest,
         reference: &Reference,
         now: OffsetDateTime,
+        planner: &Planner,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -114,6 +116,9 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
+        let (state, events) = super::filed_state(request, now);
+        let messages = planner(&super::filing_plan(request, reference, &state, &events));
+        back_office::insert_outbox(&mut tx, id, &messages, now).await?;
         tx.commit().await
     }
 
@@ -155,12 +160,16 @@ fn parsed<T>(
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn file_request(&self, request: NewRequest) -> Result<Receipt, StoreError> {
+    async fn file_request(
+        &self,
+        request: NewRequest,
+        planner: &Planner,
+    ) -> Result<Receipt, StoreError> {
         let now = OffsetDateTime::now_utc();
         let mut last_error = None;
         for _ in 0..REFERENCE_ATTEMPTS {
             let reference = Reference::generate();
-            match self.insert(&request, &reference, now).await {
+            match self.insert(&request, &reference, now, planner).await {
                 Ok(()) => {
                     return Ok(Receipt {
                         reference,
@@ -492,8 +501,9 @@ impl Store for PostgresStore {
         scope: &Scope,
         actor: &str,
         action: &Action,
+        planner: &Planner,
     ) -> Result<Option<ActionDone>, StoreError> {
-        self.act_impl(target, scope, actor, action).await
+        self.act_impl(target, scope, actor, action, planner).await
     }
 
     async fn form_version(
@@ -574,5 +584,29 @@ impl Store for PostgresStore {
         account: &super::archive::ArchivedStaffAccount,
     ) -> Result<bool, StoreError> {
         self.import_staff_account_impl(account).await
+    }
+
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: time::Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        self.claim_outbox_impl(limit, lease).await
+    }
+
+    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+        self.finish_outbox_impl(id, outcome).await
+    }
+
+    async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        self.list_outbox_impl(states, limit).await
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.outbox_counts_impl().await
+    }
+
+    async fn redeliver(&self, id: &str) -> Result<bool, StoreError> {
+        self.redeliver_impl(id).await
     }
 }

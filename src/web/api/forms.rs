@@ -117,12 +117,19 @@ pub async fn submit(
     )
     .map_err(AppError::Invalid)?;
     let queue = accepted.decision.queue.clone();
+    let token = TrackingToken::generate();
+    let planner = state.planner(Some(format!(
+        "{}/suivi/{}",
+        state.public_url,
+        token.as_str()
+    )));
     let (receipt, token) = filing::file(
         &state.store,
         &form,
         accepted,
-        TrackingToken::generate(),
+        token,
         filing::Filer::named("api"),
+        planner,
     )
     .await?;
     Ok((

@@ -158,12 +158,18 @@ pub async fn post(
     // a reload) files one request and leads to the same tracking page.
     let token = submission_token.unwrap_or_else(TrackingToken::generate);
     let receipt_page = format!("/suivi/{}?recu=1", token.as_str());
+    let planner = state.planner(Some(format!(
+        "{}/suivi/{}",
+        state.public_url,
+        token.as_str()
+    )));
     match filing::file(
         &state.store,
         &form,
         accepted,
         token,
         filing::Filer::named("citoyen"),
+        planner,
     )
     .await
     {

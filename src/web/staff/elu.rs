@@ -258,7 +258,8 @@ pub async fn file(
         on_behalf: Some((user.email.clone(), Some(contact).filter(|c| !c.is_empty()))),
     };
     let tracking_url = format!("{}/suivi/{}", state.public_url, token.as_str());
-    match filing::file(&state.store, &form, accepted, token, filer).await {
+    let planner = state.planner(Some(tracking_url.clone()));
+    match filing::file(&state.store, &form, accepted, token, filer, planner).await {
         Ok((receipt, _)) => {
             page.filed_reference = receipt.reference.to_string();
             page.filed_tracking_url = tracking_url;

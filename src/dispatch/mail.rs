@@ -1,0 +1,207 @@
+//! E-mail: composing notifications from outbox rows (askama templates, plain text with an
+//! HTML alternative, in French) and sending them with lettre.
+//!
+//! The transport comes from a URL: `file:///path/to/folder` (the default, `file://data/mail`:
+//! each e-mail is written as an `.eml` file, so the demo needs no mail server),
+//! `smtp://host:25` (plain), `smtp://user:password@host:587?tls=required` (STARTTLS) or
+//! `smtps://user:password@host:465` (TLS), as lettre reads them.
+
+use std::path::PathBuf;
+
+use askama::Template;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::Value;
+
+use super::OutboxRow;
+
+#[derive(Template)]
+#[template(path = "mail/notification.txt")]
+struct TextMail<'a> {
+    paragraphs: &'a [String],
+    items: &'a [(String, String)],
+    link_label: &'a str,
+    link_url: &'a str,
+    territory: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notification.html")]
+struct HtmlMail<'a> {
+    subject: &'a str,
+    paragraphs: &'a [String],
+    items: &'a [(String, String)],
+    link_label: &'a str,
+    link_url: &'a str,
+    territory: &'a str,
+}
+
+/// An e-mail ready to send.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn field<'a>(payload: &'a Value, key: &str) -> &'a str {
+    payload.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// Composes the e-mail for one row, or for several digest rows to one recipient.
+pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
+    let first = rows.first().ok_or("nothing to compose")?;
+    let p = &first.payload;
+    let (reference, form, service, status) = (
+        field(p, "reference"),
+        field(p, "form_title"),
+        field(p, "service"),
+        field(p, "status"),
+    );
+    let mut items = Vec::new();
+    let (subject, paragraphs, link_label, link_url): (String, Vec<String>, &str, &str) = match first.kind.as_str() {
+        "receipt" => (
+            format!("Votre demande {reference} est enregistrée"),
+            vec![
+                format!("Votre demande « {form} » a bien été reçue et transmise au service « {service} »."),
+                format!("Votre référence : {reference}. Donnez-la si vous appelez le service."),
+                "Le lien ci-dessous est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas.".to_owned(),
+            ],
+            "Suivre ma demande",
+            field(p, "tracking_url"),
+        ),
+        "status" => (
+            format!("Votre demande {reference} : {}", status.to_lowercase()),
+            vec![
+                format!("Le statut de votre demande « {form} » est maintenant : {status}."),
+                "Pour voir le détail et répondre au service, ouvrez le lien personnel reçu lors du dépôt de votre demande.".to_owned(),
+            ],
+            "Voir l'état de la demande",
+            field(p, "lookup_url"),
+        ),
+        "message" => (
+            format!("Message du service au sujet de votre demande {reference}"),
+            vec![
+                format!("Le service « {service} » vous écrit au sujet de votre demande « {form} » :"),
+                field(p, "text").to_owned(),
+                "Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.".to_owned(),
+            ],
+            "Voir l'état de la demande",
+            field(p, "lookup_url"),
+        ),
+        "new_request" => (
+            format!("Nouvelle demande {reference} : {form}"),
+            vec![match p.get("commune").and_then(Value::as_str) {
+                Some(commune) => format!("Une nouvelle demande « {form} » ({commune}) est arrivée dans les files du service « {service} »."),
+                None => format!("Une nouvelle demande « {form} » est arrivée dans les files du service « {service} »."),
+            }],
+            "Ouvrir la demande",
+            field(p, "staff_url"),
+        ),
+        "digest_item" => {
+            for row in rows {
+                let commune = row.payload.get("commune").and_then(Value::as_str).map(|c| format!(" ({c})")).unwrap_or_default();
+                items.push((
+                    format!("{} – {}{commune}", field(&row.payload, "reference"), field(&row.payload, "form_title")),
+                    field(&row.payload, "staff_url").to_owned(),
+                ));
+            }
+            (
+                format!("{} nouvelle(s) demande(s) pour le service « {service} »", rows.len()),
+                vec![format!("Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :")],
+                "",
+                "",
+            )
+        }
+        "elu_update" => (
+            format!("Demande {reference} : du nouveau"),
+            vec![
+                format!("La demande « {form} » que vous avez déposée pour un habitant a évolué :"),
+                field(p, "text").to_owned(),
+                format!("Statut actuel : {status}."),
+            ],
+            "Ouvrir la demande",
+            field(p, "staff_url"),
+        ),
+        other => return Err(format!("unknown e-mail template « {other} »")),
+    };
+    let territory = field(p, "territory");
+    let text = TextMail {
+        paragraphs: &paragraphs,
+        items: &items,
+        link_label,
+        link_url,
+        territory,
+    }
+    .render()
+    .map_err(|e| format!("rendering the text part: {e}"))?;
+    let html = HtmlMail {
+        subject: &subject,
+        paragraphs: &paragraphs,
+        items: &items,
+        link_label,
+        link_url,
+        territory,
+    }
+    .render()
+    .map_err(|e| format!("rendering the HTML part: {e}"))?;
+    Ok(Composed {
+        subject,
+        text,
+        html,
+    })
+}
+
+/// Where e-mails go.
+pub enum Mailer {
+    Folder(PathBuf, AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// `file://…` writes into a folder (created if missing); `smtp://` and `smtps://` send.
+    pub fn from_url(url: &str) -> anyhow::Result<Mailer> {
+        if let Some(path) = url.strip_prefix("file://") {
+            let path = PathBuf::from(path);
+            std::fs::create_dir_all(&path)?;
+            let transport = AsyncFileTransport::<Tokio1Executor>::new(&path);
+            return Ok(Mailer::Folder(path, transport));
+        }
+        if url.starts_with("smtp://") || url.starts_with("smtps://") {
+            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| anyhow::anyhow!("mail URL: {e}"))?
+                .timeout(Some(std::time::Duration::from_secs(20)))
+                .build();
+            return Ok(Mailer::Smtp(transport));
+        }
+        anyhow::bail!("the mail URL must start with file://, smtp:// or smtps:// (got {url:?})")
+    }
+
+    pub async fn send(&self, from: &Mailbox, to: &str, mail: &Composed) -> Result<(), String> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| format!("« {to} » is not an e-mail address: {e}"))?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(&mail.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))
+            .map_err(|e| format!("building the e-mail: {e}"))?;
+        let result = match self {
+            Mailer::Folder(_, transport) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Mailer::Smtp(transport) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(|e| format!("sending the e-mail: {e}"))
+    }
+}
