@@ -3,6 +3,7 @@
 
 mod elu;
 mod login;
+mod outbox;
 mod queues;
 pub use queues::Filters;
 mod request;
@@ -35,6 +36,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(request::report),
         )
         .route("/bureau/elu", get(elu::follow))
+        .route("/bureau/admin/envois", get(outbox::show))
+        .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
         .route("/bureau/elu/demarches/{id}", get(elu::form).post(elu::file))
         .layer(DefaultBodyLimit::max(state.limits.max_form_bytes))
 }
@@ -47,6 +50,7 @@ pub struct Me {
     pub csrf: String,
     pub handles: bool,
     pub is_elu: bool,
+    pub is_admin: bool,
 }
 
 impl Me {
@@ -58,6 +62,7 @@ impl Me {
             csrf: csrf.to_owned(),
             handles: user.handles_requests(),
             is_elu: user.role == Role::Elu,
+            is_admin: user.role == Role::Admin,
         }
     }
 }

@@ -1,0 +1,555 @@
+//! Dispatch end to end: signed webhooks to a receiver started by the test (down, slow,
+//! failing, back up), the dead-letter state and redelivery, and the e-mails the file
+//! transport writes.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use common::staff::{add_user, login};
+use common::{TestApp, catalogue_copy, repo_root, spawn_app_with};
+use guichet::dispatch::webhook;
+use guichet::domain::Role;
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "le secret partagé avec le SIG";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Accept,
+    Fail,
+    Slow,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    mode: Arc<Mutex<Mode>>,
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let mode = *receiver.mode.lock().unwrap();
+    if mode == Mode::Slow {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+    receiver.received.lock().unwrap().push((headers, body));
+    match mode {
+        Mode::Fail => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::NO_CONTENT,
+    }
+}
+
+impl Receiver {
+    fn new(mode: Mode) -> Receiver {
+        Receiver {
+            received: Arc::default(),
+            mode: Arc::new(Mutex::new(mode)),
+        }
+    }
+
+    /// Serves on `listener` (so a test can choose when the port starts answering).
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    }
+
+    fn count(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+
+    /// The bodies received, as JSON, after checking each one's signature.
+    fn verified(&self) -> Vec<Value> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(headers, body)| {
+                let signature = headers["x-guichet-signature"].to_str().unwrap();
+                assert!(
+                    webhook::verify(SECRET, signature, body, now, 300),
+                    "a valid signature"
+                );
+                assert!(!webhook::verify(
+                    "un autre secret",
+                    signature,
+                    body,
+                    now,
+                    300
+                ));
+                let value: Value = serde_json::from_slice(body).unwrap();
+                assert_eq!(
+                    headers["idempotency-key"].to_str().unwrap(),
+                    value["idempotency_key"]
+                );
+                assert_eq!(
+                    headers["x-guichet-event"].to_str().unwrap(),
+                    value["event"]["kind"]
+                );
+                value
+            })
+            .collect()
+    }
+}
+
+/// The demo territory with a webhook on the roads service, to `port`.
+fn catalogue_with_webhook(port: u16) -> tempfile::TempDir {
+    let dir = catalogue_copy(&repo_root(), &[]);
+    let path = dir.path().join("territory.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let hook = format!(
+        "[[services.webhooks]]\nid = \"sig-voirie\"\nurl = \"http://127.0.0.1:{port}/hook\"\nevents = [\"submitted\", \"status_changed\", \"transferred\"]\nsecret = \"{SECRET}\"\n\n[[services]]\nid = \"mairies\""
+    );
+    let text = text.replacen("[[services]]\nid = \"mairies\"", &hook, 1);
+    assert!(text.contains("sig-voirie"));
+    std::fs::write(&path, text).unwrap();
+    dir
+}
+
+async fn file_road_report(app: &TestApp, email: Option<&str>) -> String {
+    let mut body = json!({
+        "categorie": "nid-de-poule",
+        "commune": "tonneins",
+        "localisation": "Avenue de Bordeaux, devant la pharmacie",
+        "description": "Un trou d'environ 30 cm sur la chaussée.",
+        "urgence": "moyenne",
+        "nom": "Paul Durand",
+    });
+    if let Some(email) = email {
+        body["email"] = json!(email);
+    }
+    let response = app
+        .client
+        .post(app.url("/api/v1/forms/signalement-voirie/submissions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    created["reference"].as_str().unwrap().to_owned()
+}
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn states(app: &TestApp) -> Vec<(String, u64)> {
+    let mut counts = app.store.outbox_counts().await.unwrap();
+    counts.retain(|(_, n)| *n > 0);
+    counts.sort();
+    counts
+}
+
+/// The webhook messages of the outbox in these states (the roads service also gets an
+/// e-mail digest, which waits for its hourly slot).
+async fn webhooks(app: &TestApp, states: &[&str]) -> Vec<guichet::dispatch::OutboxRow> {
+    let mut rows = app.store.list_outbox(states, 100).await.unwrap();
+    rows.retain(|m| m.channel == guichet::dispatch::OutboxChannel::Webhook);
+    rows
+}
+
+async fn free_port() -> (tokio::net::TcpListener, u16) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+#[tokio::test]
+async fn a_road_report_reaches_the_receiver_signed_with_its_data_and_labels() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let app = spawn_app_with(catalogue.path()).await;
+    let reference = file_road_report(&app, Some("paul.durand@example.org")).await;
+
+    wait_for("the webhook", Duration::from_secs(10), async || {
+        receiver.count() >= 1
+    })
+    .await;
+    let bodies = receiver.verified();
+    let body = &bodies[0];
+    assert_eq!(body["event"]["kind"], "submitted");
+    assert_eq!(body["request"]["reference"], reference.as_str());
+    assert_eq!(body["request"]["queue"], "voirie-agglo");
+    assert_eq!(body["request"]["form"]["id"], "signalement-voirie");
+    assert_eq!(
+        body["request"]["data"]["localisation"],
+        "Avenue de Bordeaux, devant la pharmacie"
+    );
+    let labels = body["request"]["labels"].to_string();
+    assert!(
+        labels.contains("Nid-de-poule")
+            || labels.contains("nid-de-poule")
+            || labels.contains("Catégorie"),
+        "{labels}"
+    );
+    assert!(body["request"]["form"]["version"].as_str().unwrap().len() >= 8);
+
+    // The agent resolves it: the receiver gets the status change, the citizen an e-mail.
+    add_user(
+        &app,
+        "voirie@vdg.example.org",
+        Role::Agent,
+        &["voirie"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "voirie@vdg.example.org").await;
+    agent
+        .act(&app, &reference, "status", &[("status", "resolved")])
+        .await;
+    wait_for("the status webhook", Duration::from_secs(10), async || {
+        receiver.count() >= 2
+    })
+    .await;
+    let bodies = receiver.verified();
+    assert_eq!(bodies[1]["event"]["kind"], "status_changed");
+    assert_eq!(bodies[1]["event"]["body"]["to"], "resolved");
+    assert_ne!(bodies[0]["idempotency_key"], bodies[1]["idempotency_key"]);
+    wait_for(
+        "every webhook delivered",
+        Duration::from_secs(10),
+        async || webhooks(&app, &["pending", "dead"]).await.is_empty(),
+    )
+    .await;
+    assert_eq!(webhooks(&app, &["delivered"]).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_then_back_loses_nothing() {
+    // The port is reserved but nobody answers yet.
+    let (listener, port) = free_port().await;
+    drop(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let app = spawn_app_with(catalogue.path()).await;
+    let mut references = Vec::new();
+    for _ in 0..3 {
+        references.push(file_road_report(&app, None).await);
+    }
+    // Deliveries fail and are rescheduled, not lost.
+    wait_for("failed attempts", Duration::from_secs(10), async || {
+        let pending = webhooks(&app, &["pending"]).await;
+        pending.len() == 3 && pending.iter().all(|m| m.last_error.is_some())
+    })
+    .await;
+    let failing = webhooks(&app, &["pending"]).await;
+    assert!(failing.iter().all(|m| {
+        m.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cannot reach")
+    }));
+
+    // The receiver comes back on the same port: every event arrives.
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap(),
+    );
+    wait_for("all three events", Duration::from_secs(20), async || {
+        receiver.count() >= 3
+    })
+    .await;
+    let mut arrived: Vec<String> = receiver
+        .verified()
+        .iter()
+        .map(|b| b["request"]["reference"].as_str().unwrap().to_owned())
+        .collect();
+    arrived.sort();
+    references.sort();
+    assert_eq!(arrived, references);
+}
+
+#[tokio::test]
+async fn a_slow_receiver_hits_a_bounded_timeout() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Slow);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let app = spawn_app_with(catalogue.path()).await;
+    let started = Instant::now();
+    file_road_report(&app, None).await;
+    wait_for("a timed-out attempt", Duration::from_secs(10), async || {
+        webhooks(&app, &["pending"])
+            .await
+            .iter()
+            .any(|m| m.last_error.is_some())
+    })
+    .await;
+    let message = &webhooks(&app, &["pending"]).await[0];
+    assert!(
+        message
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("no answer within 2 s"),
+        "{:?}",
+        message.last_error
+    );
+    // The test server's timeout is 2 s; the receiver would have taken 10.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_last_failure_parks_a_dead_letter_which_an_admin_redelivers() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Fail);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let app = spawn_app_with(catalogue.path()).await;
+    file_road_report(&app, None).await;
+    // Four attempts (the tests' setting), then dead.
+    wait_for("a dead letter", Duration::from_secs(20), async || {
+        !webhooks(&app, &["dead"]).await.is_empty()
+    })
+    .await;
+    assert_eq!(receiver.count(), 4, "exactly max_attempts attempts");
+    let dead = app.store.list_outbox(&["dead"], 5).await.unwrap();
+    assert_eq!(dead[0].attempts, 4);
+    assert!(dead[0].last_error.as_deref().unwrap().contains("500"));
+
+    // The admin sees it and redelivers it once the receiver is fixed.
+    add_user(&app, "admin@vdg.example.org", Role::Admin, &[], &[]).await;
+    let admin = login(&app, "admin@vdg.example.org").await;
+    let (status, page) = admin.get(&app, "/bureau/admin/envois").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("abandonné") && page.contains("voirie/sig-voirie"));
+    *receiver.mode.lock().unwrap() = Mode::Accept;
+    let (status, _) = admin
+        .post(&app, &format!("/bureau/admin/envois/{}", dead[0].id), &[])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    wait_for("the redelivery", Duration::from_secs(10), async || {
+        webhooks(&app, &["delivered"]).await.len() == 1
+    })
+    .await;
+    assert_eq!(receiver.count(), 5);
+    // An agent cannot see the page.
+    add_user(&app, "agent@vdg.example.org", Role::Agent, &["voirie"], &[]).await;
+    let agent = login(&app, "agent@vdg.example.org").await;
+    assert_eq!(
+        agent.get(&app, "/bureau/admin/envois").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// An e-mail the file transport wrote: its recipient, its subject and its decoded text.
+struct Mail {
+    to: String,
+    subject: String,
+    text: String,
+}
+
+fn mails(app: &TestApp) -> Vec<Mail> {
+    let dir = app.data_dir.path().join("mail");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|raw| {
+            let header = |name: &str| {
+                raw.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let text_part = raw
+                .split("Content-Type: text/plain")
+                .nth(1)
+                .unwrap_or_default();
+            let text_part = text_part.split("\n--").next().unwrap_or_default();
+            Mail {
+                to: header("To"),
+                subject: header("Subject"),
+                text: decode_quoted_printable(text_part),
+            }
+        })
+        .collect()
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn citizens_services_and_elus_get_their_emails() {
+    let app = common::spawn_app().await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    // The citizen's receipt, with the private link; the service is told at once.
+    let (reference, token) = common::staff::file_bin_request(&app, "marmande").await;
+    wait_for("two e-mails", Duration::from_secs(10), async || {
+        mails(&app).len() >= 2
+    })
+    .await;
+    let all = mails(&app);
+    let receipt = all
+        .iter()
+        .find(|m| m.to == "claire.martin@example.org")
+        .expect("the receipt");
+    assert!(receipt.subject.contains(&reference));
+    assert!(
+        receipt
+            .text
+            .contains(&format!("{}/suivi/{token}", app.address)),
+        "{}",
+        receipt.text
+    );
+    let service = all
+        .iter()
+        .find(|m| m.to == "environnement@val-de-garonne.example.org")
+        .expect("the service's e-mail");
+    assert!(
+        service
+            .text
+            .contains(&format!("{}/bureau/demandes/{reference}", app.address))
+    );
+    // Once delivered, the outbox forgets the tracking link.
+    wait_for("delivery recorded", Duration::from_secs(5), async || {
+        states(&app).await.iter().all(|(s, _)| s == "delivered")
+    })
+    .await;
+    let delivered = app.store.list_outbox(&["delivered"], 10).await.unwrap();
+    assert!(
+        delivered
+            .iter()
+            .all(|m| !m.payload.to_string().contains(&token))
+    );
+
+    // A message from the service, then the resolution: two more e-mails to the citizen,
+    // pointing to the status page (the private link is not kept).
+    let agent = login(&app, "agent@vdg.example.org").await;
+    agent
+        .act(
+            &app,
+            &reference,
+            "message",
+            &[
+                ("text", "Quel est le numéro du bac ?"),
+                ("await_reply", "on"),
+            ],
+        )
+        .await;
+    agent
+        .act(&app, &reference, "status", &[("status", "resolved")])
+        .await;
+    wait_for(
+        "the citizen's e-mails",
+        Duration::from_secs(10),
+        async || {
+            mails(&app)
+                .iter()
+                .filter(|m| m.to == "claire.martin@example.org")
+                .count()
+                >= 4
+        },
+    )
+    .await;
+    let citizen: Vec<Mail> = mails(&app)
+        .into_iter()
+        .filter(|m| m.to == "claire.martin@example.org")
+        .collect();
+    assert!(
+        citizen
+            .iter()
+            .any(|m| m.text.contains("Quel est le numéro du bac ?"))
+    );
+    assert!(citizen.iter().any(|m| m.text.contains("Traitée")));
+    assert!(citizen.iter().all(|m| m.subject.contains(&reference)));
+    let later: Vec<&Mail> = citizen
+        .iter()
+        .filter(|m| !m.text.contains("Suivre ma demande"))
+        .collect();
+    for m in &later {
+        let lookup = format!("/suivi?reference={reference}");
+        assert!(m.text.contains(&lookup), "{}: {}", m.subject, m.text);
+    }
+    assert!(later.iter().all(|m| !m.text.contains(&token)));
+
+    // An élu who filed a request hears of its steps.
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["clairac"]).await;
+    let elu = login(&app, "elu@vdg.example.org").await;
+    let (_, page) = elu
+        .post(
+            &app,
+            "/bureau/elu/demarches/remplacement-bac",
+            &[
+                ("_channel", "phone"),
+                ("motif", "vole"),
+                ("type_bac", "tri-selectif"),
+                ("nombre_residents", "2"),
+                ("nom", "Famille Garcia"),
+                ("adresse.rue", "Chemin des Vignes"),
+                ("adresse.commune", "clairac"),
+            ],
+        )
+        .await;
+    let filed = page
+        .split("/bureau/demandes/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    agent
+        .act(
+            &app,
+            &filed,
+            "message",
+            &[("text", "Nous passerons jeudi.")],
+        )
+        .await;
+    wait_for("the élu's e-mail", Duration::from_secs(10), async || {
+        mails(&app).iter().any(|m| m.to == "elu@vdg.example.org")
+    })
+    .await;
+    let update = mails(&app)
+        .into_iter()
+        .find(|m| m.to == "elu@vdg.example.org")
+        .unwrap();
+    assert!(update.subject.contains(&filed));
+    assert!(update.text.contains("Nous passerons jeudi."));
+}
