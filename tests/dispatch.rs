@@ -24,12 +24,16 @@ pub const SECRET: &str = "le secret partagé avec le SIG";
 enum Mode {
     Accept,
     Fail,
+    /// Answers after 10 s.
     Slow,
+    /// Records the delivery, then holds the connection for 30 s.
+    Hold,
 }
 
 #[derive(Clone)]
 struct Receiver {
     received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    applied: Arc<Mutex<std::collections::HashSet<String>>>,
     mode: Arc<Mutex<Mode>>,
 }
 
@@ -38,7 +42,20 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     if mode == Mode::Slow {
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
-    receiver.received.lock().unwrap().push((headers, body));
+    receiver
+        .received
+        .lock()
+        .unwrap()
+        .push((headers.clone(), body));
+    if mode == Mode::Hold {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    // A receiver applies each message once, whatever the number of deliveries.
+    let key = headers["idempotency-key"].to_str().unwrap().to_owned();
+    if mode == Mode::Accept {
+        receiver.applied.lock().unwrap().insert(key);
+    }
     match mode {
         Mode::Fail => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::NO_CONTENT,
@@ -49,6 +66,7 @@ impl Receiver {
     fn new(mode: Mode) -> Receiver {
         Receiver {
             received: Arc::default(),
+            applied: Arc::default(),
             mode: Arc::new(Mutex::new(mode)),
         }
     }
@@ -552,4 +570,95 @@ async fn citizens_services_and_elus_get_their_emails() {
         .unwrap();
     assert!(update.subject.contains(&filed));
     assert!(update.text.contains("Nous passerons jeudi."));
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_delivery_delivers_after_restart_and_the_receiver_applies_once() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Hold);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let data = tempfile::TempDir::new().unwrap();
+    let database = common::test_database(data.path());
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-timeout-secs",
+        "3",
+        // The lease is at least the timeout + 5 s.
+        "--outbox-lease-secs",
+        "1",
+        "--outbox-poll-ms",
+        "100",
+    ];
+    let server = common::ServerProcess::start_with(catalogue.path(), &database, &flags);
+    let app_client = reqwest::Client::new();
+    let created: Value = app_client
+        .post(format!("{}/api/v1/forms/signalement-voirie/submissions", server.address))
+        .json(&json!({
+            "categorie": "nid-de-poule", "commune": "tonneins", "localisation": "Avenue de Bordeaux",
+            "description": "Un trou sur la chaussée.", "urgence": "moyenne"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(created["reference"].is_string());
+
+    // The delivery is in flight (the receiver holds it): kill -9 the server.
+    wait_for("the first delivery", Duration::from_secs(10), async || {
+        receiver.count() >= 1
+    })
+    .await;
+    let status = std::process::Command::new("kill")
+        .args(["-9", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    drop(server);
+    *receiver.mode.lock().unwrap() = Mode::Accept;
+
+    // Restarted, it delivers the message again once its lease (3 + 5 s) has run out.
+    let server = common::ServerProcess::start_with(catalogue.path(), &database, &flags);
+    wait_for("the redelivery", Duration::from_secs(30), async || {
+        !receiver.applied.lock().unwrap().is_empty()
+    })
+    .await;
+    let keys: Vec<String> = receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(h, _)| h["idempotency-key"].to_str().unwrap().to_owned())
+        .collect();
+    assert!(keys.len() >= 2, "delivered at least twice: {keys:?}");
+    assert!(
+        keys.iter().all(|k| *k == keys[0]),
+        "with one idempotency key"
+    );
+    assert_eq!(receiver.applied.lock().unwrap().len(), 1, "applied once");
+    server.stop();
+}
+
+#[tokio::test]
+async fn two_instances_share_the_outbox_and_deliver_each_message_once() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let first = spawn_app_with(catalogue.path()).await;
+    let url = first.database_url.clone();
+    let second = common::spawn_app_configured(catalogue.path(), |c| c.database.url = url).await;
+    for i in 0..20 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        file_road_report(app, None).await;
+    }
+    wait_for("twenty deliveries", Duration::from_secs(20), async || {
+        receiver.applied.lock().unwrap().len() >= 20
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 20, "no message was delivered twice");
+    assert_eq!(webhooks(&first, &["delivered"]).await.len(), 20);
 }

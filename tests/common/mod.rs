@@ -29,6 +29,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub data_dir: TempDir,
+    /// The database it runs on (to start another instance on the same one).
+    pub database_url: String,
 }
 
 /// The first message of an `{errors: [{path, message}]}` answer.
@@ -165,6 +167,7 @@ pub async fn spawn_app_configured(
     let data_dir = TempDir::new().unwrap();
     let mut config = config(catalogue, data_dir.path());
     adjust(&mut config);
+    let database_url = config.database.url.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
@@ -178,6 +181,7 @@ pub async fn spawn_app_configured(
         client,
         store,
         data_dir,
+        database_url,
     }
 }
 
@@ -217,16 +221,27 @@ pub fn guichet() -> Command {
 pub struct ServerProcess {
     pub child: Child,
     pub address: String,
+    /// Where its e-mails go.
+    pub mail_dir: TempDir,
 }
 
 impl ServerProcess {
     /// Starts `guichet serve` on `database` (a URL, see [`test_database`]).
     pub fn start(catalogue: &Path, database: &str) -> ServerProcess {
+        ServerProcess::start_with(catalogue, database, &[])
+    }
+
+    /// Starts `guichet serve` with more flags.
+    pub fn start_with(catalogue: &Path, database: &str, flags: &[&str]) -> ServerProcess {
+        let mail_dir = TempDir::new().unwrap();
         let mut child = guichet()
             .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
             .arg(catalogue)
             .arg("--database")
             .arg(database)
+            .arg("--mail-url")
+            .arg(format!("file://{}", mail_dir.path().display()))
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -242,7 +257,11 @@ impl ServerProcess {
             .strip_prefix("Guichet listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
             .to_owned();
-        ServerProcess { child, address }
+        ServerProcess {
+            child,
+            address,
+            mail_dir,
+        }
     }
 
     pub fn pid(&self) -> i32 {
