@@ -84,6 +84,16 @@ fn every_broken_fixture_fails_with_a_located_message() {
             "missing-rule",
             &["at /x-guichet/rule", "rules/absente.rhai"],
         ),
+        (
+            "bad-webhook",
+            &[
+                "territory.toml: at /services/0/webhooks/0/url",
+                "webhooks use http or https",
+                "unknown event « exploded »",
+                "needs a signing secret",
+                "« pas-une-adresse » is not an e-mail address",
+            ],
+        ),
     ];
     for (name, expected) in cases {
         let dir = catalogue_copy(&fixture("minimal"), &[&fixture(&format!("check/{name}"))]);
