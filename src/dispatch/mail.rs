@@ -205,3 +205,69 @@ impl Mailer {
         result.map_err(|e| format!("sending the e-mail: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::OutboxChannel;
+    use serde_json::json;
+
+    fn row(kind: &str, payload: Value) -> OutboxRow {
+        OutboxRow {
+            id: "1".into(),
+            idempotency_key: "k".into(),
+            request_id: "r".into(),
+            channel: OutboxChannel::Email,
+            target: "voirie@example.org".into(),
+            kind: kind.into(),
+            payload,
+            state: "pending".into(),
+            attempts: 1,
+            next_attempt_at: time::OffsetDateTime::UNIX_EPOCH,
+            last_error: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            delivered_at: None,
+        }
+    }
+
+    #[test]
+    fn a_digest_lists_every_request_in_one_email() {
+        let item = |reference: &str| {
+            row(
+                "digest_item",
+                json!({
+                    "reference": reference, "form_title": "Signaler un problème", "service": "Voirie",
+                    "commune": "Tonneins", "staff_url": format!("https://guichet.example.org/bureau/demandes/{reference}"),
+                    "territory": "Val de Garonne",
+                }),
+            )
+        };
+        let mail = compose(&[item("GU-AAAA-0001"), item("GU-AAAA-0002")]).unwrap();
+        assert!(mail.subject.starts_with("2 nouvelle(s) demande(s)"));
+        for reference in ["GU-AAAA-0001", "GU-AAAA-0002"] {
+            assert!(mail.text.contains(reference) && mail.html.contains(reference));
+            assert!(mail.text.contains(&format!("/bureau/demandes/{reference}")));
+        }
+    }
+
+    #[test]
+    fn html_parts_escape_what_people_wrote() {
+        let mail = compose(&[row("message", json!({
+            "reference": "GU-AAAA-0001", "form_title": "Bac", "service": "Environnement",
+            "text": "<script>alert(1)</script>", "lookup_url": "https://x/suivi?reference=GU-AAAA-0001",
+            "territory": "Val de Garonne",
+        }))])
+        .unwrap();
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.html.contains("script&#62;alert(1)") || mail.html.contains("script&gt;alert(1)"));
+        assert!(
+            mail.text.contains("<script>alert(1)</script>"),
+            "plain text is plain"
+        );
+    }
+
+    #[test]
+    fn an_unknown_template_is_an_error_not_a_blank_email() {
+        assert!(compose(&[row("mystery", json!({}))]).is_err());
+    }
+}

@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{AppError, PageError};
 
-/// The fields of a urlencoded form post (the last value wins for a repeated name).
-pub fn read(
+/// The fields of a urlencoded form post, in order (a list of checkboxes repeats its name).
+pub fn read_pairs(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     limit: usize,
-) -> Result<HashMap<String, String>, AppError> {
+) -> Result<Vec<(String, String)>, AppError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -29,12 +29,20 @@ pub fn read(
         ));
     }
     let body = body.map_err(|r| AppError::from_body(r, limit))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+    serde_urlencoded::from_bytes(&body).map_err(|_| {
         AppError::BadRequest(
             "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
         )
-    })?;
-    Ok(pairs.into_iter().collect())
+    })
+}
+
+/// The fields of a urlencoded form post by name (the last value wins for a repeated name).
+pub fn read(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<HashMap<String, String>, AppError> {
+    Ok(read_pairs(headers, body, limit)?.into_iter().collect())
 }
 
 /// Refuses a state-changing request a browser sent from another site: its `Origin` (or

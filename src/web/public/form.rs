@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -24,7 +24,7 @@ use crate::intake::{self, FieldError};
 use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
-use crate::web::filing;
+use crate::web::{filing, forms};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/form.html")]
@@ -92,27 +92,7 @@ pub async fn post(
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?.clone();
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(AppError::UnsupportedMediaType(
-            "Ce formulaire s'envoie depuis la page de la démarche : rechargez-la et réessayez."
-                .into(),
-        )
-        .into());
-    }
-    let body = body.map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
-        AppError::BadRequest(
-            "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
-        )
-    })?;
+    let pairs = forms::read_pairs(&headers, body, state.limits.max_form_bytes)?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == "_action")
