@@ -123,6 +123,9 @@ async fn store_and_http(
         public_url: None,
         max_json_bytes: 1 << 20,
         max_form_bytes: 256 << 10,
+        max_upload_bytes: 25 << 20,
+        attachments_dir: mail_dir.join("attachments"),
+        clamd_socket: None,
         header_timeout_secs: 10,
         request_timeout_secs: 30,
         database: DatabaseConfig {

@@ -111,6 +111,19 @@ pub struct ServeConfig {
     /// Largest HTML form body accepted, in bytes.
     #[arg(long, env = "GUICHET_MAX_FORM_BYTES", default_value_t = 256 * 1024)]
     pub max_form_bytes: usize,
+    /// Largest form post with files (all files together), in bytes.
+    #[arg(long, env = "GUICHET_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+    /// Folder where attachments are stored, by content hash.
+    #[arg(
+        long,
+        env = "GUICHET_ATTACHMENTS_DIR",
+        default_value = "data/attachments"
+    )]
+    pub attachments_dir: PathBuf,
+    /// clamd's Unix socket: when set, every upload is scanned before it is kept.
+    #[arg(long, env = "GUICHET_CLAMD_SOCKET")]
+    pub clamd_socket: Option<PathBuf>,
     /// Seconds a client has to send its request headers.
     #[arg(long, env = "GUICHET_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,

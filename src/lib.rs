@@ -7,6 +7,7 @@
 //! wires everything into a running server; [`transfer`] moves a territory's requests between
 //! stores.
 
+pub mod attachments;
 pub mod auth;
 pub mod catalogue;
 pub mod check;

@@ -81,10 +81,23 @@ impl Application {
             catalogue,
             store,
             digest_minutes: dispatch.mail_digest_minutes.max(1),
+            attachments: Arc::new(
+                crate::attachments::Storage::new(
+                    config.attachments_dir.clone(),
+                    config.clamd_socket.clone(),
+                )
+                .with_context(|| {
+                    format!(
+                        "cannot use {} for attachments",
+                        config.attachments_dir.display()
+                    )
+                })?,
+            ),
             public_url: Arc::from(public_url),
             limits: Limits {
                 max_json_bytes: config.max_json_bytes,
                 max_form_bytes: config.max_form_bytes,
+                max_upload_bytes: config.max_upload_bytes.max(config.max_form_bytes),
                 request_timeout: Duration::from_secs(config.request_timeout_secs),
             },
             login_limiter: Arc::new(crate::auth::RateLimiter::new(

@@ -59,7 +59,24 @@ pub enum FieldKind {
     Group {
         fields: Vec<Field>,
     },
+    /// Files (`x-attachment` on an array property): the data holds one
+    /// `{sha256, name, type, size}` object per file.
+    Attachment(AttachmentRules),
 }
+
+/// What an attachment field accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentRules {
+    pub max_bytes: u64,
+    /// Media types, as sniffed from the content (`image/jpeg`, `application/pdf`…).
+    pub types: Vec<String>,
+    pub max_count: u32,
+}
+
+/// The largest file a form may accept, whatever it declares.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+/// The most files one field may take.
+pub const MAX_ATTACHMENT_COUNT: u32 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextInput {
@@ -141,6 +158,14 @@ pub fn pointer_of(path: &[String]) -> String {
 }
 
 /// Every field, depth first, groups included.
+/// The attachment fields, at any depth.
+pub fn attachments(fields: &[Field]) -> Vec<&Field> {
+    walk(fields)
+        .into_iter()
+        .filter(|f| matches!(f.kind, FieldKind::Attachment(_)))
+        .collect()
+}
+
 pub fn walk(fields: &[Field]) -> Vec<&Field> {
     let mut out = Vec::new();
     for field in fields {
@@ -358,6 +383,9 @@ impl Builder<'_> {
                 let fields = self.object_fields(prop, path, pointer, depth + 1);
                 Some(FieldKind::Group { fields })
             }
+            Some("array") if prop.contains_key("x-attachment") => self
+                .attachment_rules(prop, pointer)
+                .map(FieldKind::Attachment),
             Some("array") => {
                 let items_pointer = format!("{pointer}/items");
                 let items = prop
@@ -406,6 +434,61 @@ impl Builder<'_> {
                 None
             }
         }
+    }
+
+    /// `x-attachment: {max_bytes, types, max_count}`, checked against the hard limits.
+    fn attachment_rules(
+        &mut self,
+        prop: &Map<String, Value>,
+        pointer: &str,
+    ) -> Option<AttachmentRules> {
+        let block = prop.get("x-attachment").and_then(Value::as_object);
+        let Some(block) = block else {
+            self.problem(
+                &format!("{pointer}/x-attachment"),
+                "x-attachment must be an object {max_bytes, types, max_count}",
+            );
+            return None;
+        };
+        let max_bytes = block
+            .get("max_bytes")
+            .and_then(Value::as_u64)
+            .unwrap_or(5 * 1024 * 1024);
+        let max_count = block.get("max_count").and_then(Value::as_u64).unwrap_or(1);
+        let types: Vec<String> = block
+            .get("types")
+            .and_then(Value::as_array)
+            .map(|t| {
+                t.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut ok = true;
+        if max_bytes == 0 || max_bytes > MAX_ATTACHMENT_BYTES {
+            self.problem(
+                &format!("{pointer}/x-attachment/max_bytes"),
+                format!("max_bytes must be between 1 and {MAX_ATTACHMENT_BYTES}"),
+            );
+            ok = false;
+        }
+        if max_count == 0 || max_count > u64::from(MAX_ATTACHMENT_COUNT) {
+            self.problem(
+                &format!("{pointer}/x-attachment/max_count"),
+                format!("max_count must be between 1 and {MAX_ATTACHMENT_COUNT}"),
+            );
+            ok = false;
+        }
+        if types.is_empty() || types.iter().any(|t| !t.contains('/')) {
+            self.problem(&format!("{pointer}/x-attachment/types"), "types lists the accepted media types, e.g. [\"image/jpeg\", \"image/png\", \"application/pdf\"]");
+            ok = false;
+        }
+        ok.then_some(AttachmentRules {
+            max_bytes,
+            types,
+            max_count: max_count as u32,
+        })
     }
 
     /// Labelled choices from `enum` or `oneOf: [{const, title}]`.

@@ -259,7 +259,9 @@ mod tests {
         }))])
         .unwrap();
         assert!(!mail.html.contains("<script>"));
-        assert!(mail.html.contains("script&#62;alert(1)") || mail.html.contains("script&gt;alert(1)"));
+        assert!(
+            mail.html.contains("script&#62;alert(1)") || mail.html.contains("script&gt;alert(1)")
+        );
         assert!(
             mail.text.contains("<script>alert(1)</script>"),
             "plain text is plain"

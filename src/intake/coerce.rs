@@ -74,6 +74,9 @@ fn coerce_field(field: &Field, posted: &Posted) -> Option<Value> {
     let name = field.name();
     let text = || posted.first(&name).map(normalise).filter(|s| !s.is_empty());
     match &field.kind {
+        // Files are not in the posted text: they are uploaded, stored, and put into the data
+        // by the caller (see `web::attachments`).
+        FieldKind::Attachment(_) => None,
         FieldKind::Text {
             input: TextInput::Date,
             ..

@@ -11,6 +11,7 @@ pub mod handling;
 pub mod public;
 pub mod staff;
 pub mod tracking;
+pub mod uploads;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::RateLimiter>,
     /// Minutes between two digest e-mails to a service.
     pub digest_minutes: u32,
+    pub attachments: Arc<crate::attachments::Storage>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
 pub struct Limits {
     pub max_json_bytes: usize,
     pub max_form_bytes: usize,
+    pub max_upload_bytes: usize,
     pub request_timeout: Duration,
 }
 

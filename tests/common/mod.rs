@@ -129,6 +129,9 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         public_url: None,
         max_json_bytes: 1024 * 1024,
         max_form_bytes: 256 * 1024,
+        max_upload_bytes: 25 * 1024 * 1024,
+        attachments_dir: data_dir.join("attachments"),
+        clamd_socket: None,
         header_timeout_secs: 5,
         request_timeout_secs: 30,
         database: DatabaseConfig {
@@ -241,6 +244,8 @@ impl ServerProcess {
             .arg(database)
             .arg("--mail-url")
             .arg(format!("file://{}", mail_dir.path().display()))
+            .arg("--attachments-dir")
+            .arg(mail_dir.path().join("attachments"))
             .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

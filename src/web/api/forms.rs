@@ -108,6 +108,15 @@ pub async fn submit(
         )])
         .into());
     }
+    // Files cannot be named in JSON: they are uploaded through the form, which stores them.
+    let with_files: Vec<intake::FieldError> = crate::catalogue::fields::attachments(&form.fields)
+        .into_iter()
+        .filter(|f| data.pointer(&f.pointer()).is_some())
+        .map(|f| intake::FieldError::new(f.pointer(), "Les pièces jointes ne peuvent pas être envoyées par l'API JSON : déposez la demande par le formulaire en ligne pour joindre des fichiers."))
+        .collect();
+    if !with_files.is_empty() {
+        return Err(AppError::Invalid(with_files).into());
+    }
     let accepted = intake::accept(
         &catalogue,
         &form,

@@ -23,6 +23,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/queues/{queue}/requests", get(staff::queue_requests))
         .route("/requests/{reference}", get(staff::request))
         .route(
+            "/requests/{reference}/attachments/{sha256}",
+            get(staff::attachment),
+        )
+        .route(
             "/requests/{reference}/{action}",
             post(staff::act).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
         )

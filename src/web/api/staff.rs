@@ -240,3 +240,13 @@ pub async fn act(
     )
         .into_response())
 }
+
+/// `GET /requests/{reference}/attachments/{sha256}`: one of the request's files.
+pub async fn attachment(
+    State(state): State<AppState>,
+    ApiStaff(user): ApiStaff,
+    Path((reference, sha256)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let request = handling::find(&state, &user, &reference).await?;
+    Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
+}

@@ -9,10 +9,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -24,7 +22,7 @@ use crate::intake::{self, FieldError};
 use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
-use crate::web::{filing, forms};
+use crate::web::{filing, uploads};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/form.html")]
@@ -38,6 +36,10 @@ pub struct FormPage {
     pub rows: Vec<Row>,
     /// (field id, label: message) for the error summary.
     pub errors: Vec<(String, String)>,
+    /// The form has file fields: it posts multipart/form-data.
+    pub multipart: bool,
+    /// Files sent earlier (`_files.<field>`), kept across the form's steps.
+    pub hidden_files: Vec<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -81,18 +83,22 @@ pub async fn show(
         commune,
         &Posted::from_pairs(pairs),
         &[],
+        &Default::default(),
     ))
 }
 
 pub async fn post(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?.clone();
-    let pairs = forms::read_pairs(&headers, body, state.limits.max_form_bytes)?;
+    let uploads::FormPost {
+        pairs,
+        files,
+        errors: file_errors,
+    } = uploads::read(&state, &form, request).await?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == "_action")
@@ -111,13 +117,17 @@ pub async fn post(
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
     if action == "edit" {
-        return Ok(form_page(&catalogue, &form, commune, &posted, &[]).into_response());
+        return Ok(form_page(&catalogue, &form, commune, &posted, &[], &files).into_response());
     }
-    let data = coerce(&form.fields, &posted);
+    let mut data = coerce(&form.fields, &posted);
+    uploads::inject(&form, &mut data, &files);
     let accepted = match intake::accept(&catalogue, &form, data, commune.as_deref(), Channel::Web) {
-        Ok(accepted) => accepted,
-        Err(errors) => {
-            let page = form_page(&catalogue, &form, commune, &posted, &errors);
+        Ok(accepted) if file_errors.is_empty() => accepted,
+        result => {
+            // File problems first: they are what the person must fix by choosing again.
+            let mut errors = file_errors;
+            errors.extend(result.err().unwrap_or_default());
+            let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -129,7 +139,11 @@ pub async fn post(
             commune_name: commune_name(&catalogue, commune.as_deref()),
             commune: commune.unwrap_or_default(),
             sections: view::answers(&form.fields, &accepted.data),
-            hidden: posted.pairs(),
+            hidden: posted
+                .pairs()
+                .into_iter()
+                .chain(uploads::hidden(&files))
+                .collect(),
             token: TrackingToken::generate().as_str().to_owned(),
         };
         return Ok(page.into_response());
@@ -226,8 +240,15 @@ fn form_page(
     commune: Option<String>,
     posted: &Posted,
     errors: &[FieldError],
+    files: &HashMap<String, Vec<crate::attachments::StoredFile>>,
 ) -> FormPage {
-    let (rows, summary) = rows_with_errors(form, posted, errors);
+    let (mut rows, summary) = rows_with_errors(form, posted, errors);
+    for row in rows.iter_mut().filter(|r| r.kind == "file") {
+        row.files = files
+            .get(&row.name)
+            .map(|list| list.iter().map(|f| f.name.clone()).collect())
+            .unwrap_or_default();
+    }
     FormPage {
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),
@@ -237,5 +258,7 @@ fn form_page(
         commune: commune.unwrap_or_default(),
         rows,
         errors: summary,
+        multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
+        hidden_files: uploads::hidden(files),
     }
 }

@@ -24,10 +24,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/demarches/{id}",
             get(form::show)
                 .post(form::post)
-                .layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
+                // Files make it larger; text-only posts are held to max_form_bytes.
+                .layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
         )
         .route("/suivi", get(tracking::lookup))
         .route("/suivi/{token}", get(tracking::show))
+        .route("/suivi/{token}/pieces/{sha256}", get(tracking::attachment))
         .route(
             "/suivi/{token}/{what}",
             axum::routing::post(tracking::respond)

@@ -37,6 +37,8 @@ pub struct TrackPage {
     pub resolved: bool,
     pub error: String,
     pub text: String,
+    /// (name, download link)
+    pub files: Vec<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -90,7 +92,25 @@ fn track_page(
         resolved: request.status == Status::Resolved,
         error: String::new(),
         text: String::new(),
+        files: crate::web::uploads::files_of(&request.data)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.name,
+                    format!("/suivi/{}/pieces/{}", token.as_str(), f.sha256),
+                )
+            })
+            .collect(),
     }
+}
+
+/// A file of the request, for the holder of its tracking link.
+pub async fn attachment(
+    State(state): State<AppState>,
+    Path((token, sha256)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (_, request) = tracking::find(&state, &token).await?;
+    Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
 }
 
 /// The citizen answers the service (`/suivi/{token}/reponse`) or says a resolved request is

@@ -42,6 +42,10 @@ pub struct Row {
     pub show_negate: bool,
     /// The condition in words, for people without JavaScript.
     pub condition_text: String,
+    /// File inputs: accepted media types, several files or one, files already sent.
+    pub accept: String,
+    pub multiple: bool,
+    pub files: Vec<String>,
 }
 
 impl Row {
@@ -65,6 +69,9 @@ impl Row {
             show_values: String::new(),
             show_negate: false,
             condition_text: String::new(),
+            accept: String::new(),
+            multiple: false,
+            files: Vec::new(),
         }
     }
 
@@ -193,6 +200,12 @@ fn push_rows(
                 })
                 .collect();
         }
+        FieldKind::Attachment(rules) => {
+            row.kind = "file";
+            row.accept = rules.types.join(",");
+            row.multiple = rules.max_count > 1;
+            hints.push(attachment_hint(rules));
+        }
         FieldKind::Group { fields } => {
             row.kind = "open";
             row.hint = hints.join(" ");
@@ -206,6 +219,38 @@ fn push_rows(
     }
     row.hint = hints.join(" ");
     out.push(row);
+}
+
+/// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
+pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules) -> String {
+    let size = if rules.max_bytes >= 1024 * 1024 {
+        format!("{} Mo", rules.max_bytes / (1024 * 1024))
+    } else {
+        format!("{} Ko", rules.max_bytes.div_ceil(1024))
+    };
+    let formats: Vec<String> = rules.types.iter().map(|t| type_label(t)).collect();
+    let count = if rules.max_count > 1 {
+        format!(
+            "Jusqu'à {} fichiers de {size} chacun au plus",
+            rules.max_count
+        )
+    } else {
+        format!("Un fichier de {size} au plus")
+    };
+    format!(
+        "{count}, format{} {}.",
+        if formats.len() > 1 { "s" } else { "" },
+        formats.join(" ou ")
+    )
+}
+
+/// "JPEG" for image/jpeg, "PDF" for application/pdf.
+pub fn type_label(media_type: &str) -> String {
+    media_type
+        .rsplit('/')
+        .next()
+        .unwrap_or(media_type)
+        .to_uppercase()
 }
 
 fn length_hint(max: u64) -> String {
@@ -328,6 +373,11 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
                 .collect::<Vec<_>>()
                 .join(", "),
             (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+            (FieldKind::Attachment(_), Value::Array(files)) => files
+                .iter()
+                .filter_map(|f| f.get("name").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(", "),
             (_, v) => value_text(v),
         };
         if let Some(section) = sections.last_mut() {

@@ -3,10 +3,8 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
@@ -21,9 +19,9 @@ use crate::store::{RequestQuery, SortOrder, StaffUser, StoreError};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::filing::{self, Filer};
-use crate::web::forms;
 use crate::web::public::form::rows_with_errors;
 use crate::web::public::view::Row;
+use crate::web::uploads;
 
 /// The longest citizen contact an élu can record.
 const MAX_CONTACT_CHARS: usize = 300;
@@ -129,6 +127,10 @@ pub struct EluFormPage {
     pub token: String,
     pub filed_reference: String,
     pub filed_tracking_url: String,
+    /// The form has file fields: it posts multipart/form-data.
+    pub multipart: bool,
+    /// Files sent with an earlier, refused post.
+    pub hidden_files: Vec<(String, String)>,
 }
 
 fn find_form(catalogue: &Catalogue, id: &str) -> Result<std::sync::Arc<Form>, AppError> {
@@ -174,6 +176,8 @@ pub async fn form(
         token: TrackingToken::generate().as_str().to_owned(),
         filed_reference: String::new(),
         filed_tracking_url: String::new(),
+        multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
+        hidden_files: Vec::new(),
     })
 }
 
@@ -181,15 +185,19 @@ pub async fn file(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let user = &signed.session.user;
     elu_only(user)?;
-    let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
-    signed.check_csrf(&fields)?;
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?;
+    let uploads::FormPost {
+        pairs,
+        files,
+        errors: file_errors,
+    } = uploads::read(&state, &form, request).await?;
+    let fields: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();
+    signed.check_csrf(&fields)?;
     let get = |name: &str| {
         fields
             .get(name)
@@ -199,14 +207,10 @@ pub async fn file(
     let channel_value = get("_channel");
     let contact = get("_contact");
     let token = TrackingToken::parse(&get("_token")).unwrap_or_else(|_| TrackingToken::generate());
-    let posted = Posted::from_pairs(
-        fields
-            .iter()
-            .filter(|(k, _)| !k.starts_with('_'))
-            .map(|(k, v)| (k.clone(), v.clone())),
-    );
+    // In order: a list of checkboxes repeats its name.
+    let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
-    let mut errors: Vec<FieldError> = Vec::new();
+    let mut errors: Vec<FieldError> = file_errors;
     let channel = Channel::ON_BEHALF
         .into_iter()
         .find(|c| c.as_str() == channel_value);
@@ -219,7 +223,8 @@ pub async fn file(
             format!("Le contact du demandeur ne doit pas dépasser {MAX_CONTACT_CHARS} caractères."),
         ));
     }
-    let data = coerce(&form.fields, &posted);
+    let mut data = coerce(&form.fields, &posted);
+    uploads::inject(&form, &mut data, &files);
     let accepted = intake::accept(
         &catalogue,
         &form,
@@ -240,6 +245,8 @@ pub async fn file(
         token: token.as_str().to_owned(),
         filed_reference: String::new(),
         filed_tracking_url: String::new(),
+        multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
+        hidden_files: uploads::hidden(&files),
     };
     let accepted = match accepted {
         Ok(accepted) if errors.is_empty() => accepted,

@@ -35,11 +35,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/bureau/demandes/{reference}/compte-rendu",
             get(request::report),
         )
+        .route(
+            "/bureau/demandes/{reference}/pieces/{sha256}",
+            get(request::attachment),
+        )
         .route("/bureau/elu", get(elu::follow))
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
-        .route("/bureau/elu/demarches/{id}", get(elu::form).post(elu::file))
         .layer(DefaultBodyLimit::max(state.limits.max_form_bytes))
+        // Files make it larger; text-only posts are held to max_form_bytes.
+        .route(
+            "/bureau/elu/demarches/{id}",
+            get(elu::form)
+                .post(elu::file)
+                .layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
+        )
 }
 
 /// The signed-in person, as every back-office page shows them.

@@ -61,6 +61,8 @@ pub struct RequestPage {
     pub queues: Vec<(String, String)>,
     pub error: String,
     pub open: bool,
+    /// (name, size, download link)
+    pub files: Vec<(String, String, String)>,
 }
 
 async fn page(
@@ -157,6 +159,13 @@ async fn page(
             .collect(),
         error,
         open: crate::domain::workflow::is_open(request.status),
+        files: crate::web::uploads::files_of(&request.data)
+            .into_iter()
+            .map(|f| {
+                let link = format!("/bureau/demandes/{}/pieces/{}", request.reference, f.sha256);
+                (f.name, crate::attachments::human_size(f.size), link)
+            })
+            .collect(),
     })
 }
 
@@ -263,4 +272,14 @@ pub async fn report(
         reference: request.reference.to_string(),
         text: handling::report_back(&catalogue, &request, &title),
     })
+}
+
+/// A file of the request, for those who may see the request.
+pub async fn attachment(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path((reference, sha256)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let request = handling::find(&state, &signed.session.user, &reference).await?;
+    Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
 }

@@ -1,0 +1,294 @@
+//! Attachment storage: files addressed by the SHA-256 of their content, in a folder
+//! (`data/attachments` by default), with their type sniffed from the content.
+//!
+//! Uploads stream to a temporary file while they are hashed and counted, so a large file
+//! never sits in memory and an oversized one is cut off as soon as it passes the limit.
+//! Nothing about a file is trusted from the client but its name, which is sanitised.
+//!
+//! Antivirus hook: with `--clamd-socket /run/clamav/clamd.ctl`, every upload is streamed to
+//! clamd (`INSTREAM`) before it is kept; a file clamd reports, or an unreachable clamd, is
+//! refused.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Bytes read to recognise a file's type.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// A stored file, as the request's data records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFile {
+    pub sha256: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: u64,
+}
+
+impl StoredFile {
+    pub fn to_json(&self) -> Value {
+        json!({"sha256": self.sha256, "name": self.name, "type": self.media_type, "size": self.size})
+    }
+
+    pub fn from_json(value: &Value) -> Option<StoredFile> {
+        Some(StoredFile {
+            sha256: value.get("sha256")?.as_str()?.to_owned(),
+            name: value.get("name")?.as_str()?.to_owned(),
+            media_type: value.get("type")?.as_str()?.to_owned(),
+            size: value.get("size")?.as_u64()?,
+        })
+    }
+}
+
+/// Why a file was refused, in plain French.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    dir: PathBuf,
+    clamd: Option<PathBuf>,
+}
+
+/// Keeps the base name, drops control characters, path separators and quotes, and bounds
+/// the length; an empty result becomes "fichier".
+pub fn sanitise_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | '<' | '>' | ':' | '*' | '?' | '|'))
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    let mut out: String = cleaned.chars().take(100).collect();
+    if out.is_empty() {
+        out = "fichier".to_owned();
+    }
+    out
+}
+
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl Storage {
+    pub fn new(dir: PathBuf, clamd: Option<PathBuf>) -> std::io::Result<Storage> {
+        std::fs::create_dir_all(dir.join("tmp"))?;
+        Ok(Storage { dir, clamd })
+    }
+
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        self.dir.join(&sha256[..2]).join(sha256)
+    }
+
+    /// Stores a file from its chunks, refusing it past `max_bytes` or when its sniffed type
+    /// is not one of `types`.
+    pub async fn store<S: ChunkSource>(
+        &self,
+        name: &str,
+        mut chunks: S,
+        max_bytes: u64,
+        types: &[String],
+    ) -> Result<StoredFile, Refused> {
+        let name = sanitise_name(name);
+        let temp = self.dir.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        let internal = |e: std::io::Error| {
+            tracing::error!("storing an upload: {e}");
+            Refused(
+                "Le fichier n'a pas pu être enregistré de notre côté : réessayez plus tard.".into(),
+            )
+        };
+        let mut file = tokio::fs::File::create(&temp).await.map_err(internal)?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        let outcome = async {
+            while let Some(chunk) = chunks.next_chunk().await {
+                let chunk = chunk.map_err(|e| {
+                    Refused(format!(
+                        "Le fichier « {name} » n'a pas pu être lu en entier ({e}) : renvoyez-le."
+                    ))
+                })?;
+                size += chunk.len() as u64;
+                if size > max_bytes {
+                    return Err(Refused(format!(
+                        "Le fichier « {name} » est trop volumineux : {} au plus.",
+                        human_size(max_bytes)
+                    )));
+                }
+                if head.len() < SNIFF_BYTES {
+                    head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await.map_err(internal)?;
+            }
+            file.flush().await.map_err(internal)?;
+            if size == 0 {
+                return Err(Refused(format!(
+                    "Le fichier « {name} » est vide : choisissez-en un autre."
+                )));
+            }
+            let media_type = sniff(&head).ok_or_else(|| type_refusal(&name, types))?;
+            if !types.contains(&media_type) {
+                return Err(type_refusal(&name, types));
+            }
+            if let Some(socket) = &self.clamd {
+                scan(socket, &temp).await.map_err(|why| {
+                    Refused(format!(
+                        "Le fichier « {name} » a été refusé par l'antivirus : {why}"
+                    ))
+                })?;
+            }
+            Ok(media_type)
+        }
+        .await;
+        let media_type = match outcome {
+            Ok(media_type) => media_type,
+            Err(refused) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                return Err(refused);
+            }
+        };
+        let sha256 = hex::encode(hasher.finalize());
+        let path = self.path_of(&sha256);
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(internal)?;
+        }
+        tokio::fs::rename(&temp, &path).await.map_err(internal)?;
+        Ok(StoredFile {
+            sha256,
+            name,
+            media_type,
+            size,
+        })
+    }
+
+    /// Checks a file a client says it sent earlier: it must be stored, and its size and type
+    /// are read from the stored content, not from the client.
+    pub async fn verify(&self, claimed: &StoredFile) -> Option<StoredFile> {
+        if !is_sha256(&claimed.sha256) {
+            return None;
+        }
+        let path = self.path_of(&claimed.sha256);
+        let mut file = tokio::fs::File::open(&path).await.ok()?;
+        let size = file.metadata().await.ok()?.len();
+        let mut head = vec![0u8; SNIFF_BYTES];
+        let read = file.read(&mut head).await.ok()?;
+        head.truncate(read);
+        Some(StoredFile {
+            sha256: claimed.sha256.clone(),
+            name: sanitise_name(&claimed.name),
+            media_type: sniff(&head)?,
+            size,
+        })
+    }
+
+    pub async fn read(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        if !is_sha256(sha256) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not a file id",
+            ));
+        }
+        tokio::fs::read(self.path_of(sha256)).await
+    }
+}
+
+fn type_refusal(name: &str, types: &[String]) -> Refused {
+    let formats: Vec<String> = types
+        .iter()
+        .map(|t| crate::web::public::view::type_label(t))
+        .collect();
+    Refused(format!(
+        "Le fichier « {name} » n'est pas d'un format accepté : envoyez un fichier {}.",
+        formats.join(" ou ")
+    ))
+}
+
+fn sniff(head: &[u8]) -> Option<String> {
+    infer::get(head).map(|kind| kind.mime_type().to_owned())
+}
+
+pub fn human_size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} Mo", bytes / (1024 * 1024))
+    } else {
+        format!("{} Ko", bytes.div_ceil(1024))
+    }
+}
+
+/// clamd's INSTREAM: the file in chunks prefixed by their length, then a zero length; the
+/// answer ends in "OK" or names what it found.
+async fn scan(socket: &Path, file: &Path) -> Result<(), String> {
+    let mut stream = tokio::net::UnixStream::connect(socket)
+        .await
+        .map_err(|e| format!("antivirus injoignable ({e})"))?;
+    let mut input = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"zINSTREAM\0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = input.read(&mut buffer).await.map_err(|e| e.to_string())?;
+        stream
+            .write_all(&(n as u32).to_be_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        stream
+            .write_all(&buffer[..n])
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = answer.trim_end_matches('\0').trim();
+    if answer.ends_with("OK") {
+        Ok(())
+    } else {
+        Err(answer.trim_start_matches("stream:").trim().to_owned())
+    }
+}
+
+/// What `store` reads a file from, chunk by chunk (a multipart field).
+pub trait ChunkSource: Send {
+    type Error: std::fmt::Display + Send;
+    fn next_chunk(
+        &mut self,
+    ) -> impl std::future::Future<Output = Option<Result<axum::body::Bytes, Self::Error>>> + Send;
+}
+
+impl ChunkSource for axum::extract::multipart::Field<'_> {
+    type Error = axum::extract::multipart::MultipartError;
+
+    async fn next_chunk(&mut self) -> Option<Result<axum::body::Bytes, Self::Error>> {
+        self.chunk().await.transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sanitised() {
+        assert_eq!(sanitise_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitise_name("C:\\Users\\x\\photo.jpg"), "photo.jpg");
+        assert_eq!(sanitise_name("a\"b\r\nc.png"), "abc.png");
+        assert_eq!(sanitise_name("..."), "fichier");
+        assert_eq!(sanitise_name(".htaccess"), "htaccess");
+    }
+}

@@ -1,0 +1,288 @@
+//! Form posts that may carry files, and serving the files of a request.
+//!
+//! A form with attachment fields posts `multipart/form-data`: its files are stored as they
+//! arrive (see [`crate::attachments`]) and the form continues with their descriptions. The
+//! "check your answers" page carries those descriptions in hidden `_files.<field>` inputs;
+//! when they come back, each is checked against storage (the file must exist; its size and
+//! type are read again from the stored content), so a client cannot make up a file. Knowing
+//! a file's SHA-256 amounts to having the file, so naming one proves nothing it could abuse.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::AppState;
+use super::error::AppError;
+use crate::attachments::{StoredFile, human_size};
+use crate::catalogue::Form;
+use crate::catalogue::fields::{self, FieldKind};
+use crate::intake::FieldError;
+
+/// A form post: its text fields in order, the files of each attachment field (by field
+/// name), and what was wrong with the files.
+pub struct FormPost {
+    pub pairs: Vec<(String, String)>,
+    pub files: HashMap<String, Vec<StoredFile>>,
+    pub errors: Vec<FieldError>,
+}
+
+const FILES_PREFIX: &str = "_files.";
+
+/// Reads a urlencoded or multipart form post.
+pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<FormPost, AppError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let mut post = FormPost {
+        pairs: Vec::new(),
+        files: HashMap::new(),
+        errors: Vec::new(),
+    };
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|_| {
+            AppError::BadRequest(
+                "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
+            )
+        })?;
+        let attachment_fields = fields::attachments(&form.fields);
+        let mut uploaded: HashMap<String, Vec<StoredFile>> = HashMap::new();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(err) => {
+                    return Err(multipart_error(err.status(), state.limits.max_upload_bytes));
+                }
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            let target = attachment_fields.iter().find(|f| f.name() == name);
+            match (target, field.file_name().map(str::to_owned)) {
+                (Some(target), Some(file_name)) => {
+                    if file_name.is_empty() {
+                        // An empty file input: nothing chosen.
+                        continue;
+                    }
+                    let FieldKind::Attachment(rules) = &target.kind else {
+                        continue;
+                    };
+                    match state
+                        .attachments
+                        .store(&file_name, field, rules.max_bytes, &rules.types)
+                        .await
+                    {
+                        Ok(stored) => uploaded.entry(name).or_default().push(stored),
+                        Err(refused) => post
+                            .errors
+                            .push(FieldError::new(target.pointer(), refused.0)),
+                    }
+                }
+                (_, Some(_)) => {
+                    // A file for a field that takes none: ignore it.
+                }
+                (_, None) => {
+                    let text = field.text().await.map_err(|err| {
+                        multipart_error(err.status(), state.limits.max_upload_bytes)
+                    })?;
+                    post.pairs.push((name, text));
+                }
+            }
+        }
+        post.files = uploaded;
+    } else {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
+        if bytes.len() > state.limits.max_form_bytes {
+            return Err(AppError::PayloadTooLarge(format!(
+                "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
+                state.limits.max_form_bytes / 1024
+            )));
+        }
+        let headers = axum::http::HeaderMap::from_iter([(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("")),
+        )]);
+        post.pairs = super::forms::read_pairs(&headers, Ok(bytes), state.limits.max_form_bytes)?;
+    }
+    resolve_files(state, form, &mut post).await;
+    Ok(post)
+}
+
+fn multipart_error(status: StatusCode, limit: usize) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(format!(
+            "Les fichiers envoyés sont trop volumineux : {} au total au plus. Envoyez des fichiers plus légers.",
+            human_size(limit as u64)
+        ))
+    } else {
+        AppError::BadRequest("Le formulaire n'a pas pu être lu en entier : renvoyez-le.".into())
+    }
+}
+
+/// For each attachment field: the files just uploaded, or else those sent before (hidden
+/// `_files.<field>`), checked against storage and against the field's rules.
+async fn resolve_files(state: &AppState, form: &Form, post: &mut FormPost) {
+    for field in fields::attachments(&form.fields) {
+        let FieldKind::Attachment(rules) = &field.kind else {
+            continue;
+        };
+        let name = field.name();
+        let mut files = match post.files.remove(&name) {
+            Some(uploaded) => uploaded,
+            None => {
+                let earlier = post
+                    .pairs
+                    .iter()
+                    .find(|(k, _)| k.strip_prefix(FILES_PREFIX) == Some(name.as_str()))
+                    .and_then(|(_, v)| serde_json::from_str::<Vec<Value>>(v).ok())
+                    .unwrap_or_default();
+                let mut verified = Vec::new();
+                for claimed in earlier
+                    .iter()
+                    .filter_map(StoredFile::from_json)
+                    .take(rules.max_count as usize + 1)
+                {
+                    if let Some(file) = state.attachments.verify(&claimed).await
+                        && rules.types.contains(&file.media_type)
+                        && file.size <= rules.max_bytes
+                    {
+                        verified.push(file);
+                    }
+                }
+                verified
+            }
+        };
+        if files.len() > rules.max_count as usize {
+            post.errors.push(FieldError::new(
+                field.pointer(),
+                format!(
+                    "Trop de fichiers : {} au plus. Choisissez-en moins.",
+                    rules.max_count
+                ),
+            ));
+            files.truncate(rules.max_count as usize);
+        }
+        if !files.is_empty() {
+            post.files.insert(name, files);
+        }
+    }
+    post.pairs.retain(|(k, _)| !k.starts_with(FILES_PREFIX));
+}
+
+/// Puts the files into the data, at their fields.
+pub fn inject(form: &Form, data: &mut Value, files: &HashMap<String, Vec<StoredFile>>) {
+    for field in fields::attachments(&form.fields) {
+        let Some(list) = files.get(&field.name()) else {
+            continue;
+        };
+        let mut node = &mut *data;
+        for key in &field.path[..field.path.len().saturating_sub(1)] {
+            if !node.get(key).is_some_and(Value::is_object) {
+                node[key.as_str()] = Value::Object(Default::default());
+            }
+            node = &mut node[key.as_str()];
+        }
+        if let Some(last) = field.path.last() {
+            node[last.as_str()] = Value::Array(list.iter().map(StoredFile::to_json).collect());
+        }
+    }
+}
+
+/// The hidden inputs that carry the files to the next step.
+pub fn hidden(files: &HashMap<String, Vec<StoredFile>>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = files
+        .iter()
+        .map(|(name, list)| {
+            let json: Vec<Value> = list.iter().map(StoredFile::to_json).collect();
+            (
+                format!("{FILES_PREFIX}{name}"),
+                Value::Array(json).to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every file of a request's data (objects of attachment fields), by their SHA-256.
+pub fn files_of(data: &Value) -> Vec<StoredFile> {
+    let mut found = Vec::new();
+    collect(data, &mut found);
+    found
+}
+
+fn collect(value: &Value, found: &mut Vec<StoredFile>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(file) = StoredFile::from_json(value) {
+                found.push(file);
+            } else {
+                map.values().for_each(|v| collect(v, found));
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+        _ => {}
+    }
+}
+
+/// Serves one file of a request, as a download (never rendered inline).
+pub async fn download(state: &AppState, data: &Value, sha256: &str) -> Result<Response, AppError> {
+    let not_found = || AppError::NotFound("Ce fichier n'est pas joint à cette demande.".into());
+    let file = files_of(data)
+        .into_iter()
+        .find(|f| f.sha256 == sha256)
+        .ok_or_else(not_found)?;
+    let bytes = state
+        .attachments
+        .read(&file.sha256)
+        .await
+        .map_err(|_| not_found())?;
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = file
+        .name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&file.media_type)
+                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
