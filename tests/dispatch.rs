@@ -4,133 +4,14 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
+use common::receiver::{Mode, Receiver, catalogue_with_webhook};
 use common::staff::{add_user, login};
-use common::{TestApp, catalogue_copy, repo_root, spawn_app_with};
-use guichet::dispatch::webhook;
+use common::{TestApp, spawn_app_with};
 use guichet::domain::Role;
 use serde_json::{Value, json};
-
-pub const SECRET: &str = "le secret partagé avec le SIG";
-
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Accept,
-    Fail,
-    /// Answers after 10 s.
-    Slow,
-    /// Records the delivery, then holds the connection for 30 s.
-    Hold,
-}
-
-#[derive(Clone)]
-struct Receiver {
-    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
-    applied: Arc<Mutex<std::collections::HashSet<String>>>,
-    mode: Arc<Mutex<Mode>>,
-}
-
-async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let mode = *receiver.mode.lock().unwrap();
-    if mode == Mode::Slow {
-        tokio::time::sleep(Duration::from_secs(10)).await;
-    }
-    receiver
-        .received
-        .lock()
-        .unwrap()
-        .push((headers.clone(), body));
-    if mode == Mode::Hold {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        return StatusCode::SERVICE_UNAVAILABLE;
-    }
-    // A receiver applies each message once, whatever the number of deliveries.
-    let key = headers["idempotency-key"].to_str().unwrap().to_owned();
-    if mode == Mode::Accept {
-        receiver.applied.lock().unwrap().insert(key);
-    }
-    match mode {
-        Mode::Fail => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::NO_CONTENT,
-    }
-}
-
-impl Receiver {
-    fn new(mode: Mode) -> Receiver {
-        Receiver {
-            received: Arc::default(),
-            applied: Arc::default(),
-            mode: Arc::new(Mutex::new(mode)),
-        }
-    }
-
-    /// Serves on `listener` (so a test can choose when the port starts answering).
-    fn serve(&self, listener: tokio::net::TcpListener) {
-        let app = Router::new()
-            .route("/hook", post(receive))
-            .with_state(self.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    }
-
-    fn count(&self) -> usize {
-        self.received.lock().unwrap().len()
-    }
-
-    /// The bodies received, as JSON, after checking each one's signature.
-    fn verified(&self) -> Vec<Value> {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(headers, body)| {
-                let signature = headers["x-guichet-signature"].to_str().unwrap();
-                assert!(
-                    webhook::verify(SECRET, signature, body, now, 300),
-                    "a valid signature"
-                );
-                assert!(!webhook::verify(
-                    "un autre secret",
-                    signature,
-                    body,
-                    now,
-                    300
-                ));
-                let value: Value = serde_json::from_slice(body).unwrap();
-                assert_eq!(
-                    headers["idempotency-key"].to_str().unwrap(),
-                    value["idempotency_key"]
-                );
-                assert_eq!(
-                    headers["x-guichet-event"].to_str().unwrap(),
-                    value["event"]["kind"]
-                );
-                value
-            })
-            .collect()
-    }
-}
-
-/// The demo territory with a webhook on the roads service, to `port`.
-fn catalogue_with_webhook(port: u16) -> tempfile::TempDir {
-    let dir = catalogue_copy(&repo_root(), &[]);
-    let path = dir.path().join("territory.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let hook = format!(
-        "[[services.webhooks]]\nid = \"sig-voirie\"\nurl = \"http://127.0.0.1:{port}/hook\"\nevents = [\"submitted\", \"status_changed\", \"transferred\"]\nsecret = \"{SECRET}\"\n\n[[services]]\nid = \"mairies\""
-    );
-    let text = text.replacen("[[services]]\nid = \"mairies\"", &hook, 1);
-    assert!(text.contains("sig-voirie"));
-    std::fs::write(&path, text).unwrap();
-    dir
-}
 
 async fn file_road_report(app: &TestApp, email: Option<&str>) -> String {
     let mut body = json!({
@@ -661,4 +542,107 @@ async fn two_instances_share_the_outbox_and_deliver_each_message_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.count(), 20, "no message was delivered twice");
     assert_eq!(webhooks(&first, &["delivered"]).await.len(), 20);
+}
+
+/// The "done when": a road report with two photos reaches the roads queue and its
+/// webhook receiver, signed, although the receiver is down for a while; the citizen gets
+/// the receipt, then a status e-mail when the agent resolves it.
+#[tokio::test]
+async fn a_road_report_with_two_photos_survives_a_receiver_outage() {
+    let (listener, port) = free_port().await;
+    drop(listener);
+    let catalogue = catalogue_with_webhook(port);
+    let app = spawn_app_with(catalogue.path()).await;
+    let photos = vec![
+        ("trou.png", common::uploads::png(9, 30_000)),
+        ("trou de près.jpg", common::uploads::jpeg(12_000)),
+    ];
+    let token = common::uploads::file_with(&app, photos).await;
+    let tracked: Value = app.get_json(&format!("/api/v1/track/{token}")).await;
+    let reference = tracked["reference"].as_str().unwrap().to_owned();
+    let stored = app
+        .store
+        .request_by_reference(&guichet::domain::Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.queue, "voirie-agglo");
+    assert_eq!(stored.data["photos"].as_array().unwrap().len(), 2);
+
+    // The receiver is down; the agent resolves the report meanwhile.
+    wait_for("a failed attempt", Duration::from_secs(10), async || {
+        webhooks(&app, &["pending"])
+            .await
+            .iter()
+            .any(|m| m.last_error.is_some())
+    })
+    .await;
+    add_user(
+        &app,
+        "voirie@vdg.example.org",
+        Role::Agent,
+        &["voirie"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "voirie@vdg.example.org").await;
+    let (status, _) = agent
+        .act(&app, &reference, "status", &[("status", "resolved")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // It comes back: both events arrive, signed, with the photos among the answers.
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap(),
+    );
+    wait_for("both events", Duration::from_secs(20), async || {
+        receiver.count() >= 2
+    })
+    .await;
+    let bodies = receiver.verified();
+    let kinds: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["event"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"submitted") && kinds.contains(&"status_changed"),
+        "{kinds:?}"
+    );
+    assert!(
+        bodies
+            .iter()
+            .all(|b| b["request"]["reference"] == reference.as_str())
+    );
+    let labels = bodies[0]["request"]["labels"].to_string();
+    assert!(
+        labels.contains("trou.png") && labels.contains("trou de près.jpg"),
+        "{labels}"
+    );
+
+    // The citizen's e-mails: the receipt with the private link, then the resolution.
+    wait_for(
+        "the citizen's two e-mails",
+        Duration::from_secs(10),
+        async || {
+            mails(&app)
+                .iter()
+                .filter(|m| m.to == "paul.durand@example.org")
+                .count()
+                >= 2
+        },
+    )
+    .await;
+    let citizen: Vec<Mail> = mails(&app)
+        .into_iter()
+        .filter(|m| m.to == "paul.durand@example.org")
+        .collect();
+    assert!(
+        citizen
+            .iter()
+            .any(|m| m.text.contains(&format!("/suivi/{token}")))
+    );
+    assert!(citizen.iter().any(|m| m.text.contains("Traitée")));
 }

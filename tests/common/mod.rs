@@ -13,7 +13,9 @@ use guichet::startup::Application;
 use guichet::store::Store;
 use tempfile::TempDir;
 
+pub mod receiver;
 pub mod staff;
+pub mod uploads;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
