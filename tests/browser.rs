@@ -215,7 +215,7 @@ fn a_household_replaces_a_broken_bin_in_a_browser() {
     browser.type_in("#f-nom", "Claire Martin");
     browser.type_in("#f-adresse-rue", "Rue de la Libération");
     browser.click(r#"#f-adresse-commune option[value="marmande"]"#);
-    browser.click(r#"button[value="review"]"#);
+    browser.submit(r#"button[value="review"]"#);
     assert!(browser.text(".error-summary").contains("Numéro du bac"));
     assert!(browser.text("#f-numero_bac-error").contains("chiffres"));
     assert!(
@@ -227,7 +227,7 @@ fn a_household_replaces_a_broken_bin_in_a_browser() {
     let field = browser.find("#f-numero_bac");
     browser.command("POST", &format!("/element/{field}/clear"), json!({}));
     browser.type_in("#f-numero_bac", "00123456");
-    browser.click(r#"button[value="review"]"#);
+    browser.submit(r#"button[value="review"]"#);
     assert!(browser.text("main").contains("Vérifiez vos réponses"));
     assert!(browser.text("main").contains("Il est cassé"));
     assert!(browser.text("main").contains("Marmande"));
@@ -275,13 +275,28 @@ impl Browser {
         self.go(&format!("{address}/bureau/connexion"));
         self.type_in("#email", email);
         self.type_in("#password", "une phrase de passe solide");
-        self.click("form button");
+        self.submit("form button");
         self.wait_for_url("/bureau");
     }
 
     fn sign_out(&self) {
-        self.click("header form button");
+        self.submit("header form button");
         self.wait_for_url("/bureau/connexion");
+    }
+
+    /// Clicks a button that posts a form, and waits for the next page to replace this one
+    /// (it may have the same URL, so the URL alone cannot tell).
+    fn submit(&self, css: &str) {
+        let before = self.find("html");
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.find("html") == before {
+            assert!(
+                Instant::now() < deadline,
+                "the page did not change after clicking {css}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -335,9 +350,9 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
     browser.click(&format!(r#"a[href="/bureau/demandes/{reference}"]"#));
     browser.wait_for_url(&reference);
     browser.type_in("#note", "Vérifier l'ancien bac au dépôt");
-    browser.click("#note ~ button");
+    browser.submit("#note ~ button");
     browser.type_in("#message", "Quel est le numéro de votre ancien bac ?");
-    browser.click("#message ~ button");
+    browser.submit("#message ~ button");
     assert!(browser.text("main").contains("En attente de votre réponse"));
 
     // The citizen answers through their link.
@@ -349,7 +364,7 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
     );
     assert!(!browser.text("main").contains("Vérifier l'ancien bac"));
     browser.type_in("#text", "C'est le 00123456");
-    browser.click("form.reply button");
+    browser.submit("form.reply button");
     browser.wait_for_url("/suivi/");
     assert!(
         browser
@@ -365,16 +380,16 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
         "#reason",
         "Bac de 360 litres livré par l'équipe gros volumes",
     );
-    browser.click("#reason ~ button");
+    browser.submit("#reason ~ button");
     browser.click(r#"#status option[value="resolved"]"#);
-    browser.click("#status ~ button");
+    browser.submit("#status ~ button");
     assert!(browser.text("main").contains("Traitée"));
     browser.sign_out();
 
     // The citizen says it is not fixed: it reopens.
     browser.go(&tracking);
     browser.type_in("#text", "Le bac livré est trop petit");
-    browser.click("form.reply button");
+    browser.submit("form.reply button");
     browser.wait_for_url("/suivi/");
     assert!(browser.text("main").contains("n'est pas résolu"));
     assert!(browser.text("main").contains("Reçue"));
