@@ -4,7 +4,7 @@
 mod common;
 
 use common::spawn_app;
-use common::staff::{Browser, add_user, events, file_bin_request, login, try_login};
+use common::staff::{Browser, add_user, events, file_bin_request, login, login_with, try_login};
 use guichet::domain::{Reference, Role, Status};
 use reqwest::StatusCode;
 
@@ -641,34 +641,4 @@ async fn staff_change_their_password_and_log_out() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = agent.get(&app, "/bureau").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "logged out");
-}
-
-async fn login_with(app: &common::TestApp, email: &str, password: &str) -> Browser {
-    let response = try_login(app, email, password).await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = app
-        .client
-        .get(app.url("/bureau/mot-de-passe"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    Browser { cookie, csrf }
 }

@@ -15,21 +15,29 @@ pub fn read_pairs(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let is_form = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
-    if !is_form {
+        .unwrap_or_default();
+    if !is_urlencoded(content_type) {
         return Err(AppError::UnsupportedMediaType(
             "Ce formulaire s'envoie depuis sa page : rechargez-la et réessayez.".into(),
         ));
     }
     let body = body.map_err(|r| AppError::from_body(r, limit))?;
-    serde_urlencoded::from_bytes(&body).map_err(|_| {
+    parse_pairs(&body)
+}
+
+pub fn is_urlencoded(content_type: &str) -> bool {
+    content_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+}
+
+/// Decodes a urlencoded body.
+pub fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    serde_urlencoded::from_bytes(body).map_err(|_| {
         AppError::BadRequest(
             "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
         )

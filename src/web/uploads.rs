@@ -96,7 +96,7 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
             }
         }
         post.files = uploaded;
-    } else {
+    } else if super::forms::is_urlencoded(&content_type) {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
@@ -106,11 +106,11 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
                 state.limits.max_form_bytes / 1024
             )));
         }
-        let headers = axum::http::HeaderMap::from_iter([(
-            header::CONTENT_TYPE,
-            HeaderValue::from_str(&content_type).unwrap_or(HeaderValue::from_static("")),
-        )]);
-        post.pairs = super::forms::read_pairs(&headers, Ok(bytes), state.limits.max_form_bytes)?;
+        post.pairs = super::forms::parse_pairs(&bytes)?;
+    } else {
+        return Err(AppError::UnsupportedMediaType(
+            "Ce formulaire s'envoie depuis sa page : rechargez-la et réessayez.".into(),
+        ));
     }
     resolve_files(state, form, &mut post).await;
     Ok(post)

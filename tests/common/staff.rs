@@ -58,7 +58,12 @@ pub async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::R
 }
 
 pub async fn login(app: &TestApp, email: &str) -> Browser {
-    let response = try_login(app, email, PASSWORD).await;
+    login_with(app, email, PASSWORD).await
+}
+
+/// Signs in with a given password; the cookie's attributes and the CSRF token are checked.
+pub async fn login_with(app: &TestApp, email: &str, password: &str) -> Browser {
+    let response = try_login(app, email, password).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {email}");
     let set_cookie = response.headers()["set-cookie"]
         .to_str()
