@@ -42,6 +42,20 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
 
 /// Every problem in the catalogue at `root`.
 pub fn check(root: &Path) -> Vec<Diagnostic> {
+    checked(root).1
+}
+
+/// Loads the catalogue for service, or returns every problem `check` would print: a
+/// catalogue whose rules contradict their own pinned cases is not served (the server
+/// refuses to start on it, and a reload keeps the previous one).
+pub fn load_checked(root: &Path) -> Result<Catalogue, Vec<Diagnostic>> {
+    match checked(root) {
+        (catalogue, problems) if problems.is_empty() => Ok(catalogue),
+        (_, problems) => Err(problems),
+    }
+}
+
+fn checked(root: &Path) -> (Catalogue, Vec<Diagnostic>) {
     let loaded = Catalogue::load(root);
     let mut problems = loaded.diagnostics;
     for form in loaded.catalogue.forms.values() {
@@ -51,7 +65,7 @@ pub fn check(root: &Path) -> Vec<Diagnostic> {
             .chain(route_examples(&loaded.catalogue, form));
         problems.extend(found.map(|d| d.locate_in_json(&text)));
     }
-    problems
+    (loaded.catalogue, problems)
 }
 
 /// The top-level `examples` must not only validate (loading checks that) but also be

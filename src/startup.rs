@@ -11,7 +11,7 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 
-use crate::catalogue::{Catalogue, Diagnostic};
+use crate::catalogue::Diagnostic;
 use crate::config::ServeConfig;
 use crate::dispatch::mail::Mailer;
 use crate::dispatch::worker::{Worker, WorkerSettings};
@@ -31,7 +31,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Application> {
-        let catalogue = Catalogue::load_strict(&config.catalogue).map_err(|problems| {
+        let catalogue = crate::check::load_checked(&config.catalogue).map_err(|problems| {
             anyhow::anyhow!(
                 "the catalogue in {} has errors; run `guichet check` to see them:\n{}",
                 config.catalogue.display(),
@@ -147,7 +147,7 @@ impl Application {
 /// Loads the catalogue again and swaps it in if, and only if, it has no errors.
 pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
     let root = state.catalogue.load().root.clone();
-    let catalogue = Catalogue::load_strict(&root)?;
+    let catalogue = crate::check::load_checked(&root)?;
     let forms = catalogue.forms.len();
     state.catalogue.store(Arc::new(catalogue));
     tracing::info!(forms, "catalogue reloaded");

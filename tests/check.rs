@@ -116,3 +116,68 @@ fn a_missing_catalogue_is_reported_not_a_crash() {
     assert!(out.contains("territory.toml"), "{out}");
     assert!(out.contains("form-definitions"), "{out}");
 }
+
+/// Hostile definitions and rules: each is refused by `check` with a located message, and
+/// quickly, since every sandbox limit counts operations or sizes rather than waiting on a
+/// timer. A backtracking pattern is accepted: the regex engine is linear-time (its bound is
+/// shown at run time in tests/hostile.rs).
+#[test]
+fn hostile_definitions_and_rules_are_refused_by_check() {
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "rule-import",
+            &["rules/demande.rhai:2:1:", "does not compile", "import"],
+        ),
+        (
+            "rule-eval",
+            &["rules/demande.rhai:2:1:", "'eval' is disabled"],
+        ),
+        (
+            "rule-loop",
+            &["case « ordinaire »", "more than 100000 operations"],
+        ),
+        (
+            "rule-recursion",
+            &["case « ordinaire »", "recursed too deeply"],
+        ),
+        (
+            "rule-huge-string",
+            &["case « ordinaire »", "value too large"],
+        ),
+        (
+            "pattern-backreference",
+            &["/properties/code/pattern", "is not a \"regex\""],
+        ),
+        ("self-ref", &["at /properties/piege", "circular"]),
+        (
+            "root-ref",
+            &["/properties/piege/properties/piege", "circular $ref"],
+        ),
+    ];
+    for (name, expected) in cases {
+        let dir = catalogue_copy(&fixture("minimal"), &[&fixture(&format!("hostile/{name}"))]);
+        let started = std::time::Instant::now();
+        let (ok, out) = check(dir.path());
+        assert!(!ok, "{name}: check passed but should fail");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{name}: check took {:?}",
+            started.elapsed()
+        );
+        for fragment in *expected {
+            assert!(
+                out.contains(fragment),
+                "{name}: expected {fragment:?} in:\n{out}"
+            );
+        }
+    }
+    let dir = catalogue_copy(
+        &fixture("minimal"),
+        &[&fixture("hostile/pattern-backtrack")],
+    );
+    let (ok, out) = check(dir.path());
+    assert!(
+        ok,
+        "a backtracking-prone pattern is bounded, not refused:\n{out}"
+    );
+}

@@ -104,3 +104,97 @@ fn requests_survive_a_restart() {
     assert_eq!(tracked["status"], "received");
     server.stop();
 }
+
+const HOSTILE: [&str; 8] = [
+    "rule-import",
+    "rule-eval",
+    "rule-loop",
+    "rule-recursion",
+    "rule-huge-string",
+    "pattern-backreference",
+    "self-ref",
+    "root-ref",
+];
+
+/// Files a request that the minimal rule sends to the urgent queue; returns its queue.
+fn urgent_queue(server: &ServerProcess) -> String {
+    let created: Value = client()
+        .post(format!(
+            "{}/api/v1/forms/demande/submissions",
+            server.address
+        ))
+        .json(&json!({"categorie": "lampe", "commune": "beta", "urgent": true}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    created["queue"].as_str().unwrap().to_owned()
+}
+
+/// Hostile definitions and rules at run time: `serve` refuses to start on them, and a
+/// reload that meets them keeps the catalogue in service, rule included.
+#[test]
+fn hostile_catalogues_never_reach_service() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    for name in HOSTILE {
+        let catalogue =
+            catalogue_copy(&fixture("minimal"), &[&fixture(&format!("hostile/{name}"))]);
+        let output = common::guichet()
+            .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
+            .arg(catalogue.path())
+            .arg("--database")
+            .arg(&database)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{name}: serve started");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("demande"),
+            "{name}: the problem is named:\n{stderr}"
+        );
+    }
+
+    let catalogue = catalogue_copy(&fixture("minimal"), &[]);
+    let server = ServerProcess::start(catalogue.path(), &database);
+    let served = form_version(&server);
+    assert_eq!(urgent_queue(&server), "voirie-urgent");
+    for name in HOSTILE {
+        let hostile = catalogue_copy(&fixture("minimal"), &[&fixture(&format!("hostile/{name}"))]);
+        for dir in ["form-definitions", "rules"] {
+            for entry in std::fs::read_dir(hostile.path().join(dir)).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(
+                    entry.path(),
+                    catalogue.path().join(dir).join(entry.file_name()),
+                )
+                .unwrap();
+            }
+        }
+        server.signal("HUP");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            form_version(&server),
+            served,
+            "{name}: the old form is served"
+        );
+        assert_eq!(
+            urgent_queue(&server),
+            "voirie-urgent",
+            "{name}: the old rule routes"
+        );
+        // Put the good files back before the next case.
+        let good = catalogue_copy(&fixture("minimal"), &[]);
+        for dir in ["form-definitions", "rules"] {
+            for entry in std::fs::read_dir(good.path().join(dir)).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(
+                    entry.path(),
+                    catalogue.path().join(dir).join(entry.file_name()),
+                )
+                .unwrap();
+            }
+        }
+    }
+    server.stop();
+}

@@ -100,3 +100,8 @@ async fn a_rule_building_a_huge_string_lands_in_the_default_queue() {
 async fn a_rule_naming_an_unknown_queue_lands_in_the_default_queue() {
     assert_falls_back("unknown-queue", "voirie-inexistante").await;
 }
+
+#[tokio::test]
+async fn a_rule_recursing_without_end_lands_in_the_default_queue() {
+    assert_falls_back("recursion", "recursed too deeply").await;
+}

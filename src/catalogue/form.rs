@@ -237,8 +237,10 @@ impl Form {
         let fields = match fields::build(&schema) {
             Ok(fields) => fields,
             Err(found) => {
+                // Without a field model, checks that look fields up would only repeat
+                // this problem in other words.
                 problems.extend(found.into_iter().map(|(p, m)| at(&p, m)));
-                Vec::new()
+                return Err(problems);
             }
         };
         if let Some(pointer) = &meta.commune_field {

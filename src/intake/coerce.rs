@@ -43,6 +43,26 @@ impl Posted {
     }
 }
 
+/// The fields that take one answer but were posted more than once. A browser never does
+/// that; the answer meant cannot be guessed, so it is refused rather than picked.
+pub fn repeated(fields: &[Field], posted: &Posted) -> Vec<super::FieldError> {
+    crate::catalogue::fields::walk(fields)
+        .into_iter()
+        .filter(|field| {
+            !matches!(
+                field.kind,
+                FieldKind::MultiChoice { .. } | FieldKind::Group { .. } | FieldKind::Attachment(_)
+            ) && posted.all(&field.name()).len() > 1
+        })
+        .map(|field| {
+            super::FieldError::new(
+                field.pointer(),
+                "Ce champ a été envoyé plusieurs fois : rechargez la page et donnez une seule réponse.",
+            )
+        })
+        .collect()
+}
+
 /// Builds the JSON instance for a form from posted fields.
 pub fn coerce(fields: &[Field], posted: &Posted) -> Value {
     Value::Object(coerce_object(fields, posted))

@@ -35,13 +35,60 @@ pub fn is_urlencoded(content_type: &str) -> bool {
         .starts_with("application/x-www-form-urlencoded")
 }
 
-/// Decodes a urlencoded body.
+/// Decodes a urlencoded body. Names and values must decode to UTF-8: a browser always
+/// sends it for a UTF-8 page, and replacing bad bytes would store text nobody typed.
 pub fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
-    serde_urlencoded::from_bytes(body).map_err(|_| {
+    let unreadable = || {
         AppError::BadRequest(
-            "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
+            "Le formulaire envoyé est illisible (caractères mal encodés ou caractère nul) : rechargez la page et réessayez.".into(),
         )
-    })
+    };
+    body.split(|b| *b == b'&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (name, value) = match part.iter().position(|b| *b == b'=') {
+                Some(at) => (&part[..at], &part[at + 1..]),
+                None => (part, &b""[..]),
+            };
+            Ok((
+                decode_component(name).ok_or_else(unreadable)?,
+                decode_component(value).ok_or_else(unreadable)?,
+            ))
+        })
+        .collect()
+}
+
+/// One urlencoded name or value: `+` is a space and `%XX` a byte. NUL is refused with the
+/// bad bytes: no one types it, and PostgreSQL cannot store it.
+fn decode_component(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    String::from_utf8(percent_encoding::percent_decode(&spaced).collect())
+        .ok()
+        .filter(|text| !text.contains('\0'))
+}
+
+/// Refuses a request whose address holds a NUL (`%00`), before any handler passes it to
+/// a query: no link or form produces one.
+pub async fn refuse_nul_in_address(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri();
+    let has_nul = |text: &str| text.to_ascii_lowercase().contains("%00") || text.contains('\0');
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        let error = AppError::BadRequest(
+            "L'adresse demandée contient un caractère nul (%00) : vérifiez le lien.".into(),
+        );
+        return if uri.path().starts_with("/api/") {
+            super::error::ApiError(error).into_response()
+        } else {
+            PageError(error).into_response()
+        };
+    }
+    next.run(request).await
 }
 
 /// The fields of a urlencoded form post by name (the last value wins for a repeated name).
@@ -150,5 +197,31 @@ mod tests {
             ("origin", "null"),
             ("sec-fetch-site", "same-origin")
         ])));
+    }
+
+    #[test]
+    fn decodes_pairs_in_order() {
+        let pairs = parse_pairs(b"a=1&b=deux+mots&a=%C3%A9t%C3%A9&vide=&seul&&c=%2B%26").unwrap();
+        let expected = [
+            ("a", "1"),
+            ("b", "deux mots"),
+            ("a", "été"),
+            ("vide", ""),
+            ("seul", ""),
+            ("c", "+&"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(pairs, expected);
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_not_utf8_and_nul() {
+        assert!(parse_pairs(b"nom=a%00b").is_err());
+        assert!(parse_pairs(b"nom=%FF%FE").is_err());
+        assert!(parse_pairs(b"nom=\xff").is_err());
+        assert!(parse_pairs(b"%C3=x").is_err());
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod filing;
 pub mod forms;
 pub mod handling;
+pub mod json;
 pub mod public;
 pub mod staff;
 pub mod tracking;
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         // plain words (rewritten by `framework_errors`) and log it.
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(forms::refuse_cross_site))
+        .layer(axum::middleware::from_fn(forms::refuse_nul_in_address))
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))

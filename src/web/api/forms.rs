@@ -94,13 +94,7 @@ pub async fn submit(
         .into());
     }
     let body = body.map_err(|r| AppError::from_body(r, state.limits.max_json_bytes))?;
-    let data: Value = serde_json::from_slice(&body).map_err(|err| {
-        AppError::BadRequest(format!(
-            "Le JSON envoyé est mal formé (ligne {}, colonne {}) : corrigez-le et renvoyez la demande.",
-            err.line(),
-            err.column()
-        ))
-    })?;
+    let data: Value = crate::web::json::parse(&body).map_err(AppError::BadRequest)?;
     if !data.is_object() {
         return Err(AppError::Invalid(vec![intake::FieldError::new(
             "",

