@@ -3,12 +3,16 @@
 //! Run with `cargo bench --bench pipeline` (optimised build). Prints, for each demo form:
 //! coerce + validate + route per second in memory; then, for SQLite and (when
 //! `BENCH_POSTGRES_URL` names a database) PostgreSQL: filings per second through the store
-//! (each one a durable transaction), and end-to-end HTTP submissions per second with
-//! concurrent clients against the real server, with p50 and p99 latencies.
+//! (each one a durable transaction) against the storage ceiling (the same rows in plain
+//! INSERTs), and end-to-end HTTP submissions per second with concurrent clients against the
+//! real server, with p50 and p99 latencies, against a trivial handler in the same server.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "support/ceiling.rs"]
+mod ceiling;
 
 use guichet::catalogue::{Catalogue, Form};
 use guichet::config::{DatabaseConfig, ServeConfig};
@@ -85,6 +89,7 @@ async fn store_and_http(
     println!(
         "\n2. {backend}: validate + route + file, one client (one durable transaction each, {STORE_FILINGS} filings)"
     );
+    let raw_url = store_url.clone();
     let store = guichet::store::open(&DatabaseConfig {
         url: store_url,
         max_connections: 4,
@@ -96,22 +101,33 @@ async fn store_and_http(
         .expect("the bin form")
         .clone();
     let example = first_example(&form);
+    let shared = Arc::new(Catalogue::load_strict(root).unwrap());
     let started = Instant::now();
     for _ in 0..STORE_FILINGS {
         let accepted =
             intake::accept(catalogue, &form, example.clone(), None, Channel::Api).unwrap();
+        let token = TrackingToken::generate();
+        // The real plan: the citizen's receipt and the service's e-mail go to the outbox.
+        let planner = guichet::dispatch::planner(
+            shared.clone(),
+            "http://guichet.invalid".into(),
+            Some(format!("http://guichet.invalid/suivi/{}", token.as_str())),
+            60,
+        );
         filing::file(
             &store,
             &form,
             accepted,
-            TrackingToken::generate(),
+            token,
             filing::Filer::named("bench"),
-            guichet::dispatch::no_messages,
+            planner,
         )
         .await
         .unwrap();
     }
-    report("remplacement-bac", STORE_FILINGS, started.elapsed());
+    let full = started.elapsed();
+    report("remplacement-bac", STORE_FILINGS, full);
+    ceiling::compare(&raw_url, STORE_FILINGS, full).await;
 
     println!(
         "\n3. {backend}: HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)"
@@ -146,8 +162,27 @@ async fn store_and_http(
         app.local_addr()
     );
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
     let body = Arc::new(example.to_string());
+    let (elapsed, latencies) = hammer(url.clone(), Some(body), 201).await;
+    report("end to end", latencies.len() as u32, elapsed);
+    print_latencies(&latencies);
+    let submissions = f64::from(HTTP_FILINGS) / elapsed.as_secs_f64();
+    // The same clients against a handler that does nothing (GET /livez answers "ok"):
+    // what the HTTP stack, the middleware and the load generator cost on their own.
+    let trivial = url.replace("/api/v1/forms/remplacement-bac/submissions", "/livez");
+    let (elapsed, latencies) = hammer(trivial, None, 200).await;
+    report("trivial handler", latencies.len() as u32, elapsed);
+    print_latencies(&latencies);
+    println!(
+        "  submissions / trivial     {:>10.2}  (the share of the server's capacity a filing leaves)",
+        submissions / (f64::from(HTTP_FILINGS) / elapsed.as_secs_f64())
+    );
+}
+
+/// `HTTP_FILINGS` requests from `HTTP_CLIENTS` concurrent clients: POST `body` when given,
+/// GET otherwise. Returns the wall time and the sorted latencies.
+async fn hammer(url: String, body: Option<Arc<String>>, status: u16) -> (Duration, Vec<Duration>) {
+    let client = reqwest::Client::new();
     let started = Instant::now();
     let workers: Vec<_> = (0..HTTP_CLIENTS)
         .map(|_| {
@@ -156,14 +191,16 @@ async fn store_and_http(
                 let mut latencies = Vec::new();
                 for _ in 0..HTTP_FILINGS / HTTP_CLIENTS as u32 {
                     let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.to_string())
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(response.status(), 201);
+                    let request = match &body {
+                        Some(body) => client
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .body(body.to_string()),
+                        None => client.get(&url),
+                    };
+                    let response = request.send().await.unwrap();
+                    assert_eq!(response.status().as_u16(), status);
+                    response.bytes().await.unwrap();
                     latencies.push(sent.elapsed());
                 }
                 latencies
@@ -176,7 +213,10 @@ async fn store_and_http(
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    report("end to end", latencies.len() as u32, elapsed);
+    (elapsed, latencies)
+}
+
+fn print_latencies(latencies: &[Duration]) {
     let percentile =
         |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(

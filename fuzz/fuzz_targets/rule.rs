@@ -16,9 +16,8 @@ static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| {
 
 fuzz_target!(|bytes: &[u8]| {
     // JSON when it parses (most of the corpus), otherwise the bytes as one text answer.
-    let data = serde_json::from_slice::<Value>(bytes).unwrap_or_else(|_| {
-        serde_json::json!({ "texte": String::from_utf8_lossy(bytes) })
-    });
+    let data = serde_json::from_slice::<Value>(bytes)
+        .unwrap_or_else(|_| serde_json::json!({ "texte": String::from_utf8_lossy(bytes) }));
     for form in CATALOGUE.forms.values() {
         let Some(rule) = &form.rule else { continue };
         let input = RuleInput {

@@ -38,6 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
         .route("/healthz", get(health))
+        .route("/livez", get(alive))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -58,6 +59,12 @@ async fn form_script() -> impl IntoResponse {
         ],
         include_str!("../../../static/form.js"),
     )
+}
+
+/// For process supervisors: 200 while the process serves HTTP, whatever the database does
+/// (restarting Guichet does not bring a database back; `/healthz` says whether it answers).
+async fn alive() -> &'static str {
+    "ok"
 }
 
 /// For load balancers: 200 when the database answers, 503 otherwise.
