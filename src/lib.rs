@@ -9,6 +9,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod builder;
 pub mod catalogue;
 pub mod check;
 pub mod config;

@@ -127,6 +127,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
+        tokio::spawn(crate::builder::history::record_versions(
+            self.state.store.clone(),
+            self.state.catalogue.load_full(),
+        ));
         // The outbox worker stops with the server; a delivery it was in the middle of is
         // retried when its lease ends.
         let worker = tokio::spawn(self.worker.run());
@@ -147,9 +151,13 @@ impl Application {
 /// Loads the catalogue again and swaps it in if, and only if, it has no errors.
 pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
     let root = state.catalogue.load().root.clone();
-    let catalogue = crate::check::load_checked(&root)?;
+    let catalogue = Arc::new(crate::check::load_checked(&root)?);
     let forms = catalogue.forms.len();
-    state.catalogue.store(Arc::new(catalogue));
+    state.catalogue.store(catalogue.clone());
+    tokio::spawn(crate::builder::history::record_versions(
+        state.store.clone(),
+        catalogue,
+    ));
     tracing::info!(forms, "catalogue reloaded");
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! HTTP nor templates.
 
 pub mod archive;
+pub mod builder;
 pub mod handling;
 pub mod postgres;
 pub mod sqlite;
@@ -161,7 +162,7 @@ pub struct StoredRequest {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + builder::BuilderStore {
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.
     /// `planner` decides the outbox messages the filing causes; they are written in the

@@ -8,6 +8,7 @@
 //! same one: a collision rolls back and is retried with a fresh reference.
 
 mod back_office;
+mod builder;
 
 use std::time::Duration;
 

@@ -12,6 +12,7 @@
 //! writing to the same file waits on the busy timeout instead of failing a lock upgrade.
 
 mod back_office;
+mod builder;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -40,6 +40,8 @@ pub struct FormPage {
     pub multipart: bool,
     /// Files sent earlier (`_files.<field>`), kept across the form's steps.
     pub hidden_files: Vec<(String, String)>,
+    /// A designer's preview of a draft: shown as citizens see it, never sent.
+    pub preview: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -236,7 +238,7 @@ pub fn rows_with_errors(
     (view::rows(&form.fields, posted, &by_pointer), summary)
 }
 
-fn form_page(
+pub(crate) fn form_page(
     catalogue: &Catalogue,
     form: &Form,
     commune: Option<String>,
@@ -262,5 +264,6 @@ fn form_page(
         errors: summary,
         multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
         hidden_files: uploads::hidden(files),
+        preview: false,
     }
 }

@@ -1,6 +1,7 @@
 //! The back office (`/bureau`): staff sign in, work their queues, handle requests; élus
 //! file requests for citizens and follow those of their communes.
 
+mod builder;
 mod elu;
 mod export;
 mod login;
@@ -41,6 +42,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/bureau/demandes/{reference}/pieces/{sha256}",
             get(request::attachment),
         )
+        .route("/bureau/atelier", get(builder::list).post(builder::create))
+        .route("/bureau/atelier/{id}/apercu", get(builder::preview))
+        .route("/bureau/atelier/{id}/comparer", get(builder::compare))
         .route("/bureau/elu", get(elu::follow))
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
@@ -51,6 +55,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(elu::form)
                 .post(elu::file)
                 .layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
+        )
+        // A definition and its rule: the size of a JSON body.
+        .route(
+            "/bureau/atelier/{id}",
+            get(builder::show)
+                .post(builder::post)
+                .layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
         )
 }
 
@@ -63,6 +74,7 @@ pub struct Me {
     pub handles: bool,
     pub is_elu: bool,
     pub is_admin: bool,
+    pub designs: bool,
 }
 
 impl Me {
@@ -75,6 +87,7 @@ impl Me {
             handles: user.handles_requests(),
             is_elu: user.role == Role::Elu,
             is_admin: user.role == Role::Admin,
+            designs: matches!(user.role, Role::Admin | Role::Designer),
         }
     }
 }

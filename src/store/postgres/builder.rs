@@ -1,0 +1,152 @@
+//! The form builder's tables on PostgreSQL.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+
+use super::{PostgresStore, parsed};
+use crate::domain::Reference;
+use crate::store::builder::{BuilderStore, Draft, PastRequest, Provenance, VersionSummary};
+use crate::store::{FormVersionRecord, StoreError};
+
+fn draft_row(row: &PgRow) -> Result<Draft, StoreError> {
+    Ok(Draft {
+        form_id: row.try_get("form_id")?,
+        author: row.try_get("author")?,
+        service: row.try_get("service")?,
+        definition: row.try_get::<Json<serde_json::Value>, _>("definition")?.0,
+        rule_source: row.try_get("rule_source")?,
+        base_version: row.try_get("base_version")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl BuilderStore for PostgresStore {
+    async fn save_draft(&self, draft: &Draft) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO form_drafts (form_id, author, service, definition, rule_source, base_version, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (form_id, author) DO UPDATE SET service = excluded.service,
+                definition = excluded.definition, rule_source = excluded.rule_source,
+                base_version = excluded.base_version, updated_at = excluded.updated_at",
+        )
+        .bind(&draft.form_id)
+        .bind(&draft.author)
+        .bind(&draft.service)
+        .bind(Json(&draft.definition))
+        .bind(&draft.rule_source)
+        .bind(&draft.base_version)
+        .bind(draft.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn draft(&self, form_id: &str, author: &str) -> Result<Option<Draft>, StoreError> {
+        sqlx::query("SELECT * FROM form_drafts WHERE form_id = $1 AND author = $2")
+            .bind(form_id)
+            .bind(author)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| draft_row(&row))
+            .transpose()
+    }
+
+    async fn delete_draft(&self, form_id: &str, author: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM form_drafts WHERE form_id = $1 AND author = $2")
+            .bind(form_id)
+            .bind(author)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn record_version(
+        &self,
+        record: &FormVersionRecord,
+        provenance: &Provenance,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at, author, message)
+             VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(record.version.as_str())
+        .bind(&record.form_id)
+        .bind(&record.title)
+        .bind(Json(&record.definition))
+        .bind(&record.rule_source)
+        .bind(&record.git_commit)
+        .bind(&provenance.author)
+        .bind(&provenance.message)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            sqlx::query(
+                "UPDATE form_versions SET author = coalesce(author, $1), message = coalesce(message, $2),
+                    git_commit = coalesce(git_commit, $3) WHERE version = $4",
+            )
+            .bind(&provenance.author)
+            .bind(&provenance.message)
+            .bind(&record.git_commit)
+            .bind(record.version.as_str())
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(inserted)
+    }
+
+    async fn form_history(&self, form_id: &str) -> Result<Vec<VersionSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT version, title, git_commit, author, message, recorded_at FROM form_versions
+             WHERE form_id = $1 ORDER BY recorded_at DESC, version",
+        )
+        .bind(form_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VersionSummary {
+                    version: row.try_get("version")?,
+                    title: row.try_get("title")?,
+                    git_commit: row.try_get("git_commit")?,
+                    author: row.try_get("author")?,
+                    message: row.try_get("message")?,
+                    recorded_at: row.try_get("recorded_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn recent_requests(
+        &self,
+        form_id: &str,
+        limit: u32,
+    ) -> Result<Vec<PastRequest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.reference, r.data, r.commune, r.channel,
+                    coalesce(e.body->>'queue', r.queue) AS queue
+             FROM requests r
+             LEFT JOIN request_events e ON e.request_id = r.id AND e.kind = 'routed'
+             WHERE r.form_id = $1 ORDER BY r.id DESC LIMIT $2",
+        )
+        .bind(form_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PastRequest {
+                    reference: parsed(row, "reference", Reference::parse)?,
+                    data: row.try_get::<Json<serde_json::Value>, _>("data")?.0,
+                    queue: row.try_get("queue")?,
+                    commune: row.try_get("commune")?,
+                    channel: row.try_get("channel")?,
+                })
+            })
+            .collect()
+    }
+}
