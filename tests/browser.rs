@@ -416,3 +416,90 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
     assert!(browser.text(".report").contains(&reference));
     server.stop();
 }
+
+/// The Environment service's designer adds a question shown only for a stolen bin, in the
+/// visual editor; the live preview (the citizens' renderer, in a frame) hides it until
+/// « volé » is chosen.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "design@vdg.example.org",
+            "--name",
+            "Denis Design",
+            "--role",
+            "designer",
+            "--service",
+            "environnement",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    browser.sign_in(&server.address, "design@vdg.example.org");
+    browser.go(&format!("{}/bureau/atelier", server.address));
+    browser.click(r#"a[href="/bureau/atelier/remplacement-bac"]"#);
+    browser.wait_for_url("/bureau/atelier/remplacement-bac");
+
+    // The visual editor replaces the raw JSON (still there, folded).
+    assert!(browser.displayed("#visual-editor"));
+    assert!(!browser.displayed("#definition"), "the JSON view starts folded");
+    browser.click("#add-question");
+    let block = r#".ve-field[data-key="question_1"]"#;
+    let label = browser.find(&format!("{block} input[data-role=label]"));
+    browser.command("POST", &format!("/element/{label}/clear"), json!({}));
+    browser.type_in(&format!("{block} input[data-role=label]"), "Où le bac a-t-il disparu ?");
+    browser.click(&format!(
+        r#"{block} select[data-role=condition-field] option[value="motif"]"#
+    ));
+    browser.type_in(&format!("{block} input[data-role=condition-value]"), "vole");
+
+    // The JSON the server receives has the generated condition.
+    let definition = browser.command(
+        "POST",
+        "/execute/sync",
+        json!({"script": "return document.getElementById('definition').value;", "args": []}),
+    );
+    let definition: Value = serde_json::from_str(definition.as_str().unwrap()).unwrap();
+    assert_eq!(
+        definition["properties"]["question_1"]["title"],
+        "Où le bac a-t-il disparu ?"
+    );
+    let generated = definition["allOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["then"]["properties"]["question_1"] == true)
+        .unwrap_or_else(|| panic!("a condition for the new question in {definition}"));
+    assert_eq!(generated["if"]["properties"]["motif"]["const"], "vole");
+
+    // The preview, after the automatic save: hidden, shown for « volé », hidden again.
+    let frame = browser.find("#preview");
+    browser.command("POST", "/frame", json!({"id": {ELEMENT: frame}}));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ready = browser
+            .command(
+                "POST",
+                "/execute/sync",
+                json!({"script": "var e = document.querySelector('[data-show-when=\"motif\"] #f-question_1'); return !!e;", "args": []}),
+            )
+            .as_bool()
+            .unwrap();
+        if ready {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the preview never showed the new question");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!browser.displayed("#f-question_1"), "hidden until « volé »");
+    browser.click("#f-motif-1");
+    assert!(browser.displayed("#f-question_1"), "shown for a stolen bin");
+    browser.click("#f-motif");
+    assert!(!browser.displayed("#f-question_1"), "hidden again for a broken bin");
+    browser.command("POST", "/frame/parent", json!({}));
+    server.stop();
+}

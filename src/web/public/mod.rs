@@ -37,6 +37,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
+        .route("/static/builder.js", get(builder_script))
         .route("/healthz", get(health))
         .route("/livez", get(alive))
 }
@@ -48,6 +49,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../../static/guichet.css"),
+    )
+}
+
+async fn builder_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../../static/builder.js"),
     )
 }
 

@@ -726,7 +726,18 @@ pub async fn preview(
         &Default::default(),
     );
     page.preview = true;
-    Ok(page.into_response())
+    // The editor shows the preview in a frame of its own page: allow that, and only that.
+    Ok((
+        [
+            ("x-frame-options", "SAMEORIGIN"),
+            (
+                "content-security-policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'self'",
+            ),
+        ],
+        page,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
