@@ -339,6 +339,9 @@
     box.appendChild(input("Délai de traitement (jours)", meta.due_in_days, function (v) {
       if (numberOrNull(v) === undefined) { delete meta.due_in_days; } else { meta.due_in_days = Number(v); } sync();
     }, { type: "number", min: "1" }));
+    box.appendChild(input("Retiré : le formulaire n'est plus proposé (ses demandes restent consultables)", !!meta.retired, function (on) {
+      if (on) { meta.retired = true; } else { delete meta.retired; } sync();
+    }, { type: "checkbox", "data-role": "retired" }));
     [["citizen", "Habitants (portail)"], ["elected", "Élus"], ["staff", "Agents"]].forEach(function (a) {
       var audience = meta.audience || ["citizen"];
       box.appendChild(input("Public : " + a[1], audience.indexOf(a[0]) !== -1, function (on) {
@@ -347,6 +350,43 @@
         meta.audience = list; sync();
       }, { type: "checkbox" }));
     });
+    return box;
+  }
+
+  // The cases that pin the rule: `guichet check` and every publication run them.
+  function cases() {
+    var meta = model.root["x-guichet"] = model.root["x-guichet"] || {};
+    var list = meta.cases = meta.cases || [];
+    var box = el("fieldset", { "class": "ve-settings", id: "cases" }, [
+      el("legend", { text: "Cas de test de la règle (vérifiés à chaque publication)" })]);
+    list.forEach(function (c, i) {
+      var item = el("fieldset", { "class": "ve-field" }, [el("legend", { text: c.name || "Cas " + (i + 1) })]);
+      item.appendChild(input("Nom du cas", c.name, function (v) { c.name = v; sync(); }));
+      var id = "ve-" + (++counter);
+      var data = el("textarea", { id: id, rows: "3", spellcheck: "false" });
+      data.value = JSON.stringify(c.data || {});
+      var note = el("p", { "class": "hint", "aria-live": "polite" });
+      data.addEventListener("input", function () {
+        try { c.data = JSON.parse(data.value); note.textContent = ""; sync(); }
+        catch (e) { note.textContent = "JSON invalide : " + e.message; }
+      });
+      item.appendChild(el("div", { "class": "field" }, [el("label", { "for": id, text: "Réponses (JSON)" }), data, note]));
+      c.expect = c.expect || { valid: true };
+      item.appendChild(input("Réponses valides", c.expect.valid !== false, function (on) { c.expect.valid = on; sync(); }, { type: "checkbox" }));
+      item.appendChild(input("File attendue", c.expect.queue, function (v) { if (v) { c.expect.queue = v; } else { delete c.expect.queue; } sync(); }));
+      item.appendChild(input("Priorité attendue (low, normal, high, urgent)", c.expect.priority, function (v) { if (v) { c.expect.priority = v; } else { delete c.expect.priority; } sync(); }));
+      var remove = el("button", { type: "button", text: "Supprimer ce cas" });
+      remove.addEventListener("click", function () { list.splice(i, 1); render(); sync(); });
+      item.appendChild(remove);
+      box.appendChild(item);
+    });
+    var add = el("button", { type: "button", text: "Ajouter un cas" });
+    add.addEventListener("click", function () {
+      var example = (model.root.examples || [])[0] || {};
+      list.push({ name: "cas " + (list.length + 1), data: JSON.parse(JSON.stringify(example)), expect: { valid: true } });
+      render(); sync();
+    });
+    box.appendChild(add);
     return box;
   }
 
@@ -379,6 +419,7 @@
     });
     questions.appendChild(el("p", { "class": "actions" }, [add, addGroup]));
     host.appendChild(questions);
+    host.appendChild(cases());
   }
 
   // ---- raw JSON view, automatic save, preview -----------------------------------------

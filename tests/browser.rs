@@ -446,12 +446,18 @@ fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
 
     // The visual editor replaces the raw JSON (still there, folded).
     assert!(browser.displayed("#visual-editor"));
-    assert!(!browser.displayed("#definition"), "the JSON view starts folded");
+    assert!(
+        !browser.displayed("#definition"),
+        "the JSON view starts folded"
+    );
     browser.click("#add-question");
     let block = r#".ve-field[data-key="question_1"]"#;
     let label = browser.find(&format!("{block} input[data-role=label]"));
     browser.command("POST", &format!("/element/{label}/clear"), json!({}));
-    browser.type_in(&format!("{block} input[data-role=label]"), "Où le bac a-t-il disparu ?");
+    browser.type_in(
+        &format!("{block} input[data-role=label]"),
+        "Où le bac a-t-il disparu ?",
+    );
     browser.click(&format!(
         r#"{block} select[data-role=condition-field] option[value="motif"]"#
     ));
@@ -492,14 +498,20 @@ fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
         if ready {
             break;
         }
-        assert!(Instant::now() < deadline, "the preview never showed the new question");
+        assert!(
+            Instant::now() < deadline,
+            "the preview never showed the new question"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(!browser.displayed("#f-question_1"), "hidden until « volé »");
     browser.click("#f-motif-1");
     assert!(browser.displayed("#f-question_1"), "shown for a stolen bin");
     browser.click("#f-motif");
-    assert!(!browser.displayed("#f-question_1"), "hidden again for a broken bin");
+    assert!(
+        !browser.displayed("#f-question_1"),
+        "hidden again for a broken bin"
+    );
     browser.command("POST", "/frame/parent", json!({}));
     server.stop();
 }

@@ -586,3 +586,135 @@ async fn outside_git_publishing_writes_the_files_and_says_so() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_retired_form_leaves_the_portal_and_its_requests_stay_readable() {
+    let (_catalogue, app, designer) = start(true).await;
+    publish_v1(&app, &designer).await;
+    let filed = file(
+        &app,
+        json!({"motif": "vole", "nombre_residents": 2, "commune": "marmande"}),
+    )
+    .await;
+    let mut retired = definition_v1();
+    retired["x-guichet"]["retired"] = json!(true);
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &retired,
+        RULE_V1,
+        &[(
+            "message",
+            "Retire le formulaire : remplacé par la plateforme régionale",
+        )],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for path in [
+        format!("/demarches/{FORM}"),
+        format!("/api/v1/forms/{FORM}"),
+    ] {
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/forms/{FORM}/submissions")))
+        .json(&json!({"motif": "vole", "nombre_residents": 2, "commune": "marmande"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(
+        !app.get_text("/")
+            .await
+            .contains(&format!("/demarches/{FORM}"))
+    );
+    // Its requests keep their form, and the designer can still open it.
+    add_user(
+        &app,
+        "agent@agglo.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "agent@agglo.example.org").await;
+    let (status, page) = agent
+        .get(
+            &app,
+            &format!("/bureau/demandes/{}", filed["reference"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Nombre de personnes dans le foyer"), "{page}");
+    let (status, page) = designer.get(&app, EDITOR).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html_unescape(&page).contains("Retire le formulaire"));
+}
+
+/// An admin edits a file and commits it; on reload the new version joins the history with
+/// the commit's author and subject.
+#[tokio::test]
+async fn edits_made_outside_the_builder_join_the_history_on_reload() {
+    let catalogue = catalogue_without_the_bin_form(true);
+    let data = tempfile::TempDir::new().unwrap();
+    let database = common::test_database(data.path());
+    let server = common::ServerProcess::start(catalogue.path(), &database);
+    let path = catalogue
+        .path()
+        .join("form-definitions/contact-mairie.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut definition: Value = serde_json::from_str(&text).unwrap();
+    definition["title"] = json!("Écrire à votre mairie");
+    std::fs::write(&path, serde_json::to_string_pretty(&definition).unwrap()).unwrap();
+    git(
+        catalogue.path(),
+        &[
+            "-c",
+            "user.name=Marie Admin",
+            "-c",
+            "user.email=marie@agglo.example.org",
+            "commit",
+            "--quiet",
+            "-am",
+            "Nouveau titre du formulaire de contact",
+        ],
+    );
+    let head = git(catalogue.path(), &["rev-parse", "HEAD"])
+        .trim()
+        .to_owned();
+    server.signal("HUP");
+    let store = guichet::store::open(&guichet::config::DatabaseConfig {
+        url: database,
+        max_connections: 1,
+    })
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let history = loop {
+        let history = store.form_history("contact-mairie").await.unwrap();
+        if history.len() == 2 || std::time::Instant::now() > deadline {
+            break history;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(history.len(), 2, "{history:?}");
+    let newest = history
+        .iter()
+        .find(|v| v.title == "Écrire à votre mairie")
+        .unwrap();
+    assert_eq!(newest.author.as_deref(), Some("marie@agglo.example.org"));
+    assert_eq!(
+        newest.message.as_deref(),
+        Some("Nouveau titre du formulaire de contact")
+    );
+    assert_eq!(newest.git_commit.as_deref(), Some(head.as_str()));
+    let first = history
+        .iter()
+        .find(|v| v.title != "Écrire à votre mairie")
+        .unwrap();
+    assert_eq!(first.author.as_deref(), Some("admin@agglo.example.org"));
+    server.stop();
+}

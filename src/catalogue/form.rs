@@ -43,6 +43,9 @@ pub struct FormMeta {
     #[serde(alias = "retention")]
     pub retention_days: Option<u32>,
     pub due_in_days: Option<u32>,
+    /// No longer offered (portal, API, élus); kept so that its requests keep their form.
+    #[serde(default)]
+    pub retired: bool,
     /// The examples that pin the rule's behaviour (DESIGN.md's "examples"; both names are
     /// read, `cases` avoids confusion with the standard top-level `examples`).
     #[serde(default, alias = "examples")]
@@ -122,8 +125,10 @@ impl Form {
         self.meta.communes.is_empty() || self.meta.communes.iter().any(|c| c == commune)
     }
 
+    /// Whether the form is offered to that audience. A retired form is offered to no one;
+    /// its requests and versions stay readable.
     pub fn is_for(&self, audience: Audience) -> bool {
-        self.meta.audience.contains(&audience)
+        !self.meta.retired && self.meta.audience.contains(&audience)
     }
 
     /// Reads a definition file's text. Every problem found is reported.
