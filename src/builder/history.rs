@@ -34,16 +34,22 @@ pub async fn record_versions(store: Arc<dyn Store>, catalogue: Arc<Catalogue>) {
     }
 }
 
-/// The author (e-mail) and subject of the last commit touching the form's files.
+/// The author (e-mail) and subject of the last commit touching the form's files, up to the
+/// commit the form was loaded from.
 fn git_provenance(catalogue: &Catalogue, form: &Form) -> Provenance {
     let mut paths = vec![PathBuf::from(form::DIR).join(format!("{}.json", form.id))];
     if let Some(rule) = &form.meta.rule {
         paths.push(PathBuf::from(RULES_DIR).join(format!("{rule}.rhai")));
     }
+    // As of the commit the snapshot was loaded from, not today's HEAD: the files may have
+    // moved on since.
+    let Some(commit) = &form.git_commit else {
+        return Provenance::default();
+    };
     let output = Command::new("git")
         .arg("-C")
         .arg(&catalogue.root)
-        .args(["log", "-1", "--format=%ae%x1f%s", "--"])
+        .args(["log", "-1", "--format=%ae%x1f%s", commit.as_str(), "--"])
         .args(&paths)
         .output();
     let Some(output) = output.ok().filter(|o| o.status.success()) else {
