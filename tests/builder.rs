@@ -183,6 +183,27 @@ async fn file(app: &TestApp, data: Value) -> Value {
     body
 }
 
+/// An agent of the Environment service, signed in.
+async fn environment_agent(app: &TestApp) -> Browser {
+    add_user(
+        app,
+        "agent@agglo.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    login(app, "agent@agglo.example.org").await
+}
+
+/// The agent's page of a request the API filed.
+async fn request_page(app: &TestApp, agent: &Browser, created: &Value) -> (StatusCode, String) {
+    let reference = created["reference"].as_str().unwrap();
+    agent
+        .get(app, &format!("/bureau/demandes/{reference}"))
+        .await
+}
+
 #[tokio::test]
 async fn a_designer_builds_tests_and_publishes_the_bin_form_then_adds_a_field() {
     let (catalogue, app, designer) = start(true).await;
@@ -351,27 +372,9 @@ async fn a_designer_builds_tests_and_publishes_the_bin_form_then_adds_a_field() 
     };
     let (v1, v2) = (version_of(&first).await, version_of(&second).await);
     assert_ne!(v1, v2);
-    add_user(
-        &app,
-        "agent@agglo.example.org",
-        Role::Agent,
-        &["environnement"],
-        &[],
-    )
-    .await;
-    let agent = login(&app, "agent@agglo.example.org").await;
-    let (_, before) = agent
-        .get(
-            &app,
-            &format!("/bureau/demandes/{}", first["reference"].as_str().unwrap()),
-        )
-        .await;
-    let (_, after) = agent
-        .get(
-            &app,
-            &format!("/bureau/demandes/{}", second["reference"].as_str().unwrap()),
-        )
-        .await;
+    let agent = environment_agent(&app).await;
+    let (_, before) = request_page(&app, &agent, &first).await;
+    let (_, after) = request_page(&app, &agent, &second).await;
     assert!(
         !before.contains("Numéro du bac"),
         "the first request shows its version"
@@ -513,6 +516,26 @@ async fn a_publish_whose_rule_does_not_compile_is_refused_and_nothing_is_written
     let (status, page) = editor(&app, &designer, "publish", &definition_v2(), RULE_V1, &[]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("Décrivez votre changement"));
+    // Rewriting another service's rule through one's own form is refused.
+    let mut hijack = definition_v1();
+    hijack["x-guichet"]["rule"] = json!("signalement-voirie");
+    let voirie_rule =
+        std::fs::read(catalogue.path().join("rules/signalement-voirie.rhai")).unwrap();
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &hijack,
+        "\"dechets-bacs\"",
+        &[("message", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("d'un autre service"), "{page}");
+    assert_eq!(
+        std::fs::read(catalogue.path().join("rules/signalement-voirie.rhai")).unwrap(),
+        voirie_rule
+    );
     add_user(
         &app,
         "voirie@agglo.example.org",
@@ -533,15 +556,7 @@ async fn a_publish_whose_rule_does_not_compile_is_refused_and_nothing_is_written
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    add_user(
-        &app,
-        "agent@agglo.example.org",
-        Role::Agent,
-        &["environnement"],
-        &[],
-    )
-    .await;
-    let agent = login(&app, "agent@agglo.example.org").await;
+    let agent = environment_agent(&app).await;
     assert_eq!(
         agent.get(&app, "/bureau/atelier").await.0,
         StatusCode::NOT_FOUND
@@ -632,21 +647,8 @@ async fn a_retired_form_leaves_the_portal_and_its_requests_stay_readable() {
             .contains(&format!("/demarches/{FORM}"))
     );
     // Its requests keep their form, and the designer can still open it.
-    add_user(
-        &app,
-        "agent@agglo.example.org",
-        Role::Agent,
-        &["environnement"],
-        &[],
-    )
-    .await;
-    let agent = login(&app, "agent@agglo.example.org").await;
-    let (status, page) = agent
-        .get(
-            &app,
-            &format!("/bureau/demandes/{}", filed["reference"].as_str().unwrap()),
-        )
-        .await;
+    let agent = environment_agent(&app).await;
+    let (status, page) = request_page(&app, &agent, &filed).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Nombre de personnes dans le foyer"), "{page}");
     let (status, page) = designer.get(&app, EDITOR).await;

@@ -13,14 +13,7 @@ use crate::store::{FormVersionRecord, Store};
 
 pub async fn record_versions(store: Arc<dyn Store>, catalogue: Arc<Catalogue>) {
     for form in catalogue.forms.values() {
-        let record = FormVersionRecord {
-            version: form.version.clone(),
-            form_id: form.id.clone(),
-            title: form.title.clone(),
-            definition: form.schema.clone(),
-            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
-            git_commit: form.git_commit.clone(),
-        };
+        let record = FormVersionRecord::of(form);
         match store.record_version(&record, &Provenance::default()).await {
             Ok(true) if form.git_commit.is_some() => {
                 let provenance = git_provenance(&catalogue, form);

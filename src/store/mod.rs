@@ -70,6 +70,20 @@ pub struct FormVersionRecord {
     pub git_commit: Option<String>,
 }
 
+impl FormVersionRecord {
+    /// The version a loaded form is in, with the commit it was loaded from.
+    pub fn of(form: &crate::catalogue::Form) -> FormVersionRecord {
+        FormVersionRecord {
+            version: form.version.clone(),
+            form_id: form.id.clone(),
+            title: form.title.clone(),
+            definition: form.schema.clone(),
+            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
+            git_commit: form.git_commit.clone(),
+        }
+    }
+}
+
 /// A validated, routed request ready to be filed.
 #[derive(Debug, Clone)]
 pub struct NewRequest {

@@ -39,14 +39,7 @@ pub async fn file(
     let decision = accepted.decision;
     let request = NewRequest {
         tracking_hash: token.hash(),
-        form: FormVersionRecord {
-            version: form.version.clone(),
-            form_id: form.id.clone(),
-            title: form.title.clone(),
-            definition: form.schema.clone(),
-            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
-            git_commit: form.git_commit.clone(),
-        },
+        form: FormVersionRecord::of(form),
         commune: accepted.commune,
         channel: accepted.channel,
         data: accepted.data,

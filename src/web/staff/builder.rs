@@ -473,6 +473,21 @@ pub async fn post(
         )];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    // A rule file may be shared by forms, but publishing rewrites it: it must not belong to
+    // another service's form.
+    if let Some((rule, _)) = &posted.edit(&id).rule
+        && let Some(other) = catalogue.forms.values().find(|f| {
+            f.id != id
+                && f.meta.rule.as_deref() == Some(rule)
+                && !may_design(&user, &f.meta.service)
+        })
+    {
+        page.problems = vec![format!(
+            "La règle « {rule} » est celle du formulaire « {} » d'un autre service : donnez à votre règle un autre nom (x-guichet.rule), par exemple « {id} ».",
+            other.title
+        )];
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     if action != "publish" {
         let now = OffsetDateTime::now_utc();
         state
@@ -640,12 +655,8 @@ async fn published(
             .store
             .record_version(
                 &FormVersionRecord {
-                    version: form.version.clone(),
-                    form_id: form.id.clone(),
-                    title: form.title.clone(),
-                    definition: form.schema.clone(),
-                    rule_source: form.rule.as_ref().map(|r| r.source.clone()),
                     git_commit: commit.clone(),
+                    ..FormVersionRecord::of(form)
                 },
                 &Provenance {
                     author: Some(user.email.clone()),
