@@ -145,6 +145,7 @@ async fn store_and_http(
         clamd_socket: None,
         header_timeout_secs: 10,
         request_timeout_secs: 30,
+        catalogue_refresh_secs: 0,
         database: DatabaseConfig {
             url: http_url,
             max_connections: 8,

@@ -130,6 +130,11 @@ pub struct ServeConfig {
     /// Seconds a client has to send its request body, and a request has to complete.
     #[arg(long, env = "GUICHET_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Seconds between two looks at the catalogue's files; a change (a publication on
+    /// another instance sharing the folder, an admin's `git pull`) reloads it as SIGHUP does.
+    /// 0 turns it off.
+    #[arg(long, env = "GUICHET_CATALOGUE_REFRESH_SECS", default_value_t = 5)]
+    pub catalogue_refresh_secs: u64,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]

@@ -27,6 +27,8 @@ pub struct Application {
     state: AppState,
     header_timeout: Duration,
     worker: Arc<Worker>,
+    /// How often to look for changed catalogue files (None: never).
+    catalogue_refresh: Option<Duration>,
 }
 
 impl Application {
@@ -110,6 +112,8 @@ impl Application {
             state,
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             worker,
+            catalogue_refresh: (config.catalogue_refresh_secs > 0)
+                .then(|| Duration::from_secs(config.catalogue_refresh_secs)),
         })
     }
 
@@ -127,6 +131,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
+        if let Some(every) = self.catalogue_refresh {
+            tokio::spawn(reload_on_change(self.state.clone(), every));
+        }
         tokio::spawn(crate::builder::history::record_versions(
             self.state.store.clone(),
             self.state.catalogue.load_full(),
@@ -160,6 +167,56 @@ pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
     ));
     tracing::info!(forms, "catalogue reloaded");
     Ok(())
+}
+
+/// Reloads the catalogue when its files change: another instance sharing the folder
+/// published a form, or an admin pulled from git. A change that does not pass the checks is
+/// logged once and the previous catalogue stays in service, as with SIGHUP.
+async fn reload_on_change(state: AppState, every: Duration) {
+    let root = state.catalogue.load().root.clone();
+    let mut seen = catalogue_fingerprint(&root);
+    loop {
+        tokio::time::sleep(every).await;
+        let now = {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || catalogue_fingerprint(&root))
+                .await
+                .unwrap_or_default()
+        };
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        if let Err(problems) = reload(&state) {
+            tracing::error!(
+                "the catalogue's files changed but do NOT pass the checks; the previous catalogue stays in service:\n{}",
+                list(&problems)
+            );
+        }
+    }
+}
+
+/// Names, sizes and modification times of the catalogue's files: cheap to read, and any
+/// edit, copy or checkout changes it.
+fn catalogue_fingerprint(
+    root: &std::path::Path,
+) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files = Vec::new();
+    let mut note = |path: std::path::PathBuf| {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            files.push((path, meta.len(), meta.modified().ok()));
+        }
+    };
+    note(root.join(crate::catalogue::territory::FILE_NAME));
+    for dir in [crate::catalogue::form::DIR, crate::catalogue::RULES_DIR] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            for entry in entries.flatten() {
+                note(entry.path());
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 #[cfg(unix)]

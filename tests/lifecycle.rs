@@ -198,3 +198,35 @@ fn hostile_catalogues_never_reach_service() {
     }
     server.stop();
 }
+
+/// Another instance publishing into a shared catalogue folder, or an admin's `git pull`:
+/// the files change and the server picks them up without a signal.
+#[test]
+fn a_changed_catalogue_is_picked_up_without_a_signal() {
+    let catalogue = catalogue_copy(&fixture("minimal"), &[]);
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start_with(
+        catalogue.path(),
+        &test_database(data.path()),
+        &["--catalogue-refresh-secs", "1"],
+    );
+    let path = catalogue.path().join("form-definitions/demande.json");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        original.replace("Signaler un problème", "Signaler un souci"),
+    )
+    .unwrap();
+    eventually("the new title is served", || {
+        form_version(&server).0 == "Signaler un souci"
+    });
+    // A broken change is not served; the next good one is.
+    std::fs::write(&path, "{ broken").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(form_version(&server).0, "Signaler un souci");
+    std::fs::write(&path, original).unwrap();
+    eventually("the original title is back", || {
+        form_version(&server).0 == "Signaler un problème"
+    });
+    server.stop();
+}

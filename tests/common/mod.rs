@@ -136,6 +136,7 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         clamd_socket: None,
         header_timeout_secs: 5,
         request_timeout_secs: 30,
+        catalogue_refresh_secs: 0,
         database: DatabaseConfig {
             url: test_database(data_dir),
             max_connections: 4,
