@@ -27,12 +27,15 @@ pub struct Application {
     state: AppState,
     header_timeout: Duration,
     worker: Arc<Worker>,
-    /// How often to look for changed catalogue files (None: never).
-    catalogue_refresh: Option<Duration>,
+    /// How often to look for changed catalogue files (None: never), and what they were when
+    /// the catalogue was loaded.
+    catalogue_refresh: Option<(Duration, Fingerprint)>,
 }
 
 impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Application> {
+        // Taken before loading: a change made while the catalogue loads is seen later.
+        let fingerprint = catalogue_fingerprint(&config.catalogue);
         let catalogue = crate::check::load_checked(&config.catalogue).map_err(|problems| {
             anyhow::anyhow!(
                 "the catalogue in {} has errors; run `guichet check` to see them:\n{}",
@@ -112,8 +115,12 @@ impl Application {
             state,
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             worker,
-            catalogue_refresh: (config.catalogue_refresh_secs > 0)
-                .then(|| Duration::from_secs(config.catalogue_refresh_secs)),
+            catalogue_refresh: (config.catalogue_refresh_secs > 0).then(|| {
+                (
+                    Duration::from_secs(config.catalogue_refresh_secs),
+                    fingerprint,
+                )
+            }),
         })
     }
 
@@ -131,8 +138,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
-        if let Some(every) = self.catalogue_refresh {
-            tokio::spawn(reload_on_change(self.state.clone(), every));
+        if let Some((every, loaded)) = self.catalogue_refresh {
+            tokio::spawn(reload_on_change(self.state.clone(), every, loaded));
         }
         tokio::spawn(crate::builder::history::record_versions(
             self.state.store.clone(),
@@ -172,9 +179,9 @@ pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
 /// Reloads the catalogue when its files change: another instance sharing the folder
 /// published a form, or an admin pulled from git. A change that does not pass the checks is
 /// logged once and the previous catalogue stays in service, as with SIGHUP.
-async fn reload_on_change(state: AppState, every: Duration) {
+async fn reload_on_change(state: AppState, every: Duration, loaded: Fingerprint) {
     let root = state.catalogue.load().root.clone();
-    let mut seen = catalogue_fingerprint(&root);
+    let mut seen = loaded;
     loop {
         tokio::time::sleep(every).await;
         let now = {
@@ -198,9 +205,9 @@ async fn reload_on_change(state: AppState, every: Duration) {
 
 /// Names, sizes and modification times of the catalogue's files: cheap to read, and any
 /// edit, copy or checkout changes it.
-fn catalogue_fingerprint(
-    root: &std::path::Path,
-) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+type Fingerprint = Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)>;
+
+fn catalogue_fingerprint(root: &std::path::Path) -> Fingerprint {
     let mut files = Vec::new();
     let mut note = |path: std::path::PathBuf| {
         if let Ok(meta) = std::fs::metadata(&path) {
