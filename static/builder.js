@@ -36,6 +36,20 @@
     return node;
   }
 
+  // What the blocks cannot represent faithfully is left as it is (its label stays editable):
+  // references, file fields, formats and widgets the editor does not offer, non-text choices.
+  function isAdvanced(p) {
+    var list = p.type === "array" ? (p.items || {}) : p;
+    var choices = list.oneOf || list["enum"] || [];
+    var nonText = choices.some(function (c) {
+      var v = c && typeof c === "object" && "const" in c ? c["const"] : c;
+      return typeof v !== "string";
+    });
+    return !!p.$ref || "x-attachment" in p || (p.type === "array" && !list.oneOf && !list["enum"]) || nonText ||
+      (p.format && ["email", "tel", "date"].indexOf(p.format) === -1) ||
+      (p["x-widget"] && ["textarea", "commune", "radio", "select"].indexOf(p["x-widget"]) === -1);
+  }
+
   function kindOf(p) {
     if (p["x-widget"] === "commune") { return "commune"; }
     if (p.type === "array") { return "multi"; }
@@ -82,7 +96,7 @@
       var p = object.properties[key];
       var condition = conditions[key] || null;
       return {
-        key: key, group: group, original: p, kind: kindOf(p), advanced: !!p.$ref,
+        key: key, group: group, original: p, kind: kindOf(p), advanced: isAdvanced(p), dirty: false,
         title: p.title || "", help: p.description || "",
         required: required.indexOf(key) !== -1 || !!(condition && condition.required),
         choices: choicesOf(p), min: p.minimum, max: p.maximum,
@@ -99,6 +113,7 @@
       var p = properties[key];
       if (p.type === "object" && p.properties && !p.$ref) {
         items.push({ groupKey: key, title: p.title || key, original: p,
+                     required: (definition.required || []).indexOf(key) !== -1,
                      fields: readFields(p, key) });
       } else {
         items.push(readFields({ properties: pick(properties, key), required: definition.required,
@@ -114,7 +129,8 @@
 
   function writeField(f) {
     var p = JSON.parse(JSON.stringify(f.original || {}));
-    if (f.advanced) { if (f.title) { p.title = f.title; } return p; }
+    if (f.advanced || !f.dirty) { if (f.title) { p.title = f.title; } return p; }
+    var widget = p["x-widget"];
     ["type", "format", "oneOf", "enum", "items", "uniqueItems", "x-widget", "minimum", "maximum",
      "maxLength", "pattern", "x-pattern-message", "description"].forEach(function (k) { delete p[k]; });
     p.title = f.title;
@@ -132,7 +148,8 @@
       case "integer": p.type = "integer"; break;
       case "number": p.type = "number"; break;
       case "boolean": p.type = "boolean"; break;
-      case "choice": p.type = "string"; p.oneOf = choices; break;
+      case "choice": p.type = "string"; p.oneOf = choices;
+        if (widget === "radio" || widget === "select") { p["x-widget"] = widget; } break;
       case "multi": p.type = "array"; p.items = { type: "string", oneOf: choices }; p.uniqueItems = true; break;
       case "commune": p.type = "string"; p["x-widget"] = "commune"; break;
       default: p.type = "string";
@@ -153,10 +170,14 @@
     target.properties = {};
     var required = [];
     var byTest = {};
+    // Conditions the blocks regenerate are dropped; any other (about a section, say) stays.
+    var keys = fields.map(function (f) { return f.key; });
     var kept = (keepAllOf || []).filter(function (item) {
       var test = item["if"] && item["if"].properties;
       var key = test && Object.keys(test)[0];
-      return !(key && test[key] && "const" in test[key] && item.then);
+      if (!(key && test[key] && "const" in test[key] && item.then)) { return true; }
+      var named = (item.then.required || []).concat(Object.keys(item.then.properties || {}));
+      return named.some(function (n) { return keys.indexOf(n) === -1; });
     });
     fields.forEach(function (f) {
       target.properties[f.key] = writeField(f);
@@ -192,6 +213,9 @@
       if (item.groupKey) { properties[item.groupKey] = item; } else { top.push(item); }
     });
     writeObject(d, top, model.root.allOf);
+    model.items.forEach(function (item) {
+      if (item.groupKey && item.required && d.required.indexOf(item.groupKey) === -1) { d.required.push(item.groupKey); }
+    });
     // Groups keep their place among the questions.
     var ordered = {};
     model.items.forEach(function (item) {
@@ -256,6 +280,15 @@
 
   function fieldBlock(f, list) {
     var box = el("fieldset", { "class": "ve-field", "data-key": f.key });
+    // Any edit in the block (but the label and the name) rewrites the question's schema.
+    box.addEventListener("input", function (e) {
+      var role = e.target.getAttribute("data-role");
+      if (role !== "label" && role !== "key") { f.dirty = true; }
+    }, true);
+    box.addEventListener("change", function (e) {
+      var role = e.target.getAttribute("data-role");
+      if (role !== "label" && role !== "key") { f.dirty = true; }
+    }, true);
     box.appendChild(el("legend", { text: (f.title || f.key) + (f.advanced ? " (avancée : modifiable dans la vue JSON)" : "") }));
     box.appendChild(input("Libellé de la question", f.title, function (v) { f.title = v; sync(); }, { "data-role": "label" }));
     box.appendChild(input("Nom technique (lettres, chiffres, _)", f.key, function (v) {
@@ -319,7 +352,7 @@
   function newField(group, list) {
     var n = 1;
     while (list.some(function (f) { return f.key === "question_" + n; })) { n++; }
-    return { key: "question_" + n, group: group, original: {}, kind: "text", title: "Nouvelle question",
+    return { key: "question_" + n, group: group, original: {}, kind: "text", title: "Nouvelle question", dirty: true,
              help: "", required: false, choices: "", pattern: "", patternMessage: "", condition: null };
   }
 
@@ -399,6 +432,7 @@
       if (item.groupKey) {
         var group = el("fieldset", { "class": "ve-group" }, [el("legend", { text: "Rubrique : " + item.title })]);
         group.appendChild(input("Titre de la rubrique", item.title, function (v) { item.title = v; sync(); }));
+        group.appendChild(input("Rubrique obligatoire", !!item.required, function (on) { item.required = on; sync(); }, { type: "checkbox" }));
         item.fields.forEach(function (f) { group.appendChild(fieldBlock(f, item.fields)); });
         var addIn = el("button", { type: "button", text: "Ajouter une question dans la rubrique" });
         addIn.addEventListener("click", function () { item.fields.push(newField(item.groupKey, item.fields)); render(); sync(); });
@@ -442,7 +476,9 @@
     clearTimeout(timer);
     timer = setTimeout(save, 700);
   }
+  var saving = true;
   function save() {
+    if (!saving) { return; }
     var body = new URLSearchParams(new FormData(form));
     body.set("_action", "save");
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
@@ -467,4 +503,7 @@
   preview = el("iframe", { title: "Aperçu du formulaire", "class": "preview", id: "preview", "data-src": src, src: src });
   host.parentNode.insertBefore(el("section", { "aria-label": "Aperçu" }, [el("h2", { text: "Aperçu" }), preview]), host.nextSibling);
   form.querySelector("#rule_source").addEventListener("input", scheduleSave);
+  // A pending automatic save must not land after a publication (it would bring back the
+  // draft the publication just closed).
+  form.addEventListener("submit", function () { clearTimeout(timer); saving = false; });
 })();

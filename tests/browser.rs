@@ -481,6 +481,24 @@ fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
         .find(|c| c["then"]["properties"]["question_1"] == true)
         .unwrap_or_else(|| panic!("a condition for the new question in {definition}"));
     assert_eq!(generated["if"]["properties"]["motif"]["const"], "vole");
+    // Everything the designer did not touch is written back as it was: the address section
+    // (a `$ref`), the bin number with its pattern, the existing condition.
+    let original: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("form-definitions/remplacement-bac.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for (key, property) in original["properties"].as_object().unwrap() {
+        assert_eq!(&definition["properties"][key], property, "{key} unchanged");
+    }
+    for condition in original["allOf"].as_array().unwrap() {
+        assert!(
+            definition["allOf"].as_array().unwrap().contains(condition),
+            "{condition} kept"
+        );
+    }
+    assert_eq!(definition["required"], original["required"]);
+    assert_eq!(definition["$defs"], original["$defs"]);
 
     // The preview, after the automatic save: hidden, shown for « volé », hidden again.
     let frame = browser.find("#preview");

@@ -720,3 +720,113 @@ async fn edits_made_outside_the_builder_join_the_history_on_reload() {
     assert_eq!(first.author.as_deref(), Some("admin@agglo.example.org"));
     server.stop();
 }
+
+#[tokio::test]
+async fn a_stale_draft_cannot_undo_a_newer_publication() {
+    let (_catalogue, app, designer) = start(true).await;
+    publish_v1(&app, &designer).await;
+    let mut stale = definition_v1();
+    stale["title"] = json!("Remplacer un bac (brouillon ancien)");
+    let (status, _) = editor(&app, &designer, "save", &stale, RULE_V1, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    // Meanwhile an admin publishes the bin number.
+    add_user(&app, "admin@agglo.example.org", Role::Admin, &[], &[]).await;
+    let admin = login(&app, "admin@agglo.example.org").await;
+    let (status, page) = editor(
+        &app,
+        &admin,
+        "publish",
+        &definition_v2(),
+        RULE_V1,
+        &[("message", "Numéro du bac")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &stale,
+        RULE_V1,
+        &[("message", "Nouveau titre")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("publié par quelqu'un d'autre"), "{page}");
+    let served: Value = app.get_json(&format!("/api/v1/forms/{FORM}")).await;
+    assert!(
+        served.to_string().contains("numero_bac"),
+        "the admin's version stays"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_or_a_control_character_publishes_nothing() {
+    let (catalogue, app, designer) = start(true).await;
+    publish_v1(&app, &designer).await;
+    let definition_file = catalogue
+        .path()
+        .join("form-definitions/remplacement-bac.json");
+    let before = std::fs::read(&definition_file).unwrap();
+    // A NUL escaped in the JSON text: refused by the checks, never stored.
+    let mut with_nul = definition_v2();
+    with_nul["title"] = json!("Remplacer\u{0} un bac");
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &with_nul,
+        RULE_V1,
+        &[("message", "x")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("control character"), "{page}");
+    assert_eq!(std::fs::read(&definition_file).unwrap(), before);
+    // A hook refuses the commit: the files are put back, nothing is staged, and the same
+    // publication goes through once the hook is gone.
+    let hook = catalogue.path().join(".git/hooks/pre-commit");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'refusé par la relecture' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&hook)
+        .status()
+        .unwrap();
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &definition_v2(),
+        RULE_V1,
+        &[("message", "Ajoute le numéro du bac")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("nothing was published"), "{page}");
+    assert!(page.contains("refusé par la relecture"), "{page}");
+    assert_eq!(std::fs::read(&definition_file).unwrap(), before);
+    assert!(
+        git(catalogue.path(), &["status", "--porcelain"])
+            .trim()
+            .is_empty()
+    );
+    std::fs::remove_file(&hook).unwrap();
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &definition_v2(),
+        RULE_V1,
+        &[("message", "Ajoute le numéro du bac")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        git(catalogue.path(), &["log", "-1", "--format=%s"]).trim(),
+        "Ajoute le numéro du bac"
+    );
+}

@@ -57,21 +57,36 @@ pub fn publish(
     if unchanged {
         return Err(PublishError::Unchanged);
     }
-    for (path, text) in &files {
-        write_atomically(&root.join(path), text).map_err(|err| {
-            PublishError::Failed(format!(
-                "cannot write {}: {err}; the published form is unchanged",
-                path.display()
-            ))
-        })?;
-    }
-    if git(root, &["rev-parse", "--is-inside-work-tree"]).is_err() {
-        return Ok(Recorded::NotARepository);
-    }
+    // What was there before, to put back if anything below fails: a publication is whole
+    // or nothing, so that it can simply be tried again.
+    let previous: Vec<Option<String>> = files
+        .iter()
+        .map(|(path, _)| std::fs::read_to_string(root.join(path)).ok())
+        .collect();
     let paths: Vec<String> = files
         .iter()
         .map(|(p, _)| p.to_string_lossy().into_owned())
         .collect();
+    let undo = |why: String| {
+        for ((path, _), before) in files.iter().zip(&previous) {
+            let _ = match before {
+                Some(text) => write_atomically(&root.join(path), text),
+                None => std::fs::remove_file(root.join(path)),
+            };
+        }
+        let _ = git(
+            root,
+            &[&["reset", "--quiet", "--"][..], &to_refs(&paths)].concat(),
+        );
+        PublishError::Failed(format!("{why}; nothing was published"))
+    };
+    for (path, text) in &files {
+        write_atomically(&root.join(path), text)
+            .map_err(|err| undo(format!("cannot write {}: {err}", path.display())))?;
+    }
+    if git(root, &["rev-parse", "--is-inside-work-tree"]).is_err() {
+        return Ok(Recorded::NotARepository);
+    }
     let committed = git(root, &[&["add", "--"][..], &to_refs(&paths)].concat()).and_then(|_| {
         let identity = format!("{} <{}>", author.name, author.email);
         git(
@@ -85,11 +100,7 @@ pub fn publish(
             .concat(),
         )
     });
-    committed.map_err(|err| {
-        PublishError::Failed(format!(
-            "the files are written (and served after the reload) but the git commit failed: {err}"
-        ))
-    })?;
+    committed.map_err(|err| undo(format!("the git commit failed: {err}")))?;
     let head = git(root, &["rev-parse", "HEAD"]).map_err(PublishError::Failed)?;
     Ok(Recorded::Committed(head.trim().to_owned()))
 }
@@ -128,6 +139,15 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    // A temporary file is private (0600): give it the file's permissions, or the usual
+    // ones for a new file, so that other readers of the catalogue still can.
+    let permissions = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o644)
+        });
+    file.as_file().set_permissions(permissions)?;
     std::io::Write::write_all(&mut file, text.as_bytes())?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;

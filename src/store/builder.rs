@@ -56,8 +56,9 @@ pub trait BuilderStore: Send + Sync {
     async fn save_draft(&self, draft: &Draft) -> Result<(), StoreError>;
     async fn draft(&self, form_id: &str, author: &str) -> Result<Option<Draft>, StoreError>;
     async fn delete_draft(&self, form_id: &str, author: &str) -> Result<(), StoreError>;
-    /// Records a version if it is new (returns whether it was). A version already recorded
-    /// (at filing time, say) gets the provenance if it had none.
+    /// Records a version if it is new. A version already recorded (at filing time, say)
+    /// gets the provenance if it had none. Returns whether the version (still) lacks an
+    /// author: new, or recorded without one.
     async fn record_version(
         &self,
         record: &FormVersionRecord,

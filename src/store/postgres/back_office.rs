@@ -321,7 +321,7 @@ impl PostgresStore {
                 version: row.try_get("version")?,
                 form_id: row.try_get("form_id")?,
                 title: row.try_get("title")?,
-                definition: row.try_get::<Json<serde_json::Value>, _>("definition")?.0,
+                definition: super::json_text(&row, "definition")?,
                 rule_source: row.try_get("rule_source")?,
                 git_commit: row.try_get("git_commit")?,
                 recorded_at: row.try_get("recorded_at")?,

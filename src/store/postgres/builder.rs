@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
-use super::{PostgresStore, parsed};
+use super::{PostgresStore, json_text, parsed};
 use crate::domain::Reference;
 use crate::store::builder::{BuilderStore, Draft, PastRequest, Provenance, VersionSummary};
 use crate::store::{FormVersionRecord, StoreError};
@@ -15,7 +15,7 @@ fn draft_row(row: &PgRow) -> Result<Draft, StoreError> {
         form_id: row.try_get("form_id")?,
         author: row.try_get("author")?,
         service: row.try_get("service")?,
-        definition: row.try_get::<Json<serde_json::Value>, _>("definition")?.0,
+        definition: json_text(row, "definition")?,
         rule_source: row.try_get("rule_source")?,
         base_version: row.try_get("base_version")?,
         updated_at: row.try_get("updated_at")?,
@@ -35,7 +35,7 @@ impl BuilderStore for PostgresStore {
         .bind(&draft.form_id)
         .bind(&draft.author)
         .bind(&draft.service)
-        .bind(Json(&draft.definition))
+        .bind(draft.definition.to_string())
         .bind(&draft.rule_source)
         .bind(&draft.base_version)
         .bind(draft.updated_at)
@@ -75,7 +75,7 @@ impl BuilderStore for PostgresStore {
         .bind(record.version.as_str())
         .bind(&record.form_id)
         .bind(&record.title)
-        .bind(Json(&record.definition))
+        .bind(record.definition.to_string())
         .bind(&record.rule_source)
         .bind(&record.git_commit)
         .bind(&provenance.author)
@@ -84,7 +84,13 @@ impl BuilderStore for PostgresStore {
         .await?
         .rows_affected()
             == 1;
-        if !inserted {
+        if inserted {
+            return Ok(true);
+        }
+        let known = provenance.author.is_some()
+            || provenance.message.is_some()
+            || record.git_commit.is_some();
+        if known {
             sqlx::query(
                 "UPDATE form_versions SET author = coalesce(author, $1), message = coalesce(message, $2),
                     git_commit = coalesce(git_commit, $3) WHERE version = $4",
@@ -96,7 +102,13 @@ impl BuilderStore for PostgresStore {
             .execute(&self.pool)
             .await?;
         }
-        Ok(inserted)
+        let missing: bool =
+            sqlx::query("SELECT author IS NULL AS missing FROM form_versions WHERE version = $1")
+                .bind(record.version.as_str())
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("missing")?;
+        Ok(missing)
     }
 
     async fn form_history(&self, form_id: &str) -> Result<Vec<VersionSummary>, StoreError> {

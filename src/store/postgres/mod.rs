@@ -64,7 +64,7 @@ impl PostgresStore {
         .bind(request.form.version.as_str())
         .bind(&request.form.form_id)
         .bind(&request.form.title)
-        .bind(Json(&request.form.definition))
+        .bind(request.form.definition.to_string())
         .bind(&request.form.rule_source)
         .bind(&request.form.git_commit)
         .bind(now)
@@ -143,6 +143,13 @@ impl PostgresStore {
             })
             .collect()
     }
+}
+
+/// A JSON document kept as text (key order matters: it is the order of a form's questions).
+pub(super) fn json_text(row: &PgRow, column: &str) -> Result<Value, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad {column} in the database: {e}")))
 }
 
 fn violates(err: &sqlx::Error, constraint: &str) -> bool {
@@ -322,7 +329,7 @@ impl Store for PostgresStore {
                     version: row.try_get("version")?,
                     form_id: row.try_get("form_id")?,
                     title: row.try_get("title")?,
-                    definition: row.try_get::<Json<Value>, _>("definition")?.0,
+                    definition: json_text(&row, "definition")?,
                     rule_source: row.try_get("rule_source")?,
                     git_commit: row.try_get("git_commit")?,
                     recorded_at: row.try_get("recorded_at")?,
@@ -411,7 +418,7 @@ impl Store for PostgresStore {
             .bind(&v.version)
             .bind(&v.form_id)
             .bind(&v.title)
-            .bind(Json(&v.definition))
+            .bind(v.definition.to_string())
             .bind(&v.rule_source)
             .bind(&v.git_commit)
             .bind(v.recorded_at)

@@ -83,7 +83,13 @@ impl BuilderStore for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        if !inserted {
+        if inserted {
+            return Ok(true);
+        }
+        let known = provenance.author.is_some()
+            || provenance.message.is_some()
+            || record.git_commit.is_some();
+        if known {
             sqlx::query(
                 "UPDATE form_versions SET author = coalesce(author, ?), message = coalesce(message, ?),
                     git_commit = coalesce(git_commit, ?) WHERE version = ?",
@@ -95,7 +101,13 @@ impl BuilderStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         }
-        Ok(inserted)
+        let missing: bool =
+            sqlx::query("SELECT author IS NULL AS missing FROM form_versions WHERE version = ?")
+                .bind(record.version.as_str())
+                .fetch_one(&self.writer)
+                .await?
+                .try_get("missing")?;
+        Ok(missing)
     }
 
     async fn form_history(&self, form_id: &str) -> Result<Vec<VersionSummary>, StoreError> {

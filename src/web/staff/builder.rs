@@ -498,7 +498,12 @@ pub async fn post(
                 service: service.clone(),
                 definition: definition.clone(),
                 rule_source: Some(posted.rule_source.clone()),
-                base_version: catalogue.form(&id).map(|f| f.version.as_str().to_owned()),
+                // The version the draft started from, kept across saves: publishing a draft
+                // whose base has been replaced since would silently undo that change.
+                base_version: match &existing {
+                    Some(draft) => draft.base_version.clone(),
+                    None => catalogue.form(&id).map(|f| f.version.as_str().to_owned()),
+                },
                 updated_at: now,
             })
             .await?;
@@ -564,15 +569,20 @@ pub async fn post(
         }
         "dry_run" => {
             let past = state.store.recent_requests(&id, page.dry_run_limit).await?;
-            let staged = tokio::task::spawn_blocking(move || stage(&root, &edit))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?;
-            match staged {
+            let form_id = id.clone();
+            // Staging and replaying run thousands of rule evaluations: off the async threads.
+            let replayed = tokio::task::spawn_blocking(move || -> Result<_, Vec<Diagnostic>> {
+                let staged = stage(&root, &edit)?;
+                Ok(staged
+                    .catalogue
+                    .form(&form_id)
+                    .map(|form| dry_run::replay(&staged.catalogue, form, &past)))
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+            match replayed {
                 Err(problems) => page.problems = describe(&problems),
-                Ok(staged) => {
-                    let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
-                    page.dry_run = Some(dry_run::replay(&staged.catalogue, form, &past));
-                }
+                Ok(run) => page.dry_run = Some(run.ok_or_else(not_found)?),
             }
         }
         "publish" => {
@@ -588,6 +598,13 @@ pub async fn post(
                     "Décrivez votre changement en une ligne (au plus {MAX_MESSAGE_CHARS} caractères) : il accompagne la version dans l'historique."
                 )];
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            let current = catalogue.form(&id).map(|f| f.version.as_str().to_owned());
+            if let Some(draft) = &existing
+                && draft.base_version != current
+            {
+                page.problems = vec!["Le formulaire a été publié par quelqu'un d'autre depuis que vous avez commencé ce brouillon : publier maintenant effacerait ses changements. Notez les vôtres, abandonnez le brouillon, puis reprenez-les sur la version en ligne.".into()];
+                return Ok((StatusCode::CONFLICT, page).into_response());
             }
             let author = Author {
                 name: user.name.clone(),
@@ -644,14 +661,19 @@ async fn published(
     message: String,
 ) -> Result<Response, PageError> {
     let user = &signed.session.user;
-    let reloaded = crate::startup::reload(state);
+    let reloading = state.clone();
+    let reloaded = tokio::task::spawn_blocking(move || crate::startup::reload(&reloading))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     let catalogue = state.catalogue.load_full();
     let commit = match &recorded {
         Recorded::Committed(hash) => Some(hash.clone()),
         Recorded::NotARepository => None,
     };
+    // The form is published: what follows is bookkeeping, and its failure must not turn
+    // the publication into an error page.
     if let Some(form) = catalogue.form(id) {
-        state
+        let recorded = state
             .store
             .record_version(
                 &FormVersionRecord {
@@ -663,9 +685,14 @@ async fn published(
                     message: Some(message),
                 },
             )
-            .await?;
+            .await;
+        if let Err(err) = recorded {
+            tracing::error!(form = id, %err, "published, but the version's author was not recorded");
+        }
     }
-    state.store.delete_draft(id, &user.email).await?;
+    if let Err(err) = state.store.delete_draft(id, &user.email).await {
+        tracing::error!(form = id, %err, "published, but the draft was not deleted");
+    }
     let (definition, rule) = published_files(&catalogue, id).unwrap_or_default();
     let mut page = edit_page(state, &catalogue, signed, id, definition, rule).await?;
     page.notice = match (&recorded, &reloaded) {

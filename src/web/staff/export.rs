@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
-use crate::catalogue::fields::{self, Field};
+use crate::catalogue::fields::{self, Field, FieldKind};
 use crate::domain::{Channel, FormVersion};
 use crate::store::{QueueItem, RequestQuery};
 use crate::web::AppState;
@@ -80,7 +80,29 @@ pub async fn export(
         .delimiter(b';')
         .from_writer(b"\xEF\xBB\xBF".to_vec());
     let internal = |err: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {err}"));
-    out.write_record(HEADER).map_err(internal)?;
+    // A listing of one form also gets a column per question, for sorting and filtering in
+    // the spreadsheet (the questions of the form as it is now).
+    let single_form = items
+        .first()
+        .map(|first| first.form_id.clone())
+        .filter(|id| items.iter().all(|i| &i.form_id == id))
+        .and_then(|id| catalogue.forms.get(&id).cloned());
+    let questions: Vec<Field> = single_form
+        .as_ref()
+        .map(|form| {
+            fields::walk(&form.fields)
+                .into_iter()
+                .filter(|f| !matches!(f.kind, FieldKind::Group { .. }))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let header: Vec<&str> = HEADER
+        .iter()
+        .copied()
+        .chain(questions.iter().map(|q| q.label.as_str()))
+        .collect();
+    out.write_record(&header).map_err(internal)?;
     // The labels the citizen saw: those of the version each request was filed under.
     let mut versions: HashMap<FormVersion, Option<Vec<Field>>> = HashMap::new();
     for item in &items {
@@ -104,7 +126,7 @@ pub async fn export(
                 .join(" | "),
             _ => request.data.to_string(),
         };
-        let record = [
+        let mut record = vec![
             item.reference.to_string(),
             date_fr(item.created_at),
             item.form_title.clone(),
@@ -127,6 +149,11 @@ pub async fn export(
             item.assignee.clone().unwrap_or_default(),
             answers,
         ];
+        record.extend(
+            questions
+                .iter()
+                .map(|q| cell(q, request.data.pointer(&q.pointer()))),
+        );
         out.write_record(record.iter().map(|cell| neutralise(cell)))
             .map_err(internal)?;
     }
@@ -145,6 +172,29 @@ pub async fn export(
         body,
     )
         .into_response())
+}
+
+/// A question's answer as the spreadsheet shows it: a choice by its label.
+fn cell(question: &Field, answer: Option<&serde_json::Value>) -> String {
+    let Some(answer) = answer else {
+        return String::new();
+    };
+    let label = |value: &serde_json::Value| match &question.kind {
+        FieldKind::Choice { choices, .. } | FieldKind::MultiChoice { choices } => choices
+            .iter()
+            .find(|c| &c.value == value)
+            .map_or_else(|| fields::value_text(value), |c| c.label.clone()),
+        FieldKind::Boolean => match value {
+            serde_json::Value::Bool(true) => "oui".into(),
+            serde_json::Value::Bool(false) => "non".into(),
+            other => fields::value_text(other),
+        },
+        _ => fields::value_text(value),
+    };
+    match answer {
+        serde_json::Value::Array(items) => items.iter().map(label).collect::<Vec<_>>().join(", "),
+        value => label(value),
+    }
 }
 
 /// A cell a spreadsheet would run as a formula is kept as text.
