@@ -329,7 +329,7 @@ impl Store for PostgresStore {
                     version: row.try_get("version")?,
                     form_id: row.try_get("form_id")?,
                     title: row.try_get("title")?,
-                    definition: json_text(&row, "definition")?,
+                    definition: json_text(row, "definition")?,
                     rule_source: row.try_get("rule_source")?,
                     git_commit: row.try_get("git_commit")?,
                     recorded_at: row.try_get("recorded_at")?,
