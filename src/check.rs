@@ -55,7 +55,9 @@ pub fn load_checked(root: &Path) -> Result<Catalogue, Vec<Diagnostic>> {
     }
 }
 
-fn checked(root: &Path) -> (Catalogue, Vec<Diagnostic>) {
+/// The catalogue as loaded (forms with errors left out, forms whose cases fail kept) and
+/// every problem `check` would print.
+pub fn checked(root: &Path) -> (Catalogue, Vec<Diagnostic>) {
     let loaded = Catalogue::load(root);
     let mut problems = loaded.diagnostics;
     for form in loaded.catalogue.forms.values() {

@@ -436,6 +436,33 @@ async fn a_dry_run_reports_exactly_the_requests_that_would_change_queue() {
 "#;
     let mut definition = definition_v1();
     definition["x-guichet"]["cases"][0]["expect"]["queue"] = json!("dechets-bacs");
+    // A rule the pinned case disagrees with can still be tried (not published): the
+    // decision comes back with the case to fix beside it.
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "test",
+        &definition,
+        "\"dechets-encombrants\"\n",
+        &[(
+            "example",
+            r#"{"motif": "vole", "nombre_residents": 3, "commune": "marmande"}"#,
+        )],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("(dechets-encombrants)"), "{page}");
+    assert!(page.contains("case « bac cassé »"), "{page}");
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &definition,
+        "\"dechets-encombrants\"\n",
+        &[("message", "Tout aux encombrants")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
     let (status, page) = editor(
         &app,
         &designer,

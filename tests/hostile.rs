@@ -14,7 +14,7 @@ use common::{TestApp, spawn_app};
 use guichet::domain::Role;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const API: &str = "/api/v1/forms/remplacement-bac/submissions";
 const HTML: &str = "/demarches/remplacement-bac";
@@ -500,10 +500,7 @@ async fn raw(app: &TestApp, bytes: &[u8]) -> String {
         .unwrap();
     // The server may answer and close before reading everything; that is an answer too.
     let _ = stream.write_all(bytes).await;
-    let mut received = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received));
-    assert!(read.await.is_ok(), "the server held the connection open");
-    String::from_utf8_lossy(&received).into_owned()
+    common::read_until_closed(&mut stream).await.0
 }
 
 #[tokio::test]

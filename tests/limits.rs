@@ -3,27 +3,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{fixture, spawn_app_configured};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use common::{fixture, read_until_closed, spawn_app_configured};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-/// Reads until the server closes the connection; returns what it sent and how long it took.
-async fn read_until_closed(stream: &mut TcpStream) -> (String, Duration) {
-    let started = Instant::now();
-    let mut received = Vec::new();
-    let result =
-        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received)).await;
-    assert!(
-        result.is_ok(),
-        "the server kept the connection open for 10 s"
-    );
-    (
-        String::from_utf8_lossy(&received).into_owned(),
-        started.elapsed(),
-    )
-}
 
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_disconnected() {

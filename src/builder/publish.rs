@@ -49,7 +49,11 @@ pub fn publish(
     message: &str,
 ) -> Result<Recorded, PublishError> {
     let _one_at_a_time = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
-    stage(root, edit).map_err(PublishError::Check)?;
+    let staged = stage(root, edit).map_err(PublishError::Check)?;
+    if !staged.problems.is_empty() {
+        return Err(PublishError::Check(staged.problems));
+    }
+    drop(staged);
     let files = edit.files();
     let unchanged = files.iter().all(|(path, text)| {
         std::fs::read_to_string(root.join(path)).is_ok_and(|current| current == *text)

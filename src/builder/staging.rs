@@ -62,12 +62,17 @@ impl Edit {
 
 /// A staged catalogue: its private folder lives as long as this value.
 pub struct Staged {
+    /// The catalogue with the draft loaded in it (a draft whose pinned cases disagree with
+    /// its rule still loads: it can be tried, not published).
     pub catalogue: Catalogue,
+    /// Everything `guichet check` would print; publishing needs none.
+    pub problems: Vec<Diagnostic>,
     _dir: tempfile::TempDir,
 }
 
-/// Loads the catalogue at `root` with `edit` laid over it and runs every check. Returns
-/// the problems `guichet check` would print, if any.
+/// Loads the catalogue at `root` with `edit` laid over it and runs every check. Fails with
+/// the problems when the draft itself does not load (invalid JSON, a rule that does not
+/// compile…), so there is nothing to try.
 pub fn stage(root: &Path, edit: &Edit) -> Result<Staged, Vec<Diagnostic>> {
     edit.check_names()?;
     let io = |err: std::io::Error| {
@@ -98,9 +103,13 @@ pub fn stage(root: &Path, edit: &Edit) -> Result<Staged, Vec<Diagnostic>> {
     for (path, text) in edit.files() {
         std::fs::write(dir.path().join(path), text).map_err(io)?;
     }
-    let catalogue = crate::check::load_checked(dir.path())?;
+    let (catalogue, problems) = crate::check::checked(dir.path());
+    if !catalogue.forms.contains_key(&edit.form_id) {
+        return Err(problems);
+    }
     Ok(Staged {
         catalogue,
+        problems,
         _dir: dir,
     })
 }

@@ -174,7 +174,7 @@ impl Form {
             problems.push(at("", "a form definition must be a JSON object".into()));
             return Err(problems);
         };
-        if let Some(pointer) = control_character_at(&schema, String::new()) {
+        if let Some(pointer) = crate::domain::text::stray_controls(&schema, 1).pop() {
             problems.push(at(
                 &pointer,
                 "a text holds a control character (such as \\u0000): remove it; only tabs and line breaks are allowed".into(),
@@ -323,31 +323,6 @@ impl Form {
 /// The validator every submission goes through. Patterns use the linear-time `regex` engine,
 /// so no pattern can backtrack exponentially; formats are asserted, and an unknown format is
 /// an error rather than silently accepted.
-/// The first string or key holding a control character other than tab and line breaks:
-/// nothing displays them, and PostgreSQL cannot store NUL.
-fn control_character_at(value: &Value, pointer: String) -> Option<String> {
-    let bad = |text: &str| {
-        text.chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    };
-    match value {
-        Value::String(text) if bad(text) => Some(pointer),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| control_character_at(item, format!("{pointer}/{i}"))),
-        Value::Object(map) => map.iter().find_map(|(key, item)| {
-            let here = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-            if bad(key) {
-                Some(here)
-            } else {
-                control_character_at(item, here)
-            }
-        }),
-        _ => None,
-    }
-}
-
 pub fn build_validator(schema: &Value) -> Result<Validator, String> {
     jsonschema::options()
         .with_draft(Draft::Draft202012)

@@ -6,6 +6,7 @@ mod priority;
 mod reference;
 mod role;
 mod status;
+pub mod text;
 mod tracking_token;
 
 pub use channel::Channel;

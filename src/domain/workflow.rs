@@ -132,7 +132,7 @@ fn checked_text(text: &str, what: &str) -> Result<String, Refusal> {
             "Le {what} dépasse {MAX_TEXT_CHARS} caractères : raccourcissez-le."
         ));
     }
-    if text.contains('\0') {
+    if text.chars().any(super::text::is_stray_control) {
         return refuse(format!(
             "Le {what} contient un caractère invalide : retapez-le."
         ));

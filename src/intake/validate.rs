@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::FieldError;
 use crate::catalogue::Form;
 use crate::catalogue::fields::{self, Field, FieldKind};
+use crate::domain::text;
 
 /// At most this many problems are reported: enough to fix a form, and a hostile body with
 /// a hundred thousand unknown keys costs no more than a short one.
@@ -23,6 +24,12 @@ pub const MAX_ERRORS: usize = 50;
 pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = Vec::new();
     let mut seen = HashSet::new();
+    // First: an invisible character is the cause to fix, whatever else it breaks at the
+    // same place (an unknown key, a pattern).
+    for pointer in text::stray_controls(data, MAX_ERRORS) {
+        seen.insert(pointer.clone());
+        errors.push(FieldError::new(pointer, CONTROL_CHARACTER));
+    }
     'all: for error in form.validator().iter_errors(data) {
         let at = error.instance_path().as_str().to_owned();
         for (path, message) in describe(form, &at, error.kind(), error.instance()) {
@@ -34,10 +41,6 @@ pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
             }
         }
     }
-    if errors.len() < MAX_ERRORS {
-        let mut pointer = String::new();
-        control_characters(data, &mut pointer, &mut seen, &mut errors);
-    }
     let order: HashMap<String, usize> = fields::walk(&form.fields)
         .iter()
         .enumerate()
@@ -48,50 +51,6 @@ pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
 }
 
 const CONTROL_CHARACTER: &str = "Ce champ contient un caractère invisible qui n'est pas accepté (un caractère de contrôle, souvent venu d'un copier-coller) : retapez le texte.";
-
-/// Text a person types holds no control characters but tabs and line breaks. None of them
-/// displays, and PostgreSQL cannot store NUL at all: they are refused where they are.
-fn control_characters(
-    value: &Value,
-    pointer: &mut String,
-    seen: &mut HashSet<String>,
-    errors: &mut Vec<FieldError>,
-) {
-    let has_control = |text: &str| {
-        text.chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    };
-    let report = |at: &str, seen: &mut HashSet<String>, errors: &mut Vec<FieldError>| {
-        if errors.len() < MAX_ERRORS && seen.insert(at.to_owned()) {
-            errors.push(FieldError::new(at, CONTROL_CHARACTER));
-        }
-    };
-    match value {
-        Value::String(text) if has_control(text) => report(pointer, seen, errors),
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{index}"));
-                control_characters(item, pointer, seen, errors);
-                pointer.truncate(len);
-            }
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                if has_control(key) {
-                    report(pointer, seen, errors);
-                    continue;
-                }
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                control_characters(item, pointer, seen, errors);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
-}
 
 fn field_at<'a>(form: &'a Form, pointer: &str) -> Option<&'a Field> {
     let path: Vec<String> = pointer

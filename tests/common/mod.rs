@@ -35,6 +35,24 @@ pub struct TestApp {
     pub database_url: String,
 }
 
+/// Reads until the server closes the connection; returns what it sent and how long it took.
+/// Fails if the server keeps the connection open for 10 s.
+pub async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let result =
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut received)).await;
+    assert!(
+        result.is_ok(),
+        "the server kept the connection open for 10 s"
+    );
+    (
+        String::from_utf8_lossy(&received).into_owned(),
+        started.elapsed(),
+    )
+}
+
 /// The first message of an `{errors: [{path, message}]}` answer.
 pub fn first_error(body: &serde_json::Value) -> &str {
     body["errors"][0]["message"]

@@ -358,33 +358,38 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
             });
             continue;
         }
-        let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
-            choices
-                .iter()
-                .find(|c| &c.value == v)
-                .map_or_else(|| value_text(v), |c| c.label.clone())
-        };
-        let text = match (&field.kind, value) {
-            (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
-            (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
-            (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
-                .iter()
-                .map(|v| label_of(v, choices))
-                .collect::<Vec<_>>()
-                .join(", "),
-            (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
-            (FieldKind::Attachment(_), Value::Array(files)) => files
-                .iter()
-                .filter_map(|f| f.get("name").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(", "),
-            (_, v) => value_text(v),
-        };
         if let Some(section) = sections.last_mut() {
             section.answers.push(Answer {
                 label: field.label.clone(),
-                value: text,
+                value: answer_text(field, value),
             });
         }
+    }
+}
+
+/// An answer as people read it: a choice by its label, yes/no in words, a decimal comma,
+/// files by their names.
+pub fn answer_text(field: &Field, value: &Value) -> String {
+    let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
+        choices
+            .iter()
+            .find(|c| &c.value == v)
+            .map_or_else(|| value_text(v), |c| c.label.clone())
+    };
+    match (&field.kind, value) {
+        (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
+        (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
+        (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
+            .iter()
+            .map(|v| label_of(v, choices))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+        (FieldKind::Attachment(_), Value::Array(files)) => files
+            .iter()
+            .filter_map(|f| f.get("name").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (_, v) => value_text(v),
     }
 }

@@ -518,12 +518,15 @@ pub async fn post(
                     .into()
         }
         "check" => {
-            let staged = tokio::task::spawn_blocking(move || stage(&root, &edit).map(|_| ()))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?;
+            let staged =
+                tokio::task::spawn_blocking(move || stage(&root, &edit).map(|s| s.problems))
+                    .await
+                    .map_err(|e| AppError::Internal(e.into()))?;
             match staged {
-                Ok(()) => page.notice = "Aucun problème : le formulaire peut être publié.".into(),
-                Err(problems) => page.problems = describe(&problems),
+                Ok(problems) if problems.is_empty() => {
+                    page.notice = "Aucun problème : le formulaire peut être publié.".into()
+                }
+                Ok(problems) | Err(problems) => page.problems = describe(&problems),
             }
         }
         "test" => {
@@ -533,38 +536,43 @@ pub async fn post(
                 .map_err(|e| AppError::Internal(e.into()))?;
             match staged {
                 Err(problems) => page.problems = describe(&problems),
-                Ok(staged) => match crate::web::json::parse(example.as_bytes()) {
-                    Err(message) => page.invalid = vec![format!("Exemple : {message}")],
-                    Ok(data) => {
-                        let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
-                        match intake::accept(&staged.catalogue, form, data, None, Channel::Web) {
-                            Err(errors) => {
-                                page.invalid = errors
-                                    .iter()
-                                    .map(|e| format!("{} : {}", e.path, e.message))
-                                    .collect()
-                            }
-                            Ok(accepted) => {
-                                let d = accepted.decision;
-                                page.decision = Some(Decision {
-                                    queue: staged
-                                        .catalogue
-                                        .territory
-                                        .queue(&d.queue)
-                                        .map(|(_, q)| format!("{} ({})", q.name, d.queue))
-                                        .unwrap_or(d.queue),
-                                    priority: d.priority.label_fr().to_owned(),
-                                    due: d
-                                        .due_in_days
-                                        .map(|n| format!("{n} jours"))
-                                        .unwrap_or_else(|| "aucune".into()),
-                                    reason: d.reason.unwrap_or_default(),
-                                    fallback: d.fallback.unwrap_or_default(),
-                                });
+                Ok(staged) => {
+                    // Shown beside the result: the draft can be tried before its cases agree.
+                    page.problems = describe(&staged.problems);
+                    match crate::web::json::parse(example.as_bytes()) {
+                        Err(message) => page.invalid = vec![format!("Exemple : {message}")],
+                        Ok(data) => {
+                            let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
+                            match intake::accept(&staged.catalogue, form, data, None, Channel::Web)
+                            {
+                                Err(errors) => {
+                                    page.invalid = errors
+                                        .iter()
+                                        .map(|e| format!("{} : {}", e.path, e.message))
+                                        .collect()
+                                }
+                                Ok(accepted) => {
+                                    let d = accepted.decision;
+                                    page.decision = Some(Decision {
+                                        queue: staged
+                                            .catalogue
+                                            .territory
+                                            .queue(&d.queue)
+                                            .map(|(_, q)| format!("{} ({})", q.name, d.queue))
+                                            .unwrap_or(d.queue),
+                                        priority: d.priority.label_fr().to_owned(),
+                                        due: d
+                                            .due_in_days
+                                            .map(|n| format!("{n} jours"))
+                                            .unwrap_or_else(|| "aucune".into()),
+                                        reason: d.reason.unwrap_or_default(),
+                                        fallback: d.fallback.unwrap_or_default(),
+                                    });
+                                }
                             }
                         }
                     }
-                },
+                }
             }
         }
         "dry_run" => {
@@ -573,16 +581,20 @@ pub async fn post(
             // Staging and replaying run thousands of rule evaluations: off the async threads.
             let replayed = tokio::task::spawn_blocking(move || -> Result<_, Vec<Diagnostic>> {
                 let staged = stage(&root, &edit)?;
-                Ok(staged
+                let run = staged
                     .catalogue
                     .form(&form_id)
-                    .map(|form| dry_run::replay(&staged.catalogue, form, &past)))
+                    .map(|form| dry_run::replay(&staged.catalogue, form, &past));
+                Ok((run, staged.problems))
             })
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
             match replayed {
                 Err(problems) => page.problems = describe(&problems),
-                Ok(run) => page.dry_run = Some(run.ok_or_else(not_found)?),
+                Ok((run, problems)) => {
+                    page.dry_run = Some(run.ok_or_else(not_found)?);
+                    page.problems = describe(&problems);
+                }
             }
         }
         "publish" => {
@@ -643,7 +655,10 @@ pub async fn post(
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     }
-    let status = if page.problems.is_empty() && page.invalid.is_empty() {
+    // A result (the rule's decision, the dry run) is an answer even with problems left to
+    // fix before publishing; they are listed beside it.
+    let answered = page.decision.is_some() || page.dry_run.is_some();
+    let status = if page.invalid.is_empty() && (page.problems.is_empty() || answered) {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -217,10 +217,15 @@ pub async fn file(
     if channel.is_none() {
         errors.push(FieldError::new("", "Indiquez comment le demandeur vous a saisi : téléphone, en personne, courrier ou réunion."));
     }
-    if contact.chars().count() > MAX_CONTACT_CHARS || contact.contains('\0') {
+    if contact.chars().count() > MAX_CONTACT_CHARS {
         errors.push(FieldError::new(
             "",
             format!("Le contact du demandeur ne doit pas dépasser {MAX_CONTACT_CHARS} caractères."),
+        ));
+    } else if contact.chars().any(crate::domain::text::is_stray_control) {
+        errors.push(FieldError::new(
+            "",
+            "Le contact du demandeur contient un caractère invisible (souvent venu d'un copier-coller) : retapez-le.",
         ));
     }
     errors.extend(coerce::repeated(&form.fields, &posted));

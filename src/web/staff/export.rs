@@ -149,11 +149,13 @@ pub async fn export(
             item.assignee.clone().unwrap_or_default(),
             answers,
         ];
-        record.extend(
-            questions
-                .iter()
-                .map(|q| cell(q, request.data.pointer(&q.pointer()))),
-        );
+        record.extend(questions.iter().map(|q| {
+            request
+                .data
+                .pointer(&q.pointer())
+                .map(|answer| view::answer_text(q, answer))
+                .unwrap_or_default()
+        }));
         out.write_record(record.iter().map(|cell| neutralise(cell)))
             .map_err(internal)?;
     }
@@ -172,29 +174,6 @@ pub async fn export(
         body,
     )
         .into_response())
-}
-
-/// A question's answer as the spreadsheet shows it: a choice by its label.
-fn cell(question: &Field, answer: Option<&serde_json::Value>) -> String {
-    let Some(answer) = answer else {
-        return String::new();
-    };
-    let label = |value: &serde_json::Value| match &question.kind {
-        FieldKind::Choice { choices, .. } | FieldKind::MultiChoice { choices } => choices
-            .iter()
-            .find(|c| &c.value == value)
-            .map_or_else(|| fields::value_text(value), |c| c.label.clone()),
-        FieldKind::Boolean => match value {
-            serde_json::Value::Bool(true) => "oui".into(),
-            serde_json::Value::Bool(false) => "non".into(),
-            other => fields::value_text(other),
-        },
-        _ => fields::value_text(value),
-    };
-    match answer {
-        serde_json::Value::Array(items) => items.iter().map(label).collect::<Vec<_>>().join(", "),
-        value => label(value),
-    }
 }
 
 /// A cell a spreadsheet would run as a formula is kept as text.
