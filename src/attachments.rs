@@ -59,7 +59,13 @@ pub fn sanitise_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | '<' | '>' | ':' | '*' | '?' | '|'))
+        // Bidirectional overrides are dropped too: "photo\u{202E}gpj.exe" would display as
+        // "photoexe.jpg" in the back office.
+        .filter(|&c| {
+            !c.is_control()
+                && !crate::domain::text::is_bidi_override(c)
+                && !matches!(c, '"' | '\'' | '<' | '>' | ':' | '*' | '?' | '|')
+        })
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
     let mut out: String = cleaned.chars().take(100).collect();
@@ -290,5 +296,7 @@ mod tests {
         assert_eq!(sanitise_name("a\"b\r\nc.png"), "abc.png");
         assert_eq!(sanitise_name("..."), "fichier");
         assert_eq!(sanitise_name(".htaccess"), "htaccess");
+        assert_eq!(sanitise_name("photo\u{202E}gpj.exe"), "photogpj.exe");
+        assert_eq!(sanitise_name("\u{2067}facture\u{2069}.pdf"), "facture.pdf");
     }
 }

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "guichet",
     version,
-    about = "Citizen-relationship platform: forms, routing, service queues."
+    about = "Citizen-relationship platform: forms, routing, service queues.",
+    after_help = "With no command, or with only serve's flags (`guichet --bind 127.0.0.1:8081`), runs `guichet serve`."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -4,7 +4,8 @@
 //! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
 //! validate → route; no HTTP, no SQL) → [`store`] (one interface, one implementation per
 //! database) → [`web`] (portal, API). [`check`] lints a catalogue for CI, and [`startup`]
-//! wires everything into a running server; [`transfer`] moves a territory's requests between
+//! wires everything into a running server ([`telemetry`]: its logs, which hold no
+//! personal data); [`transfer`] moves a territory's requests between
 //! stores.
 
 pub mod attachments;
@@ -18,6 +19,7 @@ pub mod domain;
 pub mod intake;
 pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod transfer;
 pub mod users;
 pub mod web;

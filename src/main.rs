@@ -6,17 +6,11 @@ use clap::Parser;
 use guichet::config::{Cli, Command, ServeConfig};
 use guichet::config::{ExportArgs, ImportArgs};
 use guichet::{check, startup, store, transfer, users};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+    guichet::telemetry::init();
+    let cli = Cli::parse_from(serve_by_default(std::env::args_os().collect()));
     let result = match cli
         .command
         .unwrap_or_else(|| Command::Serve(ServeConfig::from_env()))
@@ -37,6 +31,19 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `guichet --bind 127.0.0.1:8081` means `guichet serve --bind 127.0.0.1:8081`: with no
+/// command, `serve` is the default, flags included (and `cargo run --release -- --bind …`
+/// works as the README says). `--help` and `--version` keep their meaning.
+fn serve_by_default(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let first_is_a_flag = args.get(1).and_then(|a| a.to_str()).is_some_and(|first| {
+        first.starts_with('-') && !matches!(first, "-h" | "--help" | "-V" | "--version")
+    });
+    if first_is_a_flag {
+        args.insert(1, "serve".into());
+    }
+    args
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {

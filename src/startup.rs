@@ -43,12 +43,15 @@ impl Application {
                 list(&problems)
             )
         })?;
-        let store = store::open(&config.database)
-            .await
-            .with_context(|| format!("cannot open the database {}", config.database.url))?;
+        let store = store::open(&config.database).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                crate::telemetry::redact_url(&config.database.url)
+            )
+        })?;
         let listener = TcpListener::bind(config.bind)
             .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
+            .map_err(|err| bind_error(config.bind, err))?;
         let local = listener.local_addr()?;
         let public_url = config
             .public_url
@@ -57,8 +60,12 @@ impl Application {
             .trim_end_matches('/')
             .to_owned();
         let dispatch = &config.dispatch;
-        let mailer = Mailer::from_url(&dispatch.mail_url)
-            .with_context(|| format!("cannot set up e-mail with {}", dispatch.mail_url))?;
+        let mailer = Mailer::from_url(&dispatch.mail_url).with_context(|| {
+            format!(
+                "cannot set up e-mail with {}",
+                crate::telemetry::redact_url(&dispatch.mail_url)
+            )
+        })?;
         let mail_from = dispatch
             .mail_from
             .parse()
@@ -148,6 +155,7 @@ impl Application {
         // The outbox worker stops with the server; a delivery it was in the middle of is
         // retried when its lease ends.
         let worker = tokio::spawn(self.worker.run());
+        let store = self.state.store.clone();
         let router = web::router(self.state);
         let served = web::serve(
             self.listener,
@@ -157,6 +165,8 @@ impl Application {
         )
         .await;
         worker.abort();
+        let _ = worker.await;
+        store.close().await;
         served?;
         Ok(())
     }
@@ -259,6 +269,27 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}
+
+/// Why the address cannot be used, and what to type instead.
+fn bind_error(address: SocketAddr, err: std::io::Error) -> anyhow::Error {
+    let other = SocketAddr::new(address.ip(), address.port().wrapping_add(1).max(1024));
+    let hint = match err.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "the address is already in use (another Guichet, or another program, listens there). Stop it, or choose another address: `guichet serve --bind {other}` (with cargo: `cargo run --release -- --bind {other}`), or set GUICHET_BIND={other}"
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "this account may not listen on port {} (ports below 1024 need privileges). Choose a port from 1024 up, e.g. `--bind {other}`, and put a reverse proxy in front",
+            address.port()
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!(
+            "no network interface of this machine has the address {}. Use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), e.g. `--bind 127.0.0.1:{}`",
+            address.ip(),
+            address.port()
+        ),
+        _ => err.to_string(),
+    };
+    anyhow::anyhow!("cannot listen on {address}: {hint}")
 }
 
 fn list(problems: &[Diagnostic]) -> String {

@@ -493,6 +493,172 @@ async fn every_hostile_submission_gets_a_plain_4xx_and_writes_nothing() {
     assert_eq!(app.count().await, 1);
 }
 
+/// Answers that hold no visible character, each a different kind of blank.
+const BLANKS: &[(&str, &str)] = &[
+    ("empty", ""),
+    ("spaces and tabs", "  \t "),
+    ("line breaks", "\n\r\n"),
+    ("no-break spaces", "\u{A0}\u{202F}\u{A0}"),
+    ("other Unicode spaces", "\u{2003}\u{2009}\u{3000}\u{205F}"),
+    ("zero-width space", "\u{200B}"),
+    ("zero-width joiner and non-joiner", "\u{200D}\u{200C}"),
+    ("word joiner", "\u{2060}"),
+    ("byte-order mark", "\u{FEFF}"),
+    ("soft hyphen", "\u{AD}\u{AD}"),
+    ("Hangul filler", "\u{3164}"),
+    ("blank Braille pattern", "\u{2800}"),
+    ("spaces around invisible characters", " \u{200B} \u{FEFF} "),
+];
+
+#[tokio::test]
+async fn a_required_answer_without_a_visible_character_is_missing_on_both_paths() {
+    let app = spawn_app().await;
+    let mut failures = Vec::new();
+    for (name, blank) in BLANKS {
+        // JSON API: 422, "obligatoire" at the field's pointer.
+        let response = app
+            .client
+            .post(app.url(API))
+            .header(CONTENT_TYPE, JSON)
+            .body(bin_with("/nom", json!(blank)))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let at_field = body["errors"].as_array().into_iter().flatten().any(|e| {
+            e["path"] == "/nom" && e["message"].as_str().unwrap_or("").contains("obligatoire")
+        });
+        if status != 422 || !at_field {
+            failures.push(format!("API, {name}: {status} {body}"));
+        }
+        // A nested required answer too.
+        let response = app
+            .client
+            .post(app.url(API))
+            .header(CONTENT_TYPE, JSON)
+            .body(bin_with("/adresse/rue", json!(blank)))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status != 422 || !body.to_string().contains("/adresse/rue") {
+            failures.push(format!("API, nested, {name}: {status} {body}"));
+        }
+        // HTML form: 422, the message next to the field.
+        let response = app
+            .client
+            .post(app.url(HTML))
+            .header(CONTENT_TYPE, FORM)
+            .body(form_with(&[("nom", blank)], ""))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let page = html_unescape(&response.text().await.unwrap());
+        if status != 422
+            || !page.contains(
+                "id=\"f-nom-error\"><span class=\"visually-hidden\">Erreur :</span> Ce champ est obligatoire",
+            )
+        {
+            failures.push(format!("HTML, {name}: {status}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.count().await, 0, "no blank answer was filed");
+    // A visible character among invisible ones is an answer, and an optional answer left
+    // blank is not stored as spaces.
+    let mut data = bin();
+    data["nom"] = json!("\u{200B}Claire\u{A0}Martin ");
+    data["adresse"]["numero_voie"] = json!("\u{A0} ");
+    let response = app
+        .client
+        .post(app.url(API))
+        .json(&data)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let reference = response.json::<Value>().await.unwrap()["reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = app
+        .store
+        .request_by_reference(&guichet::domain::Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.data["nom"], "\u{200B}Claire\u{A0}Martin ");
+    assert!(
+        stored.data["adresse"].get("numero_voie").is_none(),
+        "{}",
+        stored.data
+    );
+}
+
+/// Embedding, override and isolate controls make a name display as something else.
+#[tokio::test]
+async fn bidirectional_controls_are_refused_at_the_field_on_both_paths() {
+    let app = spawn_app().await;
+    let mut failures = Vec::new();
+    for control in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+        let name = format!("Claire {control}nitraM");
+        let response = app
+            .client
+            .post(app.url(API))
+            .header(CONTENT_TYPE, JSON)
+            .body(bin_with("/nom", json!(name)))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let at_field = body["errors"].as_array().into_iter().flatten().any(|e| {
+            e["path"] == "/nom"
+                && e["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("sens d'écriture")
+        });
+        if status != 422 || !at_field {
+            failures.push(format!("API, U+{:04X}: {status} {body}", control as u32));
+        }
+        let response = app
+            .client
+            .post(app.url(HTML))
+            .header(CONTENT_TYPE, FORM)
+            .body(form_with(
+                &[("adresse.rue", &format!("Rue {control}evil"))],
+                "",
+            ))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let page = html_unescape(&response.text().await.unwrap());
+        if status != 422 || !page.contains("sens d'écriture") {
+            failures.push(format!("HTML, U+{:04X}: {status}", control as u32));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.count().await, 0);
+    // Right-to-left text itself, with the implicit marks keyboards insert, is welcome.
+    let response = app
+        .client
+        .post(app.url(API))
+        .header(CONTENT_TYPE, JSON)
+        .body(bin_with(
+            "/nom",
+            json!("\u{5E9}\u{5E8}\u{5D4} \u{200F}\u{644}\u{64A}\u{644}\u{649}"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
 /// Sends raw bytes on a fresh connection and returns what came back before it closed.
 async fn raw(app: &TestApp, bytes: &[u8]) -> String {
     let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://"))
@@ -824,6 +990,12 @@ async fn spreadsheet_formulas_stay_text_in_the_csv_export() {
         "+33 5 53 00 00 00",
         "-2+3+cmd|' /C calc'!A0",
         "@SUM(1+1)*cmd|' /C calc'!A0",
+        // Spreadsheets skip leading spaces (no-break ones too) and fold fullwidth signs.
+        "  =1+1",
+        "\u{A0}+1+1",
+        "\u{200B}@SUM(1)",
+        "\u{FF1D}HYPERLINK(\"http://evil.example\")",
+        "\u{FF0D}1+1",
     ];
     for formula in formulas {
         let response = app
@@ -862,11 +1034,25 @@ async fn spreadsheet_formulas_stay_text_in_the_csv_export() {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), formulas.len(), "one row per request");
     let all_cells: Vec<&str> = rows.iter().flat_map(|r| r.iter()).collect();
+    // What a spreadsheet evaluates: a control character first, or a formula sign (ASCII,
+    // fullwidth or small) as the first character after spaces and invisible characters.
+    let runs = |cell: &str| {
+        cell.starts_with(|c: char| c.is_control())
+            || cell
+                .trim_start_matches(|c: char| {
+                    c.is_whitespace()
+                        || matches!(
+                            c,
+                            '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}'
+                        )
+                })
+                .starts_with([
+                    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}',
+                    '\u{FE62}', '\u{FE63}', '\u{FE6B}',
+                ])
+    };
     for cell in &all_cells {
-        assert!(
-            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
-            "a cell a spreadsheet would run: {cell:?}"
-        );
+        assert!(!runs(cell), "a cell a spreadsheet would run: {cell:?}");
     }
     for formula in formulas {
         assert!(

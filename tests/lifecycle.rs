@@ -230,3 +230,57 @@ fn a_changed_catalogue_is_picked_up_without_a_signal() {
     });
     server.stop();
 }
+
+/// `guichet --bind ADDR`, without the word `serve`, serves (so `cargo run --release -- --bind
+/// …` works as the README says); a second server on the same address is refused with the
+/// command to type instead.
+#[test]
+fn serve_flags_work_without_the_word_serve_and_a_taken_address_says_what_to_type() {
+    use std::io::BufRead;
+    let data = tempfile::TempDir::new().unwrap();
+    let database = format!("sqlite://{}", data.path().join("g.db").display());
+    let mail = format!("file://{}", data.path().join("mail").display());
+    let root = common::repo_root();
+    let run = |bind: &str| {
+        let mut command = common::guichet();
+        command
+            .args(["--bind", bind, "--database", &database, "--mail-url", &mail])
+            .arg("--catalogue")
+            .arg(&root);
+        command
+    };
+    let mut first = run("127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(first.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim()
+        .strip_prefix("Guichet listening on http://")
+        .unwrap_or_else(|| panic!("not serving: {line:?}"))
+        .to_owned();
+    let live = client()
+        .get(format!("http://{address}/livez"))
+        .send()
+        .unwrap();
+    assert_eq!(live.status(), 200);
+
+    let second = run(&address).output().unwrap();
+    let _ = first.kill();
+    let _ = first.wait();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success());
+    let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--bind 127.0.0.1:{}", port + 1)),
+        "says what to type: {stderr}"
+    );
+    // `--help` keeps its meaning.
+    let help = common::guichet().arg("--help").output().unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("serve"));
+}

@@ -169,18 +169,23 @@ impl Mailer {
         }
         if url.starts_with("smtp://") || url.starts_with("smtps://") {
             let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map_err(|e| anyhow::anyhow!("mail URL: {e}"))?
+                .map_err(|e| {
+                    anyhow::anyhow!("mail URL: {}", crate::telemetry::scrub(&e.to_string()))
+                })?
                 .timeout(Some(std::time::Duration::from_secs(20)))
                 .build();
             return Ok(Mailer::Smtp(transport));
         }
-        anyhow::bail!("the mail URL must start with file://, smtp:// or smtps:// (got {url:?})")
+        anyhow::bail!(
+            "the mail URL must start with file://, smtp:// or smtps:// (got {})",
+            crate::telemetry::redact_url(url)
+        )
     }
 
     pub async fn send(&self, from: &Mailbox, to: &str, mail: &Composed) -> Result<(), String> {
         let to: Mailbox = to
             .parse()
-            .map_err(|e| format!("« {to} » is not an e-mail address: {e}"))?;
+            .map_err(|e| format!("the recipient is not an e-mail address: {e}"))?;
         let message = Message::builder()
             .from(from.clone())
             .to(to)

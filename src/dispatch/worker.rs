@@ -50,7 +50,10 @@ impl Worker {
                 Ok(0) => tokio::time::sleep(self.settings.idle).await,
                 Ok(_) => {}
                 Err(err) => {
-                    tracing::warn!("outbox worker: {err:#}");
+                    tracing::warn!(
+                        "outbox worker: {}",
+                        crate::telemetry::scrub(&format!("{err:#}"))
+                    );
                     tokio::time::sleep(self.settings.idle.max(Duration::from_secs(1))).await;
                 }
             }
@@ -93,19 +96,19 @@ impl Worker {
         let outcome = match outcome {
             Ok(()) => Outcome::Delivered,
             Err(error) if row.attempts >= self.settings.max_attempts => {
-                tracing::warn!(id = %row.id, target = %row.target, attempts = row.attempts, %error, "outbox message parked as dead");
+                tracing::warn!(id = %row.id, channel = row.channel.as_str(), kind = %row.kind, attempts = row.attempts, error = %crate::telemetry::scrub(&error), "outbox message parked as dead");
                 Outcome::Dead { error }
             }
             Err(error) => {
                 let at = time::OffsetDateTime::now_utc()
                     + backoff(self.settings.retry_base, row.attempts);
-                tracing::info!(id = %row.id, target = %row.target, attempts = row.attempts, %error, "delivery failed; will retry");
+                tracing::info!(id = %row.id, channel = row.channel.as_str(), kind = %row.kind, attempts = row.attempts, error = %crate::telemetry::scrub(&error), "delivery failed; will retry");
                 Outcome::Retry { error, at }
             }
         };
         if let Err(err) = self.store.finish_outbox(&row.id, &outcome).await {
             // The lease will end and the row be retried: at least once still holds.
-            tracing::warn!(id = %row.id, "cannot record a delivery outcome: {err}");
+            tracing::warn!(id = %row.id, "cannot record a delivery outcome: {}", crate::telemetry::scrub(&err.to_string()));
         }
     }
 

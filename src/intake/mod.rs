@@ -45,10 +45,13 @@ pub struct Accepted {
 pub fn accept(
     catalogue: &Catalogue,
     form: &Form,
-    data: Value,
+    mut data: Value,
     commune_hint: Option<&str>,
     channel: Channel,
 ) -> Result<Accepted, Vec<FieldError>> {
+    // A blank answer is no answer: a required one is then reported missing, an optional one
+    // is not stored as spaces.
+    crate::domain::text::drop_blank_answers(&mut data);
     let mut errors = validate::validate(form, &data);
     let commune = match resolve_commune(catalogue, form, &data, commune_hint) {
         Ok(commune) => commune,

@@ -50,7 +50,7 @@ pub fn validate(form: &Form, data: &Value) -> Vec<FieldError> {
     errors
 }
 
-const CONTROL_CHARACTER: &str = "Ce champ contient un caractère invisible qui n'est pas accepté (un caractère de contrôle, souvent venu d'un copier-coller) : retapez le texte.";
+const CONTROL_CHARACTER: &str = "Ce champ contient un caractère invisible qui n'est pas accepté (un caractère de contrôle ou d'inversion du sens d'écriture, souvent venu d'un copier-coller) : retapez le texte.";
 
 fn field_at<'a>(form: &'a Form, pointer: &str) -> Option<&'a Field> {
     let path: Vec<String> = pointer

@@ -230,6 +230,11 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Ends the store on a graceful shutdown, after the last request. SQLite folds its
+    /// write-ahead log back into the file and empties it, so what was deleted or overwritten
+    /// (a session's token, later a scrubbed answer) leaves no copy in the WAL.
+    async fn close(&self);
+
     // --- Back office: requests -------------------------------------------------------
 
     /// One page of a queue listing, filtered and ordered, after `query.after`.

@@ -46,7 +46,7 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(why) => {
-                tracing::warn!(%why, "database unavailable");
+                tracing::warn!(why = %crate::telemetry::scrub(&why.to_string()), "database unavailable");
                 AppError::Unavailable
             }
             StoreError::AlreadyFiled => AppError::BadRequest(
@@ -93,7 +93,10 @@ impl AppError {
 
     fn log(&self) {
         if let AppError::Internal(err) = self {
-            tracing::error!("internal error: {err:#}");
+            tracing::error!(
+                "internal error: {}",
+                crate::telemetry::scrub(&format!("{err:#}"))
+            );
         }
     }
 

@@ -257,20 +257,48 @@ impl ServerProcess {
 
     /// Starts `guichet serve` with more flags.
     pub fn start_with(catalogue: &Path, database: &str, flags: &[&str]) -> ServerProcess {
+        ServerProcess::start_logging(catalogue, database, flags, None)
+    }
+
+    /// Starts `guichet serve` with more flags; with `log`, its standard error (the log, at
+    /// `RUST_LOG=debug`) goes to that file, as under a supervisor that writes it to disk.
+    pub fn start_logging(
+        catalogue: &Path,
+        database: &str,
+        flags: &[&str],
+        log: Option<&Path>,
+    ) -> ServerProcess {
         let mail_dir = TempDir::new().unwrap();
+        let (stderr, level) = match log {
+            Some(path) => (
+                Stdio::from(std::fs::File::create(path).unwrap()),
+                "debug,sqlx=info",
+            ),
+            None => (Stdio::inherit(), "warn"),
+        };
         let mut child = guichet()
             .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
             .arg(catalogue)
             .arg("--database")
             .arg(database)
-            .arg("--mail-url")
-            .arg(format!("file://{}", mail_dir.path().display()))
+            // A test may send e-mails elsewhere (`--mail-url` in `flags`).
+            .args(
+                (!flags.contains(&"--mail-url"))
+                    .then(|| {
+                        [
+                            "--mail-url".to_owned(),
+                            format!("file://{}", mail_dir.path().display()),
+                        ]
+                    })
+                    .into_iter()
+                    .flatten(),
+            )
             .arg("--attachments-dir")
             .arg(mail_dir.path().join("attachments"))
             .args(flags)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("guichet serve starts");
         let stdout = child.stdout.take().unwrap();
@@ -281,7 +309,10 @@ impl ServerProcess {
         let address = line
             .trim()
             .strip_prefix("Guichet listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .unwrap_or_else(|| {
+                let log = log.map(|p| std::fs::read_to_string(p).unwrap_or_default());
+                panic!("unexpected first line: {line:?}; log: {log:?}")
+            })
             .to_owned();
         ServerProcess {
             child,

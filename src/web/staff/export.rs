@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
-use crate::domain::{Channel, FormVersion};
+use crate::domain::{Channel, FormVersion, text};
 use crate::store::{QueueItem, RequestQuery};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
@@ -176,11 +176,40 @@ pub async fn export(
         .into_response())
 }
 
-/// A cell a spreadsheet would run as a formula is kept as text.
+/// A cell a spreadsheet could run as a formula is kept as text, with a `'` in front, as
+/// OWASP's CSV-injection guidance says. A formula is recognised the way spreadsheets do it,
+/// not by the first byte only:
+/// - a cell that starts with a control character (tab, carriage return, line feed…): OWASP
+///   lists tab and carriage return, which some importers strip before evaluating;
+/// - `=`, `+`, `-` or `@` as the first visible character: LibreOffice and Excel skip leading
+///   spaces, including no-break and other Unicode spaces, and invisible characters (zero-width
+///   space, BOM…) do not display, so they must not hide a formula either;
+/// - the same signs in their fullwidth (`＝ ＋ － ＠`) and small (`﹦ ﹢ ﹣ ﹫`) forms, and the
+///   minus sign `−`, which spreadsheets with Asian input methods fold to ASCII.
 pub fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
+    let starts_with_control = cell.chars().next().is_some_and(char::is_control);
+    let first_visible = cell.chars().find(|&c| !text::is_invisible(c));
+    let formula = matches!(
+        first_visible,
+        Some(
+            '=' | '+'
+                | '-'
+                | '@'
+                | '\u{FF1D}'
+                | '\u{FF0B}'
+                | '\u{FF0D}'
+                | '\u{FF20}'
+                | '\u{FE66}'
+                | '\u{FE62}'
+                | '\u{FE63}'
+                | '\u{FE6B}'
+                | '\u{2212}'
+        )
+    );
+    if starts_with_control || formula {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
     }
 }
 
@@ -188,14 +217,70 @@ pub fn neutralise(cell: &str) -> String {
 mod tests {
     use super::neutralise;
 
+    fn is_text(cell: &str) -> bool {
+        neutralise(cell) == format!("'{cell}")
+    }
+
     #[test]
-    fn formulas_become_text_and_the_rest_is_untouched() {
-        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralise("+33 5 53"), "'+33 5 53");
-        assert_eq!(neutralise("-2+3"), "'-2+3");
-        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralise("\t=1"), "'\t=1");
-        assert_eq!(neutralise("Claire = Martin"), "Claire = Martin");
-        assert_eq!(neutralise(""), "");
+    fn a_formula_sign_first_becomes_text() {
+        for cell in ["=HYPERLINK(\"x\")", "+33 5 53", "-2+3", "@SUM(A1)"] {
+            assert!(is_text(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn leading_control_characters_become_text() {
+        for cell in ["\t=1", "\r=1", "\n=1", "\tbonjour", "\r", "\u{1}x"] {
+            assert!(is_text(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn a_formula_after_spaces_or_invisible_characters_becomes_text() {
+        for cell in [
+            " =1+1",
+            "   @SUM(A1)",
+            "\u{A0}=1",
+            "\u{202F}+1",
+            "\u{3000}-1",
+            "\u{200B}=1",
+            "\u{FEFF}=1",
+            "\u{2060}\u{AD}@x",
+        ] {
+            assert!(is_text(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn fullwidth_and_small_formula_signs_become_text() {
+        for cell in [
+            "＝1+1",
+            "＋1",
+            "－1",
+            "＠SUM(A1)",
+            "﹦1",
+            "﹢1",
+            "﹣1",
+            "﹫x",
+            "−1",
+            " ＝1",
+        ] {
+            assert!(is_text(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn the_rest_is_untouched() {
+        for cell in [
+            "Claire = Martin",
+            "",
+            "   ",
+            "12",
+            "Rue de l'Église",
+            "a-b",
+            "x@y.fr",
+        ] {
+            assert_eq!(neutralise(cell), cell);
+        }
     }
 }
