@@ -41,6 +41,16 @@ async fn logs_hold_no_personal_data_tokens_or_credentials_when_deliveries_fail()
     let port = listener.local_addr().unwrap().port();
     receiver.serve(listener);
     let catalogue = catalogue_with_webhook(port);
+    // A rule that fails by quoting the answers: the failure is logged, the answer is not.
+    let rule = catalogue.path().join("rules/signalement-voirie.rhai");
+    let source = std::fs::read_to_string(&rule).unwrap();
+    std::fs::write(
+        &rule,
+        format!(
+            "if data.description.contains(\"Kanari7x\") {{ throw data.description; }}\n{source}"
+        ),
+    )
+    .unwrap();
     let data = tempfile::TempDir::new().unwrap();
     let database = test_database(data.path());
     let log = data.path().join("guichet.log");
@@ -137,6 +147,7 @@ async fn logs_hold_no_personal_data_tokens_or_credentials_when_deliveries_fail()
         text.contains("parked as dead") && text.contains("will retry"),
         "the failures were logged: {text}"
     );
+    assert!(text.contains("routing rule failed"), "{text}");
     assert!(
         text.contains("channel=\"email\"") || text.contains("channel=email"),
         "{text}"

@@ -84,8 +84,10 @@ fn default_queue(
         .territory
         .service(&form.meta.service)
         .map_or_else(String::new, |s| s.default_queue.clone());
-    if let Some(why) = &fallback {
-        tracing::warn!(form = %form.id, version = %form.version, %why, "routing rule failed; using the default queue");
+    if fallback.is_some() {
+        // Not the reason itself: it can quote the answers (a thrown value, a queue or a
+        // priority computed from them). It is stored with the request, for its agents.
+        tracing::warn!(form = %form.id, version = %form.version, "routing rule failed; the request goes to the default queue, flagged with the reason");
     }
     RoutingDecision {
         service: form.meta.service.clone(),

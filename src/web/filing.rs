@@ -37,6 +37,7 @@ pub async fn file(
 ) -> Result<(Receipt, TrackingToken), StoreError> {
     let (filed_by, citizen_contact) = filer.on_behalf.unzip();
     let decision = accepted.decision;
+    let rule_fallback = decision.fallback.is_some();
     let request = NewRequest {
         tracking_hash: token.hash(),
         form: FormVersionRecord::of(form),
@@ -60,6 +61,6 @@ pub async fn file(
     let receipt = tokio::spawn(async move { store.file_request(request, &planner).await })
         .await
         .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
-    tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, "request filed");
+    tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, rule_fallback, "request filed");
     Ok((receipt, token))
 }
