@@ -190,9 +190,10 @@ fn check_scope(
     }
     let catalogue = Catalogue::load_strict(catalogue_dir).map_err(|problems| {
         anyhow::anyhow!(
-            "the catalogue in {} does not load ({} problems; run `guichet check`)",
+            "the catalogue in {} does not load ({} problem{}; run `guichet check`)",
             catalogue_dir.display(),
-            problems.len()
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
         )
     })?;
     for service in services {

@@ -677,30 +677,32 @@ async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() 
     let before = events(&app, &reference).await;
     let long = "x".repeat(5_001);
 
-    let html_cases: [(&str, Vec<(&str, &str)>, &str); 6] = [
+    // (action, its fields, the message expected)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let html_cases: [Case; 6] = [
         (
             "note",
-            vec![("text", "Rappeler le foyer\u{7}")],
+            &[("text", "Rappeler le foyer\u{7}")],
             "La note contient un caractère invisible (souvent venu d'un copier-coller) : retapez-la sans ce caractère.",
         ),
         (
             "note",
-            vec![("text", long.as_str())],
+            &[("text", long.as_str())],
             "La note dépasse 5000 caractères : raccourcissez-la.",
         ),
         (
             "message",
-            vec![("text", "Bonjour \u{1b}[31mMadame")],
+            &[("text", "Bonjour \u{1b}[31mMadame")],
             "Le message contient un caractère invisible",
         ),
         (
             "message",
-            vec![("text", "  ")],
+            &[("text", "  ")],
             "Le message est vide : écrivez-le",
         ),
         (
             "transfer",
-            vec![
+            &[
                 ("queue", "dechets-encombrants"),
                 ("reason", "Gros\u{8} volume"),
             ],
@@ -708,7 +710,7 @@ async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() 
         ),
         (
             "transfer",
-            vec![("queue", "dechets-encombrants"), ("reason", "")],
+            &[("queue", "dechets-encombrants"), ("reason", "")],
             "Le motif du transfert est vide",
         ),
     ];

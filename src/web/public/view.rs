@@ -256,7 +256,7 @@ pub fn type_label(media_type: &str) -> String {
 }
 
 fn length_hint(max: u64) -> String {
-    format!("{max} caractères maximum.")
+    format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
 }
 
 fn range_text(min: Option<f64>, max: Option<f64>) -> String {
@@ -438,6 +438,12 @@ fn date_time_fr(rfc3339: &str) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(length_hint(1), "1 caractère maximum.");
+        assert_eq!(length_hint(200), "200 caractères maximum.");
+    }
 
     #[test]
     fn dates_read_the_french_way_and_anything_else_as_typed() {
