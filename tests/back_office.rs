@@ -829,6 +829,25 @@ async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() 
         .act(&app, &reference, "status", &[("status", "received")])
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+
+    // A null member is one left out: `{"due": null}` removes the due date.
+    assert!(stored.due_at.is_some(), "the form gives a due date");
+    let (status, answer) = api(
+        &app,
+        &api_key,
+        reqwest::Method::POST,
+        &format!("/requests/{reference}/due"),
+        Some(json!({"due": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.due_at, None);
 }
 
 /// Regression: the élu's list showed "note interne" as a request's last step. The list
