@@ -78,11 +78,21 @@ fn route_examples(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
         if let Ok(accepted) = intake::accept(catalogue, form, example.clone(), None, Channel::Web)
             && let Some(why) = accepted.decision.fallback
         {
-            problems.push(Diagnostic::at_pointer(
-                &form.file,
-                &format!("/examples/{i}"),
-                format!("the rule could not route this example ({why})"),
-            ));
+            problems.push(
+                Diagnostic::at_pointer(
+                    &form.file,
+                    &format!("/examples/{i}"),
+                    format!("the rule could not route this example ({why})"),
+                )
+                .in_french(
+                    format!(
+                        "Exemple n° {} : la règle n'a pas pu l'orienter. {}",
+                        i + 1,
+                        why.explanation
+                    ),
+                    why.message,
+                ),
+            );
         }
     }
     problems
@@ -92,17 +102,22 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     for (i, case) in form.meta.cases.iter().enumerate() {
         let at = format!("/{META_KEY}/cases/{i}");
-        let fail = |message: String| {
-            Diagnostic::at_pointer(
-                &form.file,
-                &at,
-                format!("case « {} »: {message}", case.name),
-            )
+        // In English for `guichet check`, in French for the builder.
+        let fail = |message: String, french: String| {
+            let message = format!("case « {} »: {message}", case.name);
+            Diagnostic::at_pointer(&form.file, &at, message.clone())
+                .in_french(format!("Cas « {} » : {french}", case.name), message)
         };
         let channel = match Channel::parse(&case.channel) {
             Ok(channel) => channel,
             Err(err) => {
-                problems.push(fail(err));
+                problems.push(fail(
+                    err,
+                    format!(
+                        "le canal « {} » n'existe pas (web, api, phone, in_person, mail ou event).",
+                        case.channel
+                    ),
+                ));
                 continue;
             }
         };
@@ -125,36 +140,62 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
                         )
                     })
                     .collect();
-                problems.push(fail(format!(
-                    "expected valid data, but: {}",
-                    listed.join("; ")
-                )));
+                problems.push(fail(
+                    format!("expected valid data, but: {}", listed.join("; ")),
+                    format!(
+                        "les données devaient être acceptées, mais : {}",
+                        listed.join(" ; ")
+                    ),
+                ));
             }
-            (Ok(_), false) => problems.push(fail("expected invalid data, but it validates".into())),
+            (Ok(_), false) => problems.push(fail(
+                "expected invalid data, but it validates".into(),
+                "les données devaient être refusées, mais elles sont acceptées.".into(),
+            )),
             (Err(_), false) => {}
             (Ok(accepted), true) => {
                 let decision = accepted.decision;
                 if let Some(why) = &decision.fallback {
-                    problems.push(fail(format!("the rule could not decide ({why})")));
+                    problems.push(fail(
+                        format!("the rule could not decide ({why})"),
+                        format!("la règle n'a pas pu décider. {}", why.explanation),
+                    ));
                 }
                 if let Some(queue) = &case.expect.queue
                     && *queue != decision.queue
                 {
-                    problems.push(fail(format!(
-                        "expected queue « {queue} », the rule chose « {} »",
-                        decision.queue
-                    )));
+                    problems.push(fail(
+                        format!(
+                            "expected queue « {queue} », the rule chose « {} »",
+                            decision.queue
+                        ),
+                        format!(
+                            "file attendue « {queue} », la règle a choisi « {} ».",
+                            decision.queue
+                        ),
+                    ));
                 }
                 if let Some(priority) = &case.expect.priority {
                     match Priority::parse(priority) {
                         Ok(p) if p != decision.priority => {
-                            problems.push(fail(format!(
-                                "expected priority « {priority} », the rule chose « {} »",
-                                decision.priority
-                            )));
+                            problems.push(fail(
+                                format!(
+                                    "expected priority « {priority} », the rule chose « {} »",
+                                    decision.priority
+                                ),
+                                format!(
+                                    "priorité attendue « {priority} », la règle a choisi « {} ».",
+                                    decision.priority
+                                ),
+                            ));
                         }
                         Ok(_) => {}
-                        Err(err) => problems.push(fail(err)),
+                        Err(err) => problems.push(fail(
+                            err,
+                            format!(
+                                "la priorité attendue « {priority} » n'existe pas (low, normal, high ou urgent)."
+                            ),
+                        )),
                     }
                 }
             }

@@ -63,7 +63,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         eprint!("\rexported {done}/{total} requests")
     })
     .await?;
-    eprintln!("\nexport finished: {written} requests");
+    eprintln!("\nexport finished: {written} {}", requests(written));
     Ok(())
 }
 
@@ -80,8 +80,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     })
     .await?;
     eprintln!(
-        "\nimport finished: {read} requests read, {new} new, {} already present",
+        "\nimport finished: {read} {} read, {new} new, {} already present",
+        requests(read),
         read - new
     );
     Ok(())
+}
+
+/// "request" or "requests", after a count.
+fn requests(n: u64) -> &'static str {
+    if n == 1 { "request" } else { "requests" }
 }

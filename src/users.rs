@@ -41,29 +41,37 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             eprintln!("Account created: {} ({})", user.email, user.role);
         }
         UserCommand::List => {
-            println!(
-                "{:<36} {:<9} {:<8} {:<24} scope",
-                "email", "role", "state", "name"
+            let now = time::OffsetDateTime::now_utc();
+            let rows: Vec<[String; 5]> = store
+                .list_users()
+                .await?
+                .into_iter()
+                .map(|user| {
+                    let state = if user.disabled {
+                        "disabled"
+                    } else if user.is_locked(now) {
+                        "locked"
+                    } else {
+                        "active"
+                    };
+                    let scope = match user.role {
+                        Role::Admin => "everything".to_owned(),
+                        Role::Elu => user.communes.join(", "),
+                        Role::Agent | Role::Designer => user.services.join(", "),
+                    };
+                    [
+                        user.email,
+                        user.role.as_str().to_owned(),
+                        state.to_owned(),
+                        user.name,
+                        scope,
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(["email", "role", "state", "name", "scope"], &rows)
             );
-            for user in store.list_users().await? {
-                let now = time::OffsetDateTime::now_utc();
-                let state = if user.disabled {
-                    "disabled"
-                } else if user.is_locked(now) {
-                    "locked"
-                } else {
-                    "active"
-                };
-                let scope = match user.role {
-                    Role::Admin => "everything".to_owned(),
-                    Role::Elu => user.communes.join(", "),
-                    Role::Agent | Role::Designer => user.services.join(", "),
-                };
-                println!(
-                    "{:<36} {:<9} {:<8} {:<24} {scope}",
-                    user.email, user.role, state, user.name
-                );
-            }
         }
         UserCommand::Disable { email } => {
             if !store.set_user_disabled(&email, true).await? {
@@ -108,6 +116,46 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Aligned columns, each as wide as its widest cell, so every column starts at the same
+/// place on every line whatever the lengths of e-mails and names. Widths count what a
+/// terminal shows: a combining accent (a name typed in decomposed form) takes no column,
+/// and a control character is shown as `?` so it cannot move the cursor.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let shown = |cell: &str| -> String {
+        cell.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let width = |cell: &str| cell.chars().filter(|c| !is_combining(*c)).count();
+    let lines: Vec<[String; N]> = std::iter::once(header.map(str::to_owned))
+        .chain(rows.iter().map(|row| row.clone().map(|cell| shown(&cell))))
+        .collect();
+    let mut widths = [0; N];
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let mut out = String::new();
+    for line in &lines {
+        let mut text = String::new();
+        for (i, cell) in line.iter().enumerate() {
+            text.push_str(cell);
+            if i + 1 < N {
+                text.push_str(&" ".repeat(widths[i] - width(cell) + 2));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Combining diacritical marks (U+0300–U+036F): drawn over the previous letter.
+fn is_combining(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
+}
+
 fn checked_email(email: &str) -> anyhow::Result<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
@@ -142,9 +190,10 @@ fn check_scope(
     }
     let catalogue = Catalogue::load_strict(catalogue_dir).map_err(|problems| {
         anyhow::anyhow!(
-            "the catalogue in {} does not load ({} problems; run `guichet check`)",
+            "the catalogue in {} does not load ({} problem{}; run `guichet check`)",
             catalogue_dir.display(),
-            problems.len()
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
         )
     })?;
     for service in services {
@@ -177,4 +226,52 @@ fn read_new_password() -> anyhow::Result<String> {
     };
     password::check_new(&password).map_err(anyhow::Error::msg)?;
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_starts_at_the_same_place_on_every_line() {
+        let rows = [
+            [
+                "a@x.fr".to_owned(),
+                "admin".to_owned(),
+                "active".to_owned(),
+                "Ana".to_owned(),
+                "everything".to_owned(),
+            ],
+            [
+                "jean-baptiste.delacroix@vdg.example.org".to_owned(),
+                "designer".to_owned(),
+                "locked".to_owned(),
+                // "Éloïse", decomposed: E + U+0301 …
+                "E\u{301}loi\u{308}se Tab\there".to_owned(),
+                "voirie".to_owned(),
+            ],
+        ];
+        let text = table(["email", "role", "state", "name", "scope"], &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[2].contains("Tab?here"), "{text}");
+        let starts = |line: &str, cells: &[&str]| -> Vec<usize> {
+            cells
+                .iter()
+                .map(|c| {
+                    let byte = line.find(c).unwrap();
+                    line[..byte].chars().filter(|c| !is_combining(*c)).count()
+                })
+                .collect()
+        };
+        let header = starts(lines[0], &["role", "state", "name", "scope"]);
+        assert_eq!(
+            header,
+            starts(lines[1], &["admin", "active", "Ana", "everything"])
+        );
+        assert_eq!(
+            header,
+            starts(lines[2], &["designer", "locked", "E\u{301}", "voirie"])
+        );
+    }
 }

@@ -292,6 +292,11 @@ async fn priority_due_date_and_assignment_are_recorded_and_checked() {
     assert_eq!(stored.priority, guichet::domain::Priority::Urgent);
     assert_eq!(stored.assignee.as_deref(), Some("b@vdg.example.org"));
     assert_eq!(stored.due_at.unwrap().year(), 2099);
+    // The timeline gives the due date the French way.
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert!(page.contains("Échéance fixée au 31/12/2099"), "{page}");
 
     // Refusals come back on the page, in French, and change nothing.
     let before = events(&app, &reference).await.len();
@@ -314,10 +319,12 @@ async fn priority_due_date_and_assignment_are_recorded_and_checked() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("AAAA-MM-JJ"));
-    let (status, _) = agent
+    // An empty note is the writer's to correct (422), not a conflict with the request.
+    let (status, page) = agent
         .act(&app, &reference, "note", &[("text", "   ")])
         .await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("La note est vide : écrivez-la"), "{page}");
     let (status, _) = agent
         .act(&app, &reference, "status", &[("status", "received")])
         .await;
@@ -641,4 +648,273 @@ async fn staff_change_their_password_and_log_out() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = agent.get(&app, "/bureau").await;
     assert_eq!(status, StatusCode::SEE_OTHER, "logged out");
+}
+
+/// Regression: a note holding a control character answered 409 (kept for conflicts with the
+/// request's state) and said "Le note". Every text a person attaches to a request, on every
+/// path (back office, staff API, tracking link, élu's filing), is refused with 422, a French
+/// message that agrees with its noun, and nothing stored.
+#[tokio::test]
+async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() {
+    use common::first_error;
+    use common::staff::{api, api_token};
+    use common::uploads::html_unescape;
+    use serde_json::json;
+
+    let app = spawn_app().await;
+    let agent_account = add_user(
+        &app,
+        "agent.env@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
+    let (reference, token) = file_bin_request(&app, "marmande").await;
+    let agent = login(&app, "agent.env@vdg.example.org").await;
+    let api_key = api_token(&app, &agent_account).await;
+    let before = events(&app, &reference).await;
+    let long = "x".repeat(5_001);
+
+    // (action, its fields, the message expected)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let html_cases: [Case; 6] = [
+        (
+            "note",
+            &[("text", "Rappeler le foyer\u{7}")],
+            "La note contient un caractère invisible (souvent venu d'un copier-coller) : retapez-la sans ce caractère.",
+        ),
+        (
+            "note",
+            &[("text", long.as_str())],
+            "La note dépasse 5000 caractères : raccourcissez-la.",
+        ),
+        (
+            "message",
+            &[("text", "Bonjour \u{1b}[31mMadame")],
+            "Le message contient un caractère invisible",
+        ),
+        (
+            "message",
+            &[("text", "  ")],
+            "Le message est vide : écrivez-le",
+        ),
+        (
+            "transfer",
+            &[
+                ("queue", "dechets-encombrants"),
+                ("reason", "Gros\u{8} volume"),
+            ],
+            "Le motif du transfert contient un caractère invisible",
+        ),
+        (
+            "transfer",
+            &[("queue", "dechets-encombrants"), ("reason", "")],
+            "Le motif du transfert est vide",
+        ),
+    ];
+    for (kind, fields, expected) in &html_cases {
+        let (status, page) = agent.act(&app, &reference, kind, fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "HTML {kind}");
+        assert!(
+            html_unescape(&page).contains(expected),
+            "HTML {kind}: {page}"
+        );
+    }
+
+    let api_cases = [
+        (
+            "notes",
+            json!({"text": "Rappel\u{7}"}),
+            "La note contient un caractère invisible",
+        ),
+        ("notes", json!({"text": null}), "La note est vide"),
+        (
+            "notes",
+            json!({"text": ["a"]}),
+            "« text » doit être un texte",
+        ),
+        (
+            "messages",
+            json!({"text": "Bonjour\u{1b}", "await_reply": true}),
+            "Le message contient un caractère invisible",
+        ),
+        (
+            "transfer",
+            json!({"queue": "dechets-encombrants", "reason": "x\u{7f}"}),
+            "Le motif du transfert contient un caractère invisible",
+        ),
+    ];
+    for (action, body, expected) in &api_cases {
+        let (status, answer) = api(
+            &app,
+            &api_key,
+            reqwest::Method::POST,
+            &format!("/requests/{reference}/{action}"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "API {action} {body}"
+        );
+        assert!(
+            first_error(&answer).contains(expected),
+            "API {action}: {answer}"
+        );
+    }
+
+    // The citizen, through their link: the page again, 422, their text kept.
+    for what in ["reponse", "non-resolu"] {
+        let response = app
+            .client
+            .post(app.url(&format!("/suivi/{token}/{what}")))
+            .form(&[("text", "Le bac\u{7} est cassé")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}"
+        );
+        let page = html_unescape(&response.text().await.unwrap());
+        assert!(
+            page.contains("Votre message contient un caractère invisible (souvent venu d'un copier-coller) : retapez-le sans ce caractère."),
+            "{what}: {page}"
+        );
+    }
+
+    // Nothing was recorded, and the request did not move.
+    assert_eq!(events(&app, &reference).await, before);
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.queue, "dechets-bacs");
+    assert_eq!(stored.status, Status::Received);
+
+    // The élu's contact for the citizen is checked the same way.
+    let elu = login(&app, "elu@vdg.example.org").await;
+    let count = app.count().await;
+    let (status, page) = elu
+        .post(
+            &app,
+            "/bureau/elu/demarches/remplacement-bac",
+            &[
+                ("motif", "taille"),
+                ("type_bac", "ordures-menageres"),
+                ("nombre_residents", "4"),
+                ("nom", "Famille Garcia"),
+                ("adresse.rue", "Chemin des Vignes"),
+                ("adresse.commune", "marmande"),
+                ("_channel", "phone"),
+                ("_contact", "06 12\u{7} 34 56 78"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html_unescape(&page).contains("Le contact du demandeur contient un caractère invisible"),
+        "{page}"
+    );
+    assert_eq!(app.count().await, count);
+
+    // A conflict with the request's state is still a conflict.
+    let (status, _) = agent
+        .act(&app, &reference, "status", &[("status", "received")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // A null member is one left out: `{"due": null}` removes the due date.
+    assert!(stored.due_at.is_some(), "the form gives a due date");
+    let (status, answer) = api(
+        &app,
+        &api_key,
+        reqwest::Method::POST,
+        &format!("/requests/{reference}/due"),
+        Some(json!({"due": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let stored = app
+        .store
+        .request_by_reference(&Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.due_at, None);
+}
+
+/// Regression: the élu's list showed "note interne" as a request's last step. The list
+/// shows the last step an élu may see, by the rule that hides notes from their request
+/// page; agents still see the note as the last step.
+#[tokio::test]
+async fn the_elus_list_shows_the_last_step_they_may_see() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "agent.env@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
+    let (reference, _) = file_bin_request(&app, "marmande").await;
+    let agent = login(&app, "agent.env@vdg.example.org").await;
+    let elu = login(&app, "elu@vdg.example.org").await;
+    // The listing's cell for the last step of `reference`.
+    let last_step = |listing: &str| -> String {
+        let row = listing
+            .split("<tr")
+            .find(|row| row.contains(&format!(">{reference}</a>")))
+            .unwrap_or_else(|| panic!("{reference} in {listing}"));
+        row.rsplit("<td>")
+            .next()
+            .unwrap()
+            .split("</td>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+
+    agent.act(&app, &reference, "take", &[]).await;
+    agent
+        .act(&app, &reference, "note", &[("text", "Voir avec le dépôt")])
+        .await;
+    let (_, follow) = elu.get(&app, "/bureau/elu").await;
+    assert_eq!(last_step(&follow), "statut changé");
+    assert!(!follow.contains("note interne"), "{follow}");
+    let (_, queue) = agent.get(&app, "/bureau/files/dechets-bacs").await;
+    assert_eq!(last_step(&queue), "note interne");
+
+    // A visible step, then two notes: the élu still sees the visible step.
+    agent
+        .act(
+            &app,
+            &reference,
+            "message",
+            &[("text", "Quel est le numéro du bac ?")],
+        )
+        .await;
+    agent
+        .act(&app, &reference, "note", &[("text", "Relancer lundi")])
+        .await;
+    agent
+        .act(&app, &reference, "note", &[("text", "Relancé")])
+        .await;
+    let (_, follow) = elu.get(&app, "/bureau/elu").await;
+    assert_eq!(last_step(&follow), "message envoyé au demandeur");
+    let (_, queue) = agent.get(&app, "/bureau/files/dechets-bacs").await;
+    assert_eq!(last_step(&queue), "note interne");
+    assert_eq!(
+        events(&app, &reference).await.last().unwrap().0,
+        "note",
+        "the notes are stored"
+    );
 }

@@ -529,8 +529,18 @@ async fn a_publish_whose_rule_does_not_compile_is_refused_and_nothing_is_written
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("rules/remplacement-bac.rhai:"), "{page}");
-    assert!(page.contains("does not compile"), "{page}");
+    // In French for the designer, with Rhai's words kept as a detail.
+    assert!(
+        page.contains(
+            "La règle ne se compile pas, ligne 3, colonne 1 (rules/remplacement-bac.rhai) : une accolade « { » ouverte plus haut n'est pas refermée : ajoutez « } »"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("Détail : <code>Expecting ';' to terminate this statement</code>"),
+        "{page}"
+    );
+    assert!(!page.contains("does not compile"), "{page}");
     assert!(page.contains("Rien n'a été publié"), "{page}");
     assert_eq!(files(catalogue.path()), before, "no file written");
     assert_eq!(
@@ -855,5 +865,142 @@ async fn a_failed_commit_or_a_control_character_publishes_nothing() {
     assert_eq!(
         git(catalogue.path(), &["log", "-1", "--format=%s"]).trim(),
         "Ajoute le numéro du bac"
+    );
+}
+
+/// Regression: the builder showed Rhai's English ("the rule does not compile: Expecting
+/// ';'…") in the French interface, and "Sur les 1 dernières demandes". Compile errors, the
+/// test panel's failures and the dry run's are explained in French, with Rhai's words kept
+/// as a detail, and counts agree with their number.
+#[tokio::test]
+async fn rule_errors_are_explained_in_french_and_counts_agree() {
+    let (_catalogue, app, designer) = start(true).await;
+    publish_v1(&app, &designer).await;
+
+    // Compile errors, from "check".
+    let cases = [
+        (
+            "let foyer = data.nombre_residents\n\"dechets-bacs\"\n",
+            "La règle ne se compile pas, ligne 2, colonne 1 (rules/remplacement-bac.rhai) : il manque un point-virgule « ; » entre deux instructions",
+            "Expecting ';' to terminate this statement",
+        ),
+        (
+            "if motif == \"vole\" { \"dechets-encombrants\" } else { \"dechets-bacs\" }\n",
+            "La règle ne se compile pas, ligne 1, colonne 4 (rules/remplacement-bac.rhai) : « motif » n'existe pas : une règle lit data (les réponses, par exemple data.motif)",
+            "Undefined variable: motif",
+        ),
+        (
+            "#{ queue: \"dechets-bacs\", reason: \"Foyer }\n",
+            "un texte entre guillemets n'est pas refermé",
+            "Open string is not terminated",
+        ),
+    ];
+    for (rule, french, rhai) in cases {
+        let (status, page) = editor(&app, &designer, "check", &definition_v1(), rule, &[]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{rule}");
+        assert!(page.contains(french), "{rule}: {page}");
+        assert!(
+            page.contains(&format!("Détail : <code>{rhai}")),
+            "{rule}: {page}"
+        );
+        assert!(!page.contains("does not compile"), "{rule}: {page}");
+    }
+
+    // The test panel: a rule that fails while running, and a one-day deadline.
+    let example = [(
+        "example",
+        r#"{"motif": "vole", "nombre_residents": 3, "commune": "marmande"}"#,
+    )];
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "test",
+        &definition_v1(),
+        "if data.motif == \"casse\" { \"dechets-bacs\" } else { trier(data.motif) }\n",
+        &example,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("La règle a échoué, ligne 1, colonne 52 : la fonction « trier » n'existe pas, ou ne s'applique pas à un texte"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Détail : <code>the rule failed: Function not found: trier"),
+        "{page}"
+    );
+    let (_, page) = editor(
+        &app,
+        &designer,
+        "test",
+        &definition_v1(),
+        "#{ queue: \"dechets-bacs\", due_in_days: 1 }\n",
+        &example,
+    )
+    .await;
+    assert!(page.contains("<dd>1 jour</dd>"), "{page}");
+
+    // Dry runs: none, one, then several past requests.
+    let (_, page) = editor(&app, &designer, "dry_run", &definition_v1(), RULE_V1, &[]).await;
+    assert!(
+        page.contains("Aucune demande n'a encore été déposée avec ce formulaire"),
+        "{page}"
+    );
+    // One request in the crews' queue; a draft whose rule fails sends it to the default one.
+    let mut elsewhere = definition_v1();
+    elsewhere["x-guichet"]["cases"][0]["expect"]["queue"] = json!("dechets-encombrants");
+    let (status, page) = editor(
+        &app,
+        &designer,
+        "publish",
+        &elsewhere,
+        "\"dechets-encombrants\"\n",
+        &[("message", "Tout aux encombrants")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    file(
+        &app,
+        json!({"motif": "vole", "nombre_residents": 3, "commune": "marmande"}),
+    )
+    .await;
+    let failing = "trier(data.motif)\n";
+    let (status, page) = editor(&app, &designer, "dry_run", &elsewhere, failing, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Sur la dernière demande : elle <strong>irait dans une autre file</strong>, et la règle échouerait pour elle."),
+        "{page}"
+    );
+    assert!(!page.contains("Sur les 1 "), "{page}");
+    assert!(
+        page.contains(
+            "<td>La règle a échoué, ligne 1, colonne 1 : la fonction « trier » n'existe pas"
+        ),
+        "{page}"
+    );
+    file(
+        &app,
+        json!({"motif": "casse", "nombre_residents": 2, "commune": "marmande"}),
+    )
+    .await;
+    let (_, page) = editor(&app, &designer, "dry_run", &elsewhere, failing, &[]).await;
+    assert!(
+        page.contains("Sur les 2 dernières demandes, <strong>2</strong> iraient dans une autre file ; la règle échouerait pour 2 d'entre elles."),
+        "{page}"
+    );
+    let (_, page) = editor(
+        &app,
+        &designer,
+        "dry_run",
+        &elsewhere,
+        "if data.motif == \"casse\" { \"dechets-bacs\" } else { \"dechets-encombrants\" }\n",
+        &[],
+    )
+    .await;
+    assert!(
+        page.contains(
+            "Sur les 2 dernières demandes, <strong>1</strong> irait dans une autre file."
+        ),
+        "{page}"
     );
 }

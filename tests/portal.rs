@@ -445,3 +445,197 @@ async fn every_demo_form_can_be_filed_through_its_html_form() {
         assert!(stored.routing_fallback.is_none(), "{id}");
     }
 }
+
+/// Posts `answers` for review then submits them, as a browser does; returns the reference.
+async fn file_through_html(
+    app: &common::TestApp,
+    form: &str,
+    answers: &[(String, String)],
+) -> (String, String) {
+    let path = format!("/demarches/{form}");
+    let mut review = vec![("_action".to_owned(), "review".to_owned())];
+    review.extend_from_slice(answers);
+    let response = app
+        .client
+        .post(app.url(&path))
+        .form(&review)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the answers pass review");
+    let review_page = response.text().await.unwrap();
+    let token = review_page
+        .split(r#"name="_token" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut submit = vec![
+        ("_action".to_owned(), "submit".to_owned()),
+        ("_token".to_owned(), token),
+    ];
+    submit.extend_from_slice(answers);
+    let response = app
+        .client
+        .post(app.url(&path))
+        .form(&submit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let receipt = app.get_text(&location).await;
+    let reference = receipt
+        .split("class=\"reference\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    (reference, review_page)
+}
+
+/// Regression: a date answer was shown as 2026-03-14 after a hint reading 14/03/2026. It is
+/// stored (and given by the API) as ISO, and read the French way on the review page, the
+/// agent's and the élu's request page and the CSV export.
+#[tokio::test]
+async fn a_date_answer_reads_the_french_way_wherever_a_person_reads_it() {
+    use common::staff::{add_user, api, api_token, login};
+    use guichet::domain::Role;
+
+    let app = spawn_app().await;
+    let form = app.get_json("/api/v1/forms/encombrants").await;
+    let mut answers = Vec::new();
+    form_pairs(&form["schema"]["examples"][0], "", &mut answers);
+    for (name, value) in answers.iter_mut() {
+        if name == "date_souhaitee" {
+            // Typed the way the hint shows, where the browser has no date picker.
+            *value = "14/03/2026".into();
+        }
+    }
+    let (reference, review) = file_through_html(&app, "encombrants", &answers).await;
+    assert!(review.contains("<dd>14/03/2026</dd>"), "{review}");
+    assert!(!review.contains("2026-03-14"), "{review}");
+
+    let stored = app
+        .store
+        .request_by_reference(&guichet::domain::Reference::parse(&reference).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.data["date_souhaitee"], "2026-03-14", "stored as ISO");
+
+    let agent = add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
+    let agent_browser = login(&app, "agent@vdg.example.org").await;
+    let elu = login(&app, "elu@vdg.example.org").await;
+    for (who, browser) in [("agent", &agent_browser), ("élu", &elu)] {
+        let (status, page) = browser
+            .get(&app, &format!("/bureau/demandes/{reference}"))
+            .await;
+        assert_eq!(status, 200, "{who}");
+        assert!(page.contains("<dd>14/03/2026</dd>"), "{who}: {page}");
+        assert!(!page.contains("2026-03-14"), "{who}: {page}");
+    }
+    let (status, csv) = agent_browser
+        .get(
+            &app,
+            &format!("/bureau/files/{}/export.csv?form=encombrants", stored.queue),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(csv.contains(&reference), "{csv}");
+    assert!(csv.contains("14/03/2026"), "{csv}");
+    assert!(!csv.contains("2026-03-14"), "{csv}");
+
+    // Software reads the data as stored.
+    let token = api_token(&app, &agent).await;
+    let (status, body) = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/requests/{reference}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["date_souhaitee"], "2026-03-14");
+}
+
+/// A `format: date-time` answer reads as a French date and time (Paris legal time) on the
+/// agent's page and in the export; the API keeps RFC 3339.
+#[tokio::test]
+async fn a_date_time_answer_reads_as_a_french_date_and_time() {
+    use common::staff::{add_user, api, api_token, login};
+    use guichet::domain::Role;
+
+    let catalogue = common::catalogue_copy(&fixture("minimal"), &[]);
+    std::fs::write(
+        catalogue.path().join("form-definitions/rendez-vous.json"),
+        serde_json::to_string_pretty(&serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "Rendez-vous",
+            "type": "object",
+            "additionalProperties": false,
+            "x-guichet": {"service": "voirie", "rule": "rendez-vous"},
+            "properties": {
+                "quand": {"type": "string", "format": "date-time", "title": "Quand", "maxLength": 40}
+            },
+            "required": ["quand"],
+            "examples": [{"quand": "2026-03-14T09:30:00Z"}]
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        catalogue.path().join("rules/rendez-vous.rhai"),
+        "\"voirie-general\"\n",
+    )
+    .unwrap();
+    let app = spawn_app_with(catalogue.path()).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/forms/rendez-vous/submissions"))
+        .json(&serde_json::json!({"quand": "2026-03-14T09:30:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: serde_json::Value = response.json().await.unwrap();
+    let reference = created["reference"].as_str().unwrap();
+
+    let agent = add_user(&app, "agent@test.fr", Role::Agent, &["voirie"], &[]).await;
+    let browser = login(&app, "agent@test.fr").await;
+    let (_, page) = browser
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    // 09:30 UTC in March is 10:30 in Paris.
+    assert!(page.contains("<dd>14/03/2026 à 10 h 30</dd>"), "{page}");
+    let (_, csv) = browser
+        .get(
+            &app,
+            "/bureau/files/voirie-general/export.csv?form=rendez-vous",
+        )
+        .await;
+    assert!(csv.contains("14/03/2026 à 10 h 30"), "{csv}");
+    let token = api_token(&app, &agent).await;
+    let (_, body) = api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/requests/{reference}"),
+        None,
+    )
+    .await;
+    assert_eq!(body["data"]["quand"], "2026-03-14T09:30:00Z");
+}

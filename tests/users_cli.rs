@@ -184,3 +184,72 @@ async fn accounts_are_managed_from_the_command_line() {
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("no account"));
 }
+
+/// Regression: the role column was not padded, so every column after it moved with the
+/// role's length; a long e-mail or name pushed the rest too.
+#[tokio::test]
+async fn the_account_list_keeps_its_columns_aligned() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    let accounts: [(&str, &str, &str, &[&str]); 4] = [
+        ("a@vdg.example.org", "Ada", "admin", &[]),
+        (
+            "jean-baptiste.de-la-fontaine-delacroix@vdg.example.org",
+            "Jean-Baptiste de La Fontaine-Delacroix",
+            "designer",
+            &["--service", "voirie"],
+        ),
+        (
+            "elu@vdg.example.org",
+            "Élodie Élue",
+            "elu",
+            &["--commune", "marmande", "--commune", "clairac"],
+        ),
+        (
+            "agent@vdg.example.org",
+            "Ali",
+            "agent",
+            &["--service", "environnement"],
+        ),
+    ];
+    for (email, name, role, scope) in accounts {
+        let mut args = vec!["add", email, "--name", name, "--role", role];
+        args.extend_from_slice(scope);
+        let added = user(&database, &args, "une phrase de passe solide\n");
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let listed = user(&database, &["list"], "");
+    assert!(listed.status.success());
+    let listing = text(&listed.stdout);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 1 + accounts.len(), "{listing}");
+    // The column (in characters) where each of a line's cells starts.
+    let starts = |line: &str, cells: &[&str]| -> Vec<usize> {
+        let mut from = 0;
+        cells
+            .iter()
+            .map(|cell| {
+                let byte = from + line[from..].find(cell).expect(cell);
+                from = byte + cell.len();
+                line[..byte].chars().count()
+            })
+            .collect()
+    };
+    let header = starts(lines[0], &["email", "role", "state", "name", "scope"]);
+    assert_eq!(header[0], 0);
+    for (email, name, role, _) in accounts {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(email))
+            .unwrap_or_else(|| panic!("{email} in {listing}"));
+        assert_eq!(
+            starts(line, &[email, role, "active", name]),
+            header[..4],
+            "{listing}"
+        );
+        let scope = line.rsplit("  ").next().unwrap().trim_start();
+        let scope_start = line.chars().count() - scope.chars().count();
+        assert_eq!(scope_start, header[4], "{listing}");
+    }
+    assert!(listing.contains("marmande, clairac"), "{listing}");
+}

@@ -1,6 +1,7 @@
 //! A draft's rule replayed over real past requests: how many would now land in another
 //! queue than the one they were routed to, with a few of them to look at.
 
+use crate::catalogue::rule::RuleFailure;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::Channel;
 use crate::intake::route;
@@ -14,7 +15,10 @@ pub struct Moved {
     pub reference: String,
     pub from: String,
     pub to: String,
+    /// The rule's "why it came here".
     pub reason: Option<String>,
+    /// Why the rule could not decide, when it sent the request to the default queue.
+    pub failure: Option<RuleFailure>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -53,7 +57,8 @@ pub fn replay(catalogue: &Catalogue, form: &Form, past: &[PastRequest]) -> DryRu
                     reference: request.reference.to_string(),
                     from: request.queue.clone(),
                     to: decision.queue,
-                    reason: decision.fallback.or(decision.reason),
+                    reason: decision.reason,
+                    failure: decision.fallback,
                 });
             }
         }

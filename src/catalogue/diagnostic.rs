@@ -20,7 +20,18 @@ pub struct Diagnostic {
     /// Path relative to the catalogue root, as the admin sees it in git.
     pub file: PathBuf,
     pub location: Location,
+    /// In English, as `guichet check` prints it.
     pub message: String,
+    /// The same problem for form designers in the builder, where there is one.
+    pub french: Option<InFrench>,
+}
+
+/// A problem told in French, as a whole sentence with its position, and the original words
+/// kept as a detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFrench {
+    pub text: String,
+    pub detail: String,
 }
 
 impl Diagnostic {
@@ -29,7 +40,17 @@ impl Diagnostic {
             file: file.into(),
             location,
             message: message.into(),
+            french: None,
         }
+    }
+
+    /// Adds the French sentence the builder shows; `detail` is what the tool said.
+    pub fn in_french(mut self, text: impl Into<String>, detail: impl Into<String>) -> Self {
+        self.french = Some(InFrench {
+            text: text.into(),
+            detail: detail.into(),
+        });
+        self
     }
 
     pub fn at_pointer(file: impl Into<PathBuf>, pointer: &str, message: impl Into<String>) -> Self {

@@ -83,13 +83,16 @@ pub enum TextInput {
     Text,
     Email,
     Date,
+    /// `format: date-time`: typed as text (a browser's `datetime-local` sends no time zone,
+    /// which RFC 3339 requires), shown to people as a French date and time.
+    DateTime,
     Tel,
 }
 
 impl TextInput {
     pub fn html_type(self) -> &'static str {
         match self {
-            TextInput::Text => "text",
+            TextInput::Text | TextInput::DateTime => "text",
             TextInput::Email => "email",
             TextInput::Date => "date",
             TextInput::Tel => "tel",
@@ -404,6 +407,7 @@ impl Builder<'_> {
                 let input = match prop.get("format").and_then(Value::as_str) {
                     Some("email") => TextInput::Email,
                     Some("date") => TextInput::Date,
+                    Some("date-time") => TextInput::DateTime,
                     Some("tel") => TextInput::Tel,
                     _ => TextInput::Text,
                 };

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod fields;
 pub mod form;
 pub mod rule;
+pub mod rule_messages;
 pub mod rule_reads;
 pub mod territory;
 
@@ -17,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-pub use diagnostic::{Diagnostic, Location};
+pub use diagnostic::{Diagnostic, InFrench, Location};
 pub use form::{Audience, Form};
 pub use rule::Rule;
 pub use territory::Territory;
@@ -72,11 +73,23 @@ impl Catalogue {
                     Ok(rule) => {
                         rules.insert(name, rule);
                     }
-                    Err(err) => diagnostics.push(Diagnostic::new(
-                        relative,
-                        Location::LineCol(err.line, err.col),
-                        format!("the rule does not compile: {}", err.message),
-                    )),
+                    Err(err) => {
+                        let french = format!(
+                            "La règle ne se compile pas, ligne {}, colonne {} ({}) : {}",
+                            err.line,
+                            err.col,
+                            relative.display(),
+                            err.explanation
+                        );
+                        diagnostics.push(
+                            Diagnostic::new(
+                                relative,
+                                Location::LineCol(err.line, err.col),
+                                format!("the rule does not compile: {}", err.message),
+                            )
+                            .in_french(french, err.message),
+                        )
+                    }
                 },
                 Err(err) => diagnostics.push(Diagnostic::new(
                     relative,

@@ -12,6 +12,7 @@ use rhai::packages::{Package, StandardPackage};
 use rhai::{AST, Dynamic, Engine, Map, Scope};
 use serde_json::Value;
 
+use super::rule_messages;
 use crate::domain::Priority;
 
 /// Limits on one evaluation. 100 000 operations take a few milliseconds; real rules need
@@ -80,7 +81,41 @@ pub struct Rule {
 pub struct CompileError {
     pub line: usize,
     pub col: usize,
+    /// Rhai's words, in English, as `guichet check` prints them.
     pub message: String,
+    /// What is wrong and what to do, in French, for designers in the builder: a clause
+    /// that follows "La règle ne se compile pas, ligne L, colonne C : ".
+    pub explanation: String,
+}
+
+/// Why a rule could not decide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleFailure {
+    /// In English: what `guichet check` prints and a request records as its fallback.
+    pub message: String,
+    /// A French sentence for designers trying the rule (test panel, dry run).
+    pub explanation: String,
+}
+
+impl std::fmt::Display for RuleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn failure(message: impl Into<String>, explanation: impl Into<String>) -> RuleFailure {
+    RuleFailure {
+        message: message.into(),
+        explanation: explanation.into(),
+    }
+}
+
+/// A rule's answer that cannot be used, told in both languages.
+fn unusable(message: String, explanation: impl std::fmt::Display) -> RuleFailure {
+    failure(
+        message,
+        format!("La règle a renvoyé une réponse inutilisable : {explanation}"),
+    )
 }
 
 /// What a rule asked for, before intake checks the queue exists.
@@ -113,6 +148,10 @@ impl Rule {
                     "rule is {} bytes; the limit is {MAX_SOURCE_BYTES}",
                     source.len()
                 ),
+                explanation: format!(
+                    "la règle fait {} octets, la limite est de {MAX_SOURCE_BYTES} : raccourcissez-la.",
+                    source.len()
+                ),
             });
         }
         let scope = input_scope_template();
@@ -122,6 +161,7 @@ impl Rule {
                 line,
                 col,
                 message: err.0.to_string(),
+                explanation: rule_messages::parse_error(&err.0, source, line, col),
             }
         })?;
         Ok(Arc::new(Rule {
@@ -132,10 +172,14 @@ impl Rule {
     }
 
     /// Runs the rule. Any failure (runtime error, a limit reached, a result of the wrong
-    /// shape) comes back as a plain-English reason for staff.
-    pub fn evaluate(&self, input: &RuleInput<'_>) -> Result<RuleOutcome, String> {
-        let data = rhai::serde::to_dynamic(input.data)
-            .map_err(|e| format!("the submission could not be given to the rule: {e}"))?;
+    /// shape) comes back as a reason for staff, in English and in French.
+    pub fn evaluate(&self, input: &RuleInput<'_>) -> Result<RuleOutcome, RuleFailure> {
+        let data = rhai::serde::to_dynamic(input.data).map_err(|e| {
+            failure(
+                format!("the submission could not be given to the rule: {e}"),
+                "Les réponses n'ont pas pu être transmises à la règle.",
+            )
+        })?;
         let mut form = Map::new();
         form.insert("id".into(), input.form_id.into());
         form.insert("title".into(), input.form_title.into());
@@ -169,7 +213,19 @@ fn input_scope_template() -> Scope<'static> {
     scope
 }
 
-fn describe_runtime_error(err: &rhai::EvalAltResult) -> String {
+fn describe_runtime_error(err: &rhai::EvalAltResult) -> RuleFailure {
+    let position = err.position();
+    let explanation = match (position.line(), position.position()) {
+        (Some(line), Some(col)) => format!(
+            "La règle a échoué, ligne {line}, colonne {col} : {}",
+            rule_messages::runtime_error(err)
+        ),
+        _ => format!("La règle a échoué : {}", rule_messages::runtime_error(err)),
+    };
+    failure(runtime_message(err), explanation)
+}
+
+fn runtime_message(err: &rhai::EvalAltResult) -> String {
     use rhai::EvalAltResult as E;
     match err {
         E::ErrorTooManyOperations(_) => {
@@ -185,7 +241,7 @@ fn describe_runtime_error(err: &rhai::EvalAltResult) -> String {
     }
 }
 
-fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
+fn outcome_from(result: Dynamic) -> Result<RuleOutcome, RuleFailure> {
     if result.is_string() {
         let queue = result.into_string().unwrap_or_default();
         return Ok(RuleOutcome {
@@ -197,9 +253,15 @@ fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
         });
     }
     let Some(map) = result.clone().try_cast::<Map>() else {
-        return Err(format!(
-            "the rule returned a {} where a queue id (string) or a map #{{ queue, … }} was expected",
-            result.type_name()
+        return Err(failure(
+            format!(
+                "the rule returned a {} where a queue id (string) or a map #{{ queue, … }} was expected",
+                result.type_name()
+            ),
+            format!(
+                "La règle a renvoyé {} : elle doit renvoyer l'identifiant d'une file (un texte) ou une table #{{ queue: \"…\", … }}.",
+                rule_messages::type_fr(result.type_name())
+            ),
         ));
     };
     let mut outcome = RuleOutcome {
@@ -212,37 +274,75 @@ fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
     for (key, value) in map {
         match key.as_str() {
             "queue" => {
-                outcome.queue = value
-                    .into_string()
-                    .map_err(|t| format!("`queue` must be a string, not {t}"))?;
+                outcome.queue = value.into_string().map_err(|t| {
+                    unusable(
+                        format!("`queue` must be a string, not {t}"),
+                        format_args!(
+                            "« queue » doit être un texte (l'identifiant d'une file), pas {}.",
+                            rule_messages::type_fr(t)
+                        ),
+                    )
+                })?;
             }
             "priority" => {
-                let text = value
-                    .into_string()
-                    .map_err(|t| format!("`priority` must be a string, not {t}"))?;
-                outcome.priority = Some(Priority::parse(&text)?);
+                let text = value.into_string().map_err(|t| {
+                    unusable(
+                        format!("`priority` must be a string, not {t}"),
+                        format_args!(
+                            "« priority » doit être un texte (low, normal, high ou urgent), pas {}.",
+                            rule_messages::type_fr(t)
+                        ),
+                    )
+                })?;
+                outcome.priority = Some(Priority::parse(&text).map_err(|message| {
+                    unusable(
+                        message,
+                        format_args!(
+                            "« priority » vaut « {text} » : choisissez low, normal, high ou urgent."
+                        ),
+                    )
+                })?);
             }
             "tags" => {
-                let items = value
-                    .try_cast::<rhai::Array>()
-                    .ok_or("`tags` must be an array of strings")?;
+                let items = value.try_cast::<rhai::Array>().ok_or_else(|| {
+                    unusable(
+                        "`tags` must be an array of strings".into(),
+                        "« tags » doit être une liste de textes : [\"…\", \"…\"].",
+                    )
+                })?;
                 for item in items {
-                    outcome.tags.push(
-                        item.into_string()
-                            .map_err(|t| format!("a tag must be a string, not {t}"))?,
-                    );
+                    outcome.tags.push(item.into_string().map_err(|t| {
+                        unusable(
+                            format!("a tag must be a string, not {t}"),
+                            format_args!(
+                                "chaque élément de « tags » doit être un texte, pas {}.",
+                                rule_messages::type_fr(t)
+                            ),
+                        )
+                    })?);
                 }
             }
             "due_in_days" => {
-                let days = value
-                    .as_int()
-                    .map_err(|t| format!("`due_in_days` must be an integer, not {t}"))?;
+                let days = value.as_int().map_err(|t| {
+                    unusable(
+                        format!("`due_in_days` must be an integer, not {t}"),
+                        format_args!(
+                            "« due_in_days » doit être un nombre entier de jours, pas {}.",
+                            rule_messages::type_fr(t)
+                        ),
+                    )
+                })?;
                 outcome.due_in_days = Some(
                     u32::try_from(days)
                         .ok()
                         .filter(|d| *d <= 3650)
                         .ok_or_else(|| {
-                            format!("`due_in_days` must be between 0 and 3650, not {days}")
+                            unusable(
+                                format!("`due_in_days` must be between 0 and 3650, not {days}"),
+                                format_args!(
+                                    "« due_in_days » doit être compris entre 0 et 3650, pas {days}."
+                                ),
+                            )
                         })?,
                 );
             }
@@ -250,14 +350,22 @@ fn outcome_from(result: Dynamic) -> Result<RuleOutcome, String> {
                 outcome.reason = Some(value.to_string());
             }
             other => {
-                return Err(format!(
-                    "the rule returned an unknown key `{other}` (expected queue, priority, tags, due_in_days, reason)"
+                return Err(unusable(
+                    format!(
+                        "the rule returned an unknown key `{other}` (expected queue, priority, tags, due_in_days, reason)"
+                    ),
+                    format_args!(
+                        "la table contient « {other} », qui n'est pas prévu : utilisez queue, priority, tags, due_in_days et reason."
+                    ),
                 ));
             }
         }
     }
     if outcome.queue.is_empty() {
-        return Err("the rule returned a map without `queue`".into());
+        return Err(unusable(
+            "the rule returned a map without `queue`".into(),
+            "la table n'a pas de « queue » : indiquez la file, par exemple #{ queue: \"…\" }.",
+        ));
     }
     Ok(outcome)
 }
@@ -277,6 +385,86 @@ mod tests {
             commune: Some("marmande"),
             channel: "web",
         })
+        .map_err(|failure| failure.message)
+    }
+
+    /// The French explanation of a rule that does not compile, or fails running.
+    fn explained(source: &str) -> String {
+        match Rule::compile("t", source) {
+            Err(err) => format!("{}:{}: {}", err.line, err.col, err.explanation),
+            Ok(rule) => {
+                rule.evaluate(&RuleInput {
+                    data: &json!({"motif": "casse", "nombre": 3}),
+                    form_id: "f",
+                    form_title: "F",
+                    form_version: "0",
+                    commune: None,
+                    channel: "web",
+                })
+                .unwrap_err()
+                .explanation
+            }
+        }
+    }
+
+    #[test]
+    fn designers_read_what_is_wrong_in_french() {
+        let cases = [
+            (
+                "let a = 1\nlet b = 2\n\"q\"",
+                "2:1: il manque un point-virgule « ; »",
+            ),
+            (
+                "if data.motif == \"casse\" {\n  \"dechets-bacs\"\n",
+                "une accolade « { » ouverte plus haut n'est pas refermée : ajoutez « } »",
+            ),
+            ("nope", "1:1: « nope » n'existe pas : une règle lit data"),
+            ("\"abc", "un texte entre guillemets n'est pas refermé"),
+            (
+                "if data.x = 1 { \"a\" } else { \"b\" }",
+                "pour comparer, écrivez « == »",
+            ),
+            (
+                "let x = (1 + 2;\n\"q\"",
+                "il manque une parenthèse fermante « ) »",
+            ),
+            ("#{ queue: \"a\" priority: \"b\" }", "il manque une virgule"),
+            (
+                "if data.n > 2 \"a\" else \"b\"",
+                "il manque une accolade ouvrante « { »",
+            ),
+            (
+                "if 1 { \"a\" } else { \"b\" }",
+                "il faut ici une condition (vraie ou fausse), pas un nombre entier",
+            ),
+            ("import \"x\" as y; \"q\"", "« import » est un mot réservé"),
+            ("eval(\"1\")", "eval n'est pas disponible"),
+            (
+                "foo(1)",
+                "La règle a échoué, ligne 1, colonne 1 : la fonction « foo » n'existe pas",
+            ),
+            (
+                "data.motif - 1",
+                "l'opération « - » n'est pas possible entre un texte et un nombre entier",
+            ),
+            ("data.absent.len()", "Une réponse absente vaut « rien »"),
+            ("loop { }", "elle a dépassé 100 000 opérations"),
+            ("fn f(n) { f(n + 1) } f(0)", "récursion sans fin"),
+            ("sleep(1)", "sleep n'est pas disponible"),
+            (
+                "42",
+                "La règle a renvoyé un nombre entier : elle doit renvoyer l'identifiant d'une file",
+            ),
+            ("#{ priority: \"high\" }", "la table n'a pas de « queue »"),
+            (
+                "#{ queue: \"q\", priority: \"max\" }",
+                "« priority » vaut « max »",
+            ),
+        ];
+        for (source, expected) in cases {
+            let text = explained(source);
+            assert!(text.contains(expected), "{source:?}: {text}");
+        }
     }
 
     #[test]

@@ -107,7 +107,10 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 ));
             }
             (
-                format!("{} nouvelle(s) demande(s) pour le service « {service} »", rows.len()),
+                match rows.len() {
+                    1 => format!("1 nouvelle demande pour le service « {service} »"),
+                    n => format!("{n} nouvelles demandes pour le service « {service} »"),
+                },
                 vec![format!("Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :")],
                 "",
                 "",
@@ -248,7 +251,9 @@ mod tests {
             )
         };
         let mail = compose(&[item("GU-AAAA-0001"), item("GU-AAAA-0002")]).unwrap();
-        assert!(mail.subject.starts_with("2 nouvelle(s) demande(s)"));
+        assert!(mail.subject.starts_with("2 nouvelles demandes pour"));
+        let one = compose(&[item("GU-AAAA-0003")]).unwrap();
+        assert!(one.subject.starts_with("1 nouvelle demande pour"));
         for reference in ["GU-AAAA-0001", "GU-AAAA-0002"] {
             assert!(mail.text.contains(reference) && mail.html.contains(reference));
             assert!(mail.text.contains(&format!("/bureau/demandes/{reference}")));

@@ -51,6 +51,18 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, not `write_str`: width and alignment (`{:<9}`) apply, as for a `str`.
+        f.pad(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_honours_width_like_a_str() {
+        assert_eq!(format!("[{:<9}]", Role::Elu), "[elu      ]");
+        assert_eq!(format!("[{:>5}]", Role::Admin), "[admin]");
     }
 }

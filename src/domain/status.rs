@@ -51,7 +51,8 @@ impl Status {
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad`, not `write_str`: width and alignment (`{:<9}`) apply, as for a `str`.
+        f.pad(self.as_str())
     }
 }
 

@@ -75,6 +75,15 @@ pub enum Action {
     },
 }
 
+/// The kinds of events internal to the services: élus never see them, nor learn from
+/// anything else (a listing's last step…) that they exist. Citizens see only events marked
+/// `visible_to_citizen`, which these never are.
+pub const INTERNAL_EVENT_KINDS: &[&str] = &["note"];
+
+pub fn is_internal(kind: &str) -> bool {
+    INTERNAL_EVENT_KINDS.contains(&kind)
+}
+
 /// An event to append, as the store writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -89,13 +98,22 @@ pub struct Transition {
     pub events: Vec<NewEvent>,
 }
 
-/// Why an action cannot be taken now, in plain French, with what to do instead.
+/// Why an action cannot be taken, in plain French, with what to do instead. The two kinds
+/// differ for the person: an `Invalid` text is theirs to correct whatever the request's
+/// state (422), a `Conflict` comes from the request's state (409).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(pub String);
+pub enum Refusal {
+    /// What the person wrote cannot be recorded as it is: empty, too long, or holding an
+    /// invisible character.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request's current state does not allow the action.
+    #[error("{0}")]
+    Conflict(String),
+}
 
 fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal(message.into()))
+    Err(Refusal::Conflict(message.into()))
 }
 
 /// Which status changes staff may make. Closed requests can be reopened ("in progress").
@@ -122,19 +140,46 @@ pub fn is_overdue(
     matches!(state_status, Status::Received | Status::InProgress) && due_at.is_some_and(|d| d < now)
 }
 
-fn checked_text(text: &str, what: &str) -> Result<String, Refusal> {
+/// A text a person attaches to an action, named as messages name it: French articles and
+/// pronouns agree with the noun ("La note est vide : écrivez-la", "Le message…").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextName {
+    Note,
+    Message,
+    TransferReason,
+    /// The citizen's own words, through their tracking link.
+    CitizenMessage,
+}
+
+impl TextName {
+    /// The subject with its article, and the object pronoun that refers back to it.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            TextName::Note => ("La note", "la"),
+            TextName::Message => ("Le message", "le"),
+            TextName::TransferReason => ("Le motif du transfert", "le"),
+            TextName::CitizenMessage => ("Votre message", "le"),
+        }
+    }
+}
+
+fn checked_text(text: &str, name: TextName) -> Result<String, Refusal> {
+    let (subject, it) = name.words();
     let text = text.trim();
+    let invalid = |message: String| Err(Refusal::Invalid(message));
     if text.is_empty() {
-        return refuse(format!("Le {what} est vide : écrivez-le avant d'envoyer."));
+        return invalid(format!(
+            "{subject} est vide : écrivez-{it} avant d'envoyer."
+        ));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return refuse(format!(
-            "Le {what} dépasse {MAX_TEXT_CHARS} caractères : raccourcissez-le."
+        return invalid(format!(
+            "{subject} dépasse {MAX_TEXT_CHARS} caractères : raccourcissez-{it}."
         ));
     }
     if text.chars().any(super::text::is_stray_control) {
-        return refuse(format!(
-            "Le {what} contient un caractère invalide : retapez-le."
+        return invalid(format!(
+            "{subject} contient un caractère invisible (souvent venu d'un copier-coller) : retapez-{it} sans ce caractère."
         ));
     }
     Ok(text.to_owned())
@@ -223,7 +268,7 @@ pub fn apply(
             change_status(&mut state, *status, now, &mut events);
         }
         Action::Note { text } => {
-            let text = checked_text(text, "note")?;
+            let text = checked_text(text, TextName::Note)?;
             events.push(NewEvent {
                 kind: "note",
                 visible_to_citizen: false,
@@ -231,7 +276,7 @@ pub fn apply(
             });
         }
         Action::Message { text, await_reply } => {
-            let text = checked_text(text, "message")?;
+            let text = checked_text(text, TextName::Message)?;
             if !is_open(state.status) {
                 return refuse("Cette demande est close : rouvrez-la avant d'écrire au demandeur.");
             }
@@ -249,7 +294,7 @@ pub fn apply(
             queue,
             reason,
         } => {
-            let reason = checked_text(reason, "motif du transfert")?;
+            let reason = checked_text(reason, TextName::TransferReason)?;
             if *queue == state.queue {
                 return refuse("La demande est déjà dans cette file : choisissez une autre file.");
             }
@@ -299,7 +344,7 @@ pub fn apply(
             state.due_at = due_at;
         }
         Action::CitizenReply { text } => {
-            let text = checked_text(text, "message")?;
+            let text = checked_text(text, TextName::CitizenMessage)?;
             if !is_open(state.status) {
                 return refuse(
                     "Cette demande est close. Si le problème n'est pas réglé, utilisez le bouton « Le problème n'est pas résolu ».",
@@ -320,7 +365,7 @@ pub fn apply(
             }
         }
         Action::NotFixed { text } => {
-            let text = checked_text(text, "message")?;
+            let text = checked_text(text, TextName::CitizenMessage)?;
             if state.status != Status::Resolved {
                 return refuse("Seule une demande traitée peut être signalée comme non résolue.");
             }
@@ -489,11 +534,64 @@ mod tests {
     }
 
     #[test]
-    fn empty_and_oversized_texts_are_refused() {
+    fn empty_oversized_and_invisible_texts_are_the_writers_to_correct() {
         let now = datetime!(2026-11-26 0:00 UTC);
-        assert!(apply(&received(), &Action::Note { text: "  ".into() }, "a", now).is_err());
+        let refusal = |action: Action| apply(&received(), &action, "a", now).unwrap_err();
+        assert_eq!(
+            refusal(Action::Note { text: "  ".into() }),
+            Refusal::Invalid("La note est vide : écrivez-la avant d'envoyer.".into())
+        );
         let long = "x".repeat(MAX_TEXT_CHARS + 1);
-        assert!(apply(&received(), &Action::Note { text: long }, "a", now).is_err());
+        assert!(matches!(
+            refusal(Action::Note { text: long }),
+            Refusal::Invalid(m) if m.starts_with("La note dépasse") && m.ends_with("raccourcissez-la.")
+        ));
+        let bell = "Rappeler\u{7} le foyer".to_owned();
+        for (action, start) in [
+            (Action::Note { text: bell.clone() }, "La note contient"),
+            (
+                Action::Message {
+                    text: bell.clone(),
+                    await_reply: false,
+                },
+                "Le message contient",
+            ),
+            (
+                Action::Transfer {
+                    service: "voirie".into(),
+                    queue: "voirie-agglo".into(),
+                    reason: bell.clone(),
+                },
+                "Le motif du transfert contient",
+            ),
+            (
+                Action::CitizenReply { text: bell.clone() },
+                "Votre message contient",
+            ),
+        ] {
+            match refusal(action) {
+                Refusal::Invalid(message) => {
+                    assert!(message.starts_with(start), "{message}");
+                    assert!(message.contains("caractère invisible"), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A closed request refuses a message for its state, not for its text.
+        let mut closed = received();
+        closed.status = Status::Resolved;
+        assert!(matches!(
+            apply(
+                &closed,
+                &Action::Message {
+                    text: "Bonjour".into(),
+                    await_reply: false
+                },
+                "a",
+                now
+            ),
+            Err(Refusal::Conflict(_))
+        ));
     }
 
     #[test]

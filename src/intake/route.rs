@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::catalogue::rule::{RuleInput, RuleOutcome};
+use crate::catalogue::rule::{RuleFailure, RuleInput, RuleOutcome};
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, Priority};
 
@@ -20,7 +20,7 @@ pub struct RoutingDecision {
     /// "Why it came here", from the rule; shown to agents.
     pub reason: Option<String>,
     /// Set when the rule could not decide and the default queue was used.
-    pub fallback: Option<String>,
+    pub fallback: Option<RuleFailure>,
 }
 
 pub fn route(
@@ -50,10 +50,16 @@ pub fn route(
         Ok(outcome) => match catalogue.territory.queue(&outcome.queue) {
             Some((service, _)) => decision(form, service.id.clone(), outcome),
             None => {
-                let why = format!(
-                    "the rule named queue « {} », which the territory does not have",
-                    outcome.queue
-                );
+                let why = RuleFailure {
+                    message: format!(
+                        "the rule named queue « {} », which the territory does not have",
+                        outcome.queue
+                    ),
+                    explanation: format!(
+                        "La règle a choisi la file « {} », qui n'existe pas dans le territoire : vérifiez son identifiant.",
+                        outcome.queue
+                    ),
+                };
                 default_queue(catalogue, form, Some(why), outcome.reason)
             }
         },
@@ -76,7 +82,7 @@ fn decision(form: &Form, service: String, outcome: RuleOutcome) -> RoutingDecisi
 fn default_queue(
     catalogue: &Catalogue,
     form: &Form,
-    fallback: Option<String>,
+    fallback: Option<RuleFailure>,
     reason: Option<String>,
 ) -> RoutingDecision {
     // The catalogue check guarantees the form's service exists with a default queue.

@@ -125,7 +125,8 @@ fn describe(
         K::MaxLength { limit } => {
             let length = instance.as_str().map_or(0, |s| s.chars().count());
             one(format!(
-                "Ce texte est trop long : {limit} caractères au maximum (vous en avez saisi {length}). Raccourcissez-le."
+                "Ce texte est trop long : {limit} caractère{} au maximum (vous en avez saisi {length}). Raccourcissez-le.",
+                plural(*limit)
             ))
         }
         K::Pattern { .. } => {

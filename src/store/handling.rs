@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{format_time, parse_time};
+use super::{StaffUser, format_time, parse_time};
 use crate::domain::workflow::NewEvent;
 use crate::domain::{Priority, Reference, Status};
 
@@ -145,11 +145,26 @@ pub struct RequestQuery {
     pub after: Option<Cursor>,
     pub limit: u32,
     pub now: OffsetDateTime,
+    /// Whether the reader sees internal events (see
+    /// [`crate::domain::workflow::INTERNAL_EVENT_KINDS`]). When not, each item's
+    /// `last_event` is the last event they may see.
+    pub sees_internal_events: bool,
 }
 
 impl RequestQuery {
+    /// What `reader` may list: their scope, and the history they may see, decided by the
+    /// same rules as a request's page.
+    pub fn for_reader(reader: &StaffUser, now: OffsetDateTime) -> RequestQuery {
+        RequestQuery {
+            sees_internal_events: reader.sees_internal_notes(),
+            ..RequestQuery::new(reader.scope(), now)
+        }
+    }
+
+    /// A listing of `scope` that, by default, hides internal events.
     pub fn new(scope: Scope, now: OffsetDateTime) -> RequestQuery {
         RequestQuery {
+            sees_internal_events: false,
             scope,
             queue: None,
             status: None,
@@ -182,6 +197,7 @@ pub struct QueueItem {
     pub filed_by: Option<String>,
     pub due_at: Option<OffsetDateTime>,
     pub paused: bool,
+    /// The kind of the last event the reader may see.
     pub last_event: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

@@ -41,8 +41,22 @@ pub enum StoreError {
     /// not allow, an e-mail address already taken); the message says so in plain French.
     #[error("{0}")]
     Refused(String),
+    /// What was sent cannot be recorded as it is, whatever the state (a text that is empty,
+    /// too long, or holds an invisible character); the message says what to correct.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl From<crate::domain::workflow::Refusal> for StoreError {
+    fn from(refusal: crate::domain::workflow::Refusal) -> Self {
+        use crate::domain::workflow::Refusal;
+        match refusal {
+            Refusal::Invalid(why) => StoreError::Invalid(why),
+            Refusal::Conflict(why) => StoreError::Refused(why),
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -251,7 +265,7 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     /// Applies an action in one transaction: loads the request (locked), checks `scope`,
     /// applies [`crate::domain::workflow::apply`], writes the new state and its events.
     /// `Ok(None)` when there is no such request in scope; `Refused` when the request's state
-    /// does not allow it.
+    /// does not allow it; `Invalid` when the action's text cannot be recorded.
     async fn act(
         &self,
         target: Target<'_>,

@@ -53,6 +53,7 @@ impl From<StoreError> for AppError {
                 "Cette demande a déjà été envoyée : consultez votre lien de suivi.".into(),
             ),
             StoreError::Refused(why) => AppError::Http(StatusCode::CONFLICT, why),
+            StoreError::Invalid(why) => AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, why),
             StoreError::Other(err) => AppError::Internal(err),
         }
     }

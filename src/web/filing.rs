@@ -49,7 +49,7 @@ pub async fn file(
         priority: decision.priority,
         tags: decision.tags,
         routing_reason: decision.reason,
-        routing_fallback: decision.fallback,
+        routing_fallback: decision.fallback.map(|f| f.message),
         due_in_days: decision.due_in_days,
         actor: filer.actor,
         filed_by,

@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 use super::AppState;
 use super::error::AppError;
 use crate::catalogue::Catalogue;
-use crate::domain::workflow::Action;
+use crate::domain::workflow::{self, Action};
 use crate::domain::{Priority, Reference, Role, Status};
 use crate::store::{ActionDone, Event, StaffUser, StoredRequest, Target};
 
@@ -24,7 +24,8 @@ pub fn not_found() -> AppError {
 }
 
 /// The request behind `reference` if `user` may see it, with the history they may see:
-/// élus never see internal notes.
+/// élus never see internal notes. Listings follow the same rule
+/// ([`crate::store::RequestQuery::for_reader`]).
 pub async fn find(
     state: &AppState,
     user: &StaffUser,
@@ -41,7 +42,7 @@ pub async fn find(
         })
         .ok_or_else(not_found)?;
     if !user.sees_internal_notes() {
-        request.events.retain(|e| e.kind != "note");
+        request.events.retain(|e| !workflow::is_internal(&e.kind));
     }
     Ok(request)
 }
@@ -225,7 +226,10 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
                 .unwrap_or("?")
         ),
         "due_changed" => match event.body.get("due").and_then(|v| v.as_str()) {
-            Some(due) => format!("Échéance fixée au {due}"),
+            Some(due) => format!(
+                "Échéance fixée au {}",
+                crate::web::public::view::iso_date_fr(due).unwrap_or_else(|| due.to_owned())
+            ),
             None => "Échéance retirée".to_owned(),
         },
         "reopened" => format!(

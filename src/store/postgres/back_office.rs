@@ -53,6 +53,25 @@ fn push_overdue(qb: &mut QueryBuilder<Postgres>, now: OffsetDateTime) {
         .push_bind(now);
 }
 
+/// `… AS last_event`: the request's last event, or for a reader who may not see internal
+/// events, the last one they may see (the request's first events are never internal).
+fn push_last_event(qb: &mut QueryBuilder<Postgres>, sees_internal_events: bool) {
+    if sees_internal_events {
+        qb.push("r.last_event AS last_event");
+        return;
+    }
+    qb.push(
+        "coalesce((SELECT e.kind FROM request_events e WHERE e.request_id = r.id AND NOT (e.kind = ANY(",
+    )
+    .push_bind(
+        workflow::INTERNAL_EVENT_KINDS
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .push(")) ORDER BY e.id DESC LIMIT 1), 'submitted') AS last_event");
+}
+
 fn queue_item(row: &PgRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
     let id: Uuid = row.try_get("id")?;
     let due_at: Option<OffsetDateTime> = row.try_get("due_at")?;
@@ -109,9 +128,10 @@ impl PostgresStore {
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
-                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.last_event, r.created_at, r.updated_at
-             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE TRUE",
+                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
         );
+        push_last_event(&mut qb, query.sees_internal_events);
+        qb.push(" FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE TRUE");
         push_scope(&mut qb, &query.scope);
         if let Some(queue) = &query.queue {
             qb.push(" AND r.queue = ").push_bind(queue.clone());
@@ -242,8 +262,7 @@ impl PostgresStore {
         if !scope.allows(&current.service, commune.as_deref(), filed_by.as_deref()) {
             return Ok(None);
         }
-        let transition = workflow::apply(&current, action, actor, now)
-            .map_err(|refusal| StoreError::Refused(refusal.0))?;
+        let transition = workflow::apply(&current, action, actor, now)?;
         let id: Uuid = row.try_get("id")?;
         let state = &transition.state;
         let last_event = transition.events.last().map_or("routed", |e| e.kind);

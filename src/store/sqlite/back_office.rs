@@ -66,6 +66,23 @@ fn push_overdue(qb: &mut QueryBuilder<Sqlite>, now: OffsetDateTime) {
         .push_bind(format_time(now));
 }
 
+/// `… AS last_event`: the request's last event, or for a reader who may not see internal
+/// events, the last one they may see (the request's first events are never internal).
+fn push_last_event(qb: &mut QueryBuilder<Sqlite>, sees_internal_events: bool) {
+    if sees_internal_events {
+        qb.push("r.last_event AS last_event");
+        return;
+    }
+    qb.push(
+        "coalesce((SELECT e.kind FROM request_events e WHERE e.request_id = r.id AND e.kind NOT IN (",
+    );
+    let mut kinds = qb.separated(", ");
+    for kind in workflow::INTERNAL_EVENT_KINDS {
+        kinds.push_bind(*kind);
+    }
+    kinds.push_unseparated(") ORDER BY e.id DESC LIMIT 1), 'submitted') AS last_event");
+}
+
 fn queue_item(row: &SqliteRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
     let id: String = row.try_get("id")?;
     let id = Uuid::parse_str(&id).map_err(other)?;
@@ -121,9 +138,10 @@ impl SqliteStore {
     ) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
-                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.last_event, r.created_at, r.updated_at
-             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE 1",
+                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
         );
+        push_last_event(&mut qb, query.sees_internal_events);
+        qb.push(" FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE 1");
         push_scope(&mut qb, &query.scope);
         if let Some(queue) = &query.queue {
             qb.push(" AND r.queue = ").push_bind(queue.clone());
@@ -250,8 +268,7 @@ impl SqliteStore {
         if !scope.allows(&current.service, commune.as_deref(), filed_by.as_deref()) {
             return Ok(None);
         }
-        let transition = workflow::apply(&current, action, actor, now)
-            .map_err(|refusal| StoreError::Refused(refusal.0))?;
+        let transition = workflow::apply(&current, action, actor, now)?;
         let id: String = row.try_get("id")?;
         let state = &transition.state;
         let now_text = format_time(now);

@@ -147,7 +147,7 @@ pub async fn queue_requests(
                 "Cette file n'existe pas ou ne fait pas partie de vos services.".into(),
             )
         })?;
-    let mut query = RequestQuery::new(user.scope(), OffsetDateTime::now_utc());
+    let mut query = RequestQuery::for_reader(&user, OffsetDateTime::now_utc());
     query.queue = Some(queue);
     query.limit = match page.get("limit") {
         None => 50,
@@ -190,17 +190,25 @@ fn json_fields(
             "Le corps de la requête doit être un objet JSON.".into(),
         ));
     };
-    Ok(map
-        .into_iter()
+    map.into_iter()
         .map(|(k, v)| {
             let text = match v {
                 Value::String(s) => s,
                 Value::Bool(b) => b.to_string(),
-                other => other.to_string(),
+                Value::Number(n) => n.to_string(),
+                // As if the member were left out: `{"due": null}` removes the due date, a
+                // null text is an empty one (refused as such), never the word "null".
+                Value::Null => String::new(),
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(AppError::Http(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("« {k} » doit être un texte, pas une liste ni un objet : corrigez le corps de la requête."),
+                    ));
+                }
             };
-            (k, text)
+            Ok((k, text))
         })
-        .collect())
+        .collect()
 }
 
 /// `POST /requests/{reference}/{action}` with a JSON body: `status` `{status}`, `notes`

@@ -136,7 +136,10 @@ pub async fn respond(
     };
     match tracking::act(&state, &token, &action).await {
         Ok(()) => Ok(Redirect::to(&format!("/suivi/{}", token.as_str())).into_response()),
-        Err(AppError::Http(status, message)) if status == StatusCode::CONFLICT => {
+        // Refused for the request's state or for the text: the page again, the text kept.
+        Err(AppError::Http(status, message))
+            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
             let mut page = track_page(&state, &token, &request, false);
             page.error = message;
             page.text = text;

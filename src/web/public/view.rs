@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
+use crate::catalogue::fields::{
+    ChoiceWidget, Condition, Field, FieldKind, TextInput, find, value_text,
+};
 use crate::intake::coerce::Posted;
 
 pub struct ChoiceView {
@@ -254,7 +256,7 @@ pub fn type_label(media_type: &str) -> String {
 }
 
 fn length_hint(max: u64) -> String {
-    format!("{max} caractères maximum.")
+    format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
 }
 
 fn range_text(min: Option<f64>, max: Option<f64>) -> String {
@@ -368,7 +370,8 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
 }
 
 /// An answer as people read it: a choice by its label, yes/no in words, a decimal comma,
-/// files by their names.
+/// dates the French way, files by their names. The data keeps ISO dates (the API and
+/// webhooks give them as stored); only what a person reads changes.
 pub fn answer_text(field: &Field, value: &Value) -> String {
     let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
         choices
@@ -385,11 +388,89 @@ pub fn answer_text(field: &Field, value: &Value) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+        (
+            FieldKind::Text {
+                input: TextInput::Date,
+                ..
+            },
+            Value::String(text),
+        ) => iso_date_fr(text).unwrap_or_else(|| text.clone()),
+        (
+            FieldKind::Text {
+                input: TextInput::DateTime,
+                ..
+            },
+            Value::String(text),
+        ) => date_time_fr(text).unwrap_or_else(|| text.clone()),
         (FieldKind::Attachment(_), Value::Array(files)) => files
             .iter()
             .filter_map(|f| f.get("name").and_then(Value::as_str))
             .collect::<Vec<_>>()
             .join(", "),
         (_, v) => value_text(v),
+    }
+}
+
+/// "2026-03-14" → "14/03/2026", as the form's hint writes it; `None` if it is no ISO date.
+pub fn iso_date_fr(iso: &str) -> Option<String> {
+    let date = time::Date::parse(
+        iso,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    Some(format!(
+        "{:02}/{:02}/{}",
+        date.day(),
+        u8::from(date.month()),
+        date.year()
+    ))
+}
+
+/// An RFC 3339 date-time → "14/03/2026 à 10 h 30", in French legal time like every other
+/// time people read; `None` if it is not one.
+fn date_time_fr(rfc3339: &str) -> Option<String> {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    Some(super::date_fr(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(length_hint(1), "1 caractère maximum.");
+        assert_eq!(length_hint(200), "200 caractères maximum.");
+    }
+
+    #[test]
+    fn dates_read_the_french_way_and_anything_else_as_typed() {
+        let fields = crate::catalogue::fields::build(&json!({
+            "type": "object",
+            "properties": {
+                "jour": {"type": "string", "format": "date", "title": "Jour"},
+                "rdv": {"type": "string", "format": "date-time", "title": "Rendez-vous"},
+                "texte": {"type": "string", "title": "Texte"}
+            }
+        }))
+        .unwrap();
+        let text = |name: &str, value: Value| {
+            let field = fields.iter().find(|f| f.path == [name]).unwrap();
+            answer_text(field, &value)
+        };
+        assert_eq!(text("jour", json!("2026-03-14")), "14/03/2026");
+        assert_eq!(text("jour", json!("2026-02-30")), "2026-02-30");
+        assert_eq!(
+            text("rdv", json!("2026-03-14T09:30:00Z")),
+            "14/03/2026 à 10 h 30"
+        );
+        assert_eq!(
+            text("rdv", json!("2026-07-01T08:05:00+02:00")),
+            "01/07/2026 à 08 h 05"
+        );
+        assert_eq!(text("rdv", json!("demain")), "demain");
+        assert_eq!(text("texte", json!("2026-03-14")), "2026-03-14");
     }
 }

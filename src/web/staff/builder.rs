@@ -69,7 +69,35 @@ pub struct Decision {
     pub priority: String,
     pub due: String,
     pub reason: String,
+    /// Why the rule could not decide, in French, and what Rhai said.
     pub fallback: String,
+    pub fallback_detail: String,
+}
+
+/// A problem to fix, in French; `detail` keeps what the tool said (Rhai's words) when the
+/// text explains it.
+pub struct Problem {
+    pub text: String,
+    pub detail: String,
+}
+
+impl Problem {
+    fn plain(text: impl Into<String>) -> Problem {
+        Problem {
+            text: text.into(),
+            detail: String::new(),
+        }
+    }
+
+    fn of(diagnostic: &Diagnostic) -> Problem {
+        match &diagnostic.french {
+            Some(french) => Problem {
+                text: french.text.clone(),
+                detail: french.detail.clone(),
+            },
+            None => Problem::plain(diagnostic.to_string()),
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -85,7 +113,7 @@ pub struct EditPage {
     pub example: String,
     pub draft_saved: String,
     pub notice: String,
-    pub problems: Vec<String>,
+    pub problems: Vec<Problem>,
     pub decision: Option<Decision>,
     pub invalid: Vec<String>,
     pub dry_run: Option<dry_run::DryRun>,
@@ -404,8 +432,32 @@ fn normalised(text: &str) -> String {
     format!("{}\n", text.replace("\r\n", "\n").trim_end())
 }
 
-fn describe(problems: &[Diagnostic]) -> Vec<String> {
-    problems.iter().map(ToString::to_string).collect()
+fn describe(problems: &[Diagnostic]) -> Vec<Problem> {
+    problems.iter().map(Problem::of).collect()
+}
+
+/// The problems in one line, for a notice or an error page.
+fn in_one_line(problems: &[Diagnostic]) -> String {
+    describe(problems)
+        .into_iter()
+        .map(|p| {
+            if p.detail.is_empty() {
+                p.text
+            } else {
+                format!("{} (« {} »)", p.text, p.detail)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ")
+}
+
+/// "3 jours", "1 jour", "le jour même".
+fn days_fr(n: u32) -> String {
+    match n {
+        0 => "le jour même".into(),
+        1 => "1 jour".into(),
+        n => format!("{n} jours"),
+    }
 }
 
 pub async fn post(
@@ -458,7 +510,7 @@ pub async fn post(
     let definition = match &posted.definition {
         Ok(definition) => definition.clone(),
         Err(message) => {
-            page.problems = vec![message.clone()];
+            page.problems = vec![Problem::plain(message.clone())];
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -468,9 +520,9 @@ pub async fn post(
             .as_deref()
             .is_some_and(|s| s != service && user.role != Role::Admin)
     {
-        page.problems = vec![format!(
+        page.problems = vec![Problem::plain(format!(
             "Le service « {service} » n'est pas un des vôtres : un formulaire reste dans le service qui le publie (x-guichet.service)."
-        )];
+        ))];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // A rule file may be shared by forms, but publishing rewrites it: it must not belong to
@@ -482,10 +534,10 @@ pub async fn post(
                 && !may_design(&user, &f.meta.service)
         })
     {
-        page.problems = vec![format!(
+        page.problems = vec![Problem::plain(format!(
             "La règle « {rule} » est celle du formulaire « {} » d'un autre service : donnez à votre règle un autre nom (x-guichet.rule), par exemple « {id} ».",
             other.title
-        )];
+        ))];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     if action != "publish" {
@@ -563,10 +615,19 @@ pub async fn post(
                                         priority: d.priority.label_fr().to_owned(),
                                         due: d
                                             .due_in_days
-                                            .map(|n| format!("{n} jours"))
-                                            .unwrap_or_else(|| "aucune".into()),
+                                            .map(days_fr)
+                                            .unwrap_or_else(|| "aucun".into()),
                                         reason: d.reason.unwrap_or_default(),
-                                        fallback: d.fallback.unwrap_or_default(),
+                                        fallback_detail: d
+                                            .fallback
+                                            .as_ref()
+                                            .filter(|f| f.message != f.explanation)
+                                            .map(|f| f.message.clone())
+                                            .unwrap_or_default(),
+                                        fallback: d
+                                            .fallback
+                                            .map(|f| f.explanation)
+                                            .unwrap_or_default(),
                                     });
                                 }
                             }
@@ -606,16 +667,18 @@ pub async fn post(
                 || message.chars().count() > MAX_MESSAGE_CHARS
                 || message.chars().any(char::is_control)
             {
-                page.problems = vec![format!(
+                page.problems = vec![Problem::plain(format!(
                     "Décrivez votre changement en une ligne (au plus {MAX_MESSAGE_CHARS} caractères) : il accompagne la version dans l'historique."
-                )];
+                ))];
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
             let current = catalogue.form(&id).map(|f| f.version.as_str().to_owned());
             if let Some(draft) = &existing
                 && draft.base_version != current
             {
-                page.problems = vec!["Le formulaire a été publié par quelqu'un d'autre depuis que vous avez commencé ce brouillon : publier maintenant effacerait ses changements. Notez les vôtres, abandonnez le brouillon, puis reprenez-les sur la version en ligne.".into()];
+                page.problems = vec![Problem::plain(
+                    "Le formulaire a été publié par quelqu'un d'autre depuis que vous avez commencé ce brouillon : publier maintenant effacerait ses changements. Notez les vôtres, abandonnez le brouillon, puis reprenez-les sur la version en ligne.",
+                )];
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }
             let author = Author {
@@ -639,19 +702,23 @@ pub async fn post(
                     return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
                 }
                 Err(PublishError::Unchanged) => {
-                    page.problems = vec![
-                        "Ces fichiers sont déjà ceux en ligne : il n'y a rien à publier.".into(),
-                    ];
+                    page.problems = vec![Problem::plain(
+                        "Ces fichiers sont déjà ceux en ligne : il n'y a rien à publier.",
+                    )];
                     return Ok((StatusCode::CONFLICT, page).into_response());
                 }
                 Err(PublishError::Failed(why)) => {
-                    page.problems = vec![format!("La publication n'a pas abouti : {why}")];
+                    page.problems = vec![Problem::plain(format!(
+                        "La publication n'a pas abouti : {why}"
+                    ))];
                     return Ok((StatusCode::CONFLICT, page).into_response());
                 }
             }
         }
         _ => {
-            page.problems = vec!["Action inconnue : utilisez les boutons de la page.".into()];
+            page.problems = vec![Problem::plain(
+                "Action inconnue : utilisez les boutons de la page.",
+            )];
             return Ok((StatusCode::BAD_REQUEST, page).into_response());
         }
     }
@@ -713,7 +780,7 @@ async fn published(
     page.notice = match (&recorded, &reloaded) {
         (_, Err(problems)) => format!(
             "Les fichiers sont écrits mais le rechargement a échoué ; le formulaire précédent reste en ligne : {}",
-            describe(problems).join(" ; ")
+            in_one_line(problems)
         ),
         (Recorded::Committed(hash), Ok(())) => format!(
             "Publié : le formulaire est en ligne (commit {}).",
@@ -765,7 +832,7 @@ pub async fn preview(
             StatusCode::UNPROCESSABLE_ENTITY,
             format!(
                 "Le brouillon ne peut pas encore être affiché : {}. Corrigez-le dans l'atelier.",
-                describe(&problems).join(" ; ")
+                in_one_line(&problems)
             ),
         )
     })?;

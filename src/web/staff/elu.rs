@@ -65,7 +65,7 @@ pub async fn follow(
     elu_only(user)?;
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
-    let mut query = RequestQuery::new(user.scope(), now);
+    let mut query = RequestQuery::for_reader(user, now);
     query.limit = PAGE_SIZE;
     if filters.sort.is_empty() {
         filters.sort = SortOrder::Newest.as_str().to_owned();

@@ -48,7 +48,7 @@ pub async fn export(
     let catalogue = state.catalogue.load();
     queue_in_scope(&catalogue, user, &queue_id)?;
     let now = OffsetDateTime::now_utc();
-    let mut query = RequestQuery::new(user.scope(), now);
+    let mut query = RequestQuery::for_reader(user, now);
     query.queue = Some(queue_id.clone());
     query.limit = BATCH;
     filters.apply(&mut query, user)?;

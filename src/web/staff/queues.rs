@@ -269,7 +269,7 @@ pub async fn queue(
     let catalogue = state.catalogue.load();
     let (service, queue) = queue_in_scope(&catalogue, user, &queue_id)?;
     let now = OffsetDateTime::now_utc();
-    let mut query = RequestQuery::new(user.scope(), now);
+    let mut query = RequestQuery::for_reader(user, now);
     query.queue = Some(queue_id.clone());
     query.limit = PAGE_SIZE;
     filters.apply(&mut query, user)?;
