@@ -679,7 +679,22 @@ async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() 
 
     // (action, its fields, the message expected)
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
-    let html_cases: [Case; 6] = [
+    let html_cases: [Case; 9] = [
+        (
+            "note",
+            &[("text", "\u{200B}\u{A0}\u{FEFF}")],
+            "La note est vide : écrivez-la",
+        ),
+        (
+            "message",
+            &[("text", "\u{2060}\u{AD}\u{3000}")],
+            "Le message est vide : écrivez-le",
+        ),
+        (
+            "note",
+            &[("text", "Rappeler \u{202E}reyof el")],
+            "La note contient un caractère invisible",
+        ),
         (
             "note",
             &[("text", "Rappeler le foyer\u{7}")],

@@ -167,7 +167,7 @@ fn checked_text(text: &str, name: TextName) -> Result<String, Refusal> {
     let (subject, it) = name.words();
     let text = text.trim();
     let invalid = |message: String| Err(Refusal::Invalid(message));
-    if text.is_empty() {
+    if super::text::is_blank(text) {
         return invalid(format!(
             "{subject} est vide : écrivez-{it} avant d'envoyer."
         ));

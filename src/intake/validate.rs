@@ -172,7 +172,7 @@ fn format_message(format: &str) -> String {
     match format {
         "email" => "Saisissez une adresse e-mail valide, par exemple nom@exemple.fr.".into(),
         "date" => {
-            "Saisissez une date valide, au format AAAA-MM-JJ (par exemple 2026-03-14).".into()
+            "Saisissez une date valide, jour, mois et année, par exemple 14/03/2026 (ou 2026-03-14).".into()
         }
         "tel" => "Saisissez un numéro de téléphone valide, par exemple 05 53 00 00 00.".into(),
         "uri" => "Saisissez une adresse web complète, commençant par https://.".into(),
