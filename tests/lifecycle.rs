@@ -57,10 +57,16 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     let (_, new_version) = form_version(&server);
     assert_ne!(new_version, version, "a content change is a new version");
 
-    // A broken file is refused: the previous catalogue keeps serving.
+    // A broken file is refused: the previous catalogue keeps serving. The refusal is
+    // logged once the reload has run; only then is what is served worth looking at.
+    let mark = server.log_mark();
     std::fs::write(&path, "{ broken").unwrap();
     server.signal("HUP");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let logged = server.wait_for_log(mark, "catalogue NOT reloaded");
+    assert!(
+        logged.contains("demande.json"),
+        "the file is named: {logged}"
+    );
     assert_eq!(
         form_version(&server),
         ("Signaler un souci".to_owned(), new_version)
@@ -171,8 +177,9 @@ fn hostile_catalogues_never_reach_service() {
                 .unwrap();
             }
         }
+        let mark = server.log_mark();
         server.signal("HUP");
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        server.wait_for_log(mark, "catalogue NOT reloaded");
         assert_eq!(
             form_version(&server),
             served,
@@ -220,9 +227,15 @@ fn a_changed_catalogue_is_picked_up_without_a_signal() {
     eventually("the new title is served", || {
         form_version(&server).0 == "Signaler un souci"
     });
-    // A broken change is not served; the next good one is.
+    // A broken change is not served (once the watcher has seen and refused it); the next
+    // good one is.
+    let mark = server.log_mark();
     std::fs::write(&path, "{ broken").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let logged = server.wait_for_log(mark, "do NOT pass the checks");
+    assert!(
+        logged.contains("demande.json"),
+        "the file is named: {logged}"
+    );
     assert_eq!(form_version(&server).0, "Signaler un souci");
     std::fs::write(&path, original).unwrap();
     eventually("the original title is back", || {

@@ -247,6 +247,8 @@ pub struct ServerProcess {
     pub address: String,
     /// Where its e-mails go.
     pub mail_dir: TempDir,
+    /// What it has logged so far (its stderr, which is also passed through).
+    log: Arc<std::sync::Mutex<String>>,
 }
 
 impl ServerProcess {
@@ -270,9 +272,20 @@ impl ServerProcess {
             .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("guichet serve starts");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout)
@@ -287,6 +300,28 @@ impl ServerProcess {
             child,
             address,
             mail_dir,
+            log,
+        }
+    }
+
+    /// How much it has logged so far: a mark for [`ServerProcess::wait_for_log`].
+    pub fn log_mark(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    /// Waits up to 10 s for `needle` in what it logged after `mark`; returns that part.
+    pub fn wait_for_log(&self, mark: usize, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let since = self.log.lock().unwrap()[mark..].to_owned();
+            if since.contains(needle) {
+                return since;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not log {needle:?} within 10 s; it logged:\n{since}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
