@@ -39,7 +39,12 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
     let data = tempfile::TempDir::new().unwrap();
-    let server = ServerProcess::start(catalogue.path(), &test_database(data.path()));
+    // Without the watcher, so that what changes is SIGHUP's doing.
+    let server = ServerProcess::start_with(
+        catalogue.path(),
+        &test_database(data.path()),
+        &["--catalogue-refresh-secs", "0"],
+    );
     let (title, version) = form_version(&server);
     assert_eq!(title, "Signaler un problème");
 
@@ -162,7 +167,11 @@ fn hostile_catalogues_never_reach_service() {
     }
 
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
-    let server = ServerProcess::start(catalogue.path(), &database);
+    let server = ServerProcess::start_with(
+        catalogue.path(),
+        &database,
+        &["--catalogue-refresh-secs", "0"],
+    );
     let served = form_version(&server);
     assert_eq!(urgent_queue(&server), "voirie-urgent");
     for name in HOSTILE {
