@@ -80,6 +80,11 @@ async fn every_demo_form_accepts_its_examples_end_to_end() {
     }
 }
 
+/// The first error's message.
+fn message(errors: &[Value]) -> &str {
+    errors[0]["message"].as_str().unwrap()
+}
+
 /// Sends a body and checks the status, the error shape and that nothing was stored.
 async fn refused(
     app: &common::TestApp,
@@ -123,13 +128,13 @@ async fn malformed_json_is_400() {
         400,
     )
     .await;
-    assert!(errors[0]["message"].as_str().unwrap().contains("mal formé"));
+    assert!(message(&errors).contains("mal formé"), "{errors:?}");
 }
 
 #[tokio::test]
 async fn invalid_utf8_is_400() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(
+    let errors = refused(
         &app,
         SUBMIT,
         "application/json",
@@ -137,13 +142,22 @@ async fn invalid_utf8_is_400() {
         400,
     )
     .await;
+    assert!(
+        message(&errors).starts_with("Le JSON envoyé est mal formé (ligne 1, colonne"),
+        "{errors:?}"
+    );
 }
 
 #[tokio::test]
 async fn deep_nesting_is_400() {
     let app = spawn_app_with(&fixture("minimal")).await;
     let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    refused(&app, SUBMIT, "application/json", body.into_bytes(), 400).await;
+    let errors = refused(&app, SUBMIT, "application/json", body.into_bytes(), 400).await;
+    assert!(
+        message(&errors).starts_with("Le JSON envoyé est mal formé"),
+        "{errors:?}"
+    );
+    assert!(message(&errors).contains("renvoyez"), "{errors:?}");
 }
 
 #[tokio::test]
@@ -168,7 +182,7 @@ async fn a_wrong_media_type_is_415() {
 #[tokio::test]
 async fn an_unknown_form_is_404() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(
+    let errors = refused(
         &app,
         "/api/v1/forms/nope/submissions",
         "application/json",
@@ -176,6 +190,10 @@ async fn an_unknown_form_is_404() {
         404,
     )
     .await;
+    assert!(
+        message(&errors).contains("Aucun formulaire « nope »"),
+        "{errors:?}"
+    );
     let response = app
         .client
         .get(app.url("/api/v1/forms/nope"))
@@ -183,6 +201,8 @@ async fn an_unknown_form_is_404() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert!(first_error(&body).contains("GET /api/v1/forms"), "{body}");
     let response = app
         .client
         .get(app.url("/api/v1/nothing-here"))
@@ -190,7 +210,11 @@ async fn an_unknown_form_is_404() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
-    assert!(response.json::<Value>().await.unwrap()["errors"].is_array());
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        first_error(&body).contains("n'existe pas dans l'API"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -256,9 +280,18 @@ async fn missing_fields_and_wrong_types_are_422() {
     assert!(errors.iter().any(
         |e| e["path"] == "/categorie" && e["message"].as_str().unwrap().contains("obligatoire")
     ));
-    refused(&app, SUBMIT, "application/json", b"[1, 2]".to_vec(), 422).await;
-    refused(&app, SUBMIT, "application/json", b"\"text\"".to_vec(), 422).await;
-    refused(
+    for not_an_object in [&b"[1, 2]"[..], b"\"text\""] {
+        let errors = refused(
+            &app,
+            SUBMIT,
+            "application/json",
+            not_an_object.to_vec(),
+            422,
+        )
+        .await;
+        assert!(message(&errors).contains("objet JSON"), "{errors:?}");
+    }
+    let errors = refused(
         &app,
         SUBMIT,
         "application/json",
@@ -266,12 +299,14 @@ async fn missing_fields_and_wrong_types_are_422() {
         422,
     )
     .await;
+    assert_eq!(errors[0]["path"], "/categorie");
+    assert_eq!(message(&errors), "Saisissez un texte.");
 }
 
 #[tokio::test]
 async fn huge_numbers_and_unknown_communes_are_422() {
     let app = spawn_app_with(&fixture("minimal")).await;
-    refused(
+    let errors = refused(
         &app,
         SUBMIT,
         "application/json",
@@ -279,6 +314,7 @@ async fn huge_numbers_and_unknown_communes_are_422() {
         400,
     )
     .await;
+    assert!(message(&errors).contains("mal formé"), "{errors:?}");
     let errors = refused(
         &app,
         SUBMIT,
@@ -288,6 +324,13 @@ async fn huge_numbers_and_unknown_communes_are_422() {
     )
     .await;
     assert_eq!(errors[0]["path"], "/commune");
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap()
+            .contains("La commune « gamma » ne fait pas partie du territoire")),
+        "{errors:?}"
+    );
 }
 
 #[tokio::test]
@@ -369,7 +412,7 @@ async fn forms_not_meant_for_citizens_do_not_exist_anonymously() {
             .status(),
         404
     );
-    refused(
+    let errors = refused(
         &app,
         "/api/v1/forms/interne/submissions",
         "application/json",
@@ -377,6 +420,10 @@ async fn forms_not_meant_for_citizens_do_not_exist_anonymously() {
         404,
     )
     .await;
+    assert!(
+        message(&errors).contains("Aucun formulaire « interne »"),
+        "{errors:?}"
+    );
     assert_eq!(
         app.client
             .get(app.url("/demarches/interne"))
@@ -404,6 +451,20 @@ async fn a_flood_of_unknown_fields_gets_a_bounded_answer() {
     )
     .await;
     assert!(errors.len() <= 50, "{} errors", errors.len());
+    let unknown: Vec<&Value> = errors
+        .iter()
+        .filter(|e| e["path"].as_str().unwrap().starts_with("/k"))
+        .collect();
+    assert!(!unknown.is_empty(), "{errors:?}");
+    for error in unknown {
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("n'existe pas dans ce formulaire"),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -39,7 +39,12 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
     let data = tempfile::TempDir::new().unwrap();
-    let server = ServerProcess::start(catalogue.path(), &test_database(data.path()));
+    // Without the watcher, so that what changes is SIGHUP's doing.
+    let server = ServerProcess::start_with(
+        catalogue.path(),
+        &test_database(data.path()),
+        &["--catalogue-refresh-secs", "0"],
+    );
     let (title, version) = form_version(&server);
     assert_eq!(title, "Signaler un problème");
 
@@ -57,10 +62,16 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     let (_, new_version) = form_version(&server);
     assert_ne!(new_version, version, "a content change is a new version");
 
-    // A broken file is refused: the previous catalogue keeps serving.
+    // A broken file is refused: the previous catalogue keeps serving. The refusal is
+    // logged once the reload has run; only then is what is served worth looking at.
+    let mark = server.log_mark();
     std::fs::write(&path, "{ broken").unwrap();
     server.signal("HUP");
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let logged = server.wait_for_log(mark, "catalogue NOT reloaded");
+    assert!(
+        logged.contains("demande.json"),
+        "the file is named: {logged}"
+    );
     assert_eq!(
         form_version(&server),
         ("Signaler un souci".to_owned(), new_version)
@@ -156,7 +167,11 @@ fn hostile_catalogues_never_reach_service() {
     }
 
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);
-    let server = ServerProcess::start(catalogue.path(), &database);
+    let server = ServerProcess::start_with(
+        catalogue.path(),
+        &database,
+        &["--catalogue-refresh-secs", "0"],
+    );
     let served = form_version(&server);
     assert_eq!(urgent_queue(&server), "voirie-urgent");
     for name in HOSTILE {
@@ -171,8 +186,9 @@ fn hostile_catalogues_never_reach_service() {
                 .unwrap();
             }
         }
+        let mark = server.log_mark();
         server.signal("HUP");
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        server.wait_for_log(mark, "catalogue NOT reloaded");
         assert_eq!(
             form_version(&server),
             served,
@@ -220,9 +236,15 @@ fn a_changed_catalogue_is_picked_up_without_a_signal() {
     eventually("the new title is served", || {
         form_version(&server).0 == "Signaler un souci"
     });
-    // A broken change is not served; the next good one is.
+    // A broken change is not served (once the watcher has seen and refused it); the next
+    // good one is.
+    let mark = server.log_mark();
     std::fs::write(&path, "{ broken").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let logged = server.wait_for_log(mark, "do NOT pass the checks");
+    assert!(
+        logged.contains("demande.json"),
+        "the file is named: {logged}"
+    );
     assert_eq!(form_version(&server).0, "Signaler un souci");
     std::fs::write(&path, original).unwrap();
     eventually("the original title is back", || {

@@ -101,6 +101,22 @@ impl AppError {
         }
     }
 
+    /// 413 for a body without files over `limit` bytes.
+    pub fn text_too_large(limit: usize) -> AppError {
+        AppError::PayloadTooLarge(format!(
+            "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
+            limit / 1024
+        ))
+    }
+
+    /// 413 for a form post whose files make it larger than `limit` bytes.
+    pub fn files_too_large(limit: usize) -> AppError {
+        AppError::PayloadTooLarge(format!(
+            "Les fichiers envoyés sont trop volumineux : {} au total au plus. Envoyez des fichiers plus légers.",
+            crate::attachments::human_size(limit as u64)
+        ))
+    }
+
     /// Reads a body-reading failure: too large, too slow, or cut off.
     pub fn from_body(rejection: BytesRejection, limit: usize) -> AppError {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
@@ -111,10 +127,7 @@ impl AppError {
             cause = err.source();
         }
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge(format!(
-                "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
-                limit / 1024
-            ))
+            AppError::text_too_large(limit)
         } else {
             AppError::BadRequest(
                 "Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.".into(),

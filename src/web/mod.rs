@@ -7,6 +7,7 @@ pub mod api;
 pub mod error;
 pub mod filing;
 pub mod forms;
+pub mod framing;
 pub mod handling;
 pub mod json;
 pub mod public;
@@ -74,8 +75,15 @@ pub struct Limits {
     pub request_timeout: Duration,
 }
 
-/// Headers are bounded in size as well as time: more than this is answered 431.
-const MAX_HEADER_BUFFER: usize = 64 * 1024;
+/// Headers are bounded in size as well as time: a request line and header lines (with
+/// their line ends and the blank line closing them) of more than this many bytes are
+/// answered 431 and the connection closed. So are more than 100 header lines, hyper's
+/// default (`max_headers`, left unset: setting it moves the parser's array to the heap).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// hyper's read buffer per connection, for headers and then body chunks. It must be larger
+/// than the header limit: a buffer that filled first would close the connection at a size
+/// that depends on how the reads fell (its reads overshoot the maximum), not at the limit.
+const READ_BUFFER_BYTES: usize = 2 * MAX_HEADER_BYTES;
 /// Time a request gets beyond its body's timeout to be processed.
 const PROCESSING_TIME: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish on shutdown.
@@ -98,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(forms::refuse_cross_site))
         .layer(axum::middleware::from_fn(forms::refuse_nul_in_address))
+        .layer(axum::middleware::from_fn(framing::check_head))
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
@@ -144,7 +153,8 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_HEADER_BUFFER);
+        .max_header_size(MAX_HEADER_BYTES)
+        .max_buf_size(READ_BUFFER_BYTES);
     tokio::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::AppError;
-use crate::attachments::{StoredFile, human_size};
+use crate::attachments::StoredFile;
 use crate::catalogue::Form;
 use crate::catalogue::fields::{self, FieldKind};
 use crate::intake::FieldError;
@@ -101,10 +101,7 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
             .await
             .map_err(|r| AppError::from_body(r, state.limits.max_form_bytes))?;
         if bytes.len() > state.limits.max_form_bytes {
-            return Err(AppError::PayloadTooLarge(format!(
-                "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
-                state.limits.max_form_bytes / 1024
-            )));
+            return Err(AppError::text_too_large(state.limits.max_form_bytes));
         }
         post.pairs = super::forms::parse_pairs(&bytes)?;
     } else {
@@ -118,10 +115,7 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
 
 fn multipart_error(status: StatusCode, limit: usize) -> AppError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge(format!(
-            "Les fichiers envoyés sont trop volumineux : {} au total au plus. Envoyez des fichiers plus légers.",
-            human_size(limit as u64)
-        ))
+        AppError::files_too_large(limit)
     } else {
         AppError::BadRequest("Le formulaire n'a pas pu être lu en entier : renvoyez-le.".into())
     }

@@ -247,6 +247,10 @@ pub struct ServerProcess {
     pub address: String,
     /// Where its e-mails go.
     pub mail_dir: TempDir,
+    /// What it has logged so far (its stderr, which is also passed through).
+    log: Arc<std::sync::Mutex<String>>,
+    /// The thread that reads its stderr, to be joined once it exited.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -257,25 +261,19 @@ impl ServerProcess {
 
     /// Starts `guichet serve` with more flags.
     pub fn start_with(catalogue: &Path, database: &str, flags: &[&str]) -> ServerProcess {
-        ServerProcess::start_logging(catalogue, database, flags, None)
+        ServerProcess::start_logging(catalogue, database, flags, false)
     }
 
-    /// Starts `guichet serve` with more flags; with `log`, its standard error (the log, at
-    /// `RUST_LOG=debug`) goes to that file, as under a supervisor that writes it to disk.
+    /// Starts `guichet serve` with more flags; `verbose` logs at `RUST_LOG=debug` (else
+    /// `warn`). Its standard error is a pipe, as under a supervisor or a log shipper.
     pub fn start_logging(
         catalogue: &Path,
         database: &str,
         flags: &[&str],
-        log: Option<&Path>,
+        verbose: bool,
     ) -> ServerProcess {
         let mail_dir = TempDir::new().unwrap();
-        let (stderr, level) = match log {
-            Some(path) => (
-                Stdio::from(std::fs::File::create(path).unwrap()),
-                "debug,sqlx=info",
-            ),
-            None => (Stdio::inherit(), "warn"),
-        };
+        let level = if verbose { "debug,sqlx=info" } else { "warn" };
         let mut child = guichet()
             .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
             .arg(catalogue)
@@ -298,9 +296,20 @@ impl ServerProcess {
             .args(flags)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(stderr)
+            .stderr(Stdio::piped())
             .spawn()
             .expect("guichet serve starts");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let kept = log.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout)
@@ -310,14 +319,39 @@ impl ServerProcess {
             .trim()
             .strip_prefix("Guichet listening on ")
             .unwrap_or_else(|| {
-                let log = log.map(|p| std::fs::read_to_string(p).unwrap_or_default());
-                panic!("unexpected first line: {line:?}; log: {log:?}")
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                let log = log.lock().unwrap().clone();
+                panic!("unexpected first line: {line:?}; log:\n{log}")
             })
             .to_owned();
         ServerProcess {
             child,
             address,
             mail_dir,
+            log,
+            reader: Some(reader),
+        }
+    }
+
+    /// How much it has logged so far: a mark for [`ServerProcess::wait_for_log`].
+    pub fn log_mark(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    /// Waits up to 10 s for `needle` in what it logged after `mark`; returns that part.
+    pub fn wait_for_log(&self, mark: usize, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let since = self.log.lock().unwrap()[mark..].to_owned();
+            if since.contains(needle) {
+                return since;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not log {needle:?} within 10 s; it logged:\n{since}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -334,12 +368,17 @@ impl ServerProcess {
     }
 
     /// Stops the server with SIGTERM and waits for it to exit.
-    pub fn stop(mut self) {
+    /// Returns everything it logged.
+    pub fn stop(mut self) -> String {
         self.signal("TERM");
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if self.child.try_wait().unwrap().is_some() {
-                return;
+                // Its stderr is closed: the reader has seen every line.
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
+                return self.log.lock().unwrap().clone();
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -5,10 +5,11 @@ mod staff;
 mod tracking;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use super::AppState;
+use super::framing::{BodyLimit, bound_body};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -16,7 +17,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/forms/{id}", get(forms::show))
         .route(
             "/forms/{id}/submissions",
-            post(forms::submit).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
+            post(forms::submit).layer(from_fn_with_state(
+                BodyLimit::json(&state.limits),
+                bound_body,
+            )),
         )
         .route("/track/{token}", get(tracking::show))
         .route("/queues", get(staff::queues))
@@ -28,6 +32,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/requests/{reference}/{action}",
-            post(staff::act).layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
+            post(staff::act).layer(from_fn_with_state(
+                BodyLimit::json(&state.limits),
+                bound_body,
+            )),
         )
 }

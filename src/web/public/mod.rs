@@ -9,12 +9,13 @@ pub mod view;
 pub use tracking::date_fr;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::header;
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
 use super::AppState;
+use super::framing::{BodyLimit, bound_body};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
@@ -22,18 +23,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/communes/{slug}", get(portal::commune))
         .route(
             "/demarches/{id}",
-            get(form::show)
-                .post(form::post)
-                // Files make it larger; text-only posts are held to max_form_bytes.
-                .layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
+            get(form::show).post(form::post).layer(from_fn_with_state(
+                BodyLimit::form_with_files(&state.limits),
+                bound_body,
+            )),
         )
         .route("/suivi", get(tracking::lookup))
         .route("/suivi/{token}", get(tracking::show))
         .route("/suivi/{token}/pieces/{sha256}", get(tracking::attachment))
         .route(
             "/suivi/{token}/{what}",
-            axum::routing::post(tracking::respond)
-                .layer(DefaultBodyLimit::max(state.limits.max_form_bytes)),
+            axum::routing::post(tracking::respond).layer(from_fn_with_state(
+                BodyLimit::form(&state.limits),
+                bound_body,
+            )),
         )
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))

@@ -12,10 +12,11 @@ mod request;
 pub mod session;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use super::AppState;
+use super::framing::{BodyLimit, bound_body};
 use crate::domain::Role;
 use crate::store::StaffUser;
 
@@ -48,20 +49,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/bureau/elu", get(elu::follow))
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
-        .layer(DefaultBodyLimit::max(state.limits.max_form_bytes))
-        // Files make it larger; text-only posts are held to max_form_bytes.
+        .layer(from_fn_with_state(
+            BodyLimit::form(&state.limits),
+            bound_body,
+        ))
         .route(
             "/bureau/elu/demarches/{id}",
-            get(elu::form)
-                .post(elu::file)
-                .layer(DefaultBodyLimit::max(state.limits.max_upload_bytes)),
+            get(elu::form).post(elu::file).layer(from_fn_with_state(
+                BodyLimit::form_with_files(&state.limits),
+                bound_body,
+            )),
         )
         // A definition and its rule: the size of a JSON body.
         .route(
             "/bureau/atelier/{id}",
             get(builder::show)
                 .post(builder::post)
-                .layer(DefaultBodyLimit::max(state.limits.max_json_bytes)),
+                .layer(from_fn_with_state(
+                    BodyLimit::json(&state.limits),
+                    bound_body,
+                )),
         )
 }
 
