@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
 
-use super::{Priority, Status};
+use super::{EventKind, Priority, Status};
 
 /// The longest text a person can attach to an action (note, message, reply, reason).
 pub const MAX_TEXT_CHARS: usize = 5_000;
@@ -78,7 +78,7 @@ pub enum Action {
 /// An event to append, as the store writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub visible_to_citizen: bool,
     pub body: Value,
 }
@@ -158,7 +158,7 @@ fn change_status(
     }
     state.status = to;
     events.push(NewEvent {
-        kind: "status_changed",
+        kind: EventKind::StatusChanged,
         visible_to_citizen: true,
         body: json!({"from": from.as_str(), "to": to.as_str()}),
     });
@@ -183,7 +183,7 @@ pub fn apply(
             if state.assignee.as_deref() != Some(actor) {
                 state.assignee = Some(actor.to_owned());
                 events.push(NewEvent {
-                    kind: "assigned",
+                    kind: EventKind::Assigned,
                     visible_to_citizen: false,
                     body: json!({"to": actor}),
                 });
@@ -201,7 +201,7 @@ pub fn apply(
             }
             state.assignee = Some(to.clone());
             events.push(NewEvent {
-                kind: "assigned",
+                kind: EventKind::Assigned,
                 visible_to_citizen: false,
                 body: json!({"to": to}),
             });
@@ -225,7 +225,7 @@ pub fn apply(
         Action::Note { text } => {
             let text = checked_text(text, "note")?;
             events.push(NewEvent {
-                kind: "note",
+                kind: EventKind::Note,
                 visible_to_citizen: false,
                 body: json!({"text": text}),
             });
@@ -236,7 +236,7 @@ pub fn apply(
                 return refuse("Cette demande est close : rouvrez-la avant d'écrire au demandeur.");
             }
             events.push(NewEvent {
-                kind: "message",
+                kind: EventKind::Message,
                 visible_to_citizen: true,
                 body: json!({"text": text}),
             });
@@ -254,7 +254,7 @@ pub fn apply(
                 return refuse("La demande est déjà dans cette file : choisissez une autre file.");
             }
             events.push(NewEvent {
-                kind: "transferred",
+                kind: EventKind::Transferred,
                 visible_to_citizen: true,
                 body: json!({
                     "from_service": state.service,
@@ -276,7 +276,7 @@ pub fn apply(
                 return refuse(format!("La priorité est déjà « {} ».", priority.label_fr()));
             }
             events.push(NewEvent {
-                kind: "priority_changed",
+                kind: EventKind::PriorityChanged,
                 visible_to_citizen: false,
                 body: json!({"from": state.priority.as_str(), "to": priority.as_str()}),
             });
@@ -292,7 +292,7 @@ pub fn apply(
                 return refuse("L'échéance est inchangée.");
             }
             events.push(NewEvent {
-                kind: "due_changed",
+                kind: EventKind::DueChanged,
                 visible_to_citizen: false,
                 body: json!({"due": due.map(|d| d.to_string())}),
             });
@@ -306,7 +306,7 @@ pub fn apply(
                 );
             }
             events.push(NewEvent {
-                kind: "citizen_reply",
+                kind: EventKind::CitizenReply,
                 visible_to_citizen: true,
                 body: json!({"text": text}),
             });
@@ -334,7 +334,7 @@ pub fn apply(
             events.insert(
                 0,
                 NewEvent {
-                    kind: "reopened",
+                    kind: EventKind::Reopened,
                     visible_to_citizen: true,
                     body: json!({"text": text, "due_at": state.due_at.map(crate::store::format_time)}),
                 },
@@ -375,7 +375,7 @@ mod tests {
         assert_eq!(t.state.assignee.as_deref(), Some("agent@x"));
         assert_eq!(
             t.events.iter().map(|e| e.kind).collect::<Vec<_>>(),
-            ["assigned", "status_changed"]
+            [EventKind::Assigned, EventKind::StatusChanged]
         );
         assert!(
             apply(
@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(t.state.status, Status::Received);
         assert_eq!(t.state.queue, "dechets-bacs");
         assert_eq!(t.state.due_at, Some(now + time::Duration::days(15)));
-        assert_eq!(t.events[0].kind, "reopened");
+        assert_eq!(t.events[0].kind, EventKind::Reopened);
     }
 
     #[test]
