@@ -5,11 +5,16 @@
 //! On top of what loading checks (JSON, meta-schema, territory references, rule compilation,
 //! fields read by rules, conditions), it runs each form's `cases` through validation and
 //! routing and compares the outcome with what the designer pinned.
+//!
+//! A webhook whose signing secret is missing from the environment is a warning, printed with
+//! `warning:` and leaving the exit code at zero: CI need not hold production secrets. `serve`
+//! refuses to start on it (see [`unsigned_webhooks`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::catalogue::form::META_KEY;
+use crate::catalogue::territory;
 use crate::catalogue::{Catalogue, Diagnostic, Form};
 use crate::domain::{Channel, Priority};
 use crate::intake;
@@ -17,9 +22,20 @@ use crate::intake;
 /// Checks each catalogue folder; prints the report and returns the exit code.
 pub fn run(paths: &[PathBuf]) -> ExitCode {
     let mut total = 0;
+    let mut warned = 0;
     for path in paths {
-        let problems = check(path);
-        for problem in &problems {
+        let (catalogue, problems) = checked(path);
+        let warnings: Vec<Diagnostic> = unsigned_webhooks(&catalogue)
+            .into_iter()
+            .map(|mut d| {
+                d.message = format!(
+                    "warning: {}; `guichet serve` refuses to start until it is set",
+                    d.message
+                );
+                d
+            })
+            .collect();
+        for problem in problems.iter().chain(&warnings) {
             if paths.len() > 1 {
                 println!("{}: {problem}", path.display());
             } else {
@@ -27,17 +43,49 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
             }
         }
         total += problems.len();
+        warned += warnings.len();
     }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let warnings = match warned {
+        0 => String::new(),
+        n => format!(" ({n} warning{})", plural(n)),
+    };
     if total == 0 {
-        eprintln!("guichet check: no problems found");
+        eprintln!("guichet check: no problems found{warnings}");
         ExitCode::SUCCESS
     } else {
         eprintln!(
-            "guichet check: {total} problem{} found",
-            if total == 1 { "" } else { "s" }
+            "guichet check: {total} problem{} found{warnings}",
+            plural(total)
         );
         ExitCode::FAILURE
     }
+}
+
+/// The webhooks that cannot sign their deliveries with what this process's environment
+/// holds (their variable is unset, empty or blank), located in territory.toml. Every
+/// delivery of theirs would fail, retried for hours and then parked as dead.
+pub fn unsigned_webhooks(catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let unsigned = catalogue.territory.unsigned_webhooks();
+    if unsigned.is_empty() {
+        return Vec::new();
+    }
+    let text =
+        std::fs::read_to_string(catalogue.root.join(territory::FILE_NAME)).unwrap_or_default();
+    unsigned
+        .into_iter()
+        .map(|hook| {
+            Diagnostic::at_pointer(
+                territory::FILE_NAME,
+                &hook.pointer,
+                format!(
+                    "webhook « {} » cannot sign its deliveries: {}",
+                    hook.target, hook.why
+                ),
+            )
+            .locate_in_toml(&text)
+        })
+        .collect()
 }
 
 /// Every problem in the catalogue at `root`.

@@ -43,6 +43,9 @@ impl Application {
                 list(&problems)
             )
         })?;
+        if let Some(refusal) = refuse_unsigned_webhooks(&catalogue) {
+            anyhow::bail!(refusal);
+        }
         let store = store::open(&config.database).await.with_context(|| {
             format!(
                 "cannot open the database {}",
@@ -175,7 +178,20 @@ impl Application {
 /// Loads the catalogue again and swaps it in if, and only if, it has no errors.
 pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
     let root = state.catalogue.load().root.clone();
-    let catalogue = Arc::new(crate::check::load_checked(&root)?);
+    let catalogue = crate::check::load_checked(&root)?;
+    // A webhook added since start-up may name a variable the server's environment lacks;
+    // that environment is fixed for the life of the process, so only a restart can help.
+    let unsigned = crate::check::unsigned_webhooks(&catalogue);
+    if !unsigned.is_empty() {
+        return Err(unsigned
+            .into_iter()
+            .map(|mut d| {
+                d.message = format!("{}: set it and restart the server", d.message);
+                d
+            })
+            .collect());
+    }
+    let catalogue = Arc::new(catalogue);
     let forms = catalogue.forms.len();
     state.catalogue.store(catalogue.clone());
     tokio::spawn(crate::builder::history::record_versions(
@@ -290,6 +306,36 @@ fn bind_error(address: SocketAddr, err: std::io::Error) -> anyhow::Error {
         _ => err.to_string(),
     };
     anyhow::anyhow!("cannot listen on {address}: {hint}")
+}
+
+/// Why the server will not start when a webhook has no signing secret in its environment
+/// (unset, empty or blank), saying which variables to set. Every delivery of that webhook
+/// would fail, be retried for hours and end up dead: better to refuse at once.
+fn refuse_unsigned_webhooks(catalogue: &crate::catalogue::Catalogue) -> Option<String> {
+    let unsigned = catalogue.territory.unsigned_webhooks();
+    if unsigned.is_empty() {
+        return None;
+    }
+    let variables: Vec<&str> = unsigned
+        .iter()
+        .filter_map(|hook| hook.variable.as_deref())
+        .collect();
+    let what = if variables.is_empty() {
+        "give each webhook its secret in territory.toml".to_owned()
+    } else {
+        format!(
+            "set {} in the server's environment to the secret shared with the receiver (or remove the webhook from territory.toml)",
+            variables.join(", ")
+        )
+    };
+    let whose = match unsigned.len() {
+        1 => "a webhook in territory.toml cannot sign its deliveries".to_owned(),
+        n => format!("{n} webhooks in territory.toml cannot sign their deliveries"),
+    };
+    Some(format!(
+        "cannot start: {whose}, so every one would fail:\n{}\n{what}, then start again.",
+        list(&crate::check::unsigned_webhooks(catalogue))
+    ))
 }
 
 fn list(problems: &[Diagnostic]) -> String {

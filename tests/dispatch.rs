@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::receiver::{Mode, Receiver, catalogue_with_webhook};
+use common::receiver::{Mode, Receiver, SECRET, catalogue_with_hook, catalogue_with_webhook};
 use common::staff::{add_user, login};
 use common::{TestApp, spawn_app_with};
 use guichet::domain::Role;
@@ -645,4 +645,221 @@ async fn a_road_report_with_two_photos_survives_a_receiver_outage() {
             .any(|m| m.text.contains(&format!("/suivi/{token}")))
     );
     assert!(citizen.iter().any(|m| m.text.contains("Traitée")));
+}
+
+/// The kinds of the webhook deliveries a receiver got, sorted.
+fn kinds(receiver: &Receiver) -> Vec<String> {
+    let mut kinds: Vec<String> = receiver
+        .verified()
+        .iter()
+        .map(|b| b["event"]["kind"].as_str().unwrap().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+/// `"*"` is the documented list of events, `routed` included, and never an internal note:
+/// the agent's note is on the request, but no webhook carries it, nor its text.
+#[tokio::test]
+async fn star_sends_every_listed_event_but_never_an_internal_note() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_hook(port, r#"["*"]"#, &format!("secret = \"{SECRET}\""));
+    let app = spawn_app_with(catalogue.path()).await;
+    let reference = file_road_report(&app, None).await;
+    add_user(
+        &app,
+        "voirie@vdg.example.org",
+        Role::Agent,
+        &["voirie"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "voirie@vdg.example.org").await;
+    let note = "Le riverain a déjà appelé trois fois, il est un peu excédé.";
+    for (action, fields) in [
+        ("take", &[][..]),
+        ("note", &[("text", note)][..]),
+        ("status", &[("status", "resolved")][..]),
+    ] {
+        let (status, _) = agent.act(&app, &reference, action, fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{action}");
+    }
+    // The note is recorded, for staff.
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert!(page.contains(note), "the note is on the request's page");
+
+    wait_for("the five events", Duration::from_secs(10), async || {
+        receiver.count() >= 5
+    })
+    .await;
+    wait_for(
+        "every webhook delivered",
+        Duration::from_secs(10),
+        async || webhooks(&app, &["pending", "dead"]).await.is_empty(),
+    )
+    .await;
+    assert_eq!(
+        kinds(&receiver),
+        [
+            "assigned",
+            "routed",
+            "status_changed",
+            "status_changed",
+            "submitted"
+        ]
+    );
+    let routed = receiver
+        .verified()
+        .into_iter()
+        .find(|b| b["event"]["kind"] == "routed")
+        .unwrap();
+    assert_eq!(routed["event"]["body"]["queue"], "voirie-agglo");
+    assert!(
+        receiver
+            .verified()
+            .iter()
+            .all(|b| !b.to_string().contains("excédé")),
+        "the note's text left Guichet"
+    );
+    // Nor is it waiting in the outbox.
+    let all = app
+        .store
+        .list_outbox(&["pending", "delivered", "dead"], 100)
+        .await
+        .unwrap();
+    assert!(all.iter().all(|m| m.kind != "note"));
+}
+
+/// `events = ["routed"]` passes `guichet check`, and that webhook gets the routing decision
+/// and nothing else.
+#[tokio::test]
+async fn a_webhook_can_subscribe_to_routed_by_name() {
+    let (listener, port) = free_port().await;
+    let receiver = Receiver::new(Mode::Accept);
+    receiver.serve(listener);
+    let catalogue = catalogue_with_hook(port, r#"["routed"]"#, &format!("secret = \"{SECRET}\""));
+    let output = common::guichet()
+        .arg("check")
+        .arg(catalogue.path())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && printed.is_empty(), "{printed}");
+
+    let app = spawn_app_with(catalogue.path()).await;
+    let reference = file_road_report(&app, None).await;
+    wait_for("the routing", Duration::from_secs(10), async || {
+        receiver.count() >= 1
+    })
+    .await;
+    wait_for(
+        "every webhook delivered",
+        Duration::from_secs(10),
+        async || webhooks(&app, &["pending", "dead"]).await.is_empty(),
+    )
+    .await;
+    assert_eq!(kinds(&receiver), ["routed"]);
+    let body = &receiver.verified()[0];
+    assert_eq!(body["request"]["reference"], reference.as_str());
+    assert_eq!(body["event"]["body"]["service"], "voirie");
+    assert_eq!(body["event"]["body"]["queue"], "voirie-agglo");
+}
+
+const UNSET_SECRET: &str = "GUICHET_TEST_SIG_SECRET_NEVER_SET";
+
+/// A webhook whose `secret_env` names an unset variable: `serve` does not start, and says
+/// which variable to set, before it opens the database or the port.
+#[tokio::test]
+async fn serve_refuses_to_start_when_a_webhook_secret_is_unset() {
+    let catalogue = catalogue_with_hook(9, r#"["*"]"#, &format!("secret_env = \"{UNSET_SECRET}\""));
+    let data = tempfile::TempDir::new().unwrap();
+    let config = common::config(catalogue.path(), data.path());
+    let Err(err) = guichet::startup::Application::build(config).await else {
+        panic!("the server started without its webhook's secret");
+    };
+    let message = format!("{err:#}");
+    assert!(
+        message.starts_with("cannot start: a webhook in territory.toml cannot sign its deliveries"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "webhook « voirie/sig-voirie » cannot sign its deliveries: the environment variable {UNSET_SECRET} is not set"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("set {UNSET_SECRET} in the server's environment")),
+        "{message}"
+    );
+    if !common::on_postgres() {
+        assert!(
+            !data.path().join("guichet.db").exists(),
+            "no database was created"
+        );
+    }
+}
+
+/// `guichet serve` with the variable set to `value`: whether it started (it is then stopped)
+/// and what it printed on standard error.
+fn serve_with_secret(catalogue: &std::path::Path, value: &str) -> (bool, String) {
+    use std::io::{BufRead, BufReader, Read};
+    let data = tempfile::TempDir::new().unwrap();
+    let mut child = common::guichet()
+        .args(["serve", "--bind", "127.0.0.1:0", "--catalogue"])
+        .arg(catalogue)
+        .arg("--database")
+        .arg(common::test_database(data.path()))
+        .arg("--mail-url")
+        .arg(format!("file://{}", data.path().join("mail").display()))
+        .arg("--attachments-dir")
+        .arg(data.path().join("attachments"))
+        .env("GUICHET_TEST_SIG_SECRET", value)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first line says it listens; a refusal closes standard output at once.
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let started = line.starts_with("Guichet listening on ");
+    if started {
+        let _ = child.kill();
+    }
+    let status = child.wait().unwrap();
+    assert!(started || !status.success(), "a refusal exits non-zero");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (started, err)
+}
+
+/// Empty and blank values are no secret either (an HMAC keyed with nothing authenticates
+/// nothing); a real value lets it start.
+#[test]
+fn serve_refuses_an_empty_or_blank_webhook_secret() {
+    let catalogue = catalogue_with_hook(9, r#"["*"]"#, "secret_env = \"GUICHET_TEST_SIG_SECRET\"");
+    for (value, why) in [("", "is empty"), ("  \t", "holds only white space")] {
+        let (started, err) = serve_with_secret(catalogue.path(), value);
+        assert!(!started, "{value:?}: the server started");
+        assert!(
+            err.contains(&format!(
+                "the environment variable GUICHET_TEST_SIG_SECRET {why}"
+            )) && err.contains("set GUICHET_TEST_SIG_SECRET in the server's environment"),
+            "{value:?}: {err}"
+        );
+    }
+    let (started, err) = serve_with_secret(catalogue.path(), "le secret partagé");
+    assert!(started, "{err}");
 }

@@ -79,6 +79,48 @@ fn sighup_reloads_a_good_catalogue_and_keeps_the_old_one_on_errors() {
     server.stop();
 }
 
+/// A reload that adds a webhook whose secret variable the running server lacks is refused
+/// (its environment is fixed: only a restart can add the secret); without that webhook, the
+/// same change goes through.
+#[test]
+fn sighup_refuses_a_webhook_whose_secret_the_server_lacks() {
+    let catalogue = catalogue_copy(&fixture("minimal"), &[]);
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(catalogue.path(), &test_database(data.path()));
+    let (_, version) = form_version(&server);
+
+    let form = catalogue.path().join("form-definitions/demande.json");
+    let original = std::fs::read_to_string(&form).unwrap();
+    std::fs::write(
+        &form,
+        original.replace("Signaler un problème", "Signaler un souci"),
+    )
+    .unwrap();
+    let territory = catalogue.path().join("territory.toml");
+    let without_hook = std::fs::read_to_string(&territory).unwrap();
+    std::fs::write(
+        &territory,
+        format!(
+            "{without_hook}\n[[services.webhooks]]\nid = \"sig\"\nurl = \"https://sig.example.org/hook\"\nevents = [\"*\"]\nsecret_env = \"GUICHET_TEST_RELOAD_SECRET_NEVER_SET\"\n"
+        ),
+    )
+    .unwrap();
+    server.signal("HUP");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        form_version(&server),
+        ("Signaler un problème".to_owned(), version),
+        "the catalogue with an unsigned webhook was swapped in"
+    );
+
+    std::fs::write(&territory, without_hook).unwrap();
+    server.signal("HUP");
+    eventually("the new title is served", || {
+        form_version(&server).0 == "Signaler un souci"
+    });
+    server.stop();
+}
+
 #[test]
 fn requests_survive_a_restart() {
     let catalogue = catalogue_copy(&fixture("minimal"), &[]);

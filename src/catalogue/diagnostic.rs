@@ -112,6 +112,42 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The same for a pointer into a TOML file (the territory's checks report pointers such
+    /// as `/services/0/default_queue`): placed at the value, or at its closest existing
+    /// parent when the value is absent. A file that does not parse is left as it was.
+    pub fn locate_in_toml(mut self, text: &str) -> Diagnostic {
+        if let Location::Pointer(pointer) = &self.location
+            && let Ok(root) = toml::de::DeTable::parse(text)
+        {
+            let mut path: Vec<&str> = pointer.split('/').skip(1).collect();
+            while !path.is_empty() {
+                if let Some(offset) = toml_position(root.get_ref(), &path) {
+                    let (line, col) = line_col(text, offset);
+                    self.location = Location::PointerAt(pointer.clone(), line, col);
+                    break;
+                }
+                path.pop();
+            }
+        }
+        self
+    }
+}
+
+/// The byte offset of the value at `path` (keys and array indexes) in a parsed TOML file.
+fn toml_position(root: &toml::de::DeTable<'_>, path: &[&str]) -> Option<usize> {
+    let (first, rest) = path.split_first()?;
+    let mut node = root.get(*first)?;
+    for segment in rest {
+        let value = node.get_ref();
+        node = match segment.parse::<usize>() {
+            Ok(index) if value.is_array() => value.get(index)?,
+            _ => value.get(*segment)?,
+        };
+    }
+    Some(node.span().start)
+}
+
 /// The byte offset of the value at `path` in a JSON text, if it is there.
 pub fn json_position(text: &str, path: &[String]) -> Option<usize> {
     let mut scanner = JsonScanner {
@@ -268,6 +304,35 @@ mod tests {
         );
         assert_eq!(at(text, ""), Location::PointerAt(String::new(), 1, 1));
         assert_eq!(at("not json", "/a"), Location::PointerAt("/a".into(), 1, 1));
+    }
+
+    #[test]
+    fn toml_pointers_get_line_and_column() {
+        let text = "[territory]\nname = \"T\"\n\n[[services]]\nid = \"a\"\n\n[[services]]\nid = \"b\"\ndefault_queue = \"q\"\n";
+        let at = |pointer: &str| {
+            Diagnostic::at_pointer("t.toml", pointer, "m")
+                .locate_in_toml(text)
+                .location
+        };
+        assert_eq!(
+            at("/services/1/default_queue"),
+            Location::PointerAt("/services/1/default_queue".into(), 9, 17)
+        );
+        assert_eq!(
+            at("/territory/name"),
+            Location::PointerAt("/territory/name".into(), 2, 8)
+        );
+        // Absent: the closest parent that is there.
+        assert_eq!(
+            at("/services/1/webhooks/0/url"),
+            Location::PointerAt("/services/1/webhooks/0/url".into(), 7, 1)
+        );
+        assert_eq!(
+            Diagnostic::at_pointer("t.toml", "/a", "m")
+                .locate_in_toml("not = = toml")
+                .location,
+            Location::Pointer("/a".into())
+        );
     }
 
     #[test]

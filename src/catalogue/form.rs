@@ -138,6 +138,27 @@ impl Form {
         territory: &Territory,
         rules: &HashMap<String, Arc<Rule>>,
     ) -> Result<Form, Vec<Diagnostic>> {
+        Form::read(id, text, Some(territory), rules)
+    }
+
+    /// The definition's own problems, when the territory did not load. Whatever the form
+    /// names in the territory (its service, communes, queues) is not checked: against a
+    /// territory that is not there, every name would be reported unknown, and those
+    /// follow-on errors would bury the one mistake in territory.toml.
+    pub fn problems_without_territory(
+        id: &str,
+        text: &str,
+        rules: &HashMap<String, Arc<Rule>>,
+    ) -> Vec<Diagnostic> {
+        Form::read(id, text, None, rules).err().unwrap_or_default()
+    }
+
+    fn read(
+        id: &str,
+        text: &str,
+        territory: Option<&Territory>,
+        rules: &HashMap<String, Arc<Rule>>,
+    ) -> Result<Form, Vec<Diagnostic>> {
         let file = PathBuf::from(DIR).join(format!("{id}.json"));
         let mut problems = Vec::new();
         let at = |pointer: &str, message: String| Diagnostic::at_pointer(&file, pointer, message);
@@ -238,7 +259,9 @@ impl Form {
                 .map(|(p, m)| at(&p, m)),
         );
 
-        inject_commune_choices(&mut schema, territory, &meta.communes);
+        if let Some(territory) = territory {
+            inject_commune_choices(&mut schema, territory, &meta.communes);
+        }
         let validator = match build_validator(&schema) {
             Ok(validator) => Some(validator),
             Err(message) => {
@@ -355,11 +378,22 @@ fn strip_position(message: &str) -> &str {
 
 fn check_meta(
     meta: &FormMeta,
-    territory: &Territory,
+    territory: Option<&Territory>,
     rules: &HashMap<String, Arc<Rule>>,
 ) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let base = format!("/{META_KEY}");
+    if let Some(rule) = &meta.rule
+        && !rules.contains_key(rule)
+    {
+        problems.push((
+            format!("{base}/rule"),
+            format!("no rule « {rule} »: expected a file rules/{rule}.rhai that compiles"),
+        ));
+    }
+    let Some(territory) = territory else {
+        return problems;
+    };
     if territory.service(&meta.service).is_none() {
         let known: Vec<&str> = territory.services.iter().map(|s| s.id.as_str()).collect();
         problems.push((
@@ -378,14 +412,6 @@ fn check_meta(
                 format!("unknown commune « {commune} »"),
             ));
         }
-    }
-    if let Some(rule) = &meta.rule
-        && !rules.contains_key(rule)
-    {
-        problems.push((
-            format!("{base}/rule"),
-            format!("no rule « {rule} »: expected a file rules/{rule}.rhai that compiles"),
-        ));
     }
     for (i, case) in meta.cases.iter().enumerate() {
         if let Some(commune) = &case.commune

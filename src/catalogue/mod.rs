@@ -49,17 +49,16 @@ impl Catalogue {
         let mut diagnostics = Vec::new();
         let territory_path = root.join(territory::FILE_NAME);
         let territory = match std::fs::read_to_string(&territory_path) {
-            Ok(text) => Territory::parse(&text).unwrap_or_else(|found| {
-                diagnostics.extend(found);
-                empty_territory()
-            }),
+            Ok(text) => Territory::parse(&text)
+                .map_err(|found| diagnostics.extend(found))
+                .ok(),
             Err(err) => {
                 diagnostics.push(Diagnostic::new(
                     territory::FILE_NAME,
                     Location::File,
                     format!("cannot read the territory file: {err}"),
                 ));
-                empty_territory()
+                None
             }
         };
 
@@ -116,7 +115,24 @@ impl Catalogue {
                     continue;
                 }
             };
-            match Form::load(&id, &text, &territory, &rules) {
+            let locate = |d: Diagnostic| {
+                if d.file == relative {
+                    d.locate_in_json(&text)
+                } else {
+                    d
+                }
+            };
+            // Without a territory, a form is checked for its own problems only, and left out:
+            // none can be served unchecked (see `Form::problems_without_territory`).
+            let Some(territory) = &territory else {
+                diagnostics.extend(
+                    Form::problems_without_territory(&id, &text, &rules)
+                        .into_iter()
+                        .map(locate),
+                );
+                continue;
+            };
+            match Form::load(&id, &text, territory, &rules) {
                 Ok(mut form) => {
                     let rule_file = form
                         .meta
@@ -129,19 +145,13 @@ impl Catalogue {
                     form.git_commit = git_commit.clone().filter(|_| clean);
                     forms.insert(id, Arc::new(form));
                 }
-                Err(found) => diagnostics.extend(found.into_iter().map(|d| {
-                    if d.file == relative {
-                        d.locate_in_json(&text)
-                    } else {
-                        d
-                    }
-                })),
+                Err(found) => diagnostics.extend(found.into_iter().map(locate)),
             }
         }
         Loaded {
             catalogue: Catalogue {
                 root: root.to_owned(),
-                territory,
+                territory: territory.unwrap_or_else(empty_territory),
                 forms,
                 git_commit,
             },

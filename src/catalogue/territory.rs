@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::diagnostic::{Diagnostic, Location, line_col};
+use crate::domain::EventKind;
 
 pub const FILE_NAME: &str = "territory.toml";
 
@@ -75,25 +76,12 @@ pub enum Notify {
     None,
 }
 
-/// The events a webhook can subscribe to (`*` is all of them).
-pub const WEBHOOK_EVENTS: [&str; 9] = [
-    "submitted",
-    "assigned",
-    "status_changed",
-    "message",
-    "citizen_reply",
-    "transferred",
-    "priority_changed",
-    "due_changed",
-    "reopened",
-];
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Webhook {
     pub id: String,
     pub url: String,
-    /// Event kinds to send (see [`WEBHOOK_EVENTS`]), or `["*"]`.
+    /// Event kinds to send (see [`EventKind::webhook_events`]), or `["*"]` for all of them.
     pub events: Vec<String>,
     /// The HMAC secret, read from this environment variable (keep secrets out of git).
     pub secret_env: Option<String>,
@@ -102,21 +90,66 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    pub fn wants(&self, event: &str) -> bool {
-        self.events.iter().any(|e| e == "*" || e == event)
+    /// Whether this webhook is sent the event. A kind that may not leave Guichet (an
+    /// internal note) is sent to no webhook, whatever its list says.
+    pub fn wants(&self, event: EventKind) -> bool {
+        event.leaves_guichet() && self.events.iter().any(|e| e == "*" || e == event.as_str())
     }
 
-    /// The signing secret: `secret`, or the variable `secret_env` names.
-    pub fn signing_secret(&self) -> Option<String> {
-        self.secret
-            .clone()
-            .or_else(|| {
-                self.secret_env
-                    .as_ref()
-                    .and_then(|name| std::env::var(name).ok())
-            })
-            .filter(|s| !s.is_empty())
+    /// The signing secret: `secret`, or the value of the variable `secret_env` names; or why
+    /// there is none. A blank value counts as none: an HMAC keyed with nothing (or a space)
+    /// authenticates nothing, and an empty variable is usually a deployment that forgot it.
+    pub fn signing_secret(&self) -> Result<String, String> {
+        if let Some(secret) = &self.secret {
+            return if secret.trim().is_empty() {
+                Err("its `secret` is empty".into())
+            } else {
+                Ok(secret.clone())
+            };
+        }
+        let Some(name) = &self.secret_env else {
+            return Err("it has no `secret_env`".into());
+        };
+        // `std::env::var` may panic on a name with `=` or NUL: the lint refuses those, and
+        // this keeps a catalogue that skipped it from taking the worker down.
+        if !is_variable_name(name) {
+            return Err(format!("« {name} » is not an environment variable name"));
+        }
+        match std::env::var(name) {
+            Ok(value) if value.is_empty() => {
+                Err(format!("the environment variable {name} is empty"))
+            }
+            Ok(value) if value.trim().is_empty() => Err(format!(
+                "the environment variable {name} holds only white space"
+            )),
+            Ok(value) => Ok(value),
+            Err(std::env::VarError::NotPresent) => {
+                Err(format!("the environment variable {name} is not set"))
+            }
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                "the environment variable {name} is not valid UTF-8"
+            )),
+        }
     }
+}
+
+/// A portable environment variable name: letters, digits and `_`, not starting with a digit.
+fn is_variable_name(name: &str) -> bool {
+    name.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A webhook that cannot sign its deliveries with what the environment holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsignedWebhook {
+    /// `service/webhook`, as the outbox and the admin page name it.
+    pub target: String,
+    /// Where it is declared, as a pointer into the territory file.
+    pub pointer: String,
+    /// Why, naming the variable when there is one.
+    pub why: String,
+    /// The variable to set, when the webhook names one.
+    pub variable: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -185,7 +218,10 @@ impl Territory {
         } else {
             Err(problems
                 .into_iter()
-                .map(|(path, message)| Diagnostic::new(FILE_NAME, Location::Pointer(path), message))
+                .map(|(path, message)| {
+                    Diagnostic::new(FILE_NAME, Location::Pointer(path), message)
+                        .locate_in_toml(text)
+                })
                 .collect())
         }
     }
@@ -257,22 +293,49 @@ impl Territory {
                 if let Err(why) = crate::dispatch::webhook::check_url_syntax(&hook.url) {
                     problems.push((at("url"), why));
                 }
-                for event in &hook.events {
-                    if event != "*" && !WEBHOOK_EVENTS.contains(&event.as_str()) {
-                        problems.push((
-                            at("events"),
+                let subscribable = || {
+                    EventKind::webhook_events()
+                        .map(EventKind::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                for (k, event) in hook.events.iter().enumerate() {
+                    match EventKind::parse(event) {
+                        _ if event == "*" => {}
+                        Some(kind) if kind.leaves_guichet() => {}
+                        Some(_) => problems.push((
+                            format!("/services/{i}/webhooks/{j}/events/{k}"),
                             format!(
-                                "unknown event « {event} »; events are {}",
-                                WEBHOOK_EVENTS.join(", ")
+                                "« {event} » events stay inside Guichet and are sent to no webhook; events are {}, or \"*\" for all of them",
+                                subscribable()
                             ),
-                        ));
+                        )),
+                        None => problems.push((
+                            format!("/services/{i}/webhooks/{j}/events/{k}"),
+                            format!(
+                                "unknown event « {event} »; events are {}, or \"*\" for all of them",
+                                subscribable()
+                            ),
+                        )),
                     }
                 }
                 if hook.events.is_empty() {
                     problems.push((at("events"), "list at least one event, or \"*\"".into()));
                 }
-                if hook.secret.is_none() && hook.secret_env.is_none() {
-                    problems.push((at("secret_env"), "a webhook needs a signing secret: set secret_env to the name of an environment variable".into()));
+                match (&hook.secret, &hook.secret_env) {
+                    (None, None) => problems.push((
+                        at("secret_env"),
+                        "a webhook needs a signing secret: set secret_env to the name of an environment variable".into(),
+                    )),
+                    (Some(secret), _) if secret.trim().is_empty() => problems.push((
+                        at("secret"),
+                        "the secret is empty: set secret_env to the name of an environment variable holding the secret".into(),
+                    )),
+                    (_, Some(name)) if !is_variable_name(name) => problems.push((
+                        at("secret_env"),
+                        format!("« {name} » is not an environment variable name (letters, digits and _, not starting with a digit)"),
+                    )),
+                    _ => {}
                 }
             }
             if let Some(email) = &service.email
@@ -294,6 +357,31 @@ impl Territory {
             }
         }
         problems
+    }
+
+    /// The webhooks whose signing secret is missing from the environment (or blank). `check`
+    /// warns of them, since CI need not hold production secrets; `serve` refuses to start
+    /// with them, since every delivery would fail.
+    pub fn unsigned_webhooks(&self) -> Vec<UnsignedWebhook> {
+        let mut unsigned = Vec::new();
+        for (i, service) in self.services.iter().enumerate() {
+            for (j, hook) in service.webhooks.iter().enumerate() {
+                if let Err(why) = hook.signing_secret() {
+                    let field = if hook.secret.is_some() {
+                        "secret"
+                    } else {
+                        "secret_env"
+                    };
+                    unsigned.push(UnsignedWebhook {
+                        target: format!("{}/{}", service.id, hook.id),
+                        pointer: format!("/services/{i}/webhooks/{j}/{field}"),
+                        why,
+                        variable: hook.secret_env.clone().filter(|_| hook.secret.is_none()),
+                    });
+                }
+            }
+        }
+        unsigned
     }
 
     pub fn commune(&self, slug: &str) -> Option<&Commune> {
@@ -355,6 +443,28 @@ name = "Q"
             "{:?}",
             err
         );
+    }
+
+    #[test]
+    fn star_means_the_webhook_events_and_never_a_note() {
+        let hook = Webhook {
+            id: "sig".into(),
+            url: "https://sig.example.org/hook".into(),
+            events: vec!["*".into()],
+            secret_env: None,
+            secret: Some("s".into()),
+        };
+        for kind in EventKind::ALL {
+            assert_eq!(hook.wants(kind), kind != EventKind::Note, "{kind}");
+        }
+        // Named, a note is still not sent (and `check` refuses the name).
+        let named = Webhook {
+            events: vec!["note".into(), "routed".into()],
+            ..hook
+        };
+        assert!(!named.wants(EventKind::Note));
+        assert!(named.wants(EventKind::Routed));
+        assert!(!named.wants(EventKind::Submitted));
     }
 
     #[test]

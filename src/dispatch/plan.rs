@@ -1,7 +1,8 @@
 //! Who is told what: from a request's events to webhook and e-mail messages.
 //!
 //! - Webhooks: each webhook of the request's service that subscribes to the event (a transfer
-//!   also goes to the service it leaves).
+//!   also goes to the service it leaves). `"*"` means the kinds that may leave Guichet
+//!   ([`EventKind::webhook_events`]): never an internal note.
 //! - The citizen, when the form holds their e-mail address: the receipt with the private
 //!   tracking link, status changes and the service's messages.
 //! - The service, when it has an address: each new request (or transferred-in one), at once
@@ -16,7 +17,7 @@ use time::OffsetDateTime;
 use super::{OutboxChannel, OutboxMessage, PlanInput};
 use crate::catalogue::Catalogue;
 use crate::catalogue::territory::Notify;
-use crate::domain::Status;
+use crate::domain::{EventKind, Status};
 use crate::store::format_time;
 
 /// Builds the planner for one filing or action. `tracking_url` is known only when the
@@ -121,7 +122,7 @@ fn plan(
             .unwrap_or_default();
         // Webhooks.
         let mut services = vec![after.service.as_str()];
-        if event.kind == "transferred"
+        if event.kind == EventKind::Transferred
             && let Some(before) = input.before
             && before.service != after.service
         {
@@ -135,7 +136,7 @@ fn plan(
                 messages.push(OutboxMessage {
                     channel: OutboxChannel::Webhook,
                     target: format!("{}/{}", service.id, hook.id),
-                    kind: event.kind.to_owned(),
+                    kind: event.kind.as_str().to_owned(),
                     payload: json!({
                         "event": {"kind": event.kind, "body": event.body, "actor": input.actor},
                         "request": request,
@@ -148,12 +149,12 @@ fn plan(
         // The citizen.
         if let Some(to) = &citizen {
             match event.kind {
-                "submitted" => messages.push(email(
+                EventKind::Submitted => messages.push(email(
                     to,
                     "receipt",
                     mail("receipt", json!({"tracking_url": tracking_url})),
                 )),
-                "status_changed" => {
+                EventKind::StatusChanged => {
                     let to_status = event
                         .body
                         .get("to")
@@ -167,7 +168,7 @@ fn plan(
                         ));
                     }
                 }
-                "message" => {
+                EventKind::Message => {
                     messages.push(email(to, "message", mail("message", json!({"text": text}))))
                 }
                 _ => {}
@@ -175,8 +176,8 @@ fn plan(
         }
 
         // The service.
-        let incoming = event.kind == "submitted"
-            || (event.kind == "transferred"
+        let incoming = event.kind == EventKind::Submitted
+            || (event.kind == EventKind::Transferred
                 && input.before.is_some_and(|b| b.service != after.service));
         if incoming
             && let Some(service) = catalogue.territory.service(&after.service)
@@ -200,10 +201,13 @@ fn plan(
         if let Some(elu) = input.filed_by
             && elu != input.actor
             && event.visible_to_citizen
-            && event.kind != "submitted"
+            && event.kind != EventKind::Submitted
         {
-            let what =
-                crate::web::tracking::describe_for_citizen(catalogue, event.kind, &event.body);
+            let what = crate::web::tracking::describe_for_citizen(
+                catalogue,
+                event.kind.as_str(),
+                &event.body,
+            );
             messages.push(email(
                 elu,
                 "elu_update",

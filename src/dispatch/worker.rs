@@ -138,7 +138,7 @@ impl Worker {
                     })?;
                 let secret = hook
                     .signing_secret()
-                    .ok_or_else(|| format!("webhook {}: its secret is not set", row.target))?;
+                    .map_err(|why| format!("webhook {} cannot sign: {why}", row.target))?;
                 let body = self.webhook_body(row).await?;
                 match webhook::deliver(
                     &hook.url,

@@ -1,6 +1,7 @@
 //! Domain newtypes: once you hold one, it is valid ("parse, don't validate").
 
 mod channel;
+mod event;
 mod form_version;
 mod priority;
 mod reference;
@@ -10,6 +11,7 @@ pub mod text;
 mod tracking_token;
 
 pub use channel::Channel;
+pub use event::EventKind;
 pub use form_version::FormVersion;
 pub use priority::Priority;
 pub use reference::Reference;

@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
 
-use super::{Priority, Status};
+use super::{EventKind, Priority, Status};
 
 /// The longest text a person can attach to an action (note, message, reply, reason).
 pub const MAX_TEXT_CHARS: usize = 5_000;
@@ -87,7 +87,7 @@ pub fn is_internal(kind: &str) -> bool {
 /// An event to append, as the store writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub visible_to_citizen: bool,
     pub body: Value,
 }
@@ -203,7 +203,7 @@ fn change_status(
     }
     state.status = to;
     events.push(NewEvent {
-        kind: "status_changed",
+        kind: EventKind::StatusChanged,
         visible_to_citizen: true,
         body: json!({"from": from.as_str(), "to": to.as_str()}),
     });
@@ -228,7 +228,7 @@ pub fn apply(
             if state.assignee.as_deref() != Some(actor) {
                 state.assignee = Some(actor.to_owned());
                 events.push(NewEvent {
-                    kind: "assigned",
+                    kind: EventKind::Assigned,
                     visible_to_citizen: false,
                     body: json!({"to": actor}),
                 });
@@ -246,7 +246,7 @@ pub fn apply(
             }
             state.assignee = Some(to.clone());
             events.push(NewEvent {
-                kind: "assigned",
+                kind: EventKind::Assigned,
                 visible_to_citizen: false,
                 body: json!({"to": to}),
             });
@@ -270,7 +270,7 @@ pub fn apply(
         Action::Note { text } => {
             let text = checked_text(text, TextName::Note)?;
             events.push(NewEvent {
-                kind: "note",
+                kind: EventKind::Note,
                 visible_to_citizen: false,
                 body: json!({"text": text}),
             });
@@ -281,7 +281,7 @@ pub fn apply(
                 return refuse("Cette demande est close : rouvrez-la avant d'écrire au demandeur.");
             }
             events.push(NewEvent {
-                kind: "message",
+                kind: EventKind::Message,
                 visible_to_citizen: true,
                 body: json!({"text": text}),
             });
@@ -299,7 +299,7 @@ pub fn apply(
                 return refuse("La demande est déjà dans cette file : choisissez une autre file.");
             }
             events.push(NewEvent {
-                kind: "transferred",
+                kind: EventKind::Transferred,
                 visible_to_citizen: true,
                 body: json!({
                     "from_service": state.service,
@@ -321,7 +321,7 @@ pub fn apply(
                 return refuse(format!("La priorité est déjà « {} ».", priority.label_fr()));
             }
             events.push(NewEvent {
-                kind: "priority_changed",
+                kind: EventKind::PriorityChanged,
                 visible_to_citizen: false,
                 body: json!({"from": state.priority.as_str(), "to": priority.as_str()}),
             });
@@ -337,7 +337,7 @@ pub fn apply(
                 return refuse("L'échéance est inchangée.");
             }
             events.push(NewEvent {
-                kind: "due_changed",
+                kind: EventKind::DueChanged,
                 visible_to_citizen: false,
                 body: json!({"due": due.map(|d| d.to_string())}),
             });
@@ -351,7 +351,7 @@ pub fn apply(
                 );
             }
             events.push(NewEvent {
-                kind: "citizen_reply",
+                kind: EventKind::CitizenReply,
                 visible_to_citizen: true,
                 body: json!({"text": text}),
             });
@@ -379,7 +379,7 @@ pub fn apply(
             events.insert(
                 0,
                 NewEvent {
-                    kind: "reopened",
+                    kind: EventKind::Reopened,
                     visible_to_citizen: true,
                     body: json!({"text": text, "due_at": state.due_at.map(crate::store::format_time)}),
                 },
@@ -420,7 +420,7 @@ mod tests {
         assert_eq!(t.state.assignee.as_deref(), Some("agent@x"));
         assert_eq!(
             t.events.iter().map(|e| e.kind).collect::<Vec<_>>(),
-            ["assigned", "status_changed"]
+            [EventKind::Assigned, EventKind::StatusChanged]
         );
         assert!(
             apply(
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(t.state.status, Status::Received);
         assert_eq!(t.state.queue, "dechets-bacs");
         assert_eq!(t.state.due_at, Some(now + time::Duration::days(15)));
-        assert_eq!(t.events[0].kind, "reopened");
+        assert_eq!(t.events[0].kind, EventKind::Reopened);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use crate::dispatch::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
-use crate::domain::{Channel, FormVersion, Priority, Reference, Status};
+use crate::domain::{Channel, EventKind, FormVersion, Priority, Reference, Status};
 
 pub use handling::{
     ActionDone, AssigneeFilter, Cursor, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
@@ -351,10 +351,10 @@ pub trait Store: Send + Sync + builder::BuilderStore {
 /// The events every request starts with: filed (the citizen sees it, with the service it
 /// went to), then routed (staff only: the rule's reason can quote personal data, and a
 /// fallback explains an internal failure).
-pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, Value); 2] {
+pub(crate) fn first_events(request: &NewRequest) -> [(EventKind, &str, bool, Value); 2] {
     [
         (
-            "submitted",
+            EventKind::Submitted,
             request.actor.as_str(),
             true,
             json!({
@@ -364,7 +364,7 @@ pub(crate) fn first_events(request: &NewRequest) -> [(&'static str, &str, bool, 
             }),
         ),
         (
-            "routed",
+            EventKind::Routed,
             "guichet",
             false,
             json!({

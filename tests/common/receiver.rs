@@ -115,11 +115,21 @@ impl Receiver {
 
 /// The demo territory with a webhook on the roads service, to `port`.
 pub fn catalogue_with_webhook(port: u16) -> tempfile::TempDir {
+    catalogue_with_hook(
+        port,
+        r#"["submitted", "status_changed", "transferred"]"#,
+        &format!("secret = \"{SECRET}\""),
+    )
+}
+
+/// The demo territory with a webhook on the roads service, to `port`, subscribed to
+/// `events` (a TOML array) and signed as `secret_line` says (`secret = …` or `secret_env = …`).
+pub fn catalogue_with_hook(port: u16, events: &str, secret_line: &str) -> tempfile::TempDir {
     let dir = catalogue_copy(&repo_root(), &[]);
     let path = dir.path().join("territory.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let hook = format!(
-        "[[services.webhooks]]\nid = \"sig-voirie\"\nurl = \"http://127.0.0.1:{port}/hook\"\nevents = [\"submitted\", \"status_changed\", \"transferred\"]\nsecret = \"{SECRET}\"\n\n[[services]]\nid = \"mairies\""
+        "[[services.webhooks]]\nid = \"sig-voirie\"\nurl = \"http://127.0.0.1:{port}/hook\"\nevents = {events}\n{secret_line}\n\n[[services]]\nid = \"mairies\""
     );
     let text = text.replacen("[[services]]\nid = \"mairies\"", &hook, 1);
     assert!(text.contains("sig-voirie"));

@@ -265,7 +265,10 @@ impl PostgresStore {
         let transition = workflow::apply(&current, action, actor, now)?;
         let id: Uuid = row.try_get("id")?;
         let state = &transition.state;
-        let last_event = transition.events.last().map_or("routed", |e| e.kind);
+        let last_event = transition
+            .events
+            .last()
+            .map_or("routed", |e| e.kind.as_str());
         sqlx::query(
             "UPDATE requests SET status = $1, service = $2, queue = $3, priority = $4, assignee = $5, due_at = $6,
                 paused_at = $7, last_event = $8, updated_at = $9 WHERE id = $10",
@@ -288,7 +291,7 @@ impl PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
-            .bind(event.kind)
+            .bind(event.kind.as_str())
             .bind(actor)
             .bind(event.visible_to_citizen)
             .bind(Json(&event.body))

@@ -109,7 +109,7 @@ impl PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(actor)
             .bind(visible)
             .bind(Json(body))

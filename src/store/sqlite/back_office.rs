@@ -272,7 +272,10 @@ impl SqliteStore {
         let id: String = row.try_get("id")?;
         let state = &transition.state;
         let now_text = format_time(now);
-        let last_event = transition.events.last().map_or("routed", |e| e.kind);
+        let last_event = transition
+            .events
+            .last()
+            .map_or("routed", |e| e.kind.as_str());
         sqlx::query(
             "UPDATE requests SET status = ?, service = ?, queue = ?, priority = ?, assignee = ?, due_at = ?,
                 paused_at = ?, last_event = ?, updated_at = ? WHERE id = ?",
@@ -292,7 +295,7 @@ impl SqliteStore {
         for event in &transition.events {
             sqlx::query("INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(&id)
-                .bind(event.kind)
+                .bind(event.kind.as_str())
                 .bind(actor)
                 .bind(event.visible_to_citizen)
                 .bind(event.body.to_string())

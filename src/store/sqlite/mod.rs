@@ -146,7 +146,7 @@ impl SqliteStore {
         for (kind, actor, visible, body) in first_events(request) {
             sqlx::query("INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(&id)
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(actor)
                 .bind(visible)
                 .bind(body.to_string())
