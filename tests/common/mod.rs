@@ -155,6 +155,8 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         header_timeout_secs: 5,
         request_timeout_secs: 30,
         catalogue_refresh_secs: 0,
+        log_format: guichet::telemetry::LogFormat::Text,
+        metrics_bind: None,
         database: DatabaseConfig {
             url: test_database(data_dir),
             max_connections: 4,
