@@ -177,9 +177,9 @@ impl Application {
         // retried when its lease ends.
         let worker = tokio::spawn(self.worker.run());
         let store = self.state.store.clone();
-        let metrics = self
-            .metrics
-            .map(|listener| tokio::spawn(serve_metrics(listener, store.clone(), self.header_timeout)));
+        let metrics = self.metrics.map(|listener| {
+            tokio::spawn(serve_metrics(listener, store.clone(), self.header_timeout))
+        });
         let router = web::router(self.state);
         let served = web::serve(
             self.listener,
@@ -201,7 +201,11 @@ impl Application {
 
 /// Serves `/metrics` until aborted. Histogram samples are folded into their buckets every
 /// few seconds, so they do not pile up in memory when nobody scrapes.
-async fn serve_metrics(listener: TcpListener, store: Arc<dyn store::Store>, header_timeout: Duration) {
+async fn serve_metrics(
+    listener: TcpListener,
+    store: Arc<dyn store::Store>,
+    header_timeout: Duration,
+) {
     let handle = crate::telemetry::metrics_handle();
     let upkeep = handle.clone();
     let upkeep = async move {

@@ -64,9 +64,9 @@ pub fn init(format: LogFormat) {
     }
 }
 
-/// One JSON object per line: `timestamp`, `level`, `target`, `message`, then the fields of
-/// the enclosing spans (outermost first) and of the event; an event's field wins over a
-/// span's of the same name.
+/// One JSON object per line: `timestamp`, `level`, `target`, `message` and the event's
+/// fields, then those of the spans it happened in; an event's field wins over a span's of
+/// the same name, and an inner span's over an outer one's.
 struct JsonLines;
 
 impl<S, N> FormatEvent<S, N> for JsonLines
@@ -88,18 +88,21 @@ where
         line.insert("timestamp".into(), now.into());
         line.insert("level".into(), meta.level().as_str().into());
         line.insert("target".into(), meta.target().into());
+        event.record(&mut JsonVisitor(&mut line));
         if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
+            // Innermost first: a field already there (the event's, an inner span's) wins.
+            for span in scope {
                 let extensions = span.extensions();
                 // Span fields were written as a JSON object by `JsonFields`.
                 if let Some(fields) = extensions.get::<FormattedFields<N>>()
                     && let Ok(Value::Object(fields)) = serde_json::from_str(&fields.fields)
                 {
-                    line.extend(fields);
+                    for (name, value) in fields {
+                        line.entry(name).or_insert(value);
+                    }
                 }
             }
         }
-        event.record(&mut JsonVisitor(&mut line));
         writeln!(writer, "{}", Value::Object(line))
     }
 }

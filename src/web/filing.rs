@@ -62,11 +62,10 @@ pub async fn file(
     // the transaction still completes (or rolls back) on its own, never half-way.
     let store = Arc::clone(store);
     // In the request's span: what the store logs names the request it came from.
-    let receipt = tokio::spawn(
-        async move { store.file_request(request, &planner).await }.in_current_span(),
-    )
-        .await
-        .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
+    let receipt =
+        tokio::spawn(async move { store.file_request(request, &planner).await }.in_current_span())
+            .await
+            .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
     tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, rule_fallback, "request filed");
     metrics::counter!(
         "guichet_filings_total",

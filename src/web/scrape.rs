@@ -65,7 +65,10 @@ async fn metrics(State(scrape): State<Scrape>) -> impl IntoResponse {
     }
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         scrape.handle.render(),
     )
 }
