@@ -146,6 +146,8 @@ async fn store_and_http(
         header_timeout_secs: 10,
         request_timeout_secs: 30,
         catalogue_refresh_secs: 0,
+        log_format: guichet::telemetry::LogFormat::Text,
+        metrics_bind: None,
         database: DatabaseConfig {
             url: http_url,
             max_connections: 8,

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::telemetry::LogFormat;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "guichet",
@@ -136,6 +138,13 @@ pub struct ServeConfig {
     /// 0 turns it off.
     #[arg(long, env = "GUICHET_CATALOGUE_REFRESH_SECS", default_value_t = 5)]
     pub catalogue_refresh_secs: u64,
+    /// Log lines as `text` (for people) or `json` (one object a line, for log shippers).
+    #[arg(long, env = "GUICHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Address for Prometheus' `GET /metrics` (e.g. `127.0.0.1:9100`; port 0 picks one).
+    /// A listener of its own, off unless set, so metrics are never public by accident.
+    #[arg(long, env = "GUICHET_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     #[command(flatten)]
     pub database: DatabaseConfig,
     #[command(flatten)]

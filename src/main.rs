@@ -9,12 +9,17 @@ use guichet::{check, startup, store, transfer, users};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    guichet::telemetry::init();
+    // Parsed first: the log format is one of serve's flags. Parse errors go to the
+    // terminal, not to the log.
     let cli = Cli::parse_from(serve_by_default(std::env::args_os().collect()));
-    let result = match cli
+    let command = cli
         .command
-        .unwrap_or_else(|| Command::Serve(ServeConfig::from_env()))
-    {
+        .unwrap_or_else(|| Command::Serve(ServeConfig::from_env()));
+    guichet::telemetry::init(match &command {
+        Command::Serve(config) => config.log_format,
+        _ => guichet::telemetry::LogFormat::from_env(),
+    });
+    let result = match command {
         Command::Serve(config) => serve(config).await,
         Command::Check(args) => return check::run(&args.paths),
         Command::Export(args) => export(args).await,
@@ -50,6 +55,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = startup::Application::build(config).await?;
     // Tests and scripts read this line to find the port.
     println!("Guichet listening on http://{}", app.local_addr());
+    if let Some(metrics) = app.metrics_addr() {
+        println!("Guichet metrics on http://{metrics}/metrics");
+    }
     app.run_until_stopped().await
 }
 

@@ -24,6 +24,8 @@ const LOGIN_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics`, when `--metrics-bind` is set.
+    metrics: Option<TcpListener>,
     state: AppState,
     header_timeout: Duration,
     worker: Arc<Worker>,
@@ -56,6 +58,19 @@ impl Application {
             .await
             .map_err(|err| bind_error(config.bind, err))?;
         let local = listener.local_addr()?;
+        let metrics = match config.metrics_bind {
+            Some(address) => {
+                let listener = TcpListener::bind(address).await.map_err(|err| {
+                    anyhow::anyhow!(
+                        "cannot listen on {address} for metrics: {err}. Choose another address (`--metrics-bind 127.0.0.1:9100`, or GUICHET_METRICS_BIND), or leave it unset to turn metrics off"
+                    )
+                })?;
+                // Installed before the first request, so every request is counted.
+                crate::telemetry::metrics_handle();
+                Some(listener)
+            }
+            None => None,
+        };
         let public_url = config
             .public_url
             .clone()
@@ -122,6 +137,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            metrics,
             state,
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             worker,
@@ -138,6 +154,11 @@ impl Application {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> AppState {
@@ -159,6 +180,9 @@ impl Application {
         // retried when its lease ends.
         let worker = tokio::spawn(self.worker.run());
         let store = self.state.store.clone();
+        let metrics = self.metrics.map(|listener| {
+            tokio::spawn(serve_metrics(listener, store.clone(), self.header_timeout))
+        });
         let router = web::router(self.state);
         let served = web::serve(
             self.listener,
@@ -169,9 +193,38 @@ impl Application {
         .await;
         worker.abort();
         let _ = worker.await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         store.close().await;
         served?;
         Ok(())
+    }
+}
+
+/// Serves `/metrics` until aborted. Histogram samples are folded into their buckets every
+/// few seconds, so they do not pile up in memory when nobody scrapes.
+async fn serve_metrics(
+    listener: TcpListener,
+    store: Arc<dyn store::Store>,
+    header_timeout: Duration,
+) {
+    let handle = crate::telemetry::metrics_handle();
+    let upkeep = handle.clone();
+    let upkeep = async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    };
+    let router = web::scrape::router(store, handle);
+    tokio::select! {
+        served = web::serve(listener, router, header_timeout, std::future::pending()) => {
+            if let Err(err) = served {
+                tracing::error!(%err, "the metrics listener stopped");
+            }
+        }
+        () = upkeep => {}
     }
 }
 

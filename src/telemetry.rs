@@ -8,20 +8,202 @@
 //! configured, before either reaches a log line or a start-up error.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
 
-/// Logs to standard error, at `RUST_LOG` (default `info`). Colours only on a terminal: a
-/// file or a pipe (journald, a log shipper) gets plain text, and `NO_COLOR` turns them off.
-pub fn init() {
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .init();
+/// How log lines are written: `text` for people, `json` (one object a line) for log
+/// shippers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// `GUICHET_LOG_FORMAT`, for the commands that have no `--log-format` flag; an unknown
+    /// value falls back to text (those commands talk to a person at a terminal).
+    pub fn from_env() -> LogFormat {
+        match std::env::var("GUICHET_LOG_FORMAT") {
+            Ok(value) if value.eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
+    }
+}
+
+/// Logs to standard error, at `RUST_LOG` (default `info`). Text has colours only on a
+/// terminal: a file or a pipe (journald, a log shipper) gets plain text, and `NO_COLOR`
+/// turns them off. JSON puts the fields of the spans an event happened in (a request's
+/// `request_id`, `method`, `route`) beside the event's own, at the top level, so a shipper
+/// can index them without knowing the span structure.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match format {
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .with_ansi(colour)
+                .init();
+        }
+        LogFormat::Json => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines)
+            .init(),
+    }
+}
+
+/// One JSON object per line: `timestamp`, `level`, `target`, `message` and the event's
+/// fields, then those of the spans it happened in; an event's field wins over a span's of
+/// the same name, and an inner span's over an outer one's.
+struct JsonLines;
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        let mut line = Map::new();
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        line.insert("timestamp".into(), now.into());
+        line.insert("level".into(), meta.level().as_str().into());
+        line.insert("target".into(), meta.target().into());
+        event.record(&mut JsonVisitor(&mut line));
+        if let Some(scope) = ctx.event_scope() {
+            // Innermost first: a field already there (the event's, an inner span's) wins.
+            for span in scope {
+                let extensions = span.extensions();
+                // Span fields were written as a JSON object by `JsonFields`.
+                if let Some(fields) = extensions.get::<FormattedFields<N>>()
+                    && let Ok(Value::Object(fields)) = serde_json::from_str(&fields.fields)
+                {
+                    for (name, value) in fields {
+                        line.entry(name).or_insert(value);
+                    }
+                }
+            }
+        }
+        writeln!(writer, "{}", Value::Object(line))
+    }
+}
+
+struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+
+impl Visit for JsonVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+}
+
+/// Latency buckets, in seconds: from a cached page to a slow upload.
+const LATENCY_BUCKETS: [f64; 13] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The process's metrics recorder, installed on first use (only when `--metrics-bind` is
+/// set: otherwise the `metrics` macros record nothing and cost next to nothing). Histograms
+/// are rendered as Prometheus buckets, so latencies can be summed across instances.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&LATENCY_BUCKETS)
+                .expect("the latency buckets are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (a test embedding the server): the
+            // handle then renders only what this one saw, which is nothing; never fail.
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics stays empty");
+            }
+            describe_metrics();
+            handle
+        })
+        .clone()
+}
+
+/// Every metric Guichet records, with the help text Prometheus shows (docs/operations.md
+/// says what to watch).
+fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "guichet_http_requests_total",
+        "HTTP requests answered, by method, route template and status."
+    );
+    describe_histogram!(
+        "guichet_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request (until the response head), by method and route template."
+    );
+    describe_counter!(
+        "guichet_filings_total",
+        "Requests filed, by form, service and queue."
+    );
+    describe_counter!(
+        "guichet_rule_fallbacks_total",
+        "Filings routed by the form's fallback because its rule failed, by form."
+    );
+    describe_gauge!(
+        "guichet_outbox_messages",
+        "Outbox messages by state (pending, failing: pending after a failed attempt, dead, delivered)."
+    );
+    describe_counter!(
+        "guichet_outbox_deliveries_total",
+        "Delivery attempts by channel and outcome (delivered, retry, dead)."
+    );
+    describe_gauge!(
+        "guichet_db_pool_connections",
+        "Database connections by pool and state (in_use, idle)."
+    );
+    describe_gauge!(
+        "guichet_db_pool_max_connections",
+        "Largest number of connections of each pool."
+    );
+    describe_counter!(
+        "guichet_db_errors_total",
+        "Database errors by kind (pool_timeout, unavailable, locked, other)."
+    );
+    describe_gauge!(
+        "guichet_database_up",
+        "1 if the database answered the last scrape's query, else 0."
+    );
 }
 
 /// `url` without its secrets: the user name and password become `***` and the query string

@@ -106,6 +106,17 @@ impl Worker {
                 Outcome::Retry { error, at }
             }
         };
+        let counted = match outcome {
+            Outcome::Delivered => "delivered",
+            Outcome::Retry { .. } => "retry",
+            Outcome::Dead { .. } => "dead",
+        };
+        metrics::counter!(
+            "guichet_outbox_deliveries_total",
+            "channel" => row.channel.as_str(),
+            "outcome" => counted
+        )
+        .increment(1);
         if let Err(err) = self.store.finish_outbox(&row.id, &outcome).await {
             // The lease will end and the row be retried: at least once still holds.
             tracing::warn!(id = %row.id, "cannot record a delivery outcome: {}", crate::telemetry::scrub(&err.to_string()));

@@ -59,16 +59,43 @@ impl From<crate::domain::workflow::Refusal> for StoreError {
     }
 }
 
+/// Every database failure the stores do not handle themselves passes here, so this is
+/// where `guichet_db_errors_total` counts them, by kind.
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(err.to_string())
+        let (kind, error) = match err {
+            sqlx::Error::PoolTimedOut => ("pool_timeout", StoreError::Unavailable(err.to_string())),
+            sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                ("unavailable", StoreError::Unavailable(err.to_string()))
             }
             sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
-                StoreError::Unavailable(err.to_string())
+                ("locked", StoreError::Unavailable(err.to_string()))
             }
-            other => StoreError::Other(other.into()),
+            other => ("other", StoreError::Other(other.into())),
+        };
+        metrics::counter!("guichet_db_errors_total", "kind" => kind).increment(1);
+        error
+    }
+}
+
+/// One connection pool's use, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Which pool: `main` (PostgreSQL), `reader` or `writer` (SQLite).
+    pub pool: &'static str,
+    /// Connections open, in use or idle.
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolStats {
+    pub fn of<DB: sqlx::Database>(pool: &'static str, of: &sqlx::Pool<DB>) -> PoolStats {
+        PoolStats {
+            pool,
+            open: of.size(),
+            idle: u32::try_from(of.num_idle()).unwrap_or(u32::MAX),
+            max: of.options().get_max_connections(),
         }
     }
 }
@@ -243,6 +270,9 @@ pub trait Store: Send + Sync + builder::BuilderStore {
 
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The connection pools' use, read without touching the database.
+    fn pool_stats(&self) -> Vec<PoolStats>;
 
     /// Ends the store on a graceful shutdown, after the last request. SQLite folds its
     /// write-ahead log back into the file and empties it, so what was deleted or overwritten

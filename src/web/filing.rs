@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tracing::Instrument;
+
 use crate::catalogue::Form;
 use crate::dispatch::{OutboxMessage, PlanInput};
 use crate::domain::TrackingToken;
@@ -38,6 +40,7 @@ pub async fn file(
     let (filed_by, citizen_contact) = filer.on_behalf.unzip();
     let decision = accepted.decision;
     let rule_fallback = decision.fallback.is_some();
+    let (service, queue) = (decision.service.clone(), decision.queue.clone());
     let request = NewRequest {
         tracking_hash: token.hash(),
         form: FormVersionRecord::of(form),
@@ -58,9 +61,21 @@ pub async fn file(
     // Filing runs in its own task: if the client goes away or a timeout drops this handler,
     // the transaction still completes (or rolls back) on its own, never half-way.
     let store = Arc::clone(store);
-    let receipt = tokio::spawn(async move { store.file_request(request, &planner).await })
-        .await
-        .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
+    // In the request's span: what the store logs names the request it came from.
+    let receipt =
+        tokio::spawn(async move { store.file_request(request, &planner).await }.in_current_span())
+            .await
+            .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
     tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, rule_fallback, "request filed");
+    metrics::counter!(
+        "guichet_filings_total",
+        "form" => form.id.clone(),
+        "service" => service,
+        "queue" => queue
+    )
+    .increment(1);
+    if rule_fallback {
+        metrics::counter!("guichet_rule_fallbacks_total", "form" => form.id.clone()).increment(1);
+    }
     Ok((receipt, token))
 }

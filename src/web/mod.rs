@@ -3,6 +3,7 @@
 //! Handlers are thin: extract, call intake or the store, render. Every error goes through
 //! [`error`], which answers in plain French and never leaks internals.
 
+pub mod access;
 pub mod api;
 pub mod error;
 pub mod filing;
@@ -11,6 +12,7 @@ pub mod framing;
 pub mod handling;
 pub mod json;
 pub mod public;
+pub mod scrape;
 pub mod staff;
 pub mod tracking;
 pub mod uploads;
@@ -28,7 +30,6 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::catalogue::Catalogue;
 use crate::store::Store;
@@ -118,19 +119,8 @@ pub fn router(state: AppState) -> Router {
         ))
         // Pages carry personal data and tracking links: no shared or browser cache keeps them.
         .layer(security_header("cache-control", "no-store"))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            tracing::info_span!("request", method = %request.method(), path = %redact_capabilities(request.uri().path()))
-        }))
-}
-
-/// Tracking tokens are capabilities: logs show `/suivi/…`, never the token.
-fn redact_capabilities(path: &str) -> String {
-    for prefix in ["/suivi/", "/api/v1/track/"] {
-        if path.starts_with(prefix) && path.len() > prefix.len() {
-            return format!("{prefix}…");
-        }
-    }
-    path.chars().take(200).collect()
+        // Last, so outermost: the request id, the access line and the HTTP metrics.
+        .layer(axum::middleware::from_fn(access::observe))
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -155,6 +155,8 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         header_timeout_secs: 5,
         request_timeout_secs: 30,
         catalogue_refresh_secs: 0,
+        log_format: guichet::telemetry::LogFormat::Text,
+        metrics_bind: None,
         database: DatabaseConfig {
             url: test_database(data_dir),
             max_connections: 4,
@@ -245,6 +247,8 @@ pub fn guichet() -> Command {
 pub struct ServerProcess {
     pub child: Child,
     pub address: String,
+    /// Its `/metrics` URL, when started with `--metrics-bind`.
+    pub metrics: Option<String>,
     /// Where its e-mails go.
     pub mail_dir: TempDir,
     /// What it has logged so far (its stderr, which is also passed through).
@@ -310,9 +314,9 @@ impl ServerProcess {
                 log.push('\n');
             }
         });
-        let stdout = child.stdout.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(stdout)
+        stdout
             .read_line(&mut line)
             .expect("read the listening line");
         let address = line
@@ -325,9 +329,19 @@ impl ServerProcess {
                 panic!("unexpected first line: {line:?}; log:\n{log}")
             })
             .to_owned();
+        // The second line, only with `--metrics-bind`.
+        let metrics = flags.contains(&"--metrics-bind").then(|| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("read the metrics line");
+            line.trim()
+                .strip_prefix("Guichet metrics on ")
+                .unwrap_or_else(|| panic!("unexpected second line: {line:?}"))
+                .to_owned()
+        });
         ServerProcess {
             child,
             address,
+            metrics,
             mail_dir,
             log,
             reader: Some(reader),

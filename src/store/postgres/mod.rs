@@ -489,6 +489,10 @@ impl Store for PostgresStore {
         self.pool.close().await;
     }
 
+    fn pool_stats(&self) -> Vec<super::PoolStats> {
+        vec![super::PoolStats::of("main", &self.pool)]
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -522,6 +522,13 @@ impl Store for SqliteStore {
         Ok(imported)
     }
 
+    fn pool_stats(&self) -> Vec<super::PoolStats> {
+        vec![
+            super::PoolStats::of("writer", &self.writer),
+            super::PoolStats::of("reader", &self.pool),
+        ]
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
