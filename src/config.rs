@@ -68,7 +68,8 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled account again.
     Enable { email: String },
-    /// Set a new password (read like `add`'s), unlock the account and end its sessions.
+    /// Set a new password (read like `add`'s), forget its failed logins (every client's
+    /// lock on it) and end its sessions.
     Reset { email: String },
     /// Create an API token for the account, print it once, store only its hash.
     Token { email: String },

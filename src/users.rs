@@ -46,14 +46,9 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 "email", "role", "state", "name"
             );
             for user in store.list_users().await? {
-                let now = time::OffsetDateTime::now_utc();
-                let state = if user.disabled {
-                    "disabled"
-                } else if user.is_locked(now) {
-                    "locked"
-                } else {
-                    "active"
-                };
+                // Failed logins lock a (address, client) pair, never the account: an account
+                // is either active or disabled.
+                let state = if user.disabled { "disabled" } else { "active" };
                 let scope = match user.role {
                     Role::Admin => "everything".to_owned(),
                     Role::Elu => user.communes.join(", "),
@@ -86,7 +81,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 .set_password(&email, &password::hash_async(password).await?)
                 .await?;
             eprintln!(
-                "New password set for {email}; the account is unlocked and its sessions ended."
+                "New password set for {email}; its failed logins are forgotten and its sessions ended."
             );
         }
         UserCommand::Token { email } => {

@@ -25,7 +25,7 @@ pub use handling::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-pub use staff::{NewStaffUser, Session, StaffUser};
+pub use staff::{LoginCount, NewStaffUser, Session, StaffUser};
 
 /// What a store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -271,18 +271,24 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     /// Disables or re-enables an account; disabling ends its sessions and tokens. `false` if
     /// there is no such account.
     async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
-    /// Sets a new password, clears failures and lock, and ends every session of the account.
+    /// Sets a new password, forgets the failed logins on the address (from every client),
+    /// and ends every session of the account.
     async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError>;
-    /// Counts a failed login; at `lock_after` consecutive failures the account is locked
-    /// until `now + lock_for`.
-    async fn record_login_failure(
+    /// Counts a login attempt on `email` from `client` before its password is checked, so
+    /// that parallel attempts cannot slip past the count. Attempts from one client address
+    /// accumulate while each comes within `lock_for` of the previous one; the `lock_after`-th
+    /// locks the pair until `now + lock_for`, after which it starts again from one. Also
+    /// forgets pairs that have gone quiet.
+    async fn count_login_attempt(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError>;
+    ) -> Result<LoginCount, StoreError>;
+    /// Forgets the attempts on `email` from `client` (a successful login).
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError>;
     async fn create_session(
         &self,
         user_id: &str,
