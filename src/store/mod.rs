@@ -202,6 +202,11 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     ) -> Result<Option<StoredRequest>, StoreError>;
 
     async fn count_requests(&self) -> Result<u64, StoreError>;
+    /// The SHA-256 of every file a stored request's data references (the `sha256` of its
+    /// attachment objects), for the attachments sweep. It reads every request's data, which
+    /// the database walks itself; the sweep runs hourly.
+    async fn referenced_attachments(&self)
+    -> Result<std::collections::HashSet<String>, StoreError>;
 
     /// Takes the oldest received request of a queue for `actor`: it moves to "in progress"
     /// with a `status_changed` event, in one transaction. Several instances may call this at

@@ -284,6 +284,20 @@ impl Store for PostgresStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        // Strict mode: `.**` in lax mode would unwrap arrays and see values twice.
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT v #>> '{}' FROM requests r,
+                 jsonb_path_query(r.data, 'strict $.**.sha256') AS v
+             WHERE jsonb_typeof(v) = 'string'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
+    }
+
     async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.pool.begin().await?;

@@ -328,6 +328,18 @@ impl Store for SqliteStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT t.value FROM requests r, json_tree(r.data) t
+             WHERE t.key = 'sha256' AND t.type = 'text'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
+    }
+
     async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
         let now = format_time(OffsetDateTime::now_utc());
         // The single writer connection and BEGIN IMMEDIATE serialise claims.
