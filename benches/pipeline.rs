@@ -143,6 +143,8 @@ async fn store_and_http(
         max_upload_bytes: 25 << 20,
         attachments_dir: mail_dir.join("attachments"),
         clamd_socket: None,
+        attachments_sweep_secs: 0,
+        attachments_grace_secs: 24 * 3600,
         header_timeout_secs: 10,
         request_timeout_secs: 30,
         catalogue_refresh_secs: 0,

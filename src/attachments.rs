@@ -8,12 +8,34 @@
 //! Antivirus hook: with `--clamd-socket /run/clamav/clamd.ctl`, every upload is streamed to
 //! clamd (`INSTREAM`) before it is kept; a file clamd reports, or an unreachable clamd, is
 //! refused.
+//!
+//! Why files go, and when. A file is kept for a request once the request is stored; until
+//! then it only backs a form step in progress ("check your answers" carries it in a hidden
+//! input), and nothing records which. Two rules keep the folder to what requests need:
+//! - a post that is refused, or that drops a file it brought, removes at once the files it
+//!   *created* (they were not stored before it) and that nobody has used since, which the
+//!   file's modification time tells: storing the same content again and every step that
+//!   carries a file set it to the current time. A file that existed before belongs, or may
+//!   belong, to someone else: an earlier request, another citizen's form in progress, since
+//!   storage is by content;
+//! - [`sweep`] (hourly by default, in `serve`) removes the files that no stored request
+//!   references and that have not been used for the grace period (24 hours by default): a
+//!   form left on its "check your answers" page, or a refused post's file that was shared.
+//!   A citizen who comes back after that is asked to choose their file again.
+//!
+//! A step that checks a file while a sweep removes it, in the same instant, loses it: the
+//! grace period makes that a form untouched for a day, and then the person is told.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::store::Store;
 
 /// Bytes read to recognise a file's type.
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -40,6 +62,29 @@ impl StoredFile {
             size: value.get("size")?.as_u64()?,
         })
     }
+}
+
+/// A file an upload created (its content was not stored before), with the modification
+/// time the upload left on it: while that time is unchanged, nobody else has used the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Created {
+    pub sha256: String,
+    modified: SystemTime,
+}
+
+/// Temporary uploads left unfinished (a crash, a killed process) are swept once this old,
+/// whatever the grace period: younger ones may still be arriving.
+pub const LEFTOVER_AGE: Duration = Duration::from_secs(60 * 60);
+
+/// What a sweep did, in counts (never which files: names are content hashes).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    /// Unreferenced files removed.
+    pub removed: usize,
+    /// Files kept: referenced, or used within the grace period.
+    pub kept: usize,
+    /// Unfinished temporary uploads removed.
+    pub leftovers: usize,
 }
 
 /// Why a file was refused, in plain French.
@@ -93,23 +138,26 @@ impl Storage {
     }
 
     /// Stores a file from its chunks, refusing it past `max_bytes` or when its sniffed type
-    /// is not one of `types`.
+    /// is not one of `types`. Also says whether this call created the file (see
+    /// [`Storage::remove_created`]).
     pub async fn store<S: ChunkSource>(
         &self,
         name: &str,
         mut chunks: S,
         max_bytes: u64,
         types: &[String],
-    ) -> Result<StoredFile, Refused> {
+    ) -> Result<(StoredFile, Option<Created>), Refused> {
         let name = sanitise_name(name);
-        let temp = self.dir.join("tmp").join(uuid::Uuid::new_v4().to_string());
+        // Removed on every way out, a dropped future (client gone, timeout) included.
+        let temp_file = TempFile(self.dir.join("tmp").join(uuid::Uuid::new_v4().to_string()));
+        let temp = temp_file.0.as_path();
         let internal = |e: std::io::Error| {
             tracing::error!("storing an upload: {e}");
             Refused(
                 "Le fichier n'a pas pu être enregistré de notre côté : réessayez plus tard.".into(),
             )
         };
-        let mut file = tokio::fs::File::create(&temp).await.map_err(internal)?;
+        let mut file = tokio::fs::File::create(temp).await.map_err(internal)?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let mut head = Vec::with_capacity(SNIFF_BYTES);
@@ -144,7 +192,7 @@ impl Storage {
                 return Err(type_refusal(&name, types));
             }
             if let Some(socket) = &self.clamd {
-                scan(socket, &temp).await.map_err(|why| {
+                scan(socket, temp).await.map_err(|why| {
                     Refused(format!(
                         "Le fichier « {name} » a été refusé par l'antivirus : {why}"
                     ))
@@ -153,29 +201,117 @@ impl Storage {
             Ok(media_type)
         }
         .await;
-        let media_type = match outcome {
-            Ok(media_type) => media_type,
-            Err(refused) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                return Err(refused);
-            }
-        };
+        let media_type = outcome?;
+        drop(file);
         let sha256 = hex::encode(hasher.finalize());
         let path = self.path_of(&sha256);
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(internal)?;
         }
-        tokio::fs::rename(&temp, &path).await.map_err(internal)?;
-        Ok(StoredFile {
-            sha256,
-            name,
-            media_type,
-            size,
-        })
+        // A link, not a rename, so that exactly one of two uploads of the same content
+        // learns it created the file.
+        let created = match tokio::fs::hard_link(temp, &path).await {
+            Ok(()) => tokio::fs::metadata(&path)
+                .await
+                .and_then(|meta| meta.modified())
+                .ok()
+                .map(|modified| Created {
+                    sha256: sha256.clone(),
+                    modified,
+                }),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Used again: the grace period starts over, and whoever created it must not
+                // remove it now.
+                touch(&path).await;
+                None
+            }
+            // A file system without hard links: the file is kept, and left to the sweep.
+            Err(_) => {
+                tokio::fs::rename(temp, &path).await.map_err(internal)?;
+                None
+            }
+        };
+        Ok((
+            StoredFile {
+                sha256,
+                name,
+                media_type,
+                size,
+            },
+            created,
+        ))
+    }
+
+    /// Removes a file an upload created, if nobody has stored or carried it since.
+    /// Synchronous (a look and an unlink), so that a guard can call it when dropped.
+    pub fn remove_created(&self, created: &Created) -> bool {
+        let path = self.path_of(&created.sha256);
+        let untouched = std::fs::metadata(&path)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified == created.modified);
+        untouched && std::fs::remove_file(&path).is_ok()
+    }
+
+    /// Removes the files not in `referenced` that have not been used for `grace`, and the
+    /// temporary uploads left unfinished for [`LEFTOVER_AGE`] (or `grace`, if longer). Blocking:
+    /// it walks the folder.
+    pub fn sweep_unreferenced(
+        &self,
+        referenced: &HashSet<String>,
+        grace: Duration,
+    ) -> std::io::Result<Swept> {
+        let now = SystemTime::now();
+        let idle_for = |path: &Path| -> Option<Duration> {
+            let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+            Some(now.duration_since(modified).unwrap_or_default())
+        };
+        let mut swept = Swept::default();
+        for shard in std::fs::read_dir(&self.dir)? {
+            let shard = shard?;
+            let shard_name = shard.file_name();
+            let Some(prefix) = shard_name.to_str() else {
+                continue;
+            };
+            if prefix == "tmp" {
+                for entry in std::fs::read_dir(shard.path())? {
+                    let path = entry?.path();
+                    if idle_for(&path).is_some_and(|idle| idle >= grace.max(LEFTOVER_AGE))
+                        && std::fs::remove_file(&path).is_ok()
+                    {
+                        swept.leftovers += 1;
+                    }
+                }
+                continue;
+            }
+            if prefix.len() != 2 || !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(shard.path())? {
+                let entry = entry?;
+                let name = entry.file_name();
+                let Some(sha256) = name
+                    .to_str()
+                    .filter(|n| is_sha256(n) && n.starts_with(prefix))
+                else {
+                    continue;
+                };
+                let path = entry.path();
+                // Looked at last, just before removing, to leave a file a step has just used.
+                if !referenced.contains(sha256)
+                    && idle_for(&path).is_some_and(|idle| idle >= grace)
+                    && std::fs::remove_file(&path).is_ok()
+                {
+                    swept.removed += 1;
+                } else {
+                    swept.kept += 1;
+                }
+            }
+        }
+        Ok(swept)
     }
 
     /// Checks a file a client says it sent earlier: it must be stored, and its size and type
-    /// are read from the stored content, not from the client.
+    /// are read from the stored content, not from the client. Marks it as used now.
     pub async fn verify(&self, claimed: &StoredFile) -> Option<StoredFile> {
         if !is_sha256(&claimed.sha256) {
             return None;
@@ -186,6 +322,8 @@ impl Storage {
         let mut head = vec![0u8; SNIFF_BYTES];
         let read = file.read(&mut head).await.ok()?;
         head.truncate(read);
+        // A step is carrying it on: the grace period starts over.
+        touch(&path).await;
         Some(StoredFile {
             sha256: claimed.sha256.clone(),
             name: sanitise_name(&claimed.name),
@@ -202,6 +340,47 @@ impl Storage {
             ));
         }
         tokio::fs::read(self.path_of(sha256)).await
+    }
+}
+
+/// Removes the unreferenced files idle for `grace` (see the module's comment). The store is
+/// asked first: a request filed after that has used its files just before, so they are not
+/// idle. Logs counts only.
+pub async fn sweep(
+    store: &Arc<dyn Store>,
+    storage: &Storage,
+    grace: Duration,
+) -> anyhow::Result<Swept> {
+    let referenced = store.referenced_attachments().await?;
+    let storage = storage.clone();
+    let swept = tokio::task::spawn_blocking(move || storage.sweep_unreferenced(&referenced, grace))
+        .await??;
+    tracing::info!(
+        removed = swept.removed,
+        kept = swept.kept,
+        leftovers = swept.leftovers,
+        "attachments swept"
+    );
+    Ok(swept)
+}
+
+/// Sets a file's modification time to now; a file that cannot be touched only loses the
+/// grace period's restart.
+async fn touch(path: &Path) {
+    let path = path.to_owned();
+    let _ = tokio::task::spawn_blocking(move || {
+        std::fs::File::open(&path)?.set_modified(SystemTime::now())
+    })
+    .await;
+}
+
+/// A temporary upload, removed when dropped (once linked into place, this removes the
+/// temporary name only).
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -71,7 +71,8 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled account again.
     Enable { email: String },
-    /// Set a new password (read like `add`'s), unlock the account and end its sessions.
+    /// Set a new password (read like `add`'s), forget its failed logins (every client's
+    /// lock on it) and end its sessions.
     Reset { email: String },
     /// Create an API token for the account, print it once, store only its hash.
     Token { email: String },
@@ -127,6 +128,14 @@ pub struct ServeConfig {
     /// clamd's Unix socket: when set, every upload is scanned before it is kept.
     #[arg(long, env = "GUICHET_CLAMD_SOCKET")]
     pub clamd_socket: Option<PathBuf>,
+    /// Seconds between two sweeps of the attachments folder, which remove the files no
+    /// request references once they have been unused for the grace period. 0 turns it off.
+    #[arg(long, env = "GUICHET_ATTACHMENTS_SWEEP_SECS", default_value_t = 3600)]
+    pub attachments_sweep_secs: u64,
+    /// Seconds an unreferenced file is kept after its last use (its upload, or a form step
+    /// that carried it), so a citizen still on "check your answers" keeps their files.
+    #[arg(long, env = "GUICHET_ATTACHMENTS_GRACE_SECS", default_value_t = 24 * 3600)]
+    pub attachments_grace_secs: u64,
     /// Seconds a client has to send its request headers.
     #[arg(long, env = "GUICHET_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,

@@ -32,6 +32,8 @@ pub struct Application {
     /// How often to look for changed catalogue files (None: never), and what they were when
     /// the catalogue was loaded.
     catalogue_refresh: Option<(Duration, Fingerprint)>,
+    /// How often to sweep the attachments folder (None: never), and the grace period.
+    attachments_sweep: Option<(Duration, Duration)>,
 }
 
 impl Application {
@@ -147,6 +149,12 @@ impl Application {
                     fingerprint,
                 )
             }),
+            attachments_sweep: (config.attachments_sweep_secs > 0).then(|| {
+                (
+                    Duration::from_secs(config.attachments_sweep_secs),
+                    Duration::from_secs(config.attachments_grace_secs),
+                )
+            }),
         })
     }
 
@@ -171,6 +179,9 @@ impl Application {
         tokio::spawn(reload_on_sighup(self.state.clone()));
         if let Some((every, loaded)) = self.catalogue_refresh {
             tokio::spawn(reload_on_change(self.state.clone(), every, loaded));
+        }
+        if let Some((every, grace)) = self.attachments_sweep {
+            tokio::spawn(sweep_attachments(self.state.clone(), every, grace));
         }
         tokio::spawn(crate::builder::history::record_versions(
             self.state.store.clone(),
@@ -278,6 +289,18 @@ async fn reload_on_change(state: AppState, every: Duration, loaded: Fingerprint)
                 "the catalogue's files changed but do NOT pass the checks; the previous catalogue stays in service:\n{}",
                 list(&problems)
             );
+        }
+    }
+}
+
+/// Sweeps the attachments folder every `every` (see `crate::attachments`). Several instances
+/// sharing the folder may all sweep: removing a file twice is harmless. A failed sweep (the
+/// database away) removes nothing and is tried again next time.
+async fn sweep_attachments(state: AppState, every: Duration, grace: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(err) = crate::attachments::sweep(&state.store, &state.attachments, grace).await {
+            tracing::error!("sweeping the attachments folder: {err:#}");
         }
     }
 }

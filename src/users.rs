@@ -41,19 +41,14 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             eprintln!("Account created: {} ({})", user.email, user.role);
         }
         UserCommand::List => {
-            let now = time::OffsetDateTime::now_utc();
             let rows: Vec<[String; 5]> = store
                 .list_users()
                 .await?
                 .into_iter()
                 .map(|user| {
-                    let state = if user.disabled {
-                        "disabled"
-                    } else if user.is_locked(now) {
-                        "locked"
-                    } else {
-                        "active"
-                    };
+                    // Failed logins lock an (address, client) pair, never the account: an
+                    // account is either active or disabled.
+                    let state = if user.disabled { "disabled" } else { "active" };
                     let scope = match user.role {
                         Role::Admin => "everything".to_owned(),
                         Role::Elu => user.communes.join(", "),
@@ -94,7 +89,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 .set_password(&email, &password::hash_async(password).await?)
                 .await?;
             eprintln!(
-                "New password set for {email}; the account is unlocked and its sessions ended."
+                "New password set for {email}; its failed logins are forgotten and its sessions ended."
             );
         }
         UserCommand::Token { email } => {

@@ -1,5 +1,6 @@
 //! The back office over HTTP, on the running server: the bin request's whole story, every
-//! action, the citizen's reply and "not fixed", the élus' workspace, CSRF and login lockout.
+//! action, the citizen's reply and "not fixed", the élus' workspace, CSRF and login lockout
+//! (one answer for every failure; a stranger locks only their own client out).
 
 mod common;
 
@@ -557,40 +558,133 @@ async fn a_cross_site_post_is_refused() {
     assert_eq!(events(&app, &reference).await.len(), before + 1);
 }
 
+/// What a login answer shows a client: its status, its headers but the date, and its body
+/// with the address typed (which the form echoes) replaced.
+async fn login_answer(response: reqwest::Response, email: &str) -> (StatusCode, String, String) {
+    let status = response.status();
+    let mut headers: Vec<String> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != "date")
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+        .collect();
+    headers.sort();
+    let body = response.text().await.unwrap().replace(email, "ADDRESS");
+    (status, headers.join("\n"), body)
+}
+
+/// A client whose connections come from `ip` (any 127.0.0.0/8 address reaches the server
+/// bound on 127.0.0.1, and the server sees it as the peer).
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(Some(ip.parse().unwrap()))
+        .build()
+        .unwrap()
+}
+
+async fn try_login_from(
+    app: &common::TestApp,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/bureau/connexion"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
-async fn repeated_failures_lock_the_account() {
+async fn unknown_known_and_locked_addresses_get_the_same_answer() {
     let app = spawn_app().await;
-    add_user(
-        &app,
-        "a@vdg.example.org",
-        Role::Agent,
-        &["environnement"],
-        &[],
+    // Two addresses of the same length, so the echoed address changes no length header.
+    let (known, unknown) = ("agent@vdg.example.org", "zzzzz@vdg.example.org");
+    add_user(&app, known, Role::Agent, &["environnement"], &[]).await;
+
+    let first_unknown = login_answer(
+        try_login(&app, unknown, "mauvais mot de passe").await,
+        unknown,
     )
     .await;
-    for _ in 0..guichet::auth::LOCK_AFTER {
-        let response = try_login(&app, "a@vdg.example.org", "mauvais mot de passe").await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert!(response.text().await.unwrap().contains("incorrect"));
-    }
-    // Now even the right password is refused, with a message that says what to do.
-    let response = try_login(&app, "a@vdg.example.org", common::staff::PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(response.headers().get("set-cookie").is_none());
-    assert!(response.text().await.unwrap().contains("verrouillé"));
-    // An unknown address answers like a wrong password.
-    let response = try_login(&app, "nobody@vdg.example.org", "whatever it is").await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-
-    // An admin's reset unlocks it.
-    let hash = guichet::auth::password::hash("un tout nouveau mot de passe").unwrap();
+    let wrong = login_answer(try_login(&app, known, "mauvais mot de passe").await, known).await;
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
     assert!(
-        app.store
-            .set_password("a@vdg.example.org", &hash)
-            .await
-            .unwrap()
+        wrong
+            .2
+            .contains("Adresse électronique ou mot de passe incorrect."),
+        "{}",
+        wrong.2
     );
-    let response = try_login(&app, "a@vdg.example.org", "un tout nouveau mot de passe").await;
+    assert!(!wrong.1.contains("set-cookie"));
+    assert_eq!(
+        first_unknown, wrong,
+        "an unknown address answers like a known one"
+    );
+
+    for _ in 1..guichet::auth::LOCK_AFTER {
+        let again = login_answer(try_login(&app, known, "mauvais mot de passe").await, known).await;
+        assert_eq!(again, wrong);
+    }
+    // This client's pair is now locked: even the right password gets the very same answer,
+    // and no session.
+    let locked = login_answer(try_login(&app, known, common::staff::PASSWORD).await, known).await;
+    assert_eq!(locked, wrong, "a locked pair answers like a wrong password");
+    // An unknown address is counted and locked alike.
+    for _ in 1..=guichet::auth::LOCK_AFTER {
+        let again = login_answer(
+            try_login(&app, unknown, common::staff::PASSWORD).await,
+            unknown,
+        )
+        .await;
+        assert_eq!(again, wrong);
+    }
+    let user = app.store.user_by_email(known).await.unwrap().unwrap();
+    assert!(!user.disabled, "the account itself is untouched");
+}
+
+#[tokio::test]
+async fn a_strangers_failures_do_not_lock_the_owner_out() {
+    let app = spawn_app().await;
+    let email = "a@vdg.example.org";
+    add_user(&app, email, Role::Agent, &["environnement"], &[]).await;
+    let (attacker, owner) = (client_from("127.0.0.2"), client_from("127.0.0.1"));
+
+    // A success forgets its own pair's failures: four typos, the right password, four typos
+    // again, and the right password still works.
+    for round in 0..2 {
+        for _ in 1..guichet::auth::LOCK_AFTER {
+            let response = try_login_from(&app, &owner, email, "une faute de frappe").await;
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        }
+        let response = try_login_from(&app, &owner, email, common::staff::PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "round {round}");
+    }
+
+    // The stranger hammers the address from 127.0.0.2, past the lock.
+    for _ in 0..=guichet::auth::LOCK_AFTER {
+        let response = try_login_from(&app, &attacker, email, "mauvais mot de passe").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The agent, at their own workstation, signs in with their password.
+    let response = try_login_from(&app, &owner, email, common::staff::PASSWORD).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the owner gets in"
+    );
+    assert!(response.headers().get("set-cookie").is_some());
+    // Their success does not unlock the stranger's pair, even with the right password.
+    let response = try_login_from(&app, &attacker, email, common::staff::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get("set-cookie").is_none());
+
+    // An admin's reset forgets every pair of the address.
+    let hash = guichet::auth::password::hash("un tout nouveau mot de passe").unwrap();
+    assert!(app.store.set_password(email, &hash).await.unwrap());
+    let response = try_login_from(&app, &attacker, email, "un tout nouveau mot de passe").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 

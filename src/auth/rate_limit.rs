@@ -1,7 +1,8 @@
 //! Login attempts per client address, in a fixed window, in memory.
 //!
-//! This slows password guessing from one address; the per-account lock (in the database,
-//! shared by every instance) stops guessing one account from many addresses.
+//! This slows password guessing from one address over every account; the lock per (e-mail
+//! address, client) and the growing delay per e-mail address (in the database, shared by
+//! every instance; see `crate::auth`) bound guessing one account.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -25,7 +25,7 @@ pub use handling::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
-pub use staff::{NewStaffUser, Session, StaffUser};
+pub use staff::{LoginCount, NewStaffUser, Session, StaffUser};
 
 /// What a store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +243,11 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     ) -> Result<Option<StoredRequest>, StoreError>;
 
     async fn count_requests(&self) -> Result<u64, StoreError>;
+    /// The SHA-256 of every file a stored request's data references (the `sha256` of its
+    /// attachment objects), for the attachments sweep. It reads every request's data, which
+    /// the database walks itself; the sweep runs hourly.
+    async fn referenced_attachments(&self)
+    -> Result<std::collections::HashSet<String>, StoreError>;
 
     /// Takes the oldest received request of a queue for `actor`: it moves to "in progress"
     /// with a `status_changed` event, in one transaction. Several instances may call this at
@@ -320,18 +325,24 @@ pub trait Store: Send + Sync + builder::BuilderStore {
     /// Disables or re-enables an account; disabling ends its sessions and tokens. `false` if
     /// there is no such account.
     async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
-    /// Sets a new password, clears failures and lock, and ends every session of the account.
+    /// Sets a new password, forgets the failed logins on the address (from every client),
+    /// and ends every session of the account.
     async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError>;
-    /// Counts a failed login; at `lock_after` consecutive failures the account is locked
-    /// until `now + lock_for`.
-    async fn record_login_failure(
+    /// Counts a login attempt on `email` from `client` before its password is checked, so
+    /// that parallel attempts cannot slip past the count. Attempts from one client address
+    /// accumulate while each comes within `lock_for` of the previous one; the `lock_after`-th
+    /// locks the pair until `now + lock_for`, after which it starts again from one. Also
+    /// forgets pairs that have gone quiet.
+    async fn count_login_attempt(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError>;
+    ) -> Result<LoginCount, StoreError>;
+    /// Forgets the attempts on `email` from `client` (a successful login).
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError>;
     async fn create_session(
         &self,
         user_id: &str,

@@ -15,8 +15,6 @@ pub struct StaffUser {
     pub services: Vec<String>,
     pub communes: Vec<String>,
     pub disabled: bool,
-    pub failed_logins: u32,
-    pub locked_until: Option<OffsetDateTime>,
     /// argon2id, PHC string format.
     pub password_hash: String,
     pub created_at: OffsetDateTime,
@@ -45,10 +43,17 @@ impl StaffUser {
     pub fn sees_internal_notes(&self) -> bool {
         self.handles_requests()
     }
+}
 
-    pub fn is_locked(&self, now: OffsetDateTime) -> bool {
-        self.locked_until.is_some_and(|until| until > now)
-    }
+/// Login attempts on one e-mail address (as typed, whether or not an account has it), once
+/// the current one is counted; see `crate::auth` for the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginCount {
+    /// Attempts from this client address since its last success or quiet spell, this one
+    /// included.
+    pub from_client: u32,
+    /// Recent attempts on the address from every client, this one included.
+    pub on_address: u32,
 }
 
 #[derive(Debug, Clone)]

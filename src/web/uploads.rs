@@ -6,8 +6,14 @@
 //! when they come back, each is checked against storage (the file must exist; its size and
 //! type are read again from the stored content), so a client cannot make up a file. Knowing
 //! a file's SHA-256 amounts to having the file, so naming one proves nothing it could abuse.
+//!
+//! The files a post stores stay only if its answer carries them on (a page that holds them
+//! in hidden inputs, or a filed request): a refused post, or one that drops a file, removes
+//! what it created at once ([`Uploaded`]); see [`crate::attachments`] for why that is safe
+//! with storage by content, and for the sweep that handles the rest.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -17,17 +23,61 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::AppError;
-use crate::attachments::StoredFile;
+use crate::attachments::{Created, Storage, StoredFile};
 use crate::catalogue::Form;
 use crate::catalogue::fields::{self, FieldKind};
 use crate::intake::FieldError;
 
 /// A form post: its text fields in order, the files of each attachment field (by field
-/// name), and what was wrong with the files.
+/// name), what was wrong with the files, and the files this post created.
 pub struct FormPost {
     pub pairs: Vec<(String, String)>,
     pub files: HashMap<String, Vec<StoredFile>>,
     pub errors: Vec<FieldError>,
+    pub uploaded: Uploaded,
+}
+
+/// The files a post created, removed when this is dropped unless [`Uploaded::keep`] was
+/// called: a handler keeps them when its answer carries them on, and any other way out (an
+/// error, a refusal, a dropped future) removes them.
+pub struct Uploaded {
+    storage: Arc<Storage>,
+    created: Vec<Created>,
+}
+
+impl Uploaded {
+    fn new(storage: Arc<Storage>) -> Uploaded {
+        Uploaded {
+            storage,
+            created: Vec::new(),
+        }
+    }
+
+    /// The answer carries the files on: they stay (until a request references them, or the
+    /// sweep's grace period ends).
+    pub fn keep(mut self) {
+        self.created.clear();
+    }
+
+    /// Removes now the files created but not carried in `files`.
+    fn remove_unused(&mut self, files: &HashMap<String, Vec<StoredFile>>) {
+        let carried = |sha256: &str| files.values().flatten().any(|f| f.sha256 == sha256);
+        let (kept, unused) = std::mem::take(&mut self.created)
+            .into_iter()
+            .partition(|created| carried(&created.sha256));
+        self.created = kept;
+        for created in unused {
+            self.storage.remove_created(&created);
+        }
+    }
+}
+
+impl Drop for Uploaded {
+    fn drop(&mut self) {
+        for created in &self.created {
+            self.storage.remove_created(created);
+        }
+    }
 }
 
 const FILES_PREFIX: &str = "_files.";
@@ -45,6 +95,7 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
         pairs: Vec::new(),
         files: HashMap::new(),
         errors: Vec::new(),
+        uploaded: Uploaded::new(state.attachments.clone()),
     };
     if content_type.starts_with("multipart/form-data") {
         let mut multipart = Multipart::from_request(request, state).await.map_err(|_| {
@@ -78,7 +129,10 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
                         .store(&file_name, field, rules.max_bytes, &rules.types)
                         .await
                     {
-                        Ok(stored) => uploaded.entry(name).or_default().push(stored),
+                        Ok((stored, created)) => {
+                            post.uploaded.created.extend(created);
+                            uploaded.entry(name).or_default().push(stored);
+                        }
                         Err(refused) => post
                             .errors
                             .push(FieldError::new(target.pointer(), refused.0)),
@@ -110,6 +164,7 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
         ));
     }
     resolve_files(state, form, &mut post).await;
+    post.uploaded.remove_unused(&post.files);
     Ok(post)
 }
 
@@ -122,14 +177,24 @@ fn multipart_error(status: StatusCode, limit: usize) -> AppError {
 }
 
 /// For each attachment field: the files just uploaded, or else those sent before (hidden
-/// `_files.<field>`), checked against storage and against the field's rules.
+/// `_files.<field>`), checked against storage and against the field's rules. Files just
+/// uploaded to a field with a problem (one refused, or too many) are all dropped, so the
+/// person chooses that field's files again (those sent before stay, if any).
 async fn resolve_files(state: &AppState, form: &Form, post: &mut FormPost) {
     for field in fields::attachments(&form.fields) {
         let FieldKind::Attachment(rules) = &field.kind else {
             continue;
         };
         let name = field.name();
-        let mut files = match post.files.remove(&name) {
+        let refused = post.errors.iter().any(|e| e.path == field.pointer());
+        let uploaded = post.files.remove(&name).filter(|uploaded| {
+            if uploaded.len() > rules.max_count as usize {
+                post.errors.push(too_many(field.pointer(), rules.max_count));
+                return false;
+            }
+            !refused
+        });
+        let files = match uploaded {
             Some(uploaded) => uploaded,
             None => {
                 let earlier = post
@@ -138,37 +203,50 @@ async fn resolve_files(state: &AppState, form: &Form, post: &mut FormPost) {
                     .find(|(k, _)| k.strip_prefix(FILES_PREFIX) == Some(name.as_str()))
                     .and_then(|(_, v)| serde_json::from_str::<Vec<Value>>(v).ok())
                     .unwrap_or_default();
-                let mut verified = Vec::new();
-                for claimed in earlier
+                let claimed: Vec<StoredFile> = earlier
                     .iter()
                     .filter_map(StoredFile::from_json)
                     .take(rules.max_count as usize + 1)
-                {
-                    if let Some(file) = state.attachments.verify(&claimed).await
-                        && rules.types.contains(&file.media_type)
-                        && file.size <= rules.max_bytes
-                    {
-                        verified.push(file);
+                    .collect();
+                if claimed.len() > rules.max_count as usize {
+                    post.errors.push(too_many(field.pointer(), rules.max_count));
+                    continue;
+                }
+                let mut verified = Vec::new();
+                for claimed in claimed {
+                    match state.attachments.verify(&claimed).await {
+                        Some(file)
+                            if rules.types.contains(&file.media_type)
+                                && file.size <= rules.max_bytes =>
+                        {
+                            verified.push(file);
+                        }
+                        // Swept after the grace period, or never sent: say so rather than
+                        // file the request without it.
+                        _ => post.errors.push(FieldError::new(
+                            field.pointer(),
+                            format!(
+                                "Le fichier « {} » n'est plus disponible : choisissez-le de nouveau.",
+                                crate::attachments::sanitise_name(&claimed.name)
+                            ),
+                        )),
                     }
                 }
                 verified
             }
         };
-        if files.len() > rules.max_count as usize {
-            post.errors.push(FieldError::new(
-                field.pointer(),
-                format!(
-                    "Trop de fichiers : {} au plus. Choisissez-en moins.",
-                    rules.max_count
-                ),
-            ));
-            files.truncate(rules.max_count as usize);
-        }
         if !files.is_empty() {
             post.files.insert(name, files);
         }
     }
     post.pairs.retain(|(k, _)| !k.starts_with(FILES_PREFIX));
+}
+
+fn too_many(pointer: String, max_count: u32) -> FieldError {
+    FieldError::new(
+        pointer,
+        format!("Trop de fichiers : {max_count} au plus. Choisissez-en moins."),
+    )
 }
 
 /// Puts the files into the data, at their fields.

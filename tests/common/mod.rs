@@ -152,6 +152,9 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         max_upload_bytes: 25 * 1024 * 1024,
         attachments_dir: data_dir.join("attachments"),
         clamd_socket: None,
+        // Off: a test that needs the sweep turns it on or calls it.
+        attachments_sweep_secs: 0,
+        attachments_grace_secs: 24 * 3600,
         header_timeout_secs: 5,
         request_timeout_secs: 30,
         catalogue_refresh_secs: 0,

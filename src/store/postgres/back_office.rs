@@ -16,8 +16,8 @@ use crate::domain::{FormVersion, Priority, Reference, Role, Status};
 use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::{
-    ActionDone, AssigneeFilter, Cursor, NewStaffUser, QueueItem, RequestQuery, Scope, Session,
-    SortOrder, StaffUser, StatusCounts, StoreError, Target, parse_time,
+    ActionDone, AssigneeFilter, Cursor, LoginCount, NewStaffUser, QueueItem, RequestQuery, Scope,
+    Session, SortOrder, StaffUser, StatusCounts, StoreError, Target, parse_time,
 };
 
 const DUE_KEY: &str = "coalesce(r.due_at, 'infinity'::timestamptz)";
@@ -108,8 +108,6 @@ fn staff_user(row: &PgRow) -> Result<StaffUser, StoreError> {
         services: row.try_get::<Json<Vec<String>>, _>("services")?.0,
         communes: row.try_get::<Json<Vec<String>>, _>("communes")?.0,
         disabled: row.try_get("disabled")?,
-        failed_logins: row.try_get::<i32, _>("failed_logins")?.max(0) as u32,
-        locked_until: row.try_get("locked_until")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
     })
@@ -119,7 +117,7 @@ fn parse_user_id(id: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(id).map_err(|e| other(format!("bad account id {id}: {e}")))
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.failed_logins, u.locked_until, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
 
 impl PostgresStore {
     pub(super) async fn list_requests_impl(
@@ -441,7 +439,7 @@ impl PostgresStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE staff_users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE email = $2 RETURNING id",
+            "UPDATE staff_users SET password_hash = $1 WHERE email = $2 RETURNING id",
         )
         .bind(password_hash)
         .bind(email.trim().to_lowercase())
@@ -452,33 +450,86 @@ impl PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    pub(super) async fn record_login_failure_impl(
+    pub(super) async fn count_login_attempt_impl(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE staff_users SET failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
-             WHERE id = $3",
+    ) -> Result<LoginCount, StoreError> {
+        let quiet_since = now - lock_for;
+        let lock_after = i32::try_from(lock_after).unwrap_or(i32::MAX);
+        let mut tx = self.pool.begin().await?;
+        // A pair is stale once its lock has run out, or, unlocked, once it has been quiet
+        // for `lock_for`: its next attempt counts from one again. (SET reads the old row,
+        // and the conflict locks it, so parallel attempts are all counted.)
+        let from_client: i32 = sqlx::query_scalar(
+            "INSERT INTO login_failures AS f (email, client, failures, last_failure_at, locked_until)
+             VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $5 END)
+             ON CONFLICT (email, client) DO UPDATE SET
+                failures = CASE WHEN (f.locked_until IS NOT NULL AND f.locked_until <= $3)
+                                  OR (f.locked_until IS NULL AND f.last_failure_at <= $6)
+                                THEN 1 ELSE f.failures + 1 END,
+                locked_until = CASE
+                    WHEN (f.locked_until IS NOT NULL AND f.locked_until <= $3)
+                      OR (f.locked_until IS NULL AND f.last_failure_at <= $6)
+                        THEN CASE WHEN $4 <= 1 THEN $5 END
+                    WHEN f.locked_until IS NULL AND f.failures + 1 >= $4 THEN $5
+                    ELSE f.locked_until END,
+                last_failure_at = $3
+             RETURNING f.failures",
         )
-        .bind(i32::try_from(lock_after).unwrap_or(i32::MAX))
+        .bind(email)
+        .bind(client)
+        .bind(now)
+        .bind(lock_after)
         .bind(now + lock_for)
-        .bind(parse_user_id(user_id)?)
-        .execute(&self.pool)
+        .bind(quiet_since)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(())
+        let on_address: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(failures), 0)::BIGINT FROM login_failures
+             WHERE email = $1
+               AND ((locked_until IS NOT NULL AND locked_until > $2)
+                 OR (locked_until IS NULL AND last_failure_at > $3))",
+        )
+        .bind(email)
+        .bind(now)
+        .bind(quiet_since)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM login_failures
+             WHERE last_failure_at <= $2 AND (locked_until IS NULL OR locked_until <= $1)",
+        )
+        .bind(now)
+        .bind(quiet_since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(LoginCount {
+            from_client: from_client.max(0) as u32,
+            on_address: on_address.clamp(0, i64::from(u32::MAX)) as u32,
+        })
     }
 
-    pub(super) async fn record_login_success_impl(&self, user_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(parse_user_id(user_id)?)
+    pub(super) async fn clear_login_attempts_impl(
+        &self,
+        email: &str,
+        client: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1 AND client = $2")
+            .bind(email)
+            .bind(client)
             .execute(&self.pool)
             .await?;
         Ok(())

@@ -22,9 +22,9 @@ use uuid::Uuid;
 
 use super::archive::{ArchivedEvent, ArchivedFormVersion, ArchivedRequest};
 use super::{
-    ActionDone, Event, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery, Scope, Session,
-    StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest, Target,
-    TrackedRequest, first_events,
+    ActionDone, Event, LoginCount, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery,
+    Scope, Session, StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest,
+    Target, TrackedRequest, first_events,
 };
 use crate::dispatch::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
@@ -282,6 +282,20 @@ impl Store for PostgresStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(count.max(0) as u64)
+    }
+
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        // Strict mode: `.**` in lax mode would unwrap arrays and see values twice.
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT v #>> '{}' FROM requests r,
+                 jsonb_path_query(r.data, 'strict $.**.sha256') AS v
+             WHERE jsonb_typeof(v) = 'string'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
     }
 
     async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
@@ -549,19 +563,20 @@ impl Store for PostgresStore {
         self.set_password_impl(email, password_hash).await
     }
 
-    async fn record_login_failure(
+    async fn count_login_attempt(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        self.record_login_failure_impl(user_id, lock_after, lock_for, now)
+    ) -> Result<LoginCount, StoreError> {
+        self.count_login_attempt_impl(email, client, lock_after, lock_for, now)
             .await
     }
 
-    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError> {
-        self.record_login_success_impl(user_id).await
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError> {
+        self.clear_login_attempts_impl(email, client).await
     }
 
     async fn create_session(

@@ -16,8 +16,8 @@ use crate::domain::{FormVersion, Priority, Role};
 use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::{
-    ActionDone, AssigneeFilter, Cursor, NewStaffUser, QueueItem, RequestQuery, Scope, Session,
-    SortOrder, StaffUser, StatusCounts, StoreError, Target, format_time, parse_time,
+    ActionDone, AssigneeFilter, Cursor, LoginCount, NewStaffUser, QueueItem, RequestQuery, Scope,
+    Session, SortOrder, StaffUser, StatusCounts, StoreError, Target, format_time, parse_time,
 };
 
 const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
@@ -120,16 +120,12 @@ fn staff_user(row: &SqliteRow) -> Result<StaffUser, StoreError> {
         services: list("services")?,
         communes: list("communes")?,
         disabled: row.try_get("disabled")?,
-        failed_logins: row
-            .try_get::<i64, _>("failed_logins")?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        locked_until: optional_time(row, "locked_until")?,
         password_hash: row.try_get("password_hash")?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.failed_logins, u.locked_until, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
 
 impl SqliteStore {
     pub(super) async fn list_requests_impl(
@@ -445,7 +441,7 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let id: Option<String> = sqlx::query_scalar(
-            "UPDATE staff_users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE email = ? RETURNING id",
+            "UPDATE staff_users SET password_hash = ? WHERE email = ? RETURNING id",
         )
         .bind(password_hash)
         .bind(email.trim().to_lowercase())
@@ -456,33 +452,86 @@ impl SqliteStore {
             .bind(&id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+            .bind(email.trim().to_lowercase())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    pub(super) async fn record_login_failure_impl(
+    pub(super) async fn count_login_attempt_impl(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE staff_users SET failed_logins = failed_logins + 1,
-                locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END
-             WHERE id = ?",
+    ) -> Result<LoginCount, StoreError> {
+        let (now_text, quiet_since) = (format_time(now), format_time(now - lock_for));
+        let lock_until = format_time(now + lock_for);
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // A pair is stale once its lock has run out, or, unlocked, once it has been quiet
+        // for `lock_for`: its next attempt counts from one again. (SET reads the old row.)
+        let from_client: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (email, client, failures, last_failure_at, locked_until)
+             VALUES (?1, ?2, 1, ?3, CASE WHEN ?4 <= 1 THEN ?5 END)
+             ON CONFLICT (email, client) DO UPDATE SET
+                failures = CASE WHEN (locked_until IS NOT NULL AND locked_until <= ?3)
+                                  OR (locked_until IS NULL AND last_failure_at <= ?6)
+                                THEN 1 ELSE failures + 1 END,
+                locked_until = CASE
+                    WHEN (locked_until IS NOT NULL AND locked_until <= ?3)
+                      OR (locked_until IS NULL AND last_failure_at <= ?6)
+                        THEN CASE WHEN ?4 <= 1 THEN ?5 END
+                    WHEN locked_until IS NULL AND failures + 1 >= ?4 THEN ?5
+                    ELSE locked_until END,
+                last_failure_at = ?3
+             RETURNING failures",
         )
+        .bind(email)
+        .bind(client)
+        .bind(&now_text)
         .bind(i64::from(lock_after))
-        .bind(format_time(now + lock_for))
-        .bind(user_id)
-        .execute(&self.writer)
+        .bind(&lock_until)
+        .bind(&quiet_since)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(())
+        let on_address: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(failures), 0) FROM login_failures
+             WHERE email = ?1
+               AND ((locked_until IS NOT NULL AND locked_until > ?2)
+                 OR (locked_until IS NULL AND last_failure_at > ?3))",
+        )
+        .bind(email)
+        .bind(&now_text)
+        .bind(&quiet_since)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM login_failures
+             WHERE last_failure_at <= ?2 AND (locked_until IS NULL OR locked_until <= ?1)",
+        )
+        .bind(&now_text)
+        .bind(&quiet_since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let count = |n: i64| n.clamp(0, i64::from(u32::MAX)) as u32;
+        Ok(LoginCount {
+            from_client: count(from_client),
+            on_address: count(on_address),
+        })
     }
 
-    pub(super) async fn record_login_success_impl(&self, user_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = ?")
-            .bind(user_id)
+    pub(super) async fn clear_login_attempts_impl(
+        &self,
+        email: &str,
+        client: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = ? AND client = ?")
+            .bind(email)
+            .bind(client)
             .execute(&self.writer)
             .await?;
         Ok(())

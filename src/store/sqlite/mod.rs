@@ -33,9 +33,9 @@ use uuid::Uuid;
 
 use super::archive::{ArchivedEvent, ArchivedFormVersion, ArchivedRequest};
 use super::{
-    ActionDone, Event, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery, Scope, Session,
-    StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest, Target,
-    TrackedRequest, first_events, format_time, parse_time,
+    ActionDone, Event, LoginCount, NewRequest, NewStaffUser, QueueItem, Receipt, RequestQuery,
+    Scope, Session, StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest,
+    Target, TrackedRequest, first_events, format_time, parse_time,
 };
 use crate::dispatch::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
@@ -333,6 +333,18 @@ impl Store for SqliteStore {
         Ok(count.max(0) as u64)
     }
 
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT t.value FROM requests r, json_tree(r.data) t
+             WHERE t.key = 'sha256' AND t.type = 'text'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
+    }
+
     async fn claim_next(&self, queue: &str, actor: &str) -> Result<Option<Reference>, StoreError> {
         let now = format_time(OffsetDateTime::now_utc());
         // The single writer connection and BEGIN IMMEDIATE serialise claims.
@@ -601,19 +613,20 @@ impl Store for SqliteStore {
         self.set_password_impl(email, password_hash).await
     }
 
-    async fn record_login_failure(
+    async fn count_login_attempt(
         &self,
-        user_id: &str,
+        email: &str,
+        client: &str,
         lock_after: u32,
         lock_for: time::Duration,
         now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        self.record_login_failure_impl(user_id, lock_after, lock_for, now)
+    ) -> Result<LoginCount, StoreError> {
+        self.count_login_attempt_impl(email, client, lock_after, lock_for, now)
             .await
     }
 
-    async fn record_login_success(&self, user_id: &str) -> Result<(), StoreError> {
-        self.record_login_success_impl(user_id).await
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError> {
+        self.clear_login_attempts_impl(email, client).await
     }
 
     async fn create_session(

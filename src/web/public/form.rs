@@ -96,10 +96,13 @@ pub async fn post(
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?.clone();
+    // The files this post stored stay only if the answer carries them on; `?` and every
+    // error below remove them.
     let uploads::FormPost {
         pairs,
         files,
         errors: mut file_errors,
+        uploaded,
     } = uploads::read(&state, &form, request).await?;
     let action = pairs
         .iter()
@@ -119,6 +122,7 @@ pub async fn post(
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
     if action == "edit" {
+        uploaded.keep();
         return Ok(form_page(&catalogue, &form, commune, &posted, &[], &files).into_response());
     }
     file_errors.extend(repeated(&form.fields, &posted));
@@ -132,6 +136,7 @@ pub async fn post(
             let mut errors = file_errors;
             errors.extend(result.err().unwrap_or_default());
             let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);
+            uploaded.keep();
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -150,6 +155,7 @@ pub async fn post(
                 .collect(),
             token: TrackingToken::generate().as_str().to_owned(),
         };
+        uploaded.keep();
         return Ok(page.into_response());
     }
     // The review page minted the token, so sending the same answers twice (a double click,
@@ -171,7 +177,10 @@ pub async fn post(
     )
     .await
     {
-        Ok(_) | Err(StoreError::AlreadyFiled) => Ok(Redirect::to(&receipt_page).into_response()),
+        Ok(_) | Err(StoreError::AlreadyFiled) => {
+            uploaded.keep();
+            Ok(Redirect::to(&receipt_page).into_response())
+        }
         Err(err) => Err(err.into()),
     }
 }

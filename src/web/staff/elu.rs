@@ -191,10 +191,13 @@ pub async fn file(
     elu_only(user)?;
     let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?;
+    // The files this post stored stay only if the answer carries them on; `?` (a forged
+    // post's CSRF check included) and every error below remove them.
     let uploads::FormPost {
         pairs,
         files,
         errors: file_errors,
+        uploaded,
     } = uploads::read(&state, &form, request).await?;
     let fields: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();
     signed.check_csrf(&fields)?;
@@ -263,6 +266,7 @@ pub async fn file(
             let (rows, summary) = rows_with_errors(&form, &posted, &errors);
             page.rows = rows;
             page.errors = summary;
+            uploaded.keep();
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -274,6 +278,7 @@ pub async fn file(
     let planner = state.planner(Some(tracking_url.clone()));
     match filing::file(&state.store, &form, accepted, token, filer, planner).await {
         Ok((receipt, _)) => {
+            uploaded.keep();
             page.filed_reference = receipt.reference.to_string();
             page.filed_tracking_url = tracking_url;
             Ok(page.into_response())

@@ -79,7 +79,7 @@ pub async fn post(
             "Saisissez votre adresse électronique et votre mot de passe.",
         ));
     }
-    match auth::authenticate(&state.store, &email, &password).await {
+    match auth::authenticate(&state.store, &email, &password, ip).await {
         Ok(user) => {
             let (token, _) = auth::open_session(&state.store, &user).await?;
             tracing::info!(user = %user.email, "signed in");
@@ -97,13 +97,11 @@ pub async fn post(
             )
                 .into_response())
         }
+        // One answer whatever went wrong, so it tells nothing about which addresses have an
+        // account or which pair is locked (see `crate::auth`).
         Err(LoginError::Invalid) => Ok(page(
             StatusCode::UNAUTHORIZED,
-            "Adresse électronique ou mot de passe incorrect. Après plusieurs erreurs, le compte est verrouillé pendant un quart d'heure.",
-        )),
-        Err(LoginError::Locked { .. }) => Ok(page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Ce compte est verrouillé après plusieurs mots de passe erronés. Réessayez dans un quart d'heure, ou demandez à un administrateur de le réinitialiser.",
+            "Adresse électronique ou mot de passe incorrect. Après cinq essais manqués, ce poste doit attendre un quart d'heure avant de réessayer avec cette adresse ; en cas d'oubli, demandez à un administrateur de réinitialiser votre mot de passe.",
         )),
         Err(LoginError::Store(err)) => Err(err.into()),
         Err(LoginError::Internal(err)) => Err(AppError::Internal(err).into()),
@@ -137,6 +135,7 @@ pub async fn password_page(State(state): State<AppState>, signed: Signed) -> Pas
 
 pub async fn change_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     signed: Signed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -166,9 +165,9 @@ pub async fn change_password(
             "Les deux saisies du nouveau mot de passe diffèrent : retapez-les.".into(),
         ));
     }
-    match auth::authenticate(&state.store, &user.email, &current).await {
+    match auth::authenticate(&state.store, &user.email, &current, ip).await {
         Ok(_) => {}
-        Err(LoginError::Invalid | LoginError::Locked { .. }) => {
+        Err(LoginError::Invalid) => {
             return Ok(refuse("Le mot de passe actuel est incorrect.".into()));
         }
         Err(LoginError::Store(err)) => return Err(err.into()),
