@@ -195,6 +195,7 @@ pub async fn file(
         pairs,
         files,
         errors: file_errors,
+        ..
     } = uploads::read(&state, &form, request).await?;
     let fields: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();
     signed.check_csrf(&fields)?;
