@@ -219,7 +219,9 @@ impl std::str::FromStr for Rate {
             return Ok(Rate(None));
         }
         let bad = || {
-            format!("{text:?} is not a rate: write COUNT/PERIOD such as 30/h, 5/10min, 2/3s, 200MiB/h, or off")
+            format!(
+                "{text:?} is not a rate: write COUNT/PERIOD such as 30/h, 5/10min, 2/3s, 200MiB/h, or off"
+            )
         };
         let (amount, period) = text.split_once('/').ok_or_else(bad)?;
         let amount = amount.trim();
@@ -250,7 +252,11 @@ impl std::str::FromStr for Rate {
         let count = if count.is_empty() {
             1
         } else {
-            count.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(bad)?
+            count
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(bad)?
         };
         let secs = count.checked_mul(unit_secs).ok_or_else(bad)?;
         Ok(Rate(Some((amount, std::time::Duration::from_secs(secs)))))

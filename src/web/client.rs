@@ -34,7 +34,9 @@ impl Edge {
 
     fn trusts(&self, address: IpAddr) -> bool {
         let address = canonical(address);
-        self.trusted_proxies.iter().any(|net| net.contains(&address))
+        self.trusted_proxies
+            .iter()
+            .any(|net| net.contains(&address))
     }
 }
 
@@ -150,9 +152,7 @@ fn client_of(edge: &Edge, peer: IpAddr, headers: &HeaderMap) -> ClientInfo {
 /// `::ffff:192.0.2.1` is 192.0.2.1: a dual-stack listener reports IPv4 peers that way.
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -211,9 +211,8 @@ fn read_forwarded(headers: &HeaderMap) -> Forwarded {
         };
     }
     // A proxy that sets these overwrites them; one that appends puts its own value last.
-    let last = |name: &str| {
-        joined(name).and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_owned()))
-    };
+    let last =
+        |name: &str| joined(name).and_then(|v| v.rsplit(',').next().map(|s| s.trim().to_owned()));
     Forwarded {
         hops: joined("x-forwarded-for")
             .map(|list| {
@@ -273,10 +272,11 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 fn is_loopback_origin(origin: &str) -> bool {
-    match url::Url::parse(origin).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
-        Some(url::Host::Domain(name)) => {
-            name == "localhost" || name.ends_with(".localhost")
-        }
+    match url::Url::parse(origin)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
         Some(url::Host::Ipv4(v4)) => v4.is_loopback(),
         Some(url::Host::Ipv6(v6)) => v6.is_loopback(),
         None => false,
@@ -285,7 +285,11 @@ fn is_loopback_origin(origin: &str) -> bool {
 
 /// Removes the `Secure` attribute from the cookies this response sets.
 fn drop_secure_attribute(headers: &mut HeaderMap) {
-    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
     if cookies.is_empty() {
         return;
     }
@@ -404,7 +408,11 @@ mod tests {
     #[test]
     fn the_public_url_is_the_origin_whatever_the_host() {
         let edge = edge(&[], Some("https://Guichet.Example.fr:443/"));
-        let client = client_of(&edge, ip("192.0.2.1"), &headers(&[("host", "127.0.0.1:8080")]));
+        let client = client_of(
+            &edge,
+            ip("192.0.2.1"),
+            &headers(&[("host", "127.0.0.1:8080")]),
+        );
         assert_eq!(
             client.site_origin.as_deref(),
             Some("https://guichet.example.fr")

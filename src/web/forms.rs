@@ -199,7 +199,10 @@ mod tests {
             "https://guichet.example.fr.evil.example",
             "pas une origine",
         ] {
-            assert!(is_cross_site(&headers(&[("origin", origin)]), site), "{origin}");
+            assert!(
+                is_cross_site(&headers(&[("origin", origin)]), site),
+                "{origin}"
+            );
         }
         // An unusable Host leaves nothing to match.
         assert!(is_cross_site(

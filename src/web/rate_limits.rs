@@ -92,7 +92,9 @@ impl Limiter {
         if bucket.limiter.len() > SWEEP_ABOVE {
             bucket.limiter.retain_recent();
         }
-        let cells = u32::try_from(amount).unwrap_or(u32::MAX).clamp(1, bucket.burst);
+        let cells = u32::try_from(amount)
+            .unwrap_or(u32::MAX)
+            .clamp(1, bucket.burst);
         let cells = NonZeroU32::new(cells).expect("clamped to at least 1");
         match bucket.limiter.check_key_n(&client, cells) {
             Ok(Ok(())) => Ok(()),
