@@ -18,6 +18,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start-up: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the portal and the API (the default).
@@ -336,5 +338,58 @@ impl ServeConfig {
             Some(Command::Serve(config)) => config,
             _ => unreachable!("`serve` parses into Command::Serve"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rates_read_counts_sizes_and_periods() {
+        let rate = |text: &str| text.parse::<Rate>();
+        assert_eq!(
+            rate("30/h"),
+            Ok(Rate(Some((30, Duration::from_secs(3600)))))
+        );
+        assert_eq!(
+            rate(" 5/10min "),
+            Ok(Rate(Some((5, Duration::from_secs(600)))))
+        );
+        assert_eq!(rate("2/3s"), Ok(Rate(Some((2, Duration::from_secs(3))))));
+        assert_eq!(
+            rate("200MiB/h"),
+            Ok(Rate(Some((200 << 20, Duration::from_secs(3600)))))
+        );
+        assert_eq!(rate("OFF"), Ok(Rate(None)));
+        for bad in [
+            "",
+            "30",
+            "0/h",
+            "30/0h",
+            "30/week",
+            "-1/h",
+            "3 pommes/h",
+            "1/h/2",
+            "99999999999999999999GiB/h",
+        ] {
+            assert!(rate(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_take_blocks_and_addresses() {
+        assert_eq!(
+            parse_network("127.0.0.1").unwrap().to_string(),
+            "127.0.0.1/32"
+        );
+        assert_eq!(
+            parse_network("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_network("10.0.0.0/33").is_err());
+        assert!(parse_network("proxy.local").is_err());
     }
 }

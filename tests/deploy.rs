@@ -607,3 +607,90 @@ async fn forwarded_headers_from_an_untrusted_peer_change_nothing() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn the_session_cookie_drops_secure_only_on_a_site_declared_plain_http() {
+    let sign_in = |app: &TestApp, extra: Vec<(&'static str, &'static str)>| {
+        let mut request = app
+            .client
+            .post(app.url("/bureau/connexion"))
+            .form(&[("email", "agent@agglo.example"), ("password", PASSWORD)]);
+        for (name, value) in extra {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let cookie_of = |response: &reqwest::Response| {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    let lan = spawn_app_configured(&repo_root(), |config: &mut ServeConfig| {
+        config.public_url = Some("http://guichet.lan:8080".into());
+        config.proxy.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    add_user(
+        &lan,
+        "agent@agglo.example",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let plain = sign_in(&lan, vec![("origin", "http://guichet.lan:8080")])
+        .await
+        .unwrap();
+    let cookie = cookie_of(&plain);
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // A trusted proxy that says the client used HTTPS keeps it Secure.
+    let proxied = sign_in(
+        &lan,
+        vec![
+            ("origin", "http://guichet.lan:8080"),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(cookie_of(&proxied).contains("; Secure"));
+
+    // Without a declared public URL, a Host naming another site weakens nothing; and the
+    // origin it names is the one a form may come from.
+    let default = spawn_app_configured(&repo_root(), |_| {}).await;
+    add_user(
+        &default,
+        "agent@agglo.example",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let response = sign_in(
+        &default,
+        vec![
+            ("host", "guichet.lan:8080"),
+            ("origin", "http://guichet.lan:8080"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(cookie_of(&response).contains("; Secure"));
+    let forged = sign_in(
+        &default,
+        vec![
+            ("host", "guichet.lan:8080"),
+            ("origin", "http://evil.lan:8080"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}

@@ -88,15 +88,16 @@ pub async fn identify(
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     let client = client_of(&edge, peer, request.headers());
-    // Browsers drop a `Secure` cookie set over plain HTTP, except on loopback: there it is
-    // kept (and sent back), so a local demo keeps today's behaviour. Anywhere else over
-    // plain HTTP, with a plain-HTTP public URL, signing in would silently fail.
-    let keep_secure = client.https
-        || edge
-            .public_origin
-            .as_deref()
-            .is_some_and(|o| o.starts_with("https://"))
-        || client.site_origin.as_deref().is_none_or(is_loopback_origin);
+    // Browsers drop a `Secure` cookie set over plain HTTP, except on loopback (a local demo
+    // works with it). So a site the operator declared plain HTTP (`--public-url
+    // http://guichet.lan`), reached over plain HTTP, gets its cookie without `Secure`, or
+    // signing in would silently fail. Without such a declaration the cookie stays `Secure`:
+    // a `Host` header is no reason to weaken it.
+    let declared_plain_http = edge
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("http://") && !is_loopback_origin(o));
+    let keep_secure = client.https || !declared_plain_http;
     request.extensions_mut().insert(client);
     let mut response = next.run(request).await;
     if !keep_secure {
@@ -388,11 +389,23 @@ mod tests {
 
     #[test]
     fn unreadable_or_unknown_entries_stop_at_the_proxy() {
-        let edge = edge(&["127.0.0.1"], None);
+        let edge = edge(&["127.0.0.1/32"], None);
         for garbage in ["pas une adresse", "unknown", "", "_hidden", "999.1.1.1"] {
-            let sent = headers(&[("x-forwarded-for", garbage), ("forwarded", "for=;;;")]);
+            let sent = headers(&[("x-forwarded-for", garbage)]);
             let client = client_of(&edge, ip("127.0.0.1"), &sent);
             assert_eq!(client.address, ip("127.0.0.1"), "{garbage:?}");
+            let forwarded = format!("for={garbage};proto=https");
+            let sent = headers(&[("forwarded", forwarded.as_str())]);
+            let client = client_of(&edge, ip("127.0.0.1"), &sent);
+            assert_eq!(client.address, ip("127.0.0.1"), "{garbage:?}");
+        }
+        for broken in [";;;", "for", "=,=", "for=\"[::1", "for=[zz]:1", ","] {
+            let sent = headers(&[("forwarded", broken)]);
+            assert_eq!(
+                client_of(&edge, ip("127.0.0.1"), &sent).address,
+                ip("127.0.0.1"),
+                "{broken:?}"
+            );
         }
         // Garbage left of a real address is the client's own writing: skipped over.
         let sent = headers(&[("x-forwarded-for", "n'importe quoi, 192.0.2.1")]);

@@ -52,7 +52,7 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The session cookie: HttpOnly (no script reads it), Secure (HTTPS only; browsers treat
-/// http://localhost as secure; on any other plain-HTTP site `client::identify` drops
+/// http://localhost as secure; on a site declared plain HTTP `client::identify` drops
 /// `Secure`, which browsers would refuse there), SameSite=Strict (never sent by another site's request).
 pub fn set_cookie(token: &str, max_age_secs: i64) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}")
