@@ -160,6 +160,12 @@ async fn store_and_http(
             mail_url: format!("file://{}", mail_dir.display()),
             ..ServeConfig::from_env().dispatch
         },
+        proxy: Default::default(),
+        // One loopback client files thousands of requests: the per-address limit is off.
+        rate_limits: guichet::config::RateLimitConfig {
+            limit_submissions: guichet::config::Rate(None),
+            ..Default::default()
+        },
     })
     .await
     .unwrap();

@@ -20,6 +20,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// Parsed once at start-up: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the portal and the API (the default).
@@ -106,7 +108,9 @@ pub struct ServeConfig {
     /// Folder holding `territory.toml`, `form-definitions/` and `rules/`.
     #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".")]
     pub catalogue: PathBuf,
-    /// Public base URL used in tracking links (default: the bound address).
+    /// The site's origin as citizens reach it, e.g. `https://guichet.example.fr`: the base of
+    /// every link given out (tracking links, e-mails), and the only origin a form may be
+    /// posted from. Default: the bound address, and same-origin checks against `Host`.
     #[arg(long, env = "GUICHET_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Largest JSON body accepted by the API, in bytes.
@@ -158,6 +162,125 @@ pub struct ServeConfig {
     pub database: DatabaseConfig,
     #[command(flatten)]
     pub dispatch: DispatchConfig,
+    #[command(flatten)]
+    pub proxy: ProxyConfig,
+    #[command(flatten)]
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Who stands between the clients and Guichet.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProxyConfig {
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose `Forwarded` and
+    /// `X-Forwarded-For/-Proto/-Host` headers are believed: the client address (rate limits)
+    /// and scheme (Secure cookie) are read from them only when the peer is one of these.
+    /// Default: none, the headers are ignored.
+    #[arg(
+        long,
+        env = "GUICHET_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// `192.0.2.0/24`, `2001:db8::/32`, or one address (`127.0.0.1`).
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("{text:?} is neither an address nor a CIDR block (e.g. 127.0.0.1/32, 10.0.0.0/8, ::1)")
+        })
+}
+
+/// What one client address may do, per instance (each instance counts on its own).
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitConfig {
+    /// Requests filed anonymously (portal form and API) per client address, as `COUNT/PERIOD`
+    /// (`30/h`, `5/10min`, `off`). A burst of COUNT, then one more every PERIOD/COUNT.
+    #[arg(long, env = "GUICHET_LIMIT_SUBMISSIONS", default_value = DEFAULT_SUBMISSIONS)]
+    pub limit_submissions: Rate,
+    /// Bytes of form posts with files per client address, as `SIZE/PERIOD` (`200MiB/h`,
+    /// `off`); never less than one post of --max-upload-bytes.
+    #[arg(long, env = "GUICHET_LIMIT_UPLOADS", default_value = DEFAULT_UPLOADS)]
+    pub limit_uploads: Rate,
+    /// Tracking look-ups (by link, by reference, API) per client address, as `COUNT/PERIOD`
+    /// (`60/min`, `off`): guessing references is slowed to this pace.
+    #[arg(long, env = "GUICHET_LIMIT_LOOKUPS", default_value = DEFAULT_LOOKUPS)]
+    pub limit_lookups: Rate,
+}
+
+pub const DEFAULT_SUBMISSIONS: &str = "30/h";
+pub const DEFAULT_UPLOADS: &str = "200MiB/h";
+pub const DEFAULT_LOOKUPS: &str = "60/min";
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let rate = |text: &str| text.parse().expect("the default rates parse");
+        RateLimitConfig {
+            limit_submissions: rate(DEFAULT_SUBMISSIONS),
+            limit_uploads: rate(DEFAULT_UPLOADS),
+            limit_lookups: rate(DEFAULT_LOOKUPS),
+        }
+    }
+}
+
+/// An amount per period, or no limit: `30/h`, `5/10min`, `2/3s`, `200MiB/h`, `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate(pub Option<(u64, std::time::Duration)>);
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Rate, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(Rate(None));
+        }
+        let bad = || {
+            format!(
+                "{text:?} is not a rate: write COUNT/PERIOD such as 30/h, 5/10min, 2/3s, 200MiB/h, or off"
+            )
+        };
+        let (amount, period) = text.split_once('/').ok_or_else(bad)?;
+        let amount = amount.trim();
+        let digits = amount.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let multiplier: u64 = match amount[digits.len()..].to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kib" | "k" => 1 << 10,
+            "mib" | "m" => 1 << 20,
+            "gib" | "g" => 1 << 30,
+            _ => return Err(bad()),
+        };
+        let amount = digits
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(multiplier))
+            .filter(|n| *n > 0)
+            .ok_or_else(bad)?;
+        let period = period.trim();
+        let count = period.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit_secs: u64 = match &period[count.len()..] {
+            "s" | "sec" => 1,
+            "min" | "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        let count = if count.is_empty() {
+            1
+        } else {
+            count
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(bad)?
+        };
+        let secs = count.checked_mul(unit_secs).ok_or_else(bad)?;
+        Ok(Rate(Some((amount, std::time::Duration::from_secs(secs)))))
+    }
 }
 
 /// Webhooks, e-mail and the outbox worker.
@@ -233,5 +356,58 @@ impl ServeConfig {
             Some(Command::Serve(config)) => config,
             _ => unreachable!("`serve` parses into Command::Serve"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn rates_read_counts_sizes_and_periods() {
+        let rate = |text: &str| text.parse::<Rate>();
+        assert_eq!(
+            rate("30/h"),
+            Ok(Rate(Some((30, Duration::from_secs(3600)))))
+        );
+        assert_eq!(
+            rate(" 5/10min "),
+            Ok(Rate(Some((5, Duration::from_secs(600)))))
+        );
+        assert_eq!(rate("2/3s"), Ok(Rate(Some((2, Duration::from_secs(3))))));
+        assert_eq!(
+            rate("200MiB/h"),
+            Ok(Rate(Some((200 << 20, Duration::from_secs(3600)))))
+        );
+        assert_eq!(rate("OFF"), Ok(Rate(None)));
+        for bad in [
+            "",
+            "30",
+            "0/h",
+            "30/0h",
+            "30/week",
+            "-1/h",
+            "3 pommes/h",
+            "1/h/2",
+            "99999999999999999999GiB/h",
+        ] {
+            assert!(rate(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_take_blocks_and_addresses() {
+        assert_eq!(
+            parse_network("127.0.0.1").unwrap().to_string(),
+            "127.0.0.1/32"
+        );
+        assert_eq!(
+            parse_network("10.0.0.0/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(parse_network("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_network("10.0.0.0/33").is_err());
+        assert!(parse_network("proxy.local").is_err());
     }
 }

@@ -56,6 +56,13 @@ impl Application {
                 crate::telemetry::redact_url(&config.database.url)
             )
         })?;
+        if let Some(url) = &config.public_url
+            && crate::web::client::origin_of(url).is_none()
+        {
+            anyhow::bail!(
+                "--public-url {url:?} is not an address a browser opens: write it as https://guichet.example.fr (http or https, a host, an optional port)"
+            );
+        }
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|err| bind_error(config.bind, err))?;
@@ -126,6 +133,14 @@ impl Application {
                 })?,
             ),
             public_url: Arc::from(public_url),
+            edge: Arc::new(crate::web::client::Edge::new(
+                config.proxy.trusted_proxies.clone(),
+                config.public_url.as_deref(),
+            )),
+            rate_limits: Arc::new(crate::web::rate_limits::RateLimits::new(
+                &config.rate_limits,
+                config.max_upload_bytes.max(config.max_form_bytes),
+            )),
             limits: Limits {
                 max_json_bytes: config.max_json_bytes,
                 max_form_bytes: config.max_form_bytes,

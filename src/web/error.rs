@@ -34,6 +34,10 @@ pub enum AppError {
     /// with its status.
     #[error("{1}")]
     Http(StatusCode, String),
+    /// 429: a rate limit of the client's address; the response says when to retry
+    /// (`Retry-After`, in seconds).
+    #[error("{0}")]
+    TooManyRequests(String, std::time::Duration),
     /// 503: the database is unreachable; retrying later will work.
     #[error("service unavailable")]
     Unavailable,
@@ -68,6 +72,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Http(status, _) => *status,
+            AppError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,7 +86,8 @@ impl AppError {
             | AppError::BadRequest(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
-            | AppError::Http(_, m) => one(m),
+            | AppError::Http(_, m)
+            | AppError::TooManyRequests(m, _) => one(m),
             AppError::Invalid(errors) => errors.clone(),
             AppError::Unavailable => one(
                 "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.",
@@ -98,6 +104,15 @@ impl AppError {
                 "internal error: {}",
                 crate::telemetry::scrub(&format!("{err:#}"))
             );
+        }
+    }
+
+    /// A 429 says when to come back.
+    fn add_retry_after(&self, response: &mut Response) {
+        if let AppError::TooManyRequests(_, wait) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after(*wait));
         }
     }
 
@@ -157,6 +172,7 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         close_if_too_large(&mut response);
+        self.0.add_retry_after(&mut response);
         response
     }
 }
@@ -185,6 +201,7 @@ impl IntoResponse for PageError {
             StatusCode::NOT_FOUND => "Page introuvable",
             StatusCode::SERVICE_UNAVAILABLE => "Service momentanément indisponible",
             StatusCode::INTERNAL_SERVER_ERROR => "Erreur de notre côté",
+            StatusCode::TOO_MANY_REQUESTS => "Trop de demandes depuis votre connexion",
             _ => "Demande impossible à traiter",
         };
         let page = ErrorPage {
@@ -194,8 +211,14 @@ impl IntoResponse for PageError {
         let body = page.render().unwrap_or_else(|_| "Erreur".into());
         let mut response = (status, Html(body)).into_response();
         close_if_too_large(&mut response);
+        self.0.add_retry_after(&mut response);
         response
     }
+}
+
+/// `Retry-After` for a wait, in whole seconds.
+pub fn retry_after(wait: std::time::Duration) -> HeaderValue {
+    HeaderValue::from(super::rate_limits::retry_after_secs(wait))
 }
 
 /// After refusing an oversized body, close the connection rather than read the rest.

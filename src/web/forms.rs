@@ -104,6 +104,9 @@ pub fn read(
 /// `Sec-Fetch-Site`) gives it away. Together with SameSite cookies and the per-session CSRF
 /// token, this keeps other sites from acting in a signed-in person's name. The JSON API is
 /// exempt: it is authenticated by bearer tokens, which browsers never send on their own.
+///
+/// The site's origin is `--public-url`'s, not `Host`: behind a reverse proxy `Host` names
+/// the upstream (nginx sends `Host: $proxy_host` by default), not what the browser saw.
 pub async fn refuse_cross_site(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -112,9 +115,13 @@ pub async fn refuse_cross_site(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
+    let site_origin = request
+        .extensions()
+        .get::<super::client::ClientInfo>()
+        .and_then(|c| c.site_origin.clone());
     if changes_state
         && !request.uri().path().starts_with("/api/")
-        && is_cross_site(request.headers())
+        && is_cross_site(request.headers(), site_origin.as_deref())
     {
         return PageError(AppError::Http(
             StatusCode::FORBIDDEN,
@@ -125,13 +132,14 @@ pub async fn refuse_cross_site(
     next.run(request).await
 }
 
-fn is_cross_site(headers: &HeaderMap) -> bool {
-    // Browsers say where a request comes from; a sibling subdomain ("same-site") is not us.
-    if headers
+/// `site_origin`: the site's origin, normalised by [`super::client::origin_of`].
+fn is_cross_site(headers: &HeaderMap, site_origin: Option<&str>) -> bool {
+    let fetch_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site" || v == "same-site")
-    {
+        .map(str::to_ascii_lowercase);
+    // Browsers say where a request comes from; a sibling subdomain ("same-site") is not us.
+    if matches!(fetch_site.as_deref(), Some("cross-site" | "same-site")) {
         return true;
     }
     // `Origin: null` is what our own pages send under `Referrer-Policy: no-referrer`, so
@@ -143,14 +151,12 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, rest)| rest.trim_end_matches('/'));
-    !origin_host.eq_ignore_ascii_case(host)
+    // The browser vouches for it (a typed address, a bookmark, our own page).
+    if matches!(fetch_site.as_deref(), Some("same-origin" | "none")) {
+        return false;
+    }
+    let sent = super::client::origin_of(origin);
+    sent.is_none() || sent.as_deref() != site_origin
 }
 
 #[cfg(test)]
@@ -167,36 +173,57 @@ mod tests {
 
     #[test]
     fn same_origin_and_originless_posts_pass() {
-        assert!(!is_cross_site(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "http://127.0.0.1:8080")
-        ])));
-        assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:8080")])));
+        let site = Some("http://127.0.0.1:8080");
+        assert!(!is_cross_site(
+            &headers(&[("origin", "http://127.0.0.1:8080")]),
+            site
+        ));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "HTTP://127.0.0.1:8080/")]),
+            site
+        ));
+        assert!(!is_cross_site(&headers(&[]), site));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "https://guichet.example.fr")]),
+            Some("https://guichet.example.fr")
+        ));
     }
 
     #[test]
     fn other_origins_are_cross_site() {
-        assert!(is_cross_site(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "https://evil.example")
-        ])));
-        assert!(is_cross_site(&headers(&[
-            ("host", "x"),
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(is_cross_site(&headers(&[
-            ("host", "x"),
-            ("sec-fetch-site", "same-site")
-        ])));
+        let site = Some("https://guichet.example.fr");
+        for origin in [
+            "https://evil.example",
+            "http://guichet.example.fr",
+            "https://guichet.example.fr:8443",
+            "https://guichet.example.fr.evil.example",
+            "pas une origine",
+        ] {
+            assert!(
+                is_cross_site(&headers(&[("origin", origin)]), site),
+                "{origin}"
+            );
+        }
+        // An unusable Host leaves nothing to match.
+        assert!(is_cross_site(
+            &headers(&[("origin", "https://guichet.example.fr")]),
+            None
+        ));
+        for fetch_site in ["cross-site", "same-site", "Cross-Site"] {
+            assert!(is_cross_site(
+                &headers(&[("sec-fetch-site", fetch_site)]),
+                site
+            ));
+        }
     }
 
     #[test]
     fn our_pages_send_a_null_origin_under_no_referrer() {
-        assert!(!is_cross_site(&headers(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "null"),
-            ("sec-fetch-site", "same-origin")
-        ])));
+        assert!(!is_cross_site(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            Some("http://127.0.0.1:8080")
+        ));
+        assert!(!is_cross_site(&headers(&[("origin", "null")]), None));
     }
 
     #[test]

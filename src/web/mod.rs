@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod filing;
 pub mod forms;
@@ -12,6 +13,7 @@ pub mod framing;
 pub mod handling;
 pub mod json;
 pub mod public;
+pub mod rate_limits;
 pub mod scrape;
 pub mod staff;
 pub mod tracking;
@@ -43,6 +45,10 @@ pub struct AppState {
     /// Base of the links we give out, without a trailing slash.
     pub public_url: Arc<str>,
     pub limits: Limits,
+    /// How clients reach us: trusted proxies and the public origin.
+    pub edge: Arc<client::Edge>,
+    /// Anonymous submissions, uploads and tracking look-ups per client address.
+    pub rate_limits: Arc<rate_limits::RateLimits>,
     /// Login attempts per client address.
     pub login_limiter: Arc<crate::auth::RateLimiter>,
     /// Minutes between two digest e-mails to a service.
@@ -92,6 +98,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
+    let edge = state.edge.clone();
     Router::new()
         .merge(public::router(&state))
         .merge(staff::router(&state))
@@ -106,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         // plain words (rewritten by `framework_errors`) and log it.
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(forms::refuse_cross_site))
+        // Before anything that needs the client's address, scheme or the site's origin.
+        .layer(axum::middleware::from_fn_with_state(edge, client::identify))
         .layer(axum::middleware::from_fn(forms::refuse_nul_in_address))
         .layer(axum::middleware::from_fn(framing::check_head))
         .layer(axum::middleware::from_fn(error::framework_errors))
@@ -159,7 +168,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // Handlers see the client's address (login rate limit) as `ConnectInfo`.
+        // `client::identify` reads the peer's address from `ConnectInfo`.
         let service = TowerToHyperService::new(tower::ServiceExt::map_request(
             router.clone(),
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {

@@ -35,6 +35,9 @@ pub struct FormPost {
     pub files: HashMap<String, Vec<StoredFile>>,
     pub errors: Vec<FieldError>,
     pub uploaded: Uploaded,
+    /// The client's upload budget was spent: its new files were not kept, and it may send
+    /// more after this wait.
+    pub files_refused: Option<std::time::Duration>,
 }
 
 /// The files a post created, removed when this is dropped unless [`Uploaded::keep`] was
@@ -84,6 +87,27 @@ const FILES_PREFIX: &str = "_files.";
 
 /// Reads a urlencoded or multipart form post.
 pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<FormPost, AppError> {
+    read_counted(state, form, request, None).await
+}
+
+/// Reads an anonymous form post: a multipart one is counted against the client's upload
+/// budget by its declared size, before a byte is stored. Over budget, its text fields are
+/// still read (the person keeps their answers) and its files dropped.
+pub async fn read_anonymous(
+    state: &AppState,
+    form: &Form,
+    request: Request,
+    client: std::net::IpAddr,
+) -> Result<FormPost, AppError> {
+    read_counted(state, form, request, Some(client)).await
+}
+
+async fn read_counted(
+    state: &AppState,
+    form: &Form,
+    request: Request,
+    uploader: Option<std::net::IpAddr>,
+) -> Result<FormPost, AppError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -96,8 +120,18 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
         files: HashMap::new(),
         errors: Vec::new(),
         uploaded: Uploaded::new(state.attachments.clone()),
+        files_refused: None,
     };
     if content_type.starts_with("multipart/form-data") {
+        if let Some(client) = uploader {
+            // Without a declared length (chunked), the largest post allowed.
+            let declared = request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(state.limits.max_upload_bytes as u64);
+            post.files_refused = state.rate_limits.upload(client, declared).err();
+        }
         let mut multipart = Multipart::from_request(request, state).await.map_err(|_| {
             AppError::BadRequest(
                 "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
@@ -124,6 +158,10 @@ pub async fn read(state: &AppState, form: &Form, request: Request) -> Result<For
                     let FieldKind::Attachment(rules) = &target.kind else {
                         continue;
                     };
+                    if post.files_refused.is_some() {
+                        // Skipped unread: the next field starts after it.
+                        continue;
+                    }
                     match state
                         .attachments
                         .store(&file_name, field, rules.max_bytes, &rules.types)

@@ -176,6 +176,19 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
             outbox_lease_secs: 7,
             outbox_poll_ms: 50,
         },
+        proxy: Default::default(),
+        // Tests file and look up far more than one person would from one address; the
+        // limits are tested on their own (tests/deploy.rs).
+        rate_limits: no_rate_limits(),
+    }
+}
+
+pub fn no_rate_limits() -> guichet::config::RateLimitConfig {
+    let off = guichet::config::Rate(None);
+    guichet::config::RateLimitConfig {
+        limit_submissions: off,
+        limit_uploads: off,
+        limit_lookups: off,
     }
 }
 
@@ -301,6 +314,10 @@ impl ServerProcess {
             .arg("--attachments-dir")
             .arg(mail_dir.path().join("attachments"))
             .args(flags)
+            // As in `config`: no per-address limits unless `flags` set them.
+            .env("GUICHET_LIMIT_SUBMISSIONS", "off")
+            .env("GUICHET_LIMIT_UPLOADS", "off")
+            .env("GUICHET_LIMIT_LOOKUPS", "off")
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -14,6 +14,7 @@ use crate::catalogue::{Audience, Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake;
 use crate::web::AppState;
+use crate::web::client::ClientInfo;
 use crate::web::error::{ApiError, AppError};
 use crate::web::filing;
 
@@ -82,6 +83,7 @@ pub async fn submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<SubmitQuery>,
+    client: ClientInfo,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
@@ -119,6 +121,17 @@ pub async fn submit(
         Channel::Api,
     )
     .map_err(AppError::Invalid)?;
+    // Counted once the data is valid: a client fixing its payload is not held back.
+    if let Err(wait) = state.rate_limits.submissions.check(client.address) {
+        return Err(AppError::TooManyRequests(
+            format!(
+                "Trop de demandes déposées depuis cette adresse : celle-ci n'a pas été enregistrée. Renvoyez-la dans {} (en-tête Retry-After).",
+                crate::web::rate_limits::wait_fr(wait)
+            ),
+            wait,
+        )
+        .into());
+    }
     let queue = accepted.decision.queue.clone();
     let token = TrackingToken::generate();
     let planner = state.planner(Some(format!(

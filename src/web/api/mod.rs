@@ -22,7 +22,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 bound_body,
             )),
         )
-        .route("/track/{token}", get(tracking::show))
+        .route(
+            "/track/{token}",
+            get(tracking::show).layer(from_fn_with_state(
+                state.clone(),
+                super::rate_limits::limit_lookups,
+            )),
+        )
         .route("/queues", get(staff::queues))
         .route("/queues/{queue}/requests", get(staff::queue_requests))
         .route("/requests/{reference}", get(staff::request))

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -21,8 +21,9 @@ use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
 use crate::store::StoreError;
 use crate::web::AppState;
-use crate::web::error::{AppError, PageError};
-use crate::web::{filing, uploads};
+use crate::web::client::ClientInfo;
+use crate::web::error::{AppError, PageError, retry_after};
+use crate::web::{filing, rate_limits, uploads};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/form.html")]
@@ -56,6 +57,8 @@ pub struct ReviewPage {
     pub hidden: Vec<(String, String)>,
     /// The tracking token this submission will be filed under (see `post`).
     pub token: String,
+    /// Why sending did not work (a rate limit): the answers stay on the page.
+    pub error: String,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +95,7 @@ pub async fn show(
 pub async fn post(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    client: ClientInfo,
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
@@ -103,7 +107,8 @@ pub async fn post(
         files,
         errors: mut file_errors,
         uploaded,
-    } = uploads::read(&state, &form, request).await?;
+        files_refused,
+    } = uploads::read_anonymous(&state, &form, request, client.address).await?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == "_action")
@@ -121,6 +126,19 @@ pub async fn post(
     let commune = page_commune(&catalogue, &form, commune_hint.as_deref())?;
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
+    if let Some(wait) = files_refused {
+        // The answers come back; the files sent earlier too (they were kept then).
+        let mut errors = vec![FieldError::new(
+            "",
+            format!(
+                "Trop de fichiers ont été envoyés depuis votre connexion : ceux-ci n'ont pas été reçus. Vos réponses sont conservées ; joignez vos fichiers de nouveau dans {}.",
+                rate_limits::wait_fr(wait)
+            ),
+        )];
+        errors.extend(file_errors);
+        let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);
+        return Ok(too_many(wait, page));
+    }
     if action == "edit" {
         uploaded.keep();
         return Ok(form_page(&catalogue, &form, commune, &posted, &[], &files).into_response());
@@ -140,27 +158,40 @@ pub async fn post(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
+    let review = |token: &TrackingToken, error: String| ReviewPage {
+        territory: catalogue.territory.territory.name.clone(),
+        id: form.id.clone(),
+        title: form.title.clone(),
+        commune_name: commune_name(&catalogue, commune.as_deref()),
+        commune: commune.clone().unwrap_or_default(),
+        sections: view::answers(&form.fields, &accepted.data),
+        hidden: posted
+            .pairs()
+            .into_iter()
+            .chain(uploads::hidden(&files))
+            .collect(),
+        token: token.as_str().to_owned(),
+        error,
+    };
     if action != "submit" {
-        let page = ReviewPage {
-            territory: catalogue.territory.territory.name.clone(),
-            id: form.id.clone(),
-            title: form.title.clone(),
-            commune_name: commune_name(&catalogue, commune.as_deref()),
-            commune: commune.unwrap_or_default(),
-            sections: view::answers(&form.fields, &accepted.data),
-            hidden: posted
-                .pairs()
-                .into_iter()
-                .chain(uploads::hidden(&files))
-                .collect(),
-            token: TrackingToken::generate().as_str().to_owned(),
-        };
         uploaded.keep();
-        return Ok(page.into_response());
+        return Ok(review(&TrackingToken::generate(), String::new()).into_response());
     }
     // The review page minted the token, so sending the same answers twice (a double click,
     // a reload) files one request and leads to the same tracking page.
     let token = submission_token.unwrap_or_else(TrackingToken::generate);
+    if let Err(wait) = state.rate_limits.submissions.check(client.address) {
+        // Back to the review page, answers and token kept: sending again later files it.
+        let page = review(
+            &token,
+            format!(
+                "Trop de demandes ont été envoyées depuis votre connexion. Votre demande n'est pas encore envoyée, mais vos réponses sont conservées : cliquez de nouveau sur « Envoyer ma demande » dans {}.",
+                rate_limits::wait_fr(wait)
+            ),
+        );
+        uploaded.keep();
+        return Ok(too_many(wait, page));
+    }
     let receipt_page = format!("/suivi/{}?recu=1", token.as_str());
     let planner = state.planner(Some(format!(
         "{}/suivi/{}",
@@ -183,6 +214,16 @@ pub async fn post(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// A page answered 429, with when to come back.
+fn too_many(wait: std::time::Duration, page: impl IntoResponse) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after(wait))],
+        page,
+    )
+        .into_response()
 }
 
 fn find_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a std::sync::Arc<Form>, AppError> {

@@ -18,6 +18,8 @@ use super::AppState;
 use super::framing::{BodyLimit, bound_body};
 
 pub fn router(state: &AppState) -> Router<AppState> {
+    // Every use of a tracking link or a reference counts against the client's look-ups.
+    let lookups = || from_fn_with_state(state.clone(), super::rate_limits::limit_lookups);
     Router::new()
         .route("/", get(portal::home))
         .route("/communes/{slug}", get(portal::commune))
@@ -28,15 +30,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 bound_body,
             )),
         )
-        .route("/suivi", get(tracking::lookup))
-        .route("/suivi/{token}", get(tracking::show))
-        .route("/suivi/{token}/pieces/{sha256}", get(tracking::attachment))
+        .route("/suivi", get(tracking::lookup).layer(lookups()))
+        .route("/suivi/{token}", get(tracking::show).layer(lookups()))
+        .route(
+            "/suivi/{token}/pieces/{sha256}",
+            get(tracking::attachment).layer(lookups()),
+        )
         .route(
             "/suivi/{token}/{what}",
-            axum::routing::post(tracking::respond).layer(from_fn_with_state(
-                BodyLimit::form(&state.limits),
-                bound_body,
-            )),
+            axum::routing::post(tracking::respond)
+                .layer(from_fn_with_state(
+                    BodyLimit::form(&state.limits),
+                    bound_body,
+                ))
+                .layer(lookups()),
         )
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))

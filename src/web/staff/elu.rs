@@ -198,6 +198,7 @@ pub async fn file(
         files,
         errors: file_errors,
         uploaded,
+        ..
     } = uploads::read(&state, &form, request).await?;
     let fields: std::collections::HashMap<String, String> = pairs.iter().cloned().collect();
     signed.check_csrf(&fields)?;

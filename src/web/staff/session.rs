@@ -52,7 +52,8 @@ pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The session cookie: HttpOnly (no script reads it), Secure (HTTPS only; browsers treat
-/// http://localhost as secure), SameSite=Strict (never sent by another site's request).
+/// http://localhost as secure; on a site declared plain HTTP `client::identify` drops
+/// `Secure`, which browsers would refuse there), SameSite=Strict (never sent by another site's request).
 pub fn set_cookie(token: &str, max_age_secs: i64) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}")
 }
@@ -83,20 +84,14 @@ impl FromRequestParts<AppState> for Signed {
     }
 }
 
-/// The client's address, as the accept loop recorded it (unspecified when absent).
+/// The client's address, as [`crate::web::client`] worked it out (through a trusted proxy).
 pub struct ClientIp(pub std::net::IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| {
-                    c.0.ip()
-                }),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let client = crate::web::client::ClientInfo::from_request_parts(parts, state).await?;
+        Ok(ClientIp(client.address))
     }
 }
