@@ -291,8 +291,18 @@ impl ServerProcess {
                     .into_iter()
                     .flatten(),
             )
-            .arg("--attachments-dir")
-            .arg(mail_dir.path().join("attachments"))
+            // A test may keep attachments elsewhere (`--attachments-dir` in `flags`).
+            .args(
+                (!flags.contains(&"--attachments-dir"))
+                    .then(|| {
+                        [
+                            "--attachments-dir".to_owned(),
+                            mail_dir.path().join("attachments").display().to_string(),
+                        ]
+                    })
+                    .into_iter()
+                    .flatten(),
+            )
             .args(flags)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
