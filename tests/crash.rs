@@ -460,3 +460,79 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_request() {
     );
     server.stop();
 }
+
+#[test]
+fn backup_and_restore_refuse_what_they_cannot_do_and_say_why() {
+    let scratch = tempfile::TempDir::new().unwrap();
+    let path = |name: &str| scratch.path().join(name).display().to_string();
+    let database = test_database(scratch.path());
+    let refused = |args: Vec<String>, expected: &str| {
+        let (ok, _, log) = run_guichet(&args.iter().map(String::as_str).collect::<Vec<_>>(), "");
+        assert!(!ok, "guichet {args:?} succeeded");
+        assert!(log.contains(expected), "guichet {args:?}: {log}");
+    };
+    let restore = |dir: String| {
+        [
+            "restore",
+            &dir,
+            "--database",
+            &database,
+            "--attachments-dir",
+            &path("pieces"),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let backup = |dir: String| {
+        [
+            "backup",
+            "--output",
+            &dir,
+            "--database",
+            &database,
+            "--attachments-dir",
+            &path("pieces"),
+            "--catalogue",
+            &path("vide"),
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+
+    // Restore: no folder, no manifest, a format from another version.
+    refused(restore(path("absent")), "no backup folder at");
+    std::fs::create_dir(path("vide")).unwrap();
+    refused(restore(path("vide")), "has no manifest.json");
+    std::fs::create_dir(path("future")).unwrap();
+    std::fs::write(
+        scratch.path().join("future/manifest.json"),
+        r#"{"format": 99, "created_at": "", "guichet_version": "9.0.0", "database": "sqlite",
+            "schema_version": 9, "requests": 0, "events": 0, "staff_users": 0,
+            "attachments": 0, "attachment_bytes": 0, "catalogue_commit": null, "catalogue_dirty": null}"#,
+    )
+    .unwrap();
+    refused(restore(path("future")), "restores format 1");
+
+    // Backup: never into a folder that already holds something.
+    let server = ServerProcess::start(&fixture("minimal"), &database);
+    refused(backup(path("future")), "is not empty");
+    let args = backup(path("sauvegarde"));
+    let (ok, _, log) = run_guichet(&args.iter().map(String::as_str).collect::<Vec<_>>(), "");
+    assert!(ok, "{log}");
+    assert!(log.contains("is not a git checkout"), "{log}");
+
+    // Restore onto the database the server is running on: refused, even with --force.
+    refused(restore(path("sauvegarde")), "--force");
+    if !common::on_postgres() {
+        let mut forced = restore(path("sauvegarde"));
+        forced.push("--force".into());
+        refused(forced, "is in use");
+    }
+    server.stop();
+    // Stopped, it is replaced with --force.
+    let mut forced = restore(path("sauvegarde"));
+    forced.push("--force".into());
+    let (ok, _, log) = run_guichet(&forced.iter().map(String::as_str).collect::<Vec<_>>(), "");
+    assert!(ok, "{log}");
+    assert!(log.contains("restored 0 requests"), "{log}");
+}
