@@ -34,6 +34,12 @@ pub enum Command {
     Export(ExportArgs),
     /// Read an archive written by `guichet export` into this database.
     Import(ImportArgs),
+    /// Take a consistent backup while the server serves: database, attachments, the
+    /// catalogue's commit.
+    Backup(BackupArgs),
+    /// Restore a backup made by `guichet backup` into an empty database and attachments
+    /// folder (stop the server first).
+    Restore(RestoreArgs),
     /// Manage staff accounts (passwords are read from standard input or a prompt).
     User(UserArgs),
 }
@@ -337,6 +343,43 @@ pub struct ExportArgs {
 pub struct ImportArgs {
     /// Archive to read; standard input when absent or `-`.
     pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// Folder to write the backup to; it must be new or empty.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Folder where the server stores attachments.
+    #[arg(
+        long,
+        env = "GUICHET_ATTACHMENTS_DIR",
+        default_value = "data/attachments"
+    )]
+    pub attachments_dir: PathBuf,
+    /// The catalogue, whose git commit the backup records.
+    #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".")]
+    pub catalogue: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// Folder written by `guichet backup`.
+    pub input: PathBuf,
+    /// Folder to restore the attachments into.
+    #[arg(
+        long,
+        env = "GUICHET_ATTACHMENTS_DIR",
+        default_value = "data/attachments"
+    )]
+    pub attachments_dir: PathBuf,
+    /// Replace a database that is not empty, and add to an attachments folder that is not.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub database: DatabaseConfig,
 }

@@ -10,6 +10,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod backup;
 pub mod builder;
 pub mod catalogue;
 pub mod check;

@@ -1,4 +1,4 @@
-//! The `guichet` command line: serve, check, migrate, export, import, user.
+//! The `guichet` command line: serve, check, migrate, export, import, user, backup, restore.
 
 use std::process::ExitCode;
 
@@ -25,6 +25,8 @@ async fn main() -> ExitCode {
         Command::Export(args) => export(args).await,
         Command::Import(args) => import(args).await,
         Command::User(args) => users::run(args).await,
+        Command::Backup(args) => guichet::backup::backup(args).await,
+        Command::Restore(args) => guichet::backup::restore(args).await,
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),

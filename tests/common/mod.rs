@@ -311,8 +311,18 @@ impl ServerProcess {
                     .into_iter()
                     .flatten(),
             )
-            .arg("--attachments-dir")
-            .arg(mail_dir.path().join("attachments"))
+            // A test may keep attachments elsewhere (`--attachments-dir` in `flags`).
+            .args(
+                (!flags.contains(&"--attachments-dir"))
+                    .then(|| {
+                        [
+                            "--attachments-dir".to_owned(),
+                            mail_dir.path().join("attachments").display().to_string(),
+                        ]
+                    })
+                    .into_iter()
+                    .flatten(),
+            )
             .args(flags)
             // As in `config`: no per-address limits unless `flags` set them.
             .env("GUICHET_LIMIT_SUBMISSIONS", "off")
