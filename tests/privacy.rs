@@ -302,15 +302,11 @@ async fn a_deleted_session_leaves_no_copy_in_the_sqlite_files_after_shutdown() {
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a CSRF token in the page");
+    let csrf = common::staff::csrf_in(&page);
     let response = client
         .post(format!("{}/bureau/deconnexion", server.address))
         .header("cookie", &cookie)
-        .form(&[("_csrf", csrf)])
+        .form(&[("_csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();

@@ -290,7 +290,7 @@ impl Territory {
                         ),
                     ));
                 }
-                if let Err(why) = crate::dispatch::webhook::check_url_syntax(&hook.url) {
+                if let Err(why) = check_webhook_url(&hook.url) {
                     problems.push((at("url"), why));
                 }
                 let subscribable = || {
@@ -407,6 +407,24 @@ impl Territory {
         }
         grouped
     }
+}
+
+/// A webhook URL's syntax: http(s), a host, no credentials. Checked when the territory file
+/// loads, and again by the delivery worker before it resolves the host.
+pub fn check_webhook_url(url: &str) -> Result<url::Url, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("« {url} » is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("« {url} »: webhooks use http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("« {url} » has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "« {url} »: put no credentials in the URL; the signature authenticates Guichet"
+        ));
+    }
+    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -61,23 +61,6 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64, tolerance_secs:
     mac.verify_slice(&signature).is_ok()
 }
 
-/// Syntax only (used when the territory file is checked): http(s), a host, no credentials.
-pub fn check_url_syntax(url: &str) -> Result<reqwest::Url, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("« {url} » is not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("« {url} »: webhooks use http or https"));
-    }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("« {url} » has no host"));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(format!(
-            "« {url} »: put no credentials in the URL; the signature authenticates Guichet"
-        ));
-    }
-    Ok(parsed)
-}
-
 /// Addresses a webhook may not reach unless private targets are allowed.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
@@ -136,7 +119,7 @@ pub async fn deliver(
     timeout: Duration,
     allow_private: bool,
 ) -> Delivery {
-    let parsed = match check_url_syntax(url) {
+    let parsed = match crate::catalogue::territory::check_webhook_url(url) {
         Ok(parsed) => parsed,
         Err(why) => return Delivery::Failed(why),
     };
@@ -214,8 +197,11 @@ mod tests {
         for ip in ["192.0.2.10", "10.1.2.3", "2001:db8::1"] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
-        assert!(check_url_syntax("ftp://example.org/x").is_err());
-        assert!(check_url_syntax("https://user:pw@example.org/x").is_err());
-        assert!(check_url_syntax("https://example.org/hook").is_ok());
+        assert!(crate::catalogue::territory::check_webhook_url("ftp://example.org/x").is_err());
+        assert!(
+            crate::catalogue::territory::check_webhook_url("https://user:pw@example.org/x")
+                .is_err()
+        );
+        assert!(crate::catalogue::territory::check_webhook_url("https://example.org/hook").is_ok());
     }
 }

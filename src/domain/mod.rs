@@ -8,6 +8,7 @@ mod reference;
 mod role;
 mod status;
 pub mod text;
+pub mod time;
 mod tracking_token;
 
 pub use channel::Channel;

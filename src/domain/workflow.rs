@@ -381,7 +381,7 @@ pub fn apply(
                 NewEvent {
                     kind: EventKind::Reopened,
                     visible_to_citizen: true,
-                    body: json!({"text": text, "due_at": state.due_at.map(crate::store::format_time)}),
+                    body: json!({"text": text, "due_at": state.due_at.map(super::time::format_time)}),
                 },
             );
         }

@@ -484,20 +484,7 @@ pub fn backoff(base: std::time::Duration, attempts: u32) -> time::Duration {
     time::Duration::seconds_f64(capped * jitter)
 }
 
-/// RFC 3339 text with a fixed width, so text order is time order.
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
-}
+pub use crate::domain::time::format_time;
 
 pub fn parse_time(text: &str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {

@@ -83,13 +83,17 @@ pub async fn login_with(app: &TestApp, email: &str, password: &str) -> Browser {
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
+    let csrf = csrf_in(&page);
+    Browser { cookie, csrf }
+}
+
+/// The CSRF token a back-office page carries in its forms.
+pub fn csrf_in(page: &str) -> String {
+    page.split("name=\"_csrf\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("a CSRF token in the page")
-        .to_owned();
-    Browser { cookie, csrf }
+        .to_owned()
 }
 
 impl Browser {
