@@ -116,6 +116,12 @@ impl std::fmt::Debug for Form {
 }
 
 impl Form {
+    /// Days a closed request of this form keeps its personal data: the form's own
+    /// `retention_days`, or the territory's default.
+    pub fn retention_days(&self, territory: &Territory) -> u32 {
+        self.meta.retention_days.unwrap_or(territory.retention.days)
+    }
+
     pub fn validator(&self) -> &Validator {
         &self.validator
     }

@@ -199,6 +199,7 @@ fn empty_territory() -> Territory {
         communes: Vec::new(),
         services: Vec::new(),
         procedures: Vec::new(),
+        retention: territory::Retention::default(),
     }
 }
 

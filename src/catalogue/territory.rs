@@ -20,6 +20,37 @@ pub struct Territory {
     pub services: Vec<Service>,
     #[serde(default)]
     pub procedures: Vec<Procedure>,
+    /// How long requests keep their personal data (see docs/personal-data.md).
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// The `[retention]` table: the days a closed request keeps its personal data before it is
+/// anonymised, for forms that do not say (`x-guichet.retention_days`), and the most any form
+/// may ask for.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    #[serde(default = "default_retention_days")]
+    pub days: u32,
+    /// `guichet check` reports a form whose retention exceeds it.
+    pub max_days: Option<u32>,
+}
+
+/// A year, démarches-simplifiées' default.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+fn default_retention_days() -> u32 {
+    DEFAULT_RETENTION_DAYS
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            days: DEFAULT_RETENTION_DAYS,
+            max_days: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
