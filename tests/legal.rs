@@ -428,3 +428,55 @@ fn check_warns_of_missing_legal_mentions_and_refuses_wrong_ones() {
         assert!(out.contains(expected), "{to}:\n{out}");
     }
 }
+
+/// The builder's check tells a designer whose form states no purpose, without blocking them.
+#[tokio::test]
+async fn the_builder_asks_the_designer_for_the_purpose() {
+    use common::staff::{add_user, login};
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "design@agglo.example.org",
+        guichet::domain::Role::Designer,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let designer = login(&app, "design@agglo.example.org").await;
+    let published =
+        std::fs::read_to_string(repo_root().join("form-definitions/encombrants.json")).unwrap();
+    let rule = std::fs::read_to_string(repo_root().join("rules/encombrants.rhai")).unwrap();
+    let mut definition: serde_json::Value = serde_json::from_str(&published).unwrap();
+    let check = async |definition: &serde_json::Value| {
+        let text = serde_json::to_string_pretty(definition).unwrap();
+        let (status, page) = designer
+            .post(
+                &app,
+                "/bureau/atelier/encombrants",
+                &[
+                    ("_action", "check"),
+                    ("definition", &text),
+                    ("rule_source", &rule),
+                ],
+            )
+            .await;
+        (status, common::uploads::html_unescape(&page))
+    };
+    let (status, page) = check(&definition).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Aucun problème : le formulaire peut être publié."),
+        "{page}"
+    );
+
+    definition["x-guichet"]
+        .as_object_mut()
+        .unwrap()
+        .remove("privacy");
+    let (status, page) = check(&definition).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Aucun problème bloquant : le formulaire peut être publié. Indiquez toutefois la finalité"),
+        "{page}"
+    );
+}
