@@ -8,6 +8,7 @@
 pub mod diagnostic;
 pub mod fields;
 pub mod form;
+pub mod legal;
 pub mod rule;
 pub mod rule_messages;
 pub mod rule_reads;
@@ -200,6 +201,8 @@ fn empty_territory() -> Territory {
         services: Vec::new(),
         procedures: Vec::new(),
         retention: territory::Retention::default(),
+        privacy: Default::default(),
+        legal: Default::default(),
     }
 }
 
