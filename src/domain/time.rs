@@ -16,3 +16,9 @@ pub fn format_time(t: OffsetDateTime) -> String {
         t.microsecond()
     )
 }
+
+/// A day as French pages and messages write it: `30/11/2026` (the UTC date).
+pub fn day_fr(t: OffsetDateTime) -> String {
+    let d = t.to_offset(time::UtcOffset::UTC).date();
+    format!("{:02}/{:02}/{}", d.day(), u8::from(d.month()), d.year())
+}
