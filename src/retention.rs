@@ -156,7 +156,7 @@ pub async fn run(
         dry_run,
         ..Report::default()
     };
-    let Some(lock) = store.retention_lock().await? else {
+    let Some(mut lock) = store.retention_lock().await? else {
         report.skipped = true;
         return Ok(report);
     };

@@ -79,7 +79,7 @@ pub struct Anonymised {
 /// Held while one retention run works; released (or dropped) at its end.
 #[async_trait]
 pub trait RetentionLock: Send {
-    async fn release(self: Box<Self>);
+    async fn release(&mut self);
 }
 
 /// A lock that is always granted (SQLite: one writer, and each anonymisation checks the
@@ -88,7 +88,7 @@ pub struct NoLock;
 
 #[async_trait]
 impl RetentionLock for NoLock {
-    async fn release(self: Box<Self>) {}
+    async fn release(&mut self) {}
 }
 
 #[async_trait]

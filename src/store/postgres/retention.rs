@@ -28,7 +28,7 @@ struct AdvisoryLock {
 
 #[async_trait]
 impl RetentionLock for AdvisoryLock {
-    async fn release(mut self: Box<Self>) {
+    async fn release(&mut self) {
         if let Some(mut connection) = self.connection.take() {
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(LOCK_KEY)
