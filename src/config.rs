@@ -417,9 +417,8 @@ pub struct PurgeArgs {
 /// `2027-03-31`.
 fn parse_day(text: &str) -> Result<time::Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text.trim(), &format).map_err(|_| {
-        format!("{text:?} is not a date: write it as YYYY-MM-DD, e.g. 2027-03-31")
-    })
+    time::Date::parse(text.trim(), &format)
+        .map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD, e.g. 2027-03-31"))
 }
 
 #[derive(Debug, Clone, Args)]

@@ -88,7 +88,9 @@ pub async fn retention_days(
     }
     let recorded = store.form_version(version).await?.and_then(|v| {
         let meta = v.definition.get(crate::catalogue::form::META_KEY)?;
-        let days = meta.get("retention_days").or_else(|| meta.get("retention"))?;
+        let days = meta
+            .get("retention_days")
+            .or_else(|| meta.get("retention"))?;
         u32::try_from(days.as_u64()?).ok()
     });
     Ok(recorded.unwrap_or(catalogue.territory.retention.days))
@@ -115,7 +117,12 @@ pub async fn planned(
 
 /// A day as pages write it: `30/11/2027`.
 pub fn day_fr(day: Date) -> String {
-    format!("{:02}/{:02}/{}", day.day(), u8::from(day.month()), day.year())
+    format!(
+        "{:02}/{:02}/{}",
+        day.day(),
+        u8::from(day.month()),
+        day.year()
+    )
 }
 
 /// What a run did (or, dry, would do).
@@ -172,19 +179,15 @@ async fn run_locked(
     as_of: Date,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let end_of_day = as_of
-        .next_day()
-        .unwrap_or(as_of)
-        .midnight()
-        .assume_utc();
+    let end_of_day = as_of.next_day().unwrap_or(as_of).midnight().assume_utc();
     let mut days: HashMap<(String, FormVersion), u32> = HashMap::new();
     for closed in store.closed_requests(end_of_day).await? {
         let key = (closed.form_id.clone(), closed.form_version.clone());
         let retention = match days.get(&key) {
             Some(d) => *d,
             None => {
-                let d = retention_days(store, catalogue, &closed.form_id, &closed.form_version)
-                    .await?;
+                let d =
+                    retention_days(store, catalogue, &closed.form_id, &closed.form_version).await?;
                 days.insert(key, d);
                 d
             }
@@ -328,9 +331,7 @@ fn remove_mails(folder: &Path, references: &[String]) -> std::io::Result<usize> 
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
-        let names_one = references
-            .iter()
-            .any(|r| contains(&bytes, r.as_bytes()));
+        let names_one = references.iter().any(|r| contains(&bytes, r.as_bytes()));
         if names_one && std::fs::remove_file(&path).is_ok() {
             removed += 1;
         }

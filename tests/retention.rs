@@ -92,7 +92,10 @@ async fn file_report_with_canary(app: &TestApp) -> String {
         .text("categorie", "nid-de-poule")
         .text("commune", "tonneins")
         .text("localisation", "Avenue de Bordeaux")
-        .text("description", format!("Un trou profond, signalé par {CANARY}."))
+        .text(
+            "description",
+            format!("Un trou profond, signalé par {CANARY}."),
+        )
         .text("nom", format!("Paul {CANARY}"))
         .text("email", format!("paul.{CANARY}@example.org"))
         .text("urgence", "moyenne")
@@ -221,9 +224,19 @@ fn purge(app: &TestApp, mail_dir: &Path, args: &[&str]) -> (bool, String) {
 }
 
 /// An action that must succeed (the page redirects back).
-async fn act(app: &TestApp, browser: &Browser, reference: &str, kind: &str, fields: &[(&str, &str)]) {
+async fn act(
+    app: &TestApp,
+    browser: &Browser,
+    reference: &str,
+    kind: &str,
+    fields: &[(&str, &str)],
+) {
     let (status, page) = browser.act(app, reference, kind, fields).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{kind} on {reference}: {page}");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{kind} on {reference}: {page}"
+    );
 }
 
 fn day(d: Date) -> String {
@@ -239,7 +252,10 @@ async fn wait_for_outbox(app: &TestApp) {
         if pending.iter().all(|row| row.kind == "digest_item") {
             return;
         }
-        assert!(Instant::now() < deadline, "the outbox still holds {pending:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the outbox still holds {pending:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -260,7 +276,14 @@ async fn wait_for_mail(mail_dir: &Path, needle: &str) {
 async fn retention_anonymises_exactly_the_closed_requests_past_their_retention() {
     let (server, app) = start().await;
     let mail_dir = app.data_dir.path().join("mail");
-    staff::add_user(&app, "agent@example.org", Role::Agent, &["voirie", "environnement"], &[]).await;
+    staff::add_user(
+        &app,
+        "agent@example.org",
+        Role::Agent,
+        &["voirie", "environnement"],
+        &[],
+    )
+    .await;
     let agent = staff::login(&app, "agent@example.org").await;
 
     // Three requests: a road report (kept 1095 days) and a bin request (730 days), closed;
@@ -270,12 +293,43 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
     let (bin, bin_token) = file_bin_request(&app, CANARY).await;
     let (open, open_token) = file_bin_request(&app, OPEN_MARKER).await;
 
-    act(&app, &agent, &report, "message", &[("text", &format!("Bonjour, merci {CANARY}."))]).await;
-    act(&app, &agent, &report, "note", &[("text", &format!("Appeler {CANARY}"))]).await;
+    act(
+        &app,
+        &agent,
+        &report,
+        "message",
+        &[("text", &format!("Bonjour, merci {CANARY}."))],
+    )
+    .await;
+    act(
+        &app,
+        &agent,
+        &report,
+        "note",
+        &[("text", &format!("Appeler {CANARY}"))],
+    )
+    .await;
     act(&app, &agent, &report, "status", &[("status", "resolved")]).await;
-    act(&app, &agent, &bin, "transfer", &[("queue", "dechets-encombrants"), ("reason", &format!("Vu avec {CANARY}"))]).await;
+    act(
+        &app,
+        &agent,
+        &bin,
+        "transfer",
+        &[
+            ("queue", "dechets-encombrants"),
+            ("reason", &format!("Vu avec {CANARY}")),
+        ],
+    )
+    .await;
     act(&app, &agent, &bin, "status", &[("status", "rejected")]).await;
-    act(&app, &agent, &open, "message", &[("text", &format!("Bonjour {OPEN_MARKER}"))]).await;
+    act(
+        &app,
+        &agent,
+        &open,
+        "message",
+        &[("text", &format!("Bonjour {OPEN_MARKER}"))],
+    )
+    .await;
 
     // The canary is on disk: in an e-mail (delivered by the outbox worker), the attachments.
     wait_for_outbox(&app).await;
@@ -292,7 +346,10 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
     }
 
     // The closed requests show when their data goes; the open one does not.
-    let closed_on = request(&app, &report).await.closed_at.expect("closed_at is set");
+    let closed_on = request(&app, &report)
+        .await
+        .closed_at
+        .expect("closed_at is set");
     let today = closed_on.date();
     let tracking = app.get_text(&format!("/suivi/{report_token}")).await;
     let report_due = today + time::Duration::days(1095);
@@ -305,22 +362,42 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
         "{tracking}"
     );
     let (_, page) = agent.get(&app, &format!("/bureau/demandes/{bin}")).await;
-    assert!(page.contains(&format!("Anonymisation prévue le {}", guichet::retention::day_fr(bin_due))), "{page}");
-    assert!(!app.get_text(&format!("/suivi/{open_token}")).await.contains("seront effacées"));
+    assert!(
+        page.contains(&format!(
+            "Anonymisation prévue le {}",
+            guichet::retention::day_fr(bin_due)
+        )),
+        "{page}"
+    );
+    assert!(
+        !app.get_text(&format!("/suivi/{open_token}"))
+            .await
+            .contains("seront effacées")
+    );
 
     let before = statistics(&app, &[&report, &bin, &open]).await;
 
     // A day early: nothing. A bad date: a clear error.
-    let (ok, out) = purge(&app, &mail_dir, &["--as-of", &day(bin_due - time::Duration::days(1))]);
+    let (ok, out) = purge(
+        &app,
+        &mail_dir,
+        &["--as-of", &day(bin_due - time::Duration::days(1))],
+    );
     assert!(ok, "{out}");
-    assert!(out.contains("0 request(s) anonymised, 2 closed request(s) still within"), "{out}");
+    assert!(
+        out.contains("0 request(s) anonymised, 2 closed request(s) still within"),
+        "{out}"
+    );
     let (ok, out) = purge(&app, &mail_dir, &["--as-of", "31/12/2027"]);
     assert!(!ok && out.contains("YYYY-MM-DD"), "{out}");
 
     // The bin request's day, dry: listed, nothing changed.
     let (ok, out) = purge(&app, &mail_dir, &["--dry-run", "--as-of", &day(bin_due)]);
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("{bin}  due {bin_due}  would be anonymised")), "{out}");
+    assert!(
+        out.contains(&format!("{bin}  due {bin_due}  would be anonymised")),
+        "{out}"
+    );
     assert!(!out.contains(&report) && !out.contains(&open), "{out}");
     assert!(request(&app, &bin).await.anonymised_at.is_none());
     assert!(request(&app, &bin).await.data.to_string().contains(CANARY));
@@ -328,15 +405,28 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
     // For real: the bin request only.
     let (ok, out) = purge(&app, &mail_dir, &["--as-of", &day(bin_due)]);
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("{bin}  due {bin_due}  anonymised")), "{out}");
-    assert!(out.contains("1 request(s) anonymised, 1 closed request(s) still within"), "{out}");
+    assert!(
+        out.contains(&format!("{bin}  due {bin_due}  anonymised")),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 request(s) anonymised, 1 closed request(s) still within"),
+        "{out}"
+    );
     assert!(request(&app, &report).await.anonymised_at.is_none());
     assert!(request(&app, &bin).await.anonymised_at.is_some());
 
     // Then the road report; the open request never.
-    let (ok, out) = purge(&app, &mail_dir, &["--as-of", &day(report_due + time::Duration::days(3650))]);
+    let (ok, out) = purge(
+        &app,
+        &mail_dir,
+        &["--as-of", &day(report_due + time::Duration::days(3650))],
+    );
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("{report}  due {report_due}  anonymised")), "{out}");
+    assert!(
+        out.contains(&format!("{report}  due {report_due}  anonymised")),
+        "{out}"
+    );
     assert!(!out.contains(&bin) && !out.contains(&open), "{out}");
 
     // What stays: everything statistics read.
@@ -348,32 +438,69 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
     );
     assert_eq!(anonymised.commune.as_deref(), Some("tonneins"));
     let last = anonymised.events.last().unwrap();
-    assert_eq!((last.kind.as_str(), last.actor.as_str()), ("anonymised", "guichet"));
+    assert_eq!(
+        (last.kind.as_str(), last.actor.as_str()),
+        ("anonymised", "guichet")
+    );
     assert_eq!(last.body, json!({"why": "retention"}));
     for event in &anonymised.events {
         assert!(event.body.get("text").is_none(), "{event:?}");
     }
     let bin_now = request(&app, &bin).await;
-    assert_eq!(bin_now.data, json!({"motif": "taille", "type_bac": "ordures-menageres"}));
+    assert_eq!(
+        bin_now.data,
+        json!({"motif": "taille", "type_bac": "ordures-menageres"})
+    );
     assert!(bin_now.citizen_contact.is_none() && bin_now.routing_reason.is_none());
-    assert!(request(&app, &open).await.data.to_string().contains(OPEN_MARKER));
+    assert!(
+        request(&app, &open)
+            .await
+            .data
+            .to_string()
+            .contains(OPEN_MARKER)
+    );
 
     // What is gone: the tracking links, every action, the outbox rows.
     for token in [&report_token, &bin_token] {
-        let response = app.client.get(app.url(&format!("/suivi/{token}"))).send().await.unwrap();
+        let response = app
+            .client
+            .get(app.url(&format!("/suivi/{token}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
     }
-    let (status, page) = agent.act(&app, &report, "status", &[("status", "in_progress")]).await;
+    let (status, page) = agent
+        .act(&app, &report, "status", &[("status", "in_progress")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{page}");
     assert!(page.contains("Cette demande a été anonymisée le"), "{page}");
-    let (status, _) = agent.act(&app, &bin, "note", &[("text", "encore une note")]).await;
+    let (status, _) = agent
+        .act(&app, &bin, "note", &[("text", "encore une note")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, page) = agent.get(&app, &format!("/bureau/demandes/{report}")).await;
-    assert!(page.contains("Données personnelles effacées le") && page.contains("durée de conservation"), "{page}");
+    assert!(
+        page.contains("Données personnelles effacées le") && page.contains("durée de conservation"),
+        "{page}"
+    );
     assert!(!page.contains("Traiter la demande"), "{page}");
-    let outbox = app.store.list_outbox(&["pending", "delivered", "dead"], 1000).await.unwrap();
-    assert!(outbox.iter().all(|row| !holds(row.payload.to_string().as_bytes(), CANARY) && !holds(row.target.as_bytes(), CANARY)));
-    assert!(outbox.iter().any(|row| holds(row.target.as_bytes(), OPEN_MARKER)));
+    let outbox = app
+        .store
+        .list_outbox(&["pending", "delivered", "dead"], 1000)
+        .await
+        .unwrap();
+    assert!(
+        outbox
+            .iter()
+            .all(|row| !holds(row.payload.to_string().as_bytes(), CANARY)
+                && !holds(row.target.as_bytes(), CANARY))
+    );
+    assert!(
+        outbox
+            .iter()
+            .any(|row| holds(row.target.as_bytes(), OPEN_MARKER))
+    );
 
     // The canary has left the disk; the open request's marker has not.
     app.store.close().await;
@@ -384,8 +511,14 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
         let database = app.data_dir.path().join("guichet.db");
         let wal = app.data_dir.path().join("guichet.db-wal");
         let bytes = std::fs::read(&database).unwrap();
-        assert!(!holds(&bytes, CANARY), "the canary is still in the database file");
-        assert!(holds(&bytes, OPEN_MARKER), "the open request's data is in the database file");
+        assert!(
+            !holds(&bytes, CANARY),
+            "the canary is still in the database file"
+        );
+        assert!(
+            holds(&bytes, OPEN_MARKER),
+            "the open request's data is in the database file"
+        );
         let wal_bytes = std::fs::read(&wal).unwrap_or_default();
         assert!(!holds(&wal_bytes, CANARY), "the canary is still in the WAL");
     }
@@ -395,67 +528,174 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
 async fn an_admin_erases_a_closed_request_on_demand_and_it_stays_closed() {
     let app = common::spawn_app().await;
     let admin = staff::add_user(&app, "admin@example.org", Role::Admin, &[], &[]).await;
-    let agent = staff::add_user(&app, "agent@example.org", Role::Agent, &["environnement"], &[]).await;
+    let agent = staff::add_user(
+        &app,
+        "agent@example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     let (reference, token) = file_bin_request(&app, CANARY).await;
     let (open, _) = file_bin_request(&app, OPEN_MARKER).await;
     let admin_browser = staff::login(&app, &admin.email).await;
     let agent_browser = staff::login(&app, &agent.email).await;
-    let (status, _) = agent_browser.act(&app, &reference, "status", &[("status", "resolved")]).await;
+    let (status, _) = agent_browser
+        .act(&app, &reference, "status", &[("status", "resolved")])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
     // An agent may not; the page offers it to admins only.
-    let (_, page) = agent_browser.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    let (_, page) = agent_browser
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert!(!page.contains("Effacer les données personnelles"));
-    let (status, page) = agent_browser.act(&app, &reference, "erase", &[("reason", "demande écrite")]).await;
+    let (status, page) = agent_browser
+        .act(&app, &reference, "erase", &[("reason", "demande écrite")])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
-    let (status, _) = agent_browser.act(&app, &reference, "erase_ask", &[("reason", "demande écrite")]).await;
+    let (status, _) = agent_browser
+        .act(
+            &app,
+            &reference,
+            "erase_ask",
+            &[("reason", "demande écrite")],
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let agent_token = staff::api_token(&app, &agent).await;
-    let (status, body) = staff::api(&app, &agent_token, reqwest::Method::POST, &format!("/requests/{reference}/erasure"), Some(json!({"reason": "x"}))).await;
+    let (status, body) = staff::api(
+        &app,
+        &agent_token,
+        reqwest::Method::POST,
+        &format!("/requests/{reference}/erasure"),
+        Some(json!({"reason": "x"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // The admin: a reason is required, then a confirmation step.
-    let (_, page) = admin_browser.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    let (_, page) = admin_browser
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert!(page.contains("Effacer les données personnelles"), "{page}");
-    let (status, page) = admin_browser.act(&app, &reference, "erase_ask", &[("reason", "  ")]).await;
+    let (status, page) = admin_browser
+        .act(&app, &reference, "erase_ask", &[("reason", "  ")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("Le motif de l&#39;effacement est vide") || page.contains("Le motif de l'effacement est vide"), "{page}");
-    let (status, page) = admin_browser.act(&app, &reference, "erase_ask", &[("reason", "Courrier de l'intéressée du 2 mars")]).await;
+    assert!(
+        page.contains("Le motif de l&#39;effacement est vide")
+            || page.contains("Le motif de l'effacement est vide"),
+        "{page}"
+    );
+    let (status, page) = admin_browser
+        .act(
+            &app,
+            &reference,
+            "erase_ask",
+            &[("reason", "Courrier de l'intéressée du 2 mars")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("Confirmer l&#39;effacement") || page.contains("Confirmer l'effacement"), "{page}");
-    assert!(request(&app, &reference).await.anonymised_at.is_none(), "asking changes nothing");
-    let (status, page) = admin_browser.act(&app, &reference, "erase", &[("reason", "Courrier de l'intéressée du 2 mars")]).await;
+    assert!(
+        page.contains("Confirmer l&#39;effacement") || page.contains("Confirmer l'effacement"),
+        "{page}"
+    );
+    assert!(
+        request(&app, &reference).await.anonymised_at.is_none(),
+        "asking changes nothing"
+    );
+    let (status, page) = admin_browser
+        .act(
+            &app,
+            &reference,
+            "erase",
+            &[("reason", "Courrier de l'intéressée du 2 mars")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
 
     let erased = request(&app, &reference).await;
     assert!(erased.anonymised_at.is_some());
     assert!(!erased.data.to_string().contains(CANARY));
     let last = erased.events.last().unwrap();
-    assert_eq!((last.kind.as_str(), last.actor.as_str()), ("anonymised", "admin@example.org"));
-    assert_eq!(last.body, json!({"why": "erasure", "reason": "Courrier de l'intéressée du 2 mars"}));
-    let (_, page) = admin_browser.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    assert_eq!(
+        (last.kind.as_str(), last.actor.as_str()),
+        ("anonymised", "admin@example.org")
+    );
+    assert_eq!(
+        last.body,
+        json!({"why": "erasure", "reason": "Courrier de l'intéressée du 2 mars"})
+    );
+    let (_, page) = admin_browser
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert!(page.contains("effacement à la demande"), "{page}");
-    let response = app.client.get(app.url(&format!("/suivi/{token}"))).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url(&format!("/suivi/{token}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 
     // It cannot be reopened, acted on, or erased twice; an open request is not erased.
-    let (status, page) = admin_browser.act(&app, &reference, "status", &[("status", "in_progress")]).await;
+    let (status, page) = admin_browser
+        .act(&app, &reference, "status", &[("status", "in_progress")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(page.contains("anonymisée"), "{page}");
     let admin_token = staff::api_token(&app, &admin).await;
-    let (status, body) = staff::api(&app, &admin_token, reqwest::Method::POST, &format!("/requests/{reference}/take"), Some(json!({}))).await;
+    let (status, body) = staff::api(
+        &app,
+        &admin_token,
+        reqwest::Method::POST,
+        &format!("/requests/{reference}/take"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, _) = admin_browser.act(&app, &reference, "erase", &[("reason", "encore")]).await;
+    let (status, _) = admin_browser
+        .act(&app, &reference, "erase", &[("reason", "encore")])
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, body) = staff::api(&app, &admin_token, reqwest::Method::POST, &format!("/requests/{open}/erasure"), Some(json!({"reason": "demande"}))).await;
+    let (status, body) = staff::api(
+        &app,
+        &admin_token,
+        reqwest::Method::POST,
+        &format!("/requests/{open}/erasure"),
+        Some(json!({"reason": "demande"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body.to_string().contains("encore ouverte"), "{body}");
-    let (status, body) = staff::api(&app, &admin_token, reqwest::Method::POST, &format!("/requests/{open}/erasure"), Some(json!({}))).await;
+    let (status, body) = staff::api(
+        &app,
+        &admin_token,
+        reqwest::Method::POST,
+        &format!("/requests/{open}/erasure"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // Through the API, once closed.
-    staff::api(&app, &admin_token, reqwest::Method::POST, &format!("/requests/{open}/status"), Some(json!({"status": "rejected"}))).await;
-    let (status, body) = staff::api(&app, &admin_token, reqwest::Method::POST, &format!("/requests/{open}/erasure"), Some(json!({"reason": "demande du 3 mars"}))).await;
+    staff::api(
+        &app,
+        &admin_token,
+        reqwest::Method::POST,
+        &format!("/requests/{open}/status"),
+        Some(json!({"status": "rejected"})),
+    )
+    .await;
+    let (status, body) = staff::api(
+        &app,
+        &admin_token,
+        reqwest::Method::POST,
+        &format!("/requests/{open}/erasure"),
+        Some(json!({"reason": "demande du 3 mars"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["anonymised_at"].is_string(), "{body}");
 }
@@ -480,16 +720,36 @@ async fn the_database_refuses_other_rewrites_of_the_history() {
         let id = id.clone();
         async move { sqlx::query(sql).bind(id).execute(&pool).await }
     };
-    assert!(rewrite("UPDATE request_events SET body = '{}' WHERE request_id = ?").await.is_err());
+    assert!(
+        rewrite("UPDATE request_events SET body = '{}' WHERE request_id = ?")
+            .await
+            .is_err()
+    );
     sqlx::query("UPDATE requests SET anonymised_at = '2030-01-01T00:00:00.000000Z' WHERE id = ?")
         .bind(&id)
         .execute(&pool)
         .await
         .unwrap();
-    assert!(rewrite("UPDATE request_events SET body = '{}' WHERE request_id = ?").await.is_ok());
-    assert!(rewrite("UPDATE request_events SET actor = 'x' WHERE request_id = ?").await.is_err());
-    assert!(rewrite("UPDATE request_events SET kind = 'note' WHERE request_id = ?").await.is_err());
-    assert!(rewrite("DELETE FROM request_events WHERE request_id = ?").await.is_err());
+    assert!(
+        rewrite("UPDATE request_events SET body = '{}' WHERE request_id = ?")
+            .await
+            .is_ok()
+    );
+    assert!(
+        rewrite("UPDATE request_events SET actor = 'x' WHERE request_id = ?")
+            .await
+            .is_err()
+    );
+    assert!(
+        rewrite("UPDATE request_events SET kind = 'note' WHERE request_id = ?")
+            .await
+            .is_err()
+    );
+    assert!(
+        rewrite("DELETE FROM request_events WHERE request_id = ?")
+            .await
+            .is_err()
+    );
 }
 
 async fn pg_history_is_guarded() {
@@ -505,13 +765,69 @@ async fn pg_history_is_guarded() {
         let pool = pool.clone();
         async move { sqlx::query(sql).bind(id).execute(&pool).await }
     };
-    assert!(rewrite("UPDATE request_events SET body = '{}' WHERE request_id = $1").await.is_err());
+    assert!(
+        rewrite("UPDATE request_events SET body = '{}' WHERE request_id = $1")
+            .await
+            .is_err()
+    );
     sqlx::query("UPDATE requests SET anonymised_at = now() WHERE id = $1")
         .bind(id)
         .execute(&pool)
         .await
         .unwrap();
-    assert!(rewrite("UPDATE request_events SET body = '{}' WHERE request_id = $1").await.is_ok());
-    assert!(rewrite("UPDATE request_events SET actor = 'x' WHERE request_id = $1").await.is_err());
-    assert!(rewrite("DELETE FROM request_events WHERE request_id = $1").await.is_err());
+    assert!(
+        rewrite("UPDATE request_events SET body = '{}' WHERE request_id = $1")
+            .await
+            .is_ok()
+    );
+    assert!(
+        rewrite("UPDATE request_events SET actor = 'x' WHERE request_id = $1")
+            .await
+            .is_err()
+    );
+    assert!(
+        rewrite("DELETE FROM request_events WHERE request_id = $1")
+            .await
+            .is_err()
+    );
+}
+
+/// `guichet check` accepts `x-personal: false`, reports any other value where it is, and
+/// reports a form that keeps personal data longer than the territory allows.
+#[test]
+fn check_reports_bad_personal_data_declarations() {
+    let catalogue = common::catalogue_copy(&repo_root(), &[]);
+    let ok = guichet()
+        .arg("check")
+        .arg(catalogue.path())
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+
+    let file = catalogue.path().join("form-definitions/encombrants.json");
+    let mut form: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    form["properties"]["volume_m3"]["x-personal"] = json!("non");
+    form["x-guichet"]["retention_days"] = json!(4000);
+    std::fs::write(&file, serde_json::to_string_pretty(&form).unwrap()).unwrap();
+    let output = guichet()
+        .arg("check")
+        .arg(catalogue.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{text}");
+    assert!(
+        text.contains("form-definitions/encombrants.json")
+            && text.contains("« x-personal » must be true or false (got \"non\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keeps personal data 4000 days") && text.contains("max_days = 1825"),
+        "{text}"
+    );
 }

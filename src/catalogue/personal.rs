@@ -187,7 +187,8 @@ mod tests {
 
     #[test]
     fn a_non_boolean_mark_is_reported_where_it_is() {
-        let schema = json!({"properties": {"a": {"x-personal": "non"}, "b": {"x-personal": false}}});
+        let schema =
+            json!({"properties": {"a": {"x-personal": "non"}, "b": {"x-personal": false}}});
         let found = problems(&schema);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].0, "/properties/a/x-personal");

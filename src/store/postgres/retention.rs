@@ -78,10 +78,7 @@ impl RetentionStore for PostgresStore {
             .collect()
     }
 
-    async fn anonymise(
-        &self,
-        job: &Anonymisation<'_>,
-    ) -> Result<Option<Anonymised>, StoreError> {
+    async fn anonymise(&self, job: &Anonymisation<'_>) -> Result<Option<Anonymised>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "SELECT id, reference, status, data, anonymised_at FROM requests WHERE reference = $1 FOR UPDATE",

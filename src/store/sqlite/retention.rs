@@ -39,10 +39,7 @@ impl RetentionStore for SqliteStore {
             .collect()
     }
 
-    async fn anonymise(
-        &self,
-        job: &Anonymisation<'_>,
-    ) -> Result<Option<Anonymised>, StoreError> {
+    async fn anonymise(&self, job: &Anonymisation<'_>) -> Result<Option<Anonymised>, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(
             "SELECT id, reference, status, data, anonymised_at FROM requests WHERE reference = ?",
@@ -116,10 +113,9 @@ impl RetentionStore for SqliteStore {
     async fn compact(&self) -> Result<(), StoreError> {
         // Readers' snapshots can hold the checkpoint back; what is left is emptied at the
         // next run, or at shutdown (`Store::close`).
-        let (busy, _, _): (i64, i64, i64) =
-            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(&self.writer)
-                .await?;
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
+            .await?;
         if busy != 0 {
             tracing::warn!("the WAL could not be emptied yet: a reader holds it");
         }
