@@ -361,6 +361,10 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
         )),
         "{tracking}"
     );
+    let api = app.get_json(&format!("/api/v1/track/{report_token}")).await;
+    assert_eq!(api["personal_data_erased_on"], json!(report_due.to_string()), "{api}");
+    let api = app.get_json(&format!("/api/v1/track/{open_token}")).await;
+    assert!(api["personal_data_erased_on"].is_null(), "{api}");
     let (_, page) = agent.get(&app, &format!("/bureau/demandes/{bin}")).await;
     assert!(
         page.contains(&format!(
@@ -830,4 +834,24 @@ fn check_reports_bad_personal_data_declarations() {
         text.contains("keeps personal data 4000 days") && text.contains("max_days = 1825"),
         "{text}"
     );
+}
+
+/// With several instances on one PostgreSQL database, one applies retention at a time; the
+/// lock is free again once released (on SQLite it is always granted: one writer).
+#[tokio::test(flavor = "multi_thread")]
+async fn one_instance_at_a_time_applies_retention() {
+    let data_dir = tempfile::TempDir::new().unwrap();
+    let config = guichet::config::DatabaseConfig {
+        url: test_database(data_dir.path()),
+        max_connections: 2,
+    };
+    let first = guichet::store::open(&config).await.unwrap();
+    let second = guichet::store::open(&config).await.unwrap();
+    let mut held = first.retention_lock().await.unwrap().expect("the lock is free");
+    if on_postgres() {
+        assert!(second.retention_lock().await.unwrap().is_none());
+    }
+    held.release().await;
+    let mut again = second.retention_lock().await.unwrap().expect("released");
+    again.release().await;
 }
