@@ -199,7 +199,7 @@ async fn run_locked(
             report.kept += 1;
         }
     }
-    if report.dry_run || report.due.is_empty() {
+    if report.dry_run {
         return Ok(());
     }
     let mut done = Vec::new();
@@ -215,7 +215,20 @@ async fn run_locked(
             }
         }
     }
-    let (files, mails) = clean_up(store, places, &done).await?;
+    // The e-mails of the requests anonymised now, and again of those anonymised in the last
+    // two days: a delivery claimed just before an anonymisation (or an erasure) may have
+    // written its file just after.
+    let mut mails_of: Vec<String> = done.iter().map(|a| a.reference.to_string()).collect();
+    for reference in store
+        .anonymised_since(now - time::Duration::days(2))
+        .await?
+    {
+        let reference = reference.to_string();
+        if !mails_of.contains(&reference) {
+            mails_of.push(reference);
+        }
+    }
+    let (files, mails) = clean_up(store, places, &done, &mails_of).await?;
     report.files_removed = files;
     report.mails_removed = mails;
     store.compact().await?;
@@ -240,7 +253,8 @@ pub async fn erase(
     else {
         return Ok(None);
     };
-    if let Err(err) = clean_up(store, places, std::slice::from_ref(&anonymised)).await {
+    let mails_of = [reference.to_string()];
+    if let Err(err) = clean_up(store, places, std::slice::from_ref(&anonymised), &mails_of).await {
         // The database is clean; the next retention run sweeps what is left on disk.
         tracing::error!(%reference, "removing an erased request's files and e-mails: {err:#}");
     }
@@ -280,16 +294,14 @@ async fn anonymise_in_store(
         .await
 }
 
-/// Deletes the files no remaining request references and the e-mail files naming an
-/// anonymised request (the folder is read once). Returns (files, e-mails) removed.
+/// Deletes the files of `done` that no remaining request references, and the e-mail files
+/// naming one of `mails_of` (the folder is read once). Returns (files, e-mails) removed.
 async fn clean_up(
     store: &dyn Store,
     places: &Places,
     done: &[Anonymised],
+    mails_of: &[String],
 ) -> anyhow::Result<(usize, usize)> {
-    if done.is_empty() {
-        return Ok((0, 0));
-    }
     let mut files = 0;
     if let Some(storage) = &places.attachments {
         let candidates: HashSet<&String> = done.iter().flat_map(|a| &a.files).collect();
@@ -306,9 +318,10 @@ async fn clean_up(
         }
     }
     let mut mails = 0;
-    if let Some(folder) = &places.mail_folder {
-        let references: Vec<String> = done.iter().map(|a| a.reference.to_string()).collect();
-        mails = remove_mails(folder, &references)?;
+    if let Some(folder) = &places.mail_folder
+        && !mails_of.is_empty()
+    {
+        mails = remove_mails(folder, mails_of)?;
     }
     Ok((files, mails))
 }

@@ -362,7 +362,11 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
         "{tracking}"
     );
     let api = app.get_json(&format!("/api/v1/track/{report_token}")).await;
-    assert_eq!(api["personal_data_erased_on"], json!(report_due.to_string()), "{api}");
+    assert_eq!(
+        api["personal_data_erased_on"],
+        json!(report_due.to_string()),
+        "{api}"
+    );
     let api = app.get_json(&format!("/api/v1/track/{open_token}")).await;
     assert!(api["personal_data_erased_on"].is_null(), "{api}");
     let (_, page) = agent.get(&app, &format!("/bureau/demandes/{bin}")).await;
@@ -847,7 +851,11 @@ async fn one_instance_at_a_time_applies_retention() {
     };
     let first = guichet::store::open(&config).await.unwrap();
     let second = guichet::store::open(&config).await.unwrap();
-    let mut held = first.retention_lock().await.unwrap().expect("the lock is free");
+    let mut held = first
+        .retention_lock()
+        .await
+        .unwrap()
+        .expect("the lock is free");
     if on_postgres() {
         assert!(second.retention_lock().await.unwrap().is_none());
     }

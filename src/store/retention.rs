@@ -110,6 +110,10 @@ pub trait RetentionStore: Send + Sync {
         anonymisation: &Anonymisation<'_>,
     ) -> Result<Option<Anonymised>, StoreError>;
 
+    /// The requests anonymised at or after `since`: a run also looks for their e-mail
+    /// files, in case a delivery claimed before an anonymisation wrote one after it.
+    async fn anonymised_since(&self, since: OffsetDateTime) -> Result<Vec<Reference>, StoreError>;
+
     /// Makes what was removed leave the database's files at once (SQLite: folds the WAL
     /// back into the file and empties it; PostgreSQL: nothing, its vacuum does).
     async fn compact(&self) -> Result<(), StoreError>;

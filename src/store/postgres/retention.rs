@@ -148,6 +148,16 @@ impl RetentionStore for PostgresStore {
         }))
     }
 
+    async fn anonymised_since(&self, since: OffsetDateTime) -> Result<Vec<Reference>, StoreError> {
+        let rows = sqlx::query("SELECT reference FROM requests WHERE anonymised_at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| parsed(row, "reference", Reference::parse))
+            .collect()
+    }
+
     async fn compact(&self) -> Result<(), StoreError> {
         // Old row versions go with (auto)vacuum; nothing to do here.
         Ok(())

@@ -110,6 +110,17 @@ impl RetentionStore for SqliteStore {
         }))
     }
 
+    async fn anonymised_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<crate::domain::Reference>, StoreError> {
+        let rows = sqlx::query("SELECT reference FROM requests WHERE anonymised_at >= ?")
+            .bind(format_time(since))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(reference_column).collect()
+    }
+
     async fn compact(&self) -> Result<(), StoreError> {
         // Readers' snapshots can hold the checkpoint back; what is left is emptied at the
         // next run, or at shutdown (`Store::close`).
