@@ -25,6 +25,8 @@ use crate::domain::{FormVersion, Reference};
 use crate::store::retention::{Anonymisation, Anonymised, Why};
 use crate::store::{Store, StoreError};
 
+pub use crate::domain::time::day_fr;
+
 /// The actor of retention's `anonymised` events.
 pub const ACTOR: &str = "guichet";
 
@@ -113,16 +115,6 @@ pub async fn planned(
 ) -> Result<Date, StoreError> {
     let days = retention_days(store, catalogue, form_id, version).await?;
     Ok(due_on(closed_at, days))
-}
-
-/// A day as pages write it: `30/11/2027`.
-pub fn day_fr(day: Date) -> String {
-    format!(
-        "{:02}/{:02}/{}",
-        day.day(),
-        u8::from(day.month()),
-        day.year()
-    )
 }
 
 /// What a run did (or, dry, would do).

@@ -127,7 +127,7 @@ pub trait RetentionStore: Send + Sync {
 pub fn anonymised_refusal(anonymised_at: OffsetDateTime) -> StoreError {
     StoreError::Refused(format!(
         "Cette demande a été anonymisée le {} : ses données personnelles sont effacées et elle ne peut plus être traitée ni rouverte.",
-        crate::domain::time::day_fr(anonymised_at)
+        crate::domain::time::utc_day_fr(anonymised_at)
     ))
 }
 

@@ -193,7 +193,7 @@ async fn page(
         error,
         anonymised: request
             .anonymised_at
-            .map(crate::domain::time::day_fr)
+            .map(crate::domain::time::utc_day_fr)
             .unwrap_or_default(),
         anonymised_why,
         can_erase: user.role == crate::domain::Role::Admin
