@@ -99,6 +99,42 @@ pub fn unsigned_webhooks(catalogue: &Catalogue) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// A form's personal-data declarations: `x-personal` must be a boolean, and the form's
+/// retention must not exceed the territory's `[retention] max_days`.
+fn personal_data(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
+    let mut found: Vec<Diagnostic> = crate::catalogue::personal::problems(&form.schema)
+        .into_iter()
+        .map(|(pointer, message)| Diagnostic::at_pointer(&form.file, &pointer, message))
+        .collect();
+    let retention = &catalogue.territory.retention;
+    let days = form.retention_days(&catalogue.territory);
+    if let Some(max) = retention.max_days
+        && days > max
+    {
+        let (pointer, whose) = match form.meta.retention_days {
+            Some(_) => (
+                format!("/{META_KEY}/retention_days"),
+                "lower the form's retention_days".to_owned(),
+            ),
+            None => (
+                format!("/{META_KEY}"),
+                format!(
+                    "the territory's default ([retention] days = {}) applies: set a lower retention_days on the form, or lower the default",
+                    retention.days
+                ),
+            ),
+        };
+        found.push(Diagnostic::at_pointer(
+            &form.file,
+            &pointer,
+            format!(
+                "this form keeps personal data {days} days after a request is closed, more than the territory's maximum ([retention] max_days = {max} in territory.toml): {whose}"
+            ),
+        ));
+    }
+    found
+}
+
 /// Every problem in the catalogue at `root`.
 pub fn check(root: &Path) -> Vec<Diagnostic> {
     checked(root).1
@@ -123,7 +159,8 @@ pub fn checked(root: &Path) -> (Catalogue, Vec<Diagnostic>) {
         let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
         let found = run_cases(&loaded.catalogue, form)
             .into_iter()
-            .chain(route_examples(&loaded.catalogue, form));
+            .chain(route_examples(&loaded.catalogue, form))
+            .chain(personal_data(&loaded.catalogue, form));
         problems.extend(found.map(|d| d.locate_in_json(&text)));
     }
     (loaded.catalogue, problems)

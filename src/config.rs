@@ -42,6 +42,9 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Manage staff accounts (passwords are read from standard input or a prompt).
     User(UserArgs),
+    /// Apply retention: anonymise the closed requests past their form's retention period
+    /// (`serve` does it daily).
+    Purge(PurgeArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -385,6 +388,40 @@ pub struct RestoreArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct PurgeArgs {
+    /// List what would be anonymised, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Pretend today is this day (YYYY-MM-DD), to plan or to test: requests due on or
+    /// before it are anonymised.
+    #[arg(long, value_parser = parse_day)]
+    pub as_of: Option<time::Date>,
+    /// The catalogue, whose forms say how long their requests are kept.
+    #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".")]
+    pub catalogue: PathBuf,
+    /// Folder where the server stores attachments (an anonymised request's files go).
+    #[arg(
+        long,
+        env = "GUICHET_ATTACHMENTS_DIR",
+        default_value = "data/attachments"
+    )]
+    pub attachments_dir: PathBuf,
+    /// The server's mail URL: with `file://folder`, the e-mails of an anonymised request
+    /// written there go too.
+    #[arg(long, env = "GUICHET_MAIL_URL", default_value = "file://data/mail")]
+    pub mail_url: String,
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+}
+
+/// `2027-03-31`.
+fn parse_day(text: &str) -> Result<time::Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text.trim(), &format)
+        .map_err(|_| format!("{text:?} is not a date: write it as YYYY-MM-DD, e.g. 2027-03-31"))
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Catalogue folders to check.
     #[arg(default_value = ".")]
@@ -436,6 +473,17 @@ mod tests {
             "99999999999999999999GiB/h",
         ] {
             assert!(rate(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn purge_days_are_calendar_dates() {
+        assert_eq!(
+            parse_day("2027-03-31"),
+            Ok(time::macros::date!(2027 - 03 - 31))
+        );
+        for bad in ["2027-02-30", "31/03/2027", "demain", ""] {
+            assert!(parse_day(bad).unwrap_err().contains("YYYY-MM-DD"), "{bad}");
         }
     }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod intake;
+pub mod retention;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

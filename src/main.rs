@@ -1,4 +1,5 @@
-//! The `guichet` command line: serve, check, migrate, export, import, user, backup, restore.
+//! The `guichet` command line: serve, check, migrate, export, import, user, backup, restore,
+//! purge.
 
 use std::process::ExitCode;
 
@@ -27,6 +28,7 @@ async fn main() -> ExitCode {
         Command::User(args) => users::run(args).await,
         Command::Backup(args) => guichet::backup::backup(args).await,
         Command::Restore(args) => guichet::backup::restore(args).await,
+        Command::Purge(args) => guichet::retention::purge(args).await,
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),

@@ -116,7 +116,15 @@ impl Application {
                 idle: Duration::from_millis(dispatch.outbox_poll_ms.max(10)),
             },
         });
+        let places = crate::retention::Places::new(&config.attachments_dir, &dispatch.mail_url)
+            .with_context(|| {
+                format!(
+                    "cannot use {} for attachments",
+                    config.attachments_dir.display()
+                )
+            })?;
         let state = AppState {
+            retention: Arc::new(places),
             catalogue,
             store,
             digest_minutes: dispatch.mail_digest_minutes.max(1),
@@ -202,6 +210,11 @@ impl Application {
             self.state.store.clone(),
             self.state.catalogue.load_full(),
         ));
+        let retention = tokio::spawn(crate::retention::daily(
+            self.state.store.clone(),
+            self.state.catalogue.clone(),
+            (*self.state.retention).clone(),
+        ));
         // The outbox worker stops with the server; a delivery it was in the middle of is
         // retried when its lease ends.
         let worker = tokio::spawn(self.worker.run());
@@ -219,6 +232,9 @@ impl Application {
         .await;
         worker.abort();
         let _ = worker.await;
+        // A run cut short leaves each request whole (one transaction each) and is redone.
+        retention.abort();
+        let _ = retention.await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }

@@ -101,6 +101,7 @@
         required: required.indexOf(key) !== -1 || !!(condition && condition.required),
         choices: choicesOf(p), min: p.minimum, max: p.maximum,
         maxLength: p.maxLength, pattern: p.pattern || "", patternMessage: p["x-pattern-message"] || "",
+        notPersonal: p["x-personal"] === false,
         condition: condition
       };
     });
@@ -129,6 +130,8 @@
 
   function writeField(f) {
     var p = JSON.parse(JSON.stringify(f.original || {}));
+    // Personal unless marked: the answer is kept at anonymisation only when unchecked here.
+    if (f.notPersonal) { p["x-personal"] = false; } else { delete p["x-personal"]; }
     if (f.advanced || !f.dirty) { if (f.title) { p.title = f.title; } return p; }
     var widget = p["x-widget"];
     ["type", "format", "oneOf", "enum", "items", "uniqueItems", "x-widget", "minimum", "maximum",
@@ -321,6 +324,8 @@
       }
     }
     box.appendChild(input("Réponse obligatoire", f.required, function (v) { f.required = v; sync(); }, { type: "checkbox", "data-role": "required" }));
+    box.appendChild(input("Aucune donnée personnelle (réponse gardée pour les statistiques après anonymisation)", !!f.notPersonal,
+      function (v) { f.notPersonal = v; sync(); }, { type: "checkbox", "data-role": "not-personal" }));
     var others = siblingsOf(f).filter(function (o) { return !o.advanced; });
     var when = f.condition || { field: "", value: "" };
     var conditionField = select("Afficher seulement si la question…", [["", "(toujours affichée)"]].concat(

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod fields;
 pub mod form;
 pub mod legal;
+pub mod personal;
 pub mod rule;
 pub mod rule_messages;
 pub mod rule_reads;

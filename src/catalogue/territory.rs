@@ -512,7 +512,11 @@ name = "Q"
             secret: Some("s".into()),
         };
         for kind in EventKind::ALL {
-            assert_eq!(hook.wants(kind), kind != EventKind::Note, "{kind}");
+            assert_eq!(
+                hook.wants(kind),
+                !matches!(kind, EventKind::Note | EventKind::Anonymised),
+                "{kind}"
+            );
         }
         // Named, a note is still not sent (and `check` refuses the name).
         let named = Webhook {

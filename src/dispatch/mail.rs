@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use askama::Template;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
@@ -39,6 +40,9 @@ struct HtmlMail<'a> {
 /// An e-mail ready to send.
 #[derive(Debug, Clone)]
 pub struct Composed {
+    /// The references of the requests it is about, sent as `X-Guichet-Reference`: how
+    /// retention finds an e-mail written as a file to delete it with its request's data.
+    pub references: Vec<String>,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -148,7 +152,14 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
     }
     .render()
     .map_err(|e| format!("rendering the HTML part: {e}"))?;
+    let references = rows
+        .iter()
+        .filter_map(|row| row.payload.get("reference").and_then(Value::as_str))
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
     Ok(Composed {
+        references,
         subject,
         text,
         html,
@@ -189,7 +200,14 @@ impl Mailer {
         let to: Mailbox = to
             .parse()
             .map_err(|e| format!("the recipient is not an e-mail address: {e}"))?;
-        let message = Message::builder()
+        let mut builder = Message::builder();
+        if !mail.references.is_empty() {
+            builder = builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("X-Guichet-Reference"),
+                mail.references.join(", "),
+            ));
+        }
+        let message = builder
             .from(from.clone())
             .to(to)
             .subject(&mail.subject)

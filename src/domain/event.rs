@@ -21,10 +21,13 @@ pub enum EventKind {
     PriorityChanged,
     DueChanged,
     Reopened,
+    /// The request's personal data was removed (retention or erasure). Recorded by Guichet
+    /// itself, never an action anyone can take.
+    Anonymised,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::Submitted,
         EventKind::Routed,
         EventKind::Assigned,
@@ -36,6 +39,7 @@ impl EventKind {
         EventKind::PriorityChanged,
         EventKind::DueChanged,
         EventKind::Reopened,
+        EventKind::Anonymised,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl EventKind {
             EventKind::PriorityChanged => "priority_changed",
             EventKind::DueChanged => "due_changed",
             EventKind::Reopened => "reopened",
+            EventKind::Anonymised => "anonymised",
         }
     }
 
@@ -64,9 +69,12 @@ impl EventKind {
     /// writing to each other, in words meant for no one else, and a receiver's logs or a
     /// contractor's application are outside the building. Not even a webhook that names
     /// `note` gets them (`guichet check` refuses that name).
+    ///
+    /// `anonymised` does not leave either: it concerns a request whose data is gone, and an
+    /// erasure's reason is an admin's words about a person.
     pub fn leaves_guichet(self) -> bool {
         match self {
-            EventKind::Note => false,
+            EventKind::Note | EventKind::Anonymised => false,
             EventKind::Submitted
             | EventKind::Routed
             | EventKind::Assigned
@@ -111,6 +119,7 @@ mod tests {
         assert!(!EventKind::Note.leaves_guichet());
         assert!(EventKind::webhook_events().all(|k| k != EventKind::Note));
         assert!(EventKind::webhook_events().any(|k| k == EventKind::Routed));
+        assert!(EventKind::webhook_events().all(|k| k != EventKind::Anonymised));
     }
 
     /// docs/webhooks.md lists, in its "Events" table, exactly the kinds a webhook can

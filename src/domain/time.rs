@@ -16,3 +16,18 @@ pub fn format_time(t: OffsetDateTime) -> String {
         t.microsecond()
     )
 }
+
+/// A day as French pages and messages write it: `30/11/2026`.
+pub fn day_fr(day: time::Date) -> String {
+    format!(
+        "{:02}/{:02}/{}",
+        day.day(),
+        u8::from(day.month()),
+        day.year()
+    )
+}
+
+/// The UTC day of an instant, as [`day_fr`] writes it.
+pub fn utc_day_fr(t: OffsetDateTime) -> String {
+    day_fr(t.to_offset(time::UtcOffset::UTC).date())
+}

@@ -90,6 +90,12 @@ pub struct ArchivedRequest {
     pub citizen_contact: Option<String>,
     #[serde(default = "default_last_event")]
     pub last_event: String,
+    /// Retention state (absent from archives written before it existed: a closed request
+    /// gets the time of its closing event on import).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub closed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub anonymised_at: Option<OffsetDateTime>,
     /// Oldest first.
     pub events: Vec<ArchivedEvent>,
 }

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod builder;
 pub mod handling;
 pub mod postgres;
+pub mod retention;
 pub mod sqlite;
 pub mod staff;
 
@@ -169,6 +170,8 @@ pub struct TrackedRequest {
     pub data: Value,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// When it was last resolved or rejected, while it stays so.
+    pub closed_at: Option<OffsetDateTime>,
     /// Only the events the citizen may see, oldest first.
     pub history: Vec<Event>,
 }
@@ -213,11 +216,15 @@ pub struct StoredRequest {
     pub citizen_contact: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// When it was last resolved or rejected, while it stays so.
+    pub closed_at: Option<OffsetDateTime>,
+    /// When its personal data was removed (retention or erasure); it is then read-only.
+    pub anonymised_at: Option<OffsetDateTime>,
     pub events: Vec<Event>,
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + builder::BuilderStore {
+pub trait Store: Send + Sync + builder::BuilderStore + retention::RetentionStore {
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.
     /// `planner` decides the outbox messages the filing causes; they are written in the

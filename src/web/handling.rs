@@ -78,6 +78,57 @@ pub async fn act(
     Ok(done)
 }
 
+/// Erases the personal data of a closed request the admin `user` may see, for `reason`
+/// (required): the same anonymisation as retention, at once. Others get 403; an open
+/// request or one already anonymised gets 409.
+pub async fn erase(
+    state: &AppState,
+    user: &StaffUser,
+    reference: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let request = find(state, user, reference).await?;
+    if user.role != Role::Admin {
+        return Err(AppError::Http(
+            StatusCode::FORBIDDEN,
+            "Seul un administrateur peut effacer les données personnelles d'une demande : transmettez-lui la demande d'effacement.".into(),
+        ));
+    }
+    let reason = erasure_reason(reason)?;
+    crate::retention::erase(
+        state.store.as_ref(),
+        &state.retention,
+        &request.reference,
+        &user.email,
+        &reason,
+    )
+    .await?
+    .ok_or_else(not_found)?;
+    tracing::info!(reference = %request.reference, actor = %user.email, "personal data erased on request");
+    Ok(())
+}
+
+/// The reason an erasure is recorded with: required, one paragraph at most.
+pub fn erasure_reason(reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    if crate::domain::text::is_blank(reason) {
+        return Err(invalid(
+            "Le motif de l'effacement est vide : écrivez-le (par exemple « demande de l'intéressé du 12/03, courrier n° 45 ») avant de confirmer.",
+        ));
+    }
+    if reason.chars().count() > 1_000 {
+        return Err(invalid(
+            "Le motif de l'effacement dépasse 1 000 caractères : raccourcissez-le.",
+        ));
+    }
+    if reason.chars().any(crate::domain::text::is_stray_control) {
+        return Err(invalid(
+            "Le motif de l'effacement contient un caractère invisible (souvent venu d'un copier-coller) : retapez-le sans ce caractère.",
+        ));
+    }
+    Ok(reason.to_owned())
+}
+
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, message.into())
 }
@@ -174,6 +225,11 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
             .unwrap_or_default()
             .to_owned()
     };
+    // A free text removed by anonymisation.
+    let words = |key: &str| match event.body.get(key).and_then(|v| v.as_str()) {
+        Some(text) => text.to_owned(),
+        None => "(texte effacé)".to_owned(),
+    };
     let status = |key: &str| {
         Status::parse(&text(key))
             .map(|s| s.label_fr().to_owned())
@@ -207,14 +263,14 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
         }
         "assigned" => format!("Attribuée à {}", text("to")),
         "status_changed" => format!("Statut : {} → {}", status("from"), status("to")),
-        "note" => format!("Note interne : {}", text("text")),
-        "message" => format!("Message au demandeur : {}", text("text")),
-        "citizen_reply" => format!("Réponse du demandeur : {}", text("text")),
+        "note" => format!("Note interne : {}", words("text")),
+        "message" => format!("Message au demandeur : {}", words("text")),
+        "citizen_reply" => format!("Réponse du demandeur : {}", words("text")),
         "transferred" => format!(
             "Transférée de « {} » vers « {} » : {}",
             queue_name("from_queue"),
             queue_name("queue"),
-            text("reason")
+            words("reason")
         ),
         "priority_changed" => format!(
             "Priorité : {} → {}",
@@ -234,8 +290,15 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
         },
         "reopened" => format!(
             "Rouverte par le demandeur (« problème non résolu ») : {}",
-            text("text")
+            words("text")
         ),
+        "anonymised" => match text("why").as_str() {
+            "erasure" => format!(
+                "Données personnelles effacées à la demande : {}",
+                text("reason")
+            ),
+            _ => "Données personnelles effacées (durée de conservation écoulée)".to_owned(),
+        },
         other => other.to_owned(),
     }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     /// Minutes between two digest e-mails to a service.
     pub digest_minutes: u32,
     pub attachments: Arc<crate::attachments::Storage>,
+    /// Where an erasure removes files and e-mails, besides the database.
+    pub retention: Arc<crate::retention::Places>,
 }
 
 impl AppState {

@@ -238,7 +238,7 @@ impl PostgresStore {
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at, commune, filed_by,
-                    form_id, form_version, channel, data
+                    form_id, form_version, channel, data, anonymised_at
              FROM requests WHERE {column} = $1 FOR UPDATE"
         )))
         .bind(key)
@@ -260,6 +260,9 @@ impl PostgresStore {
         if !scope.allows(&current.service, commune.as_deref(), filed_by.as_deref()) {
             return Ok(None);
         }
+        if let Some(anonymised_at) = row.try_get::<Option<OffsetDateTime>, _>("anonymised_at")? {
+            return Err(crate::store::retention::anonymised_refusal(anonymised_at));
+        }
         let transition = workflow::apply(&current, action, actor, now)?;
         let id: Uuid = row.try_get("id")?;
         let state = &transition.state;
@@ -269,7 +272,9 @@ impl PostgresStore {
             .map_or("routed", |e| e.kind.as_str());
         sqlx::query(
             "UPDATE requests SET status = $1, service = $2, queue = $3, priority = $4, assignee = $5, due_at = $6,
-                paused_at = $7, last_event = $8, updated_at = $9 WHERE id = $10",
+                paused_at = $7, last_event = $8, updated_at = $9,
+                closed_at = CASE WHEN $11 THEN coalesce(closed_at, $9) END
+             WHERE id = $10",
         )
         .bind(state.status.as_str())
         .bind(&state.service)
@@ -281,6 +286,7 @@ impl PostgresStore {
         .bind(last_event)
         .bind(now)
         .bind(id)
+        .bind(!workflow::is_open(state.status))
         .execute(&mut *tx)
         .await?;
         for event in &transition.events {

@@ -9,6 +9,7 @@
 
 mod back_office;
 mod builder;
+mod retention;
 
 use std::time::Duration;
 
@@ -200,7 +201,8 @@ impl Store for PostgresStore {
 
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
         let row = sqlx::query(
-            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at
+            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at,
+                    r.closed_at
              FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = $1",
         )
         .bind(tracking_hash)
@@ -219,6 +221,7 @@ impl Store for PostgresStore {
             data: row.try_get::<Json<Value>, _>("data")?.0,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            closed_at: row.try_get("closed_at")?,
             history: self.events(id, true).await?,
         }))
     }
@@ -273,6 +276,8 @@ impl Store for PostgresStore {
             citizen_contact: row.try_get("citizen_contact")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            closed_at: row.try_get("closed_at")?,
+            anonymised_at: row.try_get("anonymised_at")?,
             events: self.events(id, false).await?,
         }))
     }
@@ -412,6 +417,8 @@ impl Store for PostgresStore {
                 filed_by: row.try_get("filed_by")?,
                 citizen_contact: row.try_get("citizen_contact")?,
                 last_event: row.try_get("last_event")?,
+                closed_at: row.try_get("closed_at")?,
+                anonymised_at: row.try_get("anonymised_at")?,
                 events,
             });
         }
@@ -446,8 +453,8 @@ impl Store for PostgresStore {
             let inserted = sqlx::query(
                 "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
                     status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
-                    assignee, paused_at, filed_by, citizen_contact, last_event)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+                    assignee, paused_at, filed_by, citizen_contact, last_event, closed_at, anonymised_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(id)
@@ -473,6 +480,8 @@ impl Store for PostgresStore {
             .bind(&r.filed_by)
             .bind(&r.citizen_contact)
             .bind(&r.last_event)
+            .bind(r.closed_at)
+            .bind(r.anonymised_at)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -495,6 +504,18 @@ impl Store for PostgresStore {
                 .await?;
             }
         }
+        // Closed requests from archives older than retention: closed when they last became
+        // resolved or rejected, as migration 0006 did.
+        sqlx::query(
+            "UPDATE requests r SET closed_at = coalesce(
+                (SELECT max(e.created_at) FROM request_events e
+                 WHERE e.request_id = r.id AND e.kind = 'status_changed'
+                   AND e.body->>'to' IN ('resolved', 'rejected')),
+                r.updated_at)
+             WHERE r.status IN ('resolved', 'rejected') AND r.closed_at IS NULL",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(imported)
     }

@@ -242,7 +242,7 @@ impl SqliteStore {
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at, commune, filed_by,
-                    form_id, form_version, channel, data
+                    form_id, form_version, channel, data, anonymised_at
              FROM requests WHERE {column} = ?"
         )))
         .bind(key)
@@ -264,6 +264,9 @@ impl SqliteStore {
         if !scope.allows(&current.service, commune.as_deref(), filed_by.as_deref()) {
             return Ok(None);
         }
+        if let Some(anonymised_at) = optional_time(&row, "anonymised_at")? {
+            return Err(crate::store::retention::anonymised_refusal(anonymised_at));
+        }
         let transition = workflow::apply(&current, action, actor, now)?;
         let id: String = row.try_get("id")?;
         let state = &transition.state;
@@ -274,7 +277,9 @@ impl SqliteStore {
             .map_or("routed", |e| e.kind.as_str());
         sqlx::query(
             "UPDATE requests SET status = ?, service = ?, queue = ?, priority = ?, assignee = ?, due_at = ?,
-                paused_at = ?, last_event = ?, updated_at = ? WHERE id = ?",
+                paused_at = ?, last_event = ?, updated_at = ?,
+                closed_at = CASE WHEN ? THEN coalesce(closed_at, ?) END
+             WHERE id = ?",
         )
         .bind(state.status.as_str())
         .bind(&state.service)
@@ -284,6 +289,8 @@ impl SqliteStore {
         .bind(state.due_at.map(format_time))
         .bind(state.paused_at.map(format_time))
         .bind(last_event)
+        .bind(&now_text)
+        .bind(!workflow::is_open(state.status))
         .bind(&now_text)
         .bind(&id)
         .execute(&mut *tx)

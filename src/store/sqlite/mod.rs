@@ -17,6 +17,7 @@
 
 mod back_office;
 mod builder;
+mod retention;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -246,7 +247,8 @@ impl Store for SqliteStore {
 
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
         let row = sqlx::query(
-            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at
+            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at,
+                    r.closed_at
              FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = ?",
         )
         .bind(tracking_hash)
@@ -265,6 +267,7 @@ impl Store for SqliteStore {
             data: json_column(&row, "data")?,
             created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
             updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+            closed_at: optional_time(&row, "closed_at")?,
             history: self.events(&id, true).await?,
         }))
     }
@@ -322,6 +325,8 @@ impl Store for SqliteStore {
             citizen_contact: row.try_get("citizen_contact")?,
             created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
             updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+            closed_at: optional_time(&row, "closed_at")?,
+            anonymised_at: optional_time(&row, "anonymised_at")?,
             events: self.events(&id, false).await?,
         }))
     }
@@ -453,6 +458,8 @@ impl Store for SqliteStore {
                 filed_by: row.try_get("filed_by")?,
                 citizen_contact: row.try_get("citizen_contact")?,
                 last_event: row.try_get("last_event")?,
+                closed_at: optional_time(row, "closed_at")?,
+                anonymised_at: optional_time(row, "anonymised_at")?,
                 events,
             });
         }
@@ -485,8 +492,8 @@ impl Store for SqliteStore {
             let inserted = sqlx::query(
                 "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
                     status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
-                    assignee, paused_at, filed_by, citizen_contact, last_event)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                    assignee, paused_at, filed_by, citizen_contact, last_event, closed_at, anonymised_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&r.id)
             .bind(&r.reference)
@@ -511,6 +518,8 @@ impl Store for SqliteStore {
             .bind(&r.filed_by)
             .bind(&r.citizen_contact)
             .bind(&r.last_event)
+            .bind(r.closed_at.map(format_time))
+            .bind(r.anonymised_at.map(format_time))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -530,6 +539,18 @@ impl Store for SqliteStore {
                     .await?;
             }
         }
+        // Closed requests from archives older than retention: closed when they last became
+        // resolved or rejected, as migration 0006 did.
+        sqlx::query(
+            "UPDATE requests SET closed_at = coalesce(
+                (SELECT max(e.created_at) FROM request_events e
+                 WHERE e.request_id = requests.id AND e.kind = 'status_changed'
+                   AND json_extract(e.body, '$.to') IN ('resolved', 'rejected')),
+                updated_at)
+             WHERE status IN ('resolved', 'rejected') AND closed_at IS NULL",
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(imported)
     }

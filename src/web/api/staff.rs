@@ -94,6 +94,8 @@ fn request_json(request: &StoredRequest) -> Value {
         "citizen_contact": request.citizen_contact,
         "created_at": format_time(request.created_at),
         "updated_at": format_time(request.updated_at),
+        "closed_at": request.closed_at.map(format_time),
+        "anonymised_at": request.anonymised_at.map(format_time),
         "events": request.events.iter().map(|e| json!({
             "kind": e.kind, "actor": e.actor, "body": e.body, "at": format_time(e.created_at),
         })).collect::<Vec<_>>(),
@@ -213,18 +215,34 @@ fn json_fields(
 
 /// `POST /requests/{reference}/{action}` with a JSON body: `status` `{status}`, `notes`
 /// `{text}`, `messages` `{text, await_reply}`, `transfer` `{queue, reason}`, `assign`
-/// `{to}`, `take` `{}`, `priority` `{priority}`, `due` `{due}`.
+/// `{to}`, `take` `{}`, `priority` `{priority}`, `due` `{due}`; and, for admins, `erasure`
+/// `{reason}` (erases a closed request's personal data).
 pub async fn act(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
     Path((reference, action)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    if action == "erasure" {
+        let fields = json_fields(body, state.limits.max_json_bytes)?;
+        let reason = fields.get("reason").map(String::as_str).unwrap_or_default();
+        handling::erase(&state, &user, &reference, reason).await?;
+        let request = handling::find(&state, &user, &reference).await?;
+        return Ok((
+            StatusCode::OK,
+            Json(json!({
+                "reference": request.reference.to_string(),
+                "status": request.status.as_str(),
+                "anonymised_at": request.anonymised_at.map(crate::store::format_time),
+            })),
+        )
+            .into_response());
+    }
     let kind = match action.as_str() {
         "notes" => "note",
         "messages" => "message",
         "status" | "transfer" | "assign" | "take" | "priority" | "due" => action.as_str(),
-        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, messages, transfer, assign, take, priority ou due.".into()).into()),
+        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, messages, transfer, assign, take, priority, due ou erasure.".into()).into()),
     };
     let fields = json_fields(body, state.limits.max_json_bytes)?;
     let request = handling::find(&state, &user, &reference).await?;

@@ -20,6 +20,21 @@ pub async fn show(
         .iter()
         .map(|e| json!({"at": format_time(e.created_at), "kind": e.kind, "label": history_label(&catalogue, e)}))
         .collect();
+    // A closed request: the day its personal data goes (as on the tracking page).
+    let erased_on = match request.closed_at {
+        Some(closed_at) => Some(
+            crate::retention::planned(
+                state.store.as_ref(),
+                &catalogue,
+                &request.form_id,
+                &request.form_version,
+                closed_at,
+            )
+            .await?
+            .to_string(),
+        ),
+        None => None,
+    };
     Ok(Json(json!({
         "reference": request.reference.to_string(),
         "status": request.status.as_str(),
@@ -29,5 +44,6 @@ pub async fn show(
         "created_at": format_time(request.created_at),
         "updated_at": format_time(request.updated_at),
         "history": history,
+        "personal_data_erased_on": erased_on,
     })))
 }

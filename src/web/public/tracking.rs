@@ -39,6 +39,8 @@ pub struct TrackPage {
     pub text: String,
     /// (name, download link)
     pub files: Vec<(String, String)>,
+    /// A closed request: the day its personal data goes.
+    pub planned_anonymisation: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -62,7 +64,29 @@ pub async fn show(
     Query(query): Query<TrackQuery>,
 ) -> Result<TrackPage, PageError> {
     let (token, request) = tracking::find(&state, &token).await?;
-    Ok(track_page(&state, &token, &request, query.recu.is_some()))
+    let mut page = track_page(&state, &token, &request, query.recu.is_some());
+    page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
+    Ok(page)
+}
+
+/// The day a closed request's personal data goes (empty while it is open).
+async fn planned_anonymisation(
+    state: &AppState,
+    request: &TrackedRequest,
+) -> Result<String, AppError> {
+    let Some(closed_at) = request.closed_at else {
+        return Ok(String::new());
+    };
+    let catalogue = state.catalogue.load();
+    let day = crate::retention::planned(
+        state.store.as_ref(),
+        &catalogue,
+        &request.form_id,
+        &request.form_version,
+        closed_at,
+    )
+    .await?;
+    Ok(crate::retention::day_fr(day))
 }
 
 fn track_page(
@@ -92,6 +116,7 @@ fn track_page(
         resolved: request.status == Status::Resolved,
         error: String::new(),
         text: String::new(),
+        planned_anonymisation: String::new(),
         files: crate::web::uploads::files_of(&request.data)
             .into_iter()
             .map(|f| {
@@ -141,6 +166,7 @@ pub async fn respond(
             if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
         {
             let mut page = track_page(&state, &token, &request, false);
+            page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
             page.error = message;
             page.text = text;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

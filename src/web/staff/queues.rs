@@ -96,6 +96,7 @@ pub fn last_event_label(kind: &str) -> &'static str {
         "priority_changed" => "priorité changée",
         "due_changed" => "échéance changée",
         "reopened" => "rouverte par le demandeur",
+        "anonymised" => "données personnelles effacées",
         _ => "mise à jour",
     }
 }

@@ -63,6 +63,15 @@ pub struct RequestPage {
     pub open: bool,
     /// (name, size, download link)
     pub files: Vec<(String, String, String)>,
+    /// When its personal data was removed (empty while it holds some), and why.
+    pub anonymised: String,
+    pub anonymised_why: String,
+    /// A closed request: the day its personal data goes.
+    pub planned_anonymisation: String,
+    /// An admin may erase its personal data now (it is closed and still holds some).
+    pub can_erase: bool,
+    /// The erasure's confirmation step: the reason given, to confirm.
+    pub erase_reason: Option<String>,
 }
 
 async fn page(
@@ -85,6 +94,30 @@ async fn page(
         .and_then(|v| fields::build(&v.definition).ok())
         .map(|f| view::answers(&f, &request.data))
         .unwrap_or_default();
+    let planned_anonymisation = match (request.closed_at, request.anonymised_at) {
+        (Some(closed_at), None) => crate::retention::day_fr(
+            crate::retention::planned(
+                state.store.as_ref(),
+                catalogue,
+                &request.form_id,
+                &request.form_version,
+                closed_at,
+            )
+            .await?,
+        ),
+        _ => String::new(),
+    };
+    let anonymised_why = request
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "anonymised")
+        .map(|e| match e.body.get("why").and_then(|w| w.as_str()) {
+            Some("erasure") => "effacement à la demande",
+            _ => "durée de conservation",
+        })
+        .unwrap_or_default()
+        .to_owned();
     let queue_name = |id: &str| {
         catalogue
             .territory
@@ -158,6 +191,16 @@ async fn page(
             .filter(|(id, _)| *id != request.queue)
             .collect(),
         error,
+        anonymised: request
+            .anonymised_at
+            .map(crate::domain::time::utc_day_fr)
+            .unwrap_or_default(),
+        anonymised_why,
+        can_erase: user.role == crate::domain::Role::Admin
+            && request.anonymised_at.is_none()
+            && !crate::domain::workflow::is_open(request.status),
+        planned_anonymisation,
+        erase_reason: None,
         open: crate::domain::workflow::is_open(request.status),
         files: crate::web::uploads::files_of(&request.data)
             .into_iter()
@@ -205,6 +248,9 @@ pub async fn post(
         .get("_action")
         .map(String::as_str)
         .unwrap_or_default();
+    if kind == "erase_ask" || kind == "erase" {
+        return erase(&state, &signed, &reference, request, kind, &fields).await;
+    }
     let outcome =
         match handling::parse_action(&state, &catalogue, &request.service, kind, &fields).await {
             Ok(action) => handling::act(&state, user, &reference, action)
@@ -229,6 +275,65 @@ pub async fn post(
         {
             let page = page(
                 &state,
+                &catalogue,
+                user,
+                &signed.session.csrf_token,
+                request,
+                message,
+            )
+            .await?;
+            Ok((status, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Erasure in two steps, without JavaScript: `erase_ask` checks the reason and shows the
+/// page with a confirmation box; `erase` (from that box) erases.
+async fn erase(
+    state: &AppState,
+    signed: &Signed,
+    reference: &str,
+    request: StoredRequest,
+    kind: &str,
+    fields: &std::collections::HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let user = &signed.session.user;
+    let reason = fields.get("reason").map(String::as_str).unwrap_or_default();
+    let catalogue = state.catalogue.load();
+    let outcome = if kind == "erase" {
+        handling::erase(state, user, reference, reason).await
+    } else if user.role != crate::domain::Role::Admin {
+        Err(AppError::Http(
+            StatusCode::FORBIDDEN,
+            "Seul un administrateur peut effacer les données personnelles d'une demande : transmettez-lui la demande d'effacement.".into(),
+        ))
+    } else {
+        // A valid reason is shown again with the confirmation box.
+        handling::erasure_reason(reason).map(|_| ())
+    };
+    match outcome {
+        Ok(()) if kind == "erase" => {
+            Ok(Redirect::to(&format!("/bureau/demandes/{reference}")).into_response())
+        }
+        Ok(()) => {
+            let mut page = page(
+                state,
+                &catalogue,
+                user,
+                &signed.session.csrf_token,
+                request,
+                String::new(),
+            )
+            .await?;
+            page.erase_reason = Some(reason.trim().to_owned());
+            Ok(page.into_response())
+        }
+        Err(AppError::Http(status, message))
+            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            let page = page(
+                state,
                 &catalogue,
                 user,
                 &signed.session.csrf_token,
