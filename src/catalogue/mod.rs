@@ -5,6 +5,7 @@
 //! reload; a request in flight keeps the snapshot it started with. A snapshot that fails to
 //! load never replaces a good one.
 
+pub mod contact;
 pub mod diagnostic;
 pub mod fields;
 pub mod form;
@@ -200,6 +201,7 @@ fn empty_territory() -> Territory {
         services: Vec::new(),
         procedures: Vec::new(),
         retention: territory::Retention::default(),
+        elus: territory::Elus::default(),
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod builder;
 pub mod handling;
+pub mod personal_data;
 pub mod postgres;
 pub mod sqlite;
 pub mod staff;
@@ -217,7 +218,9 @@ pub struct StoredRequest {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + builder::BuilderStore {
+pub trait Store:
+    Send + Sync + builder::BuilderStore + personal_data::PersonalDataStore
+{
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.
     /// `planner` decides the outbox messages the filing causes; they are written in the

@@ -9,6 +9,7 @@
 
 mod back_office;
 mod builder;
+mod personal_data;
 
 use std::time::Duration;
 

@@ -17,6 +17,7 @@
 
 mod back_office;
 mod builder;
+mod personal_data;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -17,7 +17,8 @@ use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
 use crate::domain::{Channel, FormVersion, text};
 use crate::store::{QueueItem, RequestQuery};
-use crate::web::AppState;
+use crate::store::personal_data::AccessView;
+use crate::web::{AppState, personal_data};
 use crate::web::error::{AppError, PageError};
 use crate::web::public::{date_fr, view};
 
@@ -76,6 +77,14 @@ pub async fn export(
         }
     }
 
+    // One access record per request in the file, written in one go before any is read.
+    personal_data::record_access(
+        &state,
+        user,
+        items.iter().map(|i| &i.reference),
+        AccessView::ExportCsv,
+    )
+    .await?;
     let mut out = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(b"\xEF\xBB\xBF".to_vec());
