@@ -99,14 +99,31 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
     let (reference, token) = file(&app, "encombrants", submitted.clone()).await;
 
     // The service writes a note (internal) and a message (to the citizen).
-    add_user(&app, "agent@vdg.example.org", Role::Agent, &["environnement"], &[]).await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     let agent = login(&app, "agent@vdg.example.org").await;
     let (status, _) = agent
-        .act(&app, &reference, "note", &[("text", "Voisin pénible, prévoir deux agents")])
+        .act(
+            &app,
+            &reference,
+            "note",
+            &[("text", "Voisin pénible, prévoir deux agents")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = agent
-        .act(&app, &reference, "message", &[("text", "Pouvez-vous préciser l'étage ?")])
+        .act(
+            &app,
+            &reference,
+            "message",
+            &[("text", "Pouvez-vous préciser l'étage ?")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 
@@ -143,12 +160,20 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
         answers
             .iter()
             .find(|a| a["pointer"] == pointer)
-            .map(|a| (a["label"].as_str().unwrap().to_owned(), a["value"].as_str().unwrap().to_owned()))
+            .map(|a| {
+                (
+                    a["label"].as_str().unwrap().to_owned(),
+                    a["value"].as_str().unwrap().to_owned(),
+                )
+            })
             .unwrap()
     };
     assert_eq!(
         answer("/objets"),
-        ("Quels objets faut-il enlever ?".into(), "Meubles, Matelas, sommier".into())
+        (
+            "Quels objets faut-il enlever ?".into(),
+            "Meubles, Matelas, sommier".into()
+        )
     );
     assert_eq!(
         answer("/volume_m3"),
@@ -160,7 +185,10 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
     );
     assert_eq!(
         answer("/adresse/rue"),
-        ("Rue, avenue, lieu-dit".into(), "Rue de la Libération".into())
+        (
+            "Rue, avenue, lieu-dit".into(),
+            "Rue de la Libération".into()
+        )
     );
     assert!(
         answers
@@ -169,7 +197,10 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
     );
     // The exchange the citizen sees; never the service's internal note.
     assert_eq!(copy["messages"][0]["from"], "service");
-    assert_eq!(copy["messages"][0]["text"], "Pouvez-vous préciser l'étage ?");
+    assert_eq!(
+        copy["messages"][0]["text"],
+        "Pouvez-vous préciser l'étage ?"
+    );
     assert!(copy["history"].as_array().unwrap().len() >= 2);
     assert!(!text.contains("Voisin pénible"), "{text}");
     assert!(!text.contains("\"note\""), "{text}");
@@ -178,7 +209,12 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
     // The printable page: the same, for people; no script.
     let (status, headers, page) = get(&app, &format!("/suivi/{token}/donnees")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     for expected in [
         reference.as_str(),
         "Volume approximatif (en m³)",
@@ -209,7 +245,10 @@ async fn the_citizen_downloads_every_answer_with_its_label() {
     ] {
         let (status, _, body) = get(&app, &path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        assert!(body.contains("Aucune demande ne correspond à ce lien de suivi"), "{body}");
+        assert!(
+            body.contains("Aucune demande ne correspond à ce lien de suivi"),
+            "{body}"
+        );
     }
 }
 
@@ -231,9 +270,16 @@ async fn the_copy_lists_the_files_with_a_link_that_downloads_them() {
     assert_eq!(response.bytes().await.unwrap().to_vec(), photo);
     // A choice by its label, a file answer by its name.
     let answers = copy["answers"].as_array().unwrap();
-    assert!(answers.iter().any(|a| a["pointer"] == "/categorie"
-        && a["value"] == "Nid-de-poule, chaussée abîmée"));
-    assert!(answers.iter().any(|a| a["pointer"] == "/photos" && a["value"] == "trou.png"));
+    assert!(
+        answers
+            .iter()
+            .any(|a| a["pointer"] == "/categorie" && a["value"] == "Nid-de-poule, chaussée abîmée")
+    );
+    assert!(
+        answers
+            .iter()
+            .any(|a| a["pointer"] == "/photos" && a["value"] == "trou.png")
+    );
     let (_, _, page) = get(&app, &format!("/suivi/{token}/donnees")).await;
     assert!(page.contains("trou.png"));
     assert!(page.contains("image/png"));
@@ -251,14 +297,23 @@ fn listed(page: &str) -> BTreeSet<String> {
 async fn subject_access_finds_exactly_the_persons_requests() {
     let app = spawn_app().await;
     add_user(&app, "admin@vdg.example.org", Role::Admin, &[], &[]).await;
-    add_user(&app, "agent@vdg.example.org", Role::Agent, &["environnement", "voirie"], &[]).await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement", "voirie"],
+        &[],
+    )
+    .await;
     add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
     let pothole = |extra: Value| {
         let mut data = json!({
             "categorie": "nid-de-poule", "commune": "tonneins",
             "localisation": "Avenue de Bordeaux", "description": "Un trou.", "urgence": "moyenne",
         });
-        data.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        data.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         data
     };
     let bulky = |telephone: &str, nom: &str| {
@@ -277,7 +332,12 @@ async fn subject_access_finds_exactly_the_persons_requests() {
     .await;
     let (mail_lower, _) = file_bin_request(&app, "marmande").await;
     // Claire's phone number, in three formats, one of them nested in no special field.
-    let (phone_spaces, _) = file(&app, "encombrants", bulky("06 12 34 56 78", "Claire Martin")).await;
+    let (phone_spaces, _) = file(
+        &app,
+        "encombrants",
+        bulky("06 12 34 56 78", "Claire Martin"),
+    )
+    .await;
     let (phone_plus, _) = file(&app, "encombrants", bulky("+33 6 12 34 56 78", "C. Martin")).await;
     let (phone_dots, _) = file(
         &app,
@@ -306,7 +366,10 @@ async fn subject_access_finds_exactly_the_persons_requests() {
                 ("adresse.rue", "Rue Gambetta"),
                 ("adresse.commune", "marmande"),
                 ("_channel", "phone"),
-                ("_contact", "Claire, claire.martin@example.org ou 06 12 34 56 78 le soir"),
+                (
+                    "_contact",
+                    "Claire, claire.martin@example.org ou 06 12 34 56 78 le soir",
+                ),
             ],
         )
         .await;
@@ -326,7 +389,10 @@ async fn subject_access_finds_exactly_the_persons_requests() {
     assert!(home.contains("href=\"/bureau/donnees-personnelles\""));
 
     let (status, page) = admin
-        .get(&app, "/bureau/donnees-personnelles?q=CLAIRE.martin%40example.ORG")
+        .get(
+            &app,
+            "/bureau/donnees-personnelles?q=CLAIRE.martin%40example.ORG",
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let expected: BTreeSet<String> = [&mail_upper, &mail_lower, &by_elu]
@@ -338,7 +404,10 @@ async fn subject_access_finds_exactly_the_persons_requests() {
     assert!(page.contains("contact du demandeur"));
 
     let (status, page) = admin
-        .get(&app, "/bureau/donnees-personnelles?q=%2B33%206%2012%2034%2056%2078")
+        .get(
+            &app,
+            "/bureau/donnees-personnelles?q=%2B33%206%2012%2034%2056%2078",
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let expected: BTreeSet<String> = [&phone_spaces, &phone_plus, &phone_dots, &by_elu]
@@ -406,8 +475,16 @@ async fn subject_access_finds_exactly_the_persons_requests() {
     assert_eq!(
         records_of(&app, &phone_plus).await,
         [
-            ("admin@vdg.example.org".to_owned(), "admin".to_owned(), "subject_export".to_owned()),
-            ("admin@vdg.example.org".to_owned(), "admin".to_owned(), "subject_search".to_owned()),
+            (
+                "admin@vdg.example.org".to_owned(),
+                "admin".to_owned(),
+                "subject_export".to_owned()
+            ),
+            (
+                "admin@vdg.example.org".to_owned(),
+                "admin".to_owned(),
+                "subject_search".to_owned()
+            ),
         ]
     );
     assert!(records_of(&app, &stranger).await.is_empty());
@@ -425,7 +502,10 @@ async fn subject_access_finds_exactly_the_persons_requests() {
         .get(&app, "/bureau/donnees-personnelles/export.json?q=abc")
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("ni une adresse électronique ni un numéro de téléphone"), "{page}");
+    assert!(
+        page.contains("ni une adresse électronique ni un numéro de téléphone"),
+        "{page}"
+    );
 
     // Agents and élus are refused, search and export alike.
     let agent = login(&app, "agent@vdg.example.org").await;
@@ -444,8 +524,14 @@ async fn subject_access_finds_exactly_the_persons_requests() {
 #[tokio::test]
 async fn every_staff_view_is_recorded_and_only_admins_read_the_records() {
     let app = spawn_app().await;
-    let agent_account =
-        add_user(&app, "agent@vdg.example.org", Role::Agent, &["environnement"], &[]).await;
+    let agent_account = add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     add_user(&app, "admin@vdg.example.org", Role::Admin, &[], &[]).await;
     let (reference, _) = file_bin_request(&app, "marmande").await;
     let (other, _) = file_bin_request(&app, "tonneins").await;
@@ -458,12 +544,21 @@ async fn every_staff_view_is_recorded_and_only_admins_read_the_records() {
         )
     };
 
-    let (status, _) = agent.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    let (status, _) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(records_of(&app, &reference).await, [agent_line("page")]);
 
     let token = api_token(&app, &agent_account).await;
-    let (status, body) = api(&app, &token, Method::GET, &format!("/requests/{reference}"), None).await;
+    let (status, body) = api(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/requests/{reference}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         records_of(&app, &reference).await,
@@ -483,13 +578,19 @@ async fn every_staff_view_is_recorded_and_only_admins_read_the_records() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         records_of(&app, &reference).await,
-        [agent_line("export_csv"), agent_line("api"), agent_line("page")]
+        [
+            agent_line("export_csv"),
+            agent_line("api"),
+            agent_line("page")
+        ]
     );
     assert_eq!(records_of(&app, &other).await, [agent_line("export_csv")]);
 
     // The admin reads them, newest first; the agent may not.
     let admin = login(&app, "admin@vdg.example.org").await;
-    let (status, page) = admin.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    let (status, page) = admin
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("href=\"/bureau/demandes/{reference}/acces\"")));
     let (status, page) = admin
@@ -532,24 +633,49 @@ async fn every_staff_view_is_recorded_and_only_admins_read_the_records() {
 #[tokio::test]
 async fn without_its_access_record_no_personal_data_is_shown() {
     let app = spawn_app().await;
-    let account =
-        add_user(&app, "agent@vdg.example.org", Role::Agent, &["environnement"], &[]).await;
+    let account = add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     let (reference, _) = file_bin_request(&app, "marmande").await;
     let agent = login(&app, "agent@vdg.example.org").await;
     let token = api_token(&app, &account).await;
 
-    execute_sql(&app, "ALTER TABLE access_records RENAME TO access_records_away").await;
-    let (status, page) = agent.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    execute_sql(
+        &app,
+        "ALTER TABLE access_records RENAME TO access_records_away",
+    )
+    .await;
+    let (status, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(page.contains("journal des accès"), "{page}");
     assert!(!page.contains("Claire Martin"));
-    let (status, body) = api(&app, &token, Method::GET, &format!("/requests/{reference}"), None).await;
+    let (status, body) = api(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/requests/{reference}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body.to_string().contains("Claire Martin"));
     assert!(common::first_error(&body).contains("journal des accès"));
 
-    execute_sql(&app, "ALTER TABLE access_records_away RENAME TO access_records").await;
-    let (status, page) = agent.get(&app, &format!("/bureau/demandes/{reference}")).await;
+    execute_sql(
+        &app,
+        "ALTER TABLE access_records_away RENAME TO access_records",
+    )
+    .await;
+    let (status, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Claire Martin"));
 }
@@ -591,20 +717,36 @@ async fn two_requests_in_marmande(app: &TestApp) -> (String, String) {
 async fn an_elu_sees_the_contact_of_their_own_filings_only() {
     let app = spawn_app().await;
     let elu_account = add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
-    add_user(&app, "agent@vdg.example.org", Role::Agent, &["environnement"], &[]).await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     let (own, citizens) = two_requests_in_marmande(&app).await;
     let elu = login(&app, "elu@vdg.example.org").await;
 
     let (status, page) = elu.get(&app, &format!("/bureau/demandes/{own}")).await;
     assert_eq!(status, StatusCode::OK);
-    for shown in ["Famille Garcia", "garcia@example.org", "05 53 11 22 33", "Chemin des Vignes"] {
+    for shown in [
+        "Famille Garcia",
+        "garcia@example.org",
+        "05 53 11 22 33",
+        "Chemin des Vignes",
+    ] {
         assert!(page.contains(shown), "{shown}");
     }
     assert!(!page.contains("masquées"));
 
     let (status, page) = elu.get(&app, &format!("/bureau/demandes/{citizens}")).await;
     assert_eq!(status, StatusCode::OK);
-    for hidden in ["Claire Martin", "claire.martin@example.org", "Rue de la Libération"] {
+    for hidden in [
+        "Claire Martin",
+        "claire.martin@example.org",
+        "Rue de la Libération",
+    ] {
         assert!(!page.contains(hidden), "{hidden} shown to the élu");
     }
     assert!(page.contains("masqué"));
@@ -614,19 +756,35 @@ async fn an_elu_sees_the_contact_of_their_own_filings_only() {
     assert!(page.contains("Marmande"));
     assert_eq!(
         records_of(&app, &citizens).await,
-        [("elu@vdg.example.org".to_owned(), "elu".to_owned(), "page".to_owned())]
+        [(
+            "elu@vdg.example.org".to_owned(),
+            "elu".to_owned(),
+            "page".to_owned()
+        )]
     );
 
     // The API, the same way.
     let token = api_token(&app, &elu_account).await;
-    let (status, body) = api(&app, &token, Method::GET, &format!("/requests/{citizens}"), None).await;
+    let (status, body) = api(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/requests/{citizens}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["nom"], "masqué");
     assert_eq!(body["data"]["email"], "masqué");
     assert_eq!(body["data"]["adresse"]["rue"], "masqué");
     assert_eq!(body["data"]["adresse"]["commune"], "marmande");
     assert_eq!(body["data"]["motif"], "taille");
-    assert!(body["contact_masked"].as_str().unwrap().contains("masquées"));
+    assert!(
+        body["contact_masked"]
+            .as_str()
+            .unwrap()
+            .contains("masquées")
+    );
     assert!(!body.to_string().contains("Claire"));
     let (_, body) = api(&app, &token, Method::GET, &format!("/requests/{own}"), None).await;
     assert_eq!(body["data"]["nom"], "Famille Garcia");
@@ -635,7 +793,9 @@ async fn an_elu_sees_the_contact_of_their_own_filings_only() {
 
     // Agents are unchanged.
     let agent = login(&app, "agent@vdg.example.org").await;
-    let (_, page) = agent.get(&app, &format!("/bureau/demandes/{citizens}")).await;
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{citizens}"))
+        .await;
     assert!(page.contains("Claire Martin"));
     assert!(page.contains("claire.martin@example.org"));
     assert!(!page.contains("masquées"));
@@ -667,13 +827,24 @@ async fn a_territory_can_show_elus_the_contacts_of_their_communes() {
     assert!(page.contains("claire.martin@example.org"));
     assert!(!page.contains("masquées"));
     let token = api_token(&app, &elu_account).await;
-    let (_, body) = api(&app, &token, Method::GET, &format!("/requests/{citizens}"), None).await;
+    let (_, body) = api(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/requests/{citizens}"),
+        None,
+    )
+    .await;
     assert_eq!(body["data"]["nom"], "Claire Martin");
 
     // Any other value is refused, with the values it may take.
     let bad = text.replace("see_contact = \"communes\"", "see_contact = \"tous\"");
     std::fs::write(&territory, bad).unwrap();
-    let output = guichet().arg("check").arg(catalogue.path()).output().unwrap();
+    let output = guichet()
+        .arg("check")
+        .arg(catalogue.path())
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let said = format!(
         "{}{}",
@@ -681,5 +852,8 @@ async fn a_territory_can_show_elus_the_contacts_of_their_communes() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(said.contains("territory.toml"), "{said}");
-    assert!(said.contains("`own`") && said.contains("`communes`"), "{said}");
+    assert!(
+        said.contains("`own`") && said.contains("`communes`"),
+        "{said}"
+    );
 }

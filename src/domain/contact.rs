@@ -189,16 +189,31 @@ mod tests {
             "0033 6 12 34 56 78",
             "+33 (0)6 12 34 56 78",
         ] {
-            assert_eq!(phone_key(written).as_deref(), Some("0612345678"), "{written}");
+            assert_eq!(
+                phone_key(written).as_deref(),
+                Some("0612345678"),
+                "{written}"
+            );
         }
         assert_eq!(phone_key("+32 2 123 45 67").as_deref(), Some("+3221234567"));
     }
 
     #[test]
     fn what_is_neither_an_address_nor_a_number_is_refused_in_french() {
-        for bad in ["abc", "", "12", "06 12 ab", "claire@", "@example.org", "a@b"] {
+        for bad in [
+            "abc",
+            "",
+            "12",
+            "06 12 ab",
+            "claire@",
+            "@example.org",
+            "a@b",
+        ] {
             let err = ContactKey::parse(bad).unwrap_err();
-            assert!(err.contains("Saisissez") || err.contains("saisissez") || err.contains("vérifiez"), "{bad}: {err}");
+            assert!(
+                err.contains("Saisissez") || err.contains("saisissez") || err.contains("vérifiez"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -218,9 +218,7 @@ pub struct StoredRequest {
 }
 
 #[async_trait]
-pub trait Store:
-    Send + Sync + builder::BuilderStore + personal_data::PersonalDataStore
-{
+pub trait Store: Send + Sync + builder::BuilderStore + personal_data::PersonalDataStore {
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.
     /// `planner` decides the outbox messages the filing causes; they are written in the

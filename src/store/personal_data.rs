@@ -102,6 +102,12 @@ pub struct SubjectMatch {
     pub in_contact: bool,
 }
 
+/// How long access records are kept by default: a year answers « who saw my file? » about
+/// any request still open or recently closed without keeping a second register of the
+/// citizens' requests. The purge calls [`PersonalDataStore::forget_access_records`] with
+/// `now - ACCESS_RECORDS_KEEP_DAYS`.
+pub const ACCESS_RECORDS_KEEP_DAYS: u32 = 365;
+
 /// Requests read per scan step.
 const SCAN_BATCH: u32 = 500;
 
@@ -200,7 +206,7 @@ mod tests {
         let mut out = Vec::new();
         matching_answers(&key, &data, String::new(), &mut out);
         out.sort();
-        assert_eq!(out, ["/a~1b", "/adresse/contacts/1", "/telephone"]);
+        assert_eq!(out, ["/adresse/contacts/1", "/a~1b", "/telephone"]);
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/suivi", get(tracking::lookup).layer(lookups()))
         .route("/suivi/{token}", get(tracking::show).layer(lookups()))
         // The citizen's copy of their data (right of access): a printable page and a file.
-        .route("/suivi/{token}/donnees", get(my_data::page).layer(lookups()))
+        .route(
+            "/suivi/{token}/donnees",
+            get(my_data::page).layer(lookups()),
+        )
         .route(
             "/suivi/{token}/donnees.json",
             get(my_data::download).layer(lookups()),

@@ -212,8 +212,7 @@ pub async fn download(
             "url": piece_link(&state, &token, &f.sha256),
         })).collect::<Vec<_>>(),
     });
-    let body = serde_json::to_vec_pretty(&document)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let body = serde_json::to_vec_pretty(&document).map_err(|e| AppError::Internal(e.into()))?;
     Ok((
         [
             (
@@ -222,7 +221,10 @@ pub async fn download(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"demande-{}.json\"", request.reference),
+                format!(
+                    "attachment; filename=\"demande-{}.json\"",
+                    request.reference
+                ),
             ),
         ],
         body,

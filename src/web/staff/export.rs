@@ -16,11 +16,11 @@ use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
 use crate::domain::{Channel, FormVersion, text};
-use crate::store::{QueueItem, RequestQuery};
 use crate::store::personal_data::AccessView;
-use crate::web::{AppState, personal_data};
+use crate::store::{QueueItem, RequestQuery};
 use crate::web::error::{AppError, PageError};
 use crate::web::public::{date_fr, view};
+use crate::web::{AppState, personal_data};
 
 /// One export holds at most this many requests; past it, narrow the listing with filters.
 pub const MAX_EXPORT_ROWS: usize = 5_000;

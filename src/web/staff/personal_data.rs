@@ -81,11 +81,7 @@ struct Found {
 async fn search(state: &AppState, key: &ContactKey) -> Result<Vec<Found>, AppError> {
     let mut found = Vec::new();
     for matched in state.store.find_subject(key).await? {
-        let Some(request) = state
-            .store
-            .request_by_reference(&matched.reference)
-            .await?
-        else {
+        let Some(request) = state.store.request_by_reference(&matched.reference).await? else {
             continue;
         };
         let version = state.store.form_version(&request.form_version).await?;
@@ -108,7 +104,10 @@ async fn search(state: &AppState, key: &ContactKey) -> Result<Vec<Found>, AppErr
                 built
                     .as_deref()
                     .and_then(|f| fields::nearest(f, &path))
-                    .map_or_else(|| format!("réponse {pointer}"), |f| format!("« {} »", f.label))
+                    .map_or_else(
+                        || format!("réponse {pointer}"),
+                        |f| format!("« {} »", f.label),
+                    )
             })
             .collect();
         if matched.in_contact {
@@ -250,7 +249,10 @@ pub async fn export(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"donnees-personnelles-{}.json\"", now.date()),
+                format!(
+                    "attachment; filename=\"donnees-personnelles-{}.json\"",
+                    now.date()
+                ),
             ),
         ],
         body,
