@@ -285,6 +285,29 @@ async fn the_copy_lists_the_files_with_a_link_that_downloads_them() {
     assert!(page.contains("image/png"));
 }
 
+#[tokio::test]
+async fn the_copy_counts_against_the_same_look_up_limit_as_the_tracking_page() {
+    let app = common::spawn_app_configured(&repo_root(), |config| {
+        config.rate_limits.limit_lookups = "3/min".parse().unwrap();
+    })
+    .await;
+    let (_, token) = file_bin_request(&app, "marmande").await;
+    for path in ["", "/donnees", "/donnees.json"] {
+        let (status, _, _) = get(&app, &format!("/suivi/{token}{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    for path in ["/donnees", "/donnees.json"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/suivi/{token}{path}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        assert!(response.headers().contains_key("retry-after"));
+    }
+}
+
 /// The references in a subject-access page's result table.
 fn listed(page: &str) -> BTreeSet<String> {
     page.split("<th scope=\"row\"><a href=\"/bureau/demandes/")
