@@ -8,14 +8,17 @@
 //!
 //! A webhook whose signing secret is missing from the environment is a warning, printed with
 //! `warning:` and leaving the exit code at zero: CI need not hold production secrets. `serve`
-//! refuses to start on it (see [`unsigned_webhooks`]).
+//! refuses to start on it (see [`unsigned_webhooks`]). So are a form that states no purpose
+//! for its personal data and a missing legal mention (see [`legal::warnings`]), printed
+//! once the catalogue has no errors: the notice and the legal pages still render, with a
+//! generic purpose or « non renseigné ».
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::catalogue::form::META_KEY;
-use crate::catalogue::territory;
 use crate::catalogue::{Catalogue, Diagnostic, Form};
+use crate::catalogue::{legal, territory};
 use crate::domain::{Channel, Priority};
 use crate::intake;
 
@@ -25,7 +28,7 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
     let mut warned = 0;
     for path in paths {
         let (catalogue, problems) = checked(path);
-        let warnings: Vec<Diagnostic> = unsigned_webhooks(&catalogue)
+        let mut warnings: Vec<Diagnostic> = unsigned_webhooks(&catalogue)
             .into_iter()
             .map(|mut d| {
                 d.message = format!(
@@ -35,6 +38,14 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
                 d
             })
             .collect();
+        // Once the catalogue has no errors: it is not served until then, and wording would
+        // bury what must be fixed first.
+        if problems.is_empty() {
+            warnings.extend(legal::warnings(&catalogue).into_iter().map(|mut d| {
+                d.message = format!("warning: {}", d.message);
+                d
+            }));
+        }
         for problem in problems.iter().chain(&warnings) {
             if paths.len() > 1 {
                 println!("{}: {problem}", path.display());

@@ -363,6 +363,17 @@
     box.appendChild(input("Titre", root.title, function (v) { root.title = v; sync(); }, { "data-role": "form-title" }));
     box.appendChild(input("Description", root.description, function (v) { root.description = v; sync(); }));
     box.appendChild(input("Service", meta.service, function (v) { meta.service = v; sync(); }, { readonly: "readonly" }));
+    // The privacy notice citizens read before the first question (x-guichet.privacy).
+    [["purpose", "Finalité : pourquoi les données sont recueillies (affichée aux habitants)"],
+     ["legal_basis", "Base légale (vide : celle du territoire)"]].forEach(function (p) {
+      var privacy = meta.privacy || {};
+      box.appendChild(input(p[1], privacy[p[0]], function (v) {
+        var current = meta.privacy || {};
+        if (v.trim()) { current[p[0]] = v; } else { delete current[p[0]]; }
+        if (Object.keys(current).length) { meta.privacy = current; } else { delete meta.privacy; }
+        sync();
+      }, { "data-role": "privacy-" + p[0] }));
+    });
     box.appendChild(input("Communes (identifiants séparés par des virgules ; vide = toutes)", (meta.communes || []).join(", "), function (v) {
       meta.communes = v.split(",").map(function (s) { return s.trim(); }).filter(Boolean); sync();
     }));

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::diagnostic::{Diagnostic, Location};
 use super::fields::{self, Field};
+use super::legal::{FormPrivacy, lint_form_privacy};
 use super::rule::Rule;
 use super::rule_reads::data_reads;
 use super::territory::{Territory, is_valid_id};
@@ -43,6 +44,9 @@ pub struct FormMeta {
     #[serde(alias = "retention")]
     pub retention_days: Option<u32>,
     pub due_in_days: Option<u32>,
+    /// What the form's privacy notice says on top of the territory's `[privacy]` table.
+    #[serde(default)]
+    pub privacy: FormPrivacy,
     /// No longer offered (portal, API, élus); kept so that its requests keep their form.
     #[serde(default)]
     pub retired: bool,
@@ -240,6 +244,16 @@ impl Form {
         let meta = match object.get(META_KEY) {
             None => {
                 problems.push(at("", format!("the `{META_KEY}` block is missing (it names the service, the rule, the communes…)")));
+                None
+            }
+            Some(block)
+                if block
+                    .get("privacy")
+                    .is_some_and(|p| !lint_form_privacy(p).is_empty()) =>
+            {
+                // Told key by key, rather than in serde's words about the whole block.
+                let found = lint_form_privacy(&block["privacy"]);
+                problems.extend(found.into_iter().map(|(p, m)| at(&p, m)));
                 None
             }
             Some(block) => match serde_json::from_value::<FormMeta>(block.clone()) {

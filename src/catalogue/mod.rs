@@ -9,6 +9,7 @@ pub mod contact;
 pub mod diagnostic;
 pub mod fields;
 pub mod form;
+pub mod legal;
 pub mod rule;
 pub mod rule_messages;
 pub mod rule_reads;
@@ -201,6 +202,8 @@ fn empty_territory() -> Territory {
         services: Vec::new(),
         procedures: Vec::new(),
         retention: territory::Retention::default(),
+        privacy: Default::default(),
+        legal: Default::default(),
         elus: territory::Elus::default(),
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::diagnostic::{Diagnostic, Location, line_col};
+use super::legal::{Legal, Privacy};
 use crate::domain::EventKind;
 
 pub const FILE_NAME: &str = "territory.toml";
@@ -23,6 +24,12 @@ pub struct Territory {
     /// How long requests keep their personal data (see docs/personal-data.md).
     #[serde(default)]
     pub retention: Retention,
+    /// The controller and DPO the privacy notices name (see docs/personal-data.md).
+    #[serde(default)]
+    pub privacy: Privacy,
+    /// The mentions légales and the accessibility statement.
+    #[serde(default)]
+    pub legal: Legal,
     /// What élus see of the requests they follow (see docs/personal-data.md).
     #[serde(default)]
     pub elus: Elus,
@@ -410,6 +417,7 @@ impl Territory {
                 ));
             }
         }
+        problems.extend(super::legal::lint_territory(&self.privacy, &self.legal));
         problems
     }
 

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::view::{self, Row, Section};
+use crate::catalogue::legal::Notice;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce, repeated};
@@ -43,6 +44,8 @@ pub struct FormPage {
     pub hidden_files: Vec<(String, String)>,
     /// A designer's preview of a draft: shown as citizens see it, never sent.
     pub preview: bool,
+    /// The privacy notice, shown before the first question.
+    pub privacy: Notice,
 }
 
 #[derive(Template, WebTemplate)]
@@ -59,6 +62,8 @@ pub struct ReviewPage {
     pub token: String,
     /// Why sending did not work (a rate limit): the answers stay on the page.
     pub error: String,
+    /// The privacy notice, shown again before sending.
+    pub privacy: Notice,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +177,7 @@ pub async fn post(
             .collect(),
         token: token.as_str().to_owned(),
         error,
+        privacy: Notice::of(&form, &catalogue),
     };
     if action != "submit" {
         uploaded.keep();
@@ -315,5 +321,6 @@ pub(crate) fn form_page(
         multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
         hidden_files: uploads::hidden(files),
         preview: false,
+        privacy: Notice::of(form, catalogue),
     }
 }

@@ -2,6 +2,7 @@
 //! Everything is rendered on the server and works without JavaScript.
 
 pub mod form;
+mod legal;
 mod my_data;
 mod portal;
 mod tracking;
@@ -55,6 +56,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 ))
                 .layer(lookups()),
         )
+        .route("/mentions-legales", get(legal::legal_notice))
+        .route("/donnees-personnelles", get(legal::personal_data))
+        .route("/accessibilite", get(legal::accessibility))
+        .route("/plan-du-site", get(legal::site_map))
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
         .route("/static/builder.js", get(builder_script))

@@ -570,15 +570,28 @@ pub async fn post(
                     .into()
         }
         "check" => {
-            let staged =
-                tokio::task::spawn_blocking(move || stage(&root, &edit).map(|s| s.problems))
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?;
+            let form_id = id.clone();
+            let staged = tokio::task::spawn_blocking(move || {
+                stage(&root, &edit).map(|s| {
+                    // `guichet check` warns of it; the designer is told here.
+                    let no_purpose = s
+                        .catalogue
+                        .form(&form_id)
+                        .is_some_and(|f| f.meta.privacy.purpose.is_none());
+                    (s.problems, no_purpose)
+                })
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
             match staged {
-                Ok(problems) if problems.is_empty() => {
-                    page.notice = "Aucun problème : le formulaire peut être publié.".into()
+                Ok((problems, no_purpose)) if problems.is_empty() => {
+                    page.notice = if no_purpose {
+                        "Aucun problème bloquant : le formulaire peut être publié. Indiquez toutefois la finalité du traitement des données (réglage « Finalité », ou x-guichet.privacy.purpose) : sans elle, les habitants lisent une finalité générique.".into()
+                    } else {
+                        "Aucun problème : le formulaire peut être publié.".into()
+                    }
                 }
-                Ok(problems) | Err(problems) => page.problems = describe(&problems),
+                Ok((problems, _)) | Err(problems) => page.problems = describe(&problems),
             }
         }
         "test" => {
