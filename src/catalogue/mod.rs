@@ -5,6 +5,7 @@
 //! reload; a request in flight keeps the snapshot it started with. A snapshot that fails to
 //! load never replaces a good one.
 
+pub mod contact;
 pub mod diagnostic;
 pub mod fields;
 pub mod form;
@@ -204,6 +205,7 @@ fn empty_territory() -> Territory {
         retention: territory::Retention::default(),
         privacy: Default::default(),
         legal: Default::default(),
+        elus: territory::Elus::default(),
     }
 }
 

@@ -30,6 +30,29 @@ pub struct Territory {
     /// The mentions légales and the accessibility statement.
     #[serde(default)]
     pub legal: Legal,
+    /// What élus see of the requests they follow (see docs/personal-data.md).
+    #[serde(default)]
+    pub elus: Elus,
+}
+
+/// The `[elus]` table.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Elus {
+    /// Whose contact details an élu sees: `own` (default) or `communes`.
+    #[serde(default)]
+    pub see_contact: ContactScope,
+}
+
+/// Which requests show their citizen's contact details to an élu.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactScope {
+    /// Only the requests the élu filed: the citizen gave them their details.
+    #[default]
+    Own,
+    /// Every request of their communes too.
+    Communes,
 }
 
 /// The `[retention]` table: the days a closed request keeps its personal data before it is

@@ -1,6 +1,7 @@
 //! Domain newtypes: once you hold one, it is valid ("parse, don't validate").
 
 mod channel;
+pub mod contact;
 mod event;
 mod form_version;
 mod priority;
@@ -12,6 +13,7 @@ pub mod time;
 mod tracking_token;
 
 pub use channel::Channel;
+pub use contact::ContactKey;
 pub use event::EventKind;
 pub use form_version::FormVersion;
 pub use priority::Priority;

@@ -24,7 +24,8 @@ pub fn not_found() -> AppError {
 }
 
 /// The request behind `reference` if `user` may see it, with the history they may see:
-/// élus never see internal notes. Listings follow the same rule
+/// élus never see internal notes, nor the citizen's contact details on requests they did
+/// not file unless the territory allows it ([`super::personal_data::contact_hidden`]). Listings follow the same rule
 /// ([`crate::store::RequestQuery::for_reader`]).
 pub async fn find(
     state: &AppState,
@@ -43,6 +44,15 @@ pub async fn find(
         .ok_or_else(not_found)?;
     if !user.sees_internal_notes() {
         request.events.retain(|e| !workflow::is_internal(&e.kind));
+    }
+    // Élus see the citizen's contact details only where the territory allows: every path
+    // to a request (page, API, files, summary) comes through here.
+    if super::personal_data::contact_hidden(
+        &state.catalogue.load(),
+        user,
+        request.filed_by.as_deref(),
+    ) {
+        super::personal_data::mask_contact(state, &mut request).await?;
     }
     Ok(request)
 }

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod framing;
 pub mod handling;
 pub mod json;
+pub mod personal_data;
 pub mod public;
 pub mod rate_limits;
 pub mod scrape;

@@ -9,6 +9,7 @@
 
 mod back_office;
 mod builder;
+mod personal_data;
 mod retention;
 
 use std::time::Duration;

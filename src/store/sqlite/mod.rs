@@ -17,6 +17,7 @@
 
 mod back_office;
 mod builder;
+mod personal_data;
 mod retention;
 
 use std::str::FromStr;

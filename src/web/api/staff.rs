@@ -15,11 +15,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::domain::Capability;
+use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery, StaffUser, StoredRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError};
-use crate::web::handling;
 use crate::web::staff::Filters;
+use crate::web::{handling, personal_data};
 
 /// The account behind the request's bearer token.
 pub struct ApiStaff(pub StaffUser);
@@ -178,7 +179,17 @@ pub async fn request(
     Path(reference): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let request = handling::find(&state, &user, &reference).await?;
-    Ok(Json(request_json(&request)))
+    personal_data::record_access(&state, &user, [&request.reference], AccessView::Api).await?;
+    let mut body = request_json(&request);
+    // Élus: the contact details read "masqué", and this says why.
+    let hidden =
+        personal_data::contact_hidden(&state.catalogue.load(), &user, request.filed_by.as_deref());
+    body["contact_masked"] = if hidden {
+        json!(personal_data::MASKED_WHY)
+    } else {
+        Value::Null
+    };
+    Ok(Json(body))
 }
 
 fn json_fields(
@@ -270,5 +281,6 @@ pub async fn attachment(
     Path((reference, sha256)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let request = handling::find(&state, &user, &reference).await?;
+    personal_data::record_access(&state, &user, [&request.reference], AccessView::ApiPiece).await?;
     Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
 }

@@ -3,6 +3,7 @@
 
 pub mod form;
 mod legal;
+mod my_data;
 mod portal;
 mod tracking;
 pub mod view;
@@ -33,6 +34,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/suivi", get(tracking::lookup).layer(lookups()))
         .route("/suivi/{token}", get(tracking::show).layer(lookups()))
+        // The citizen's copy of their data (right of access): a printable page and a file.
+        .route(
+            "/suivi/{token}/donnees",
+            get(my_data::page).layer(lookups()),
+        )
+        .route(
+            "/suivi/{token}/donnees.json",
+            get(my_data::download).layer(lookups()),
+        )
         .route(
             "/suivi/{token}/pieces/{sha256}",
             get(tracking::attachment).layer(lookups()),

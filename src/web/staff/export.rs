@@ -16,10 +16,11 @@ use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
 use crate::domain::{Channel, FormVersion, text};
+use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery};
-use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::public::{date_fr, view};
+use crate::web::{AppState, personal_data};
 
 /// One export holds at most this many requests; past it, narrow the listing with filters.
 pub const MAX_EXPORT_ROWS: usize = 5_000;
@@ -76,6 +77,14 @@ pub async fn export(
         }
     }
 
+    // One access record per request in the file, written in one go before any is read.
+    personal_data::record_access(
+        &state,
+        user,
+        items.iter().map(|i| &i.reference),
+        AccessView::ExportCsv,
+    )
+    .await?;
     let mut out = csv::WriterBuilder::new()
         .delimiter(b';')
         .from_writer(b"\xEF\xBB\xBF".to_vec());

@@ -6,6 +6,7 @@ mod elu;
 mod export;
 mod login;
 mod outbox;
+mod personal_data;
 mod queues;
 pub use queues::Filters;
 mod request;
@@ -47,6 +48,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/bureau/atelier/{id}/apercu", get(builder::preview))
         .route("/bureau/atelier/{id}/comparer", get(builder::compare))
         .route("/bureau/elu", get(elu::follow))
+        .route(
+            "/bureau/demandes/{reference}/acces",
+            get(personal_data::records),
+        )
+        .route("/bureau/donnees-personnelles", get(personal_data::page))
+        .route(
+            "/bureau/donnees-personnelles/export.json",
+            get(personal_data::export),
+        )
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
         .layer(from_fn_with_state(

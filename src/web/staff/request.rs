@@ -15,12 +15,13 @@ use super::session::Signed;
 use crate::catalogue::{Catalogue, fields};
 use crate::domain::workflow::{allowed_transition, is_overdue};
 use crate::domain::{Channel, Priority, Status};
+use crate::store::personal_data::AccessView;
 use crate::store::{StaffUser, StoredRequest};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::public::date_fr;
 use crate::web::public::view::{self, Section};
-use crate::web::{forms, handling};
+use crate::web::{forms, handling, personal_data};
 
 pub struct TimelineEntry {
     pub when: String,
@@ -52,6 +53,8 @@ pub struct RequestPage {
     pub routing_fallback: String,
     pub filed_by: String,
     pub citizen_contact: String,
+    /// Why the contact details read « masqué » (élus), or empty.
+    pub contact_masked: String,
     pub sections: Vec<Section>,
     pub timeline: Vec<TimelineEntry>,
     /// Status changes allowed from here: (value, label).
@@ -82,6 +85,7 @@ async fn page(
     request: StoredRequest,
     error: String,
 ) -> Result<RequestPage, AppError> {
+    personal_data::record_access(state, user, [&request.reference], AccessView::Page).await?;
     let now = OffsetDateTime::now_utc();
     let version = state.store.form_version(&request.form_version).await?;
     let form_title = version
@@ -153,6 +157,15 @@ async fn page(
         routing_fallback: request.routing_fallback.clone().unwrap_or_default(),
         filed_by: request.filed_by.clone().unwrap_or_default(),
         citizen_contact: request.citizen_contact.clone().unwrap_or_default(),
+        contact_masked: if personal_data::contact_hidden(
+            catalogue,
+            user,
+            request.filed_by.as_deref(),
+        ) {
+            personal_data::MASKED_WHY.to_owned()
+        } else {
+            String::new()
+        },
         sections,
         timeline: request
             .events
@@ -385,6 +398,8 @@ pub async fn attachment(
     signed: Signed,
     Path((reference, sha256)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let request = handling::find(&state, &signed.session.user, &reference).await?;
+    let user = &signed.session.user;
+    let request = handling::find(&state, user, &reference).await?;
+    personal_data::record_access(&state, user, [&request.reference], AccessView::Piece).await?;
     Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
 }

@@ -1,0 +1,24 @@
+-- Who looked: one row each time a staff member or an élu opens a request's personal data
+-- (its page, its API read, a spreadsheet export, a subject-access search or export).
+-- Keyed by the request's reference, without a foreign key: the record of who looked must
+-- outlive the request's anonymisation or erasure. Append-only, except for the purge of
+-- records past their keep time (`PersonalDataStore::forget_access_records`).
+
+CREATE TABLE access_records (
+    id         BIGSERIAL PRIMARY KEY,
+    reference  TEXT NOT NULL,        -- GU-XXXX-XXXX
+    actor      TEXT NOT NULL,        -- the staff account's e-mail address
+    role       TEXT NOT NULL,        -- admin | agent | elu | designer
+    view       TEXT NOT NULL,        -- page | piece | api | api_piece | export_csv | subject_search | subject_export
+    at         TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX access_records_by_request ON access_records (reference, at);
+CREATE INDEX access_records_by_time ON access_records (at);
+
+CREATE FUNCTION access_records_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'access_records is append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER access_records_no_update BEFORE UPDATE ON access_records
+    FOR EACH ROW EXECUTE FUNCTION access_records_append_only();
