@@ -131,6 +131,9 @@ pub struct Report {
     pub failed: Vec<(Reference, String)>,
     pub files_removed: usize,
     pub mails_removed: usize,
+    /// Access records older than their keep time, forgotten (see
+    /// [`crate::store::personal_data::ACCESS_RECORDS_KEEP_DAYS`]).
+    pub access_records_forgotten: u64,
 }
 
 impl Report {
@@ -223,6 +226,13 @@ async fn run_locked(
     let (files, mails) = clean_up(store, places, &done, &mails_of).await?;
     report.files_removed = files;
     report.mails_removed = mails;
+    // Who looked at a request is kept for a year, then forgotten like the rest.
+    let keep = time::Duration::days(i64::from(
+        crate::store::personal_data::ACCESS_RECORDS_KEEP_DAYS,
+    ));
+    report.access_records_forgotten = store
+        .forget_access_records(as_of.midnight().assume_utc() - keep)
+        .await?;
     store.compact().await?;
     Ok(())
 }
@@ -369,6 +379,7 @@ pub async fn daily(
                 kept = report.kept,
                 files = report.files_removed,
                 mails = report.mails_removed,
+                access_records = report.access_records_forgotten,
                 "retention applied"
             ),
             Err(err) => tracing::error!("retention: {err:#}"),
@@ -435,8 +446,11 @@ pub async fn purge(args: crate::config::PurgeArgs) -> anyhow::Result<()> {
             " (dry run: nothing was changed)".to_owned()
         } else {
             format!(
-                "; {} attachment file(s) and {} e-mail file(s) deleted",
-                report.files_removed, report.mails_removed
+                "; {} attachment file(s), {} e-mail file(s) and {} access record(s) older than {} days deleted",
+                report.files_removed,
+                report.mails_removed,
+                report.access_records_forgotten,
+                crate::store::personal_data::ACCESS_RECORDS_KEEP_DAYS
             )
         }
     );

@@ -156,6 +156,16 @@ async fn request(app: &TestApp, reference: &str) -> StoredRequest {
         .unwrap()
 }
 
+async fn access_records(app: &TestApp, reference: &str) -> Vec<String> {
+    app.store
+        .access_records(&Reference::parse(reference).unwrap(), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{} {}", r.actor, r.view))
+        .collect()
+}
+
 async fn reference_of(app: &TestApp, token: &str) -> String {
     let page = app.get_text(&format!("/suivi/{token}")).await;
     page.split("Demande ")
@@ -409,10 +419,21 @@ async fn retention_anonymises_exactly_the_closed_requests_past_their_retention()
     assert!(!out.contains(&report) && !out.contains(&open), "{out}");
     assert!(request(&app, &bin).await.anonymised_at.is_none());
     assert!(request(&app, &bin).await.data.to_string().contains(CANARY));
+    // The agent's look at the request is an access record, which a dry run keeps.
+    let (status, _) = agent.get(&app, &format!("/bureau/demandes/{report}")).await;
+    assert_eq!(status, 200);
+    assert!(!access_records(&app, &report).await.is_empty());
 
-    // For real: the bin request only.
+    // For real: the bin request only. Access records older than a year (all of them, by
+    // then) are forgotten in the same run.
     let (ok, out) = purge(&app, &mail_dir, &["--as-of", &day(bin_due)]);
     assert!(ok, "{out}");
+    assert!(access_records(&app, &report).await.is_empty(), "{out}");
+    assert!(
+        out.contains("access record(s) older than 365 days deleted")
+            && !out.contains(" 0 access record(s)"),
+        "{out}"
+    );
     assert!(
         out.contains(&format!("{bin}  due {bin_due}  anonymised")),
         "{out}"
