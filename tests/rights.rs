@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::staff::{add_user, api, api_token, file_bin_request, login};
-use common::{TestApp, catalogue_copy, guichet, repo_root, spawn_app, spawn_app_with};
+use common::{
+    TestApp, catalogue_copy, guichet, repo_root, spawn_app, spawn_app_configured, spawn_app_with,
+};
 use guichet::domain::{Reference, Role, TrackingToken};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -878,5 +880,45 @@ async fn a_territory_can_show_elus_the_contacts_of_their_communes() {
     assert!(
         said.contains("`own`") && said.contains("`communes`"),
         "{said}"
+    );
+}
+
+/// The admins' outbox page shows the citizen's address of an e-mail that failed: listing it
+/// is a look at that request's personal data, recorded like the request page.
+#[tokio::test]
+async fn the_outbox_page_records_a_look_at_each_citizen_address_it_shows() {
+    // Nothing listens on port 1: every e-mail fails and, after its attempts, is dead.
+    let app = spawn_app_configured(&repo_root(), |config| {
+        config.dispatch.mail_url = "smtp://127.0.0.1:1".into();
+        config.dispatch.outbox_max_attempts = 1;
+    })
+    .await;
+    add_user(&app, "admin@vdg.example.org", Role::Admin, &[], &[]).await;
+    let (reference, _) = file_bin_request(&app, "marmande").await;
+    let started = std::time::Instant::now();
+    loop {
+        let dead = app.store.list_outbox(&["dead"], 50).await.unwrap();
+        if dead.iter().any(|m| m.target == "claire.martin@example.org") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the receipt never failed: {dead:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(records_of(&app, &reference).await.is_empty());
+
+    let admin = login(&app, "admin@vdg.example.org").await;
+    let (status, page) = admin.get(&app, "/bureau/admin/envois").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("claire.martin@example.org"), "{page}");
+    assert_eq!(
+        records_of(&app, &reference).await,
+        vec![(
+            "admin@vdg.example.org".to_owned(),
+            "admin".to_owned(),
+            "outbox".to_owned()
+        )]
     );
 }

@@ -26,10 +26,13 @@ pub enum AccessView {
     SubjectSearch,
     /// Part of a subject-access export.
     SubjectExport,
+    /// Listed on the admins' outbox page, which shows the citizen's e-mail address of a
+    /// message that failed.
+    Outbox,
 }
 
 impl AccessView {
-    pub const ALL: [AccessView; 7] = [
+    pub const ALL: [AccessView; 8] = [
         AccessView::Page,
         AccessView::Piece,
         AccessView::Api,
@@ -37,6 +40,7 @@ impl AccessView {
         AccessView::ExportCsv,
         AccessView::SubjectSearch,
         AccessView::SubjectExport,
+        AccessView::Outbox,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +52,7 @@ impl AccessView {
             AccessView::ExportCsv => "export_csv",
             AccessView::SubjectSearch => "subject_search",
             AccessView::SubjectExport => "subject_export",
+            AccessView::Outbox => "outbox",
         }
     }
 
@@ -64,6 +69,7 @@ impl AccessView {
             AccessView::ExportCsv => "export tableur d'une file",
             AccessView::SubjectSearch => "recherche de données personnelles",
             AccessView::SubjectExport => "export de données personnelles",
+            AccessView::Outbox => "envois en échec (adresse du demandeur)",
         }
     }
 }

@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::Me;
 use super::session::Signed;
-use crate::domain::Role;
+use crate::dispatch::OutboxChannel;
+use crate::domain::{Reference, Role};
 use crate::store::StaffUser;
+use crate::store::personal_data::AccessView;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
-use crate::web::forms;
 use crate::web::public::date_fr;
+use crate::web::{forms, personal_data};
 
 pub struct MessageView {
     pub id: String,
@@ -53,13 +55,29 @@ pub async fn show(State(state): State<AppState>, signed: Signed) -> Result<Outbo
     let user = &signed.session.user;
     admin_only(user)?;
     let counts = state.store.outbox_counts().await?;
-    let messages = state
+    let rows: Vec<_> = state
         .store
         .list_outbox(&["pending", "dead"], 200)
         .await?
         .into_iter()
         // Pending messages that never failed are simply on their way.
         .filter(|m| m.state == "dead" || m.last_error.is_some())
+        .collect();
+    // An e-mail's target is the citizen's address: listing it is a look at that request's
+    // personal data, recorded like any other.
+    let mut references: Vec<Reference> = rows
+        .iter()
+        .filter(|m| m.channel == OutboxChannel::Email)
+        .filter_map(|m| m.payload.get("reference")?.as_str())
+        .filter_map(|r| Reference::parse(r).ok())
+        .collect();
+    references.sort_by_key(|r| r.to_string());
+    references.dedup();
+    if !references.is_empty() {
+        personal_data::record_access(&state, user, &references, AccessView::Outbox).await?;
+    }
+    let messages = rows
+        .into_iter()
         .map(|m| MessageView {
             channel: m.channel.as_str().to_owned(),
             state: m.state.clone(),
