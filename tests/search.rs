@@ -47,7 +47,12 @@ async fn a_state_procedure_is_found_by_a_word_without_accents_and_with_a_typo() 
     );
 
     // One letter left out, two letters swapped, a plural.
-    for typo in ["passport", "pemris", "listes%20electorale", "CARTES%20GRISES"] {
+    for typo in [
+        "passport",
+        "pemris",
+        "listes%20electorale",
+        "CARTES%20GRISES",
+    ] {
         let page = app.get_text(&format!("/?q={typo}")).await;
         assert!(
             !page.contains(">0 démarche pour"),
@@ -88,10 +93,19 @@ async fn the_territorys_own_forms_come_first_and_say_they_are_filed_here() {
 
     // Without a query the home page lists every procedure by theme, with its level.
     let home = app.get_text("/").await;
-    for heading in ["<h2>Papiers d&#39;identité</h2>", "<h2>Solidarité et santé</h2>"] {
+    for heading in [
+        "<h2>Papiers d&#39;identité</h2>",
+        "<h2>Solidarité et santé</h2>",
+    ] {
         assert!(home.contains(heading), "{heading}: {home}");
     }
-    assert!(result_for(&home, "https://www.service-public.fr/particuliers/vosdroits/F10009").contains("Département"));
+    assert!(
+        result_for(
+            &home,
+            "https://www.service-public.fr/particuliers/vosdroits/F10009"
+        )
+        .contains("Département")
+    );
 }
 
 #[tokio::test]
@@ -109,7 +123,10 @@ async fn a_commune_page_lists_and_finds_only_what_applies_there() {
     let room = "https://marmande.example.org/salles";
 
     let marmande = app.get_text("/communes/marmande").await;
-    assert!(result_for(&marmande, room).contains("Commune"), "{marmande}");
+    assert!(
+        result_for(&marmande, room).contains("Commune"),
+        "{marmande}"
+    );
     let found = app.get_text("/communes/marmande?q=salle").await;
     result_for(&found, room);
 
@@ -214,9 +231,18 @@ async fn a_commune_only_form_filed_from_the_home_page_records_the_commune() {
     let home = app.get_text("/").await;
     assert!(result_for(&home, "/demarches/broyage").contains("Tonneins, Clairac"));
     let form = app.get_text("/demarches/broyage").await;
-    assert!(form.contains(r#"<select id="commune-choice" name="_commune""#), "{form}");
-    assert!(form.contains(r#"<option value="clairac">Clairac</option>"#), "{form}");
-    assert!(!form.contains(r#"<option value="marmande">"#), "only its communes: {form}");
+    assert!(
+        form.contains(r#"<select id="commune-choice" name="_commune""#),
+        "{form}"
+    );
+    assert!(
+        form.contains(r#"<option value="clairac">Clairac</option>"#),
+        "{form}"
+    );
+    assert!(
+        !form.contains(r#"<option value="marmande">"#),
+        "only its communes: {form}"
+    );
 
     // Not chosen, or one where it is not offered: a French message, the answers kept.
     let answers = [("nom", "Lucie Martin"), ("volume", "3")];
@@ -261,12 +287,18 @@ async fn a_commune_only_form_filed_from_the_home_page_records_the_commune() {
         .split('<')
         .next()
         .unwrap();
-    assert_eq!(stored_commune(&app, reference).await.as_deref(), Some("clairac"));
+    assert_eq!(
+        stored_commune(&app, reference).await.as_deref(),
+        Some("clairac")
+    );
 
     // From a commune's page, the commune comes along (and can be seen).
     let form = app.get_text("/demarches/broyage?commune=tonneins").await;
     assert!(form.contains("Commune : Tonneins"), "{form}");
-    assert!(form.contains(r#"<option value="tonneins" selected>"#), "{form}");
+    assert!(
+        form.contains(r#"<option value="tonneins" selected>"#),
+        "{form}"
+    );
 }
 
 #[tokio::test]
@@ -300,14 +332,20 @@ async fn the_api_and_elus_must_name_a_commune_of_the_form() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: serde_json::Value = response.json().await.unwrap();
     let reference = body["reference"].as_str().unwrap();
-    assert_eq!(stored_commune(&app, reference).await.as_deref(), Some("tonneins"));
+    assert_eq!(
+        stored_commune(&app, reference).await.as_deref(),
+        Some("tonneins")
+    );
 
     // An élu of Tonneins files for a resident: the commune is offered, theirs chosen first.
     add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["tonneins"]).await;
     let elu = login(&app, "elu@vdg.example.org").await;
     let (status, page) = elu.get(&app, "/bureau/elu/demarches/broyage").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(r#"<option value="tonneins" selected>"#), "{page}");
+    assert!(
+        page.contains(r#"<option value="tonneins" selected>"#),
+        "{page}"
+    );
     let fields = [
         ("nom", "Lucie Martin"),
         ("volume", "4"),
@@ -316,7 +354,11 @@ async fn the_api_and_elus_must_name_a_commune_of_the_form() {
     let (status, page) = elu
         .post(&app, "/bureau/elu/demarches/broyage", &fields)
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no commune chosen");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no commune chosen"
+    );
     assert!(page.contains("Indiquez la commune concernée"), "{page}");
     let mut chosen = fields.to_vec();
     chosen.push(("_commune", "tonneins"));
@@ -331,7 +373,10 @@ async fn the_api_and_elus_must_name_a_commune_of_the_form() {
         .split('"')
         .next()
         .unwrap();
-    assert_eq!(stored_commune(&app, reference).await.as_deref(), Some("tonneins"));
+    assert_eq!(
+        stored_commune(&app, reference).await.as_deref(),
+        Some("tonneins")
+    );
     let (_, follow) = elu.get(&app, "/bureau/elu").await;
     assert!(follow.contains(reference), "the élu follows it");
 }

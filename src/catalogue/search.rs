@@ -69,7 +69,12 @@ pub fn entries<'a>(catalogue: &'a Catalogue, commune: Option<&'a str>) -> Vec<En
     catalogue
         .citizen_forms(commune)
         .map(Entry::Form)
-        .chain(catalogue.territory.procedures_in(commune).map(Entry::Procedure))
+        .chain(
+            catalogue
+                .territory
+                .procedures_in(commune)
+                .map(Entry::Procedure),
+        )
         .collect()
 }
 
@@ -97,7 +102,9 @@ pub fn search<'a>(
             query.score(&fields).map(|score| (entry, score))
         })
         .collect();
-    found.sort_by_cached_key(|(entry, score)| (!entry.is_own(), Reverse(*score), fold(entry.title())));
+    found.sort_by_cached_key(|(entry, score)| {
+        (!entry.is_own(), Reverse(*score), fold(entry.title()))
+    });
     found.into_iter().map(|(entry, _)| entry).collect()
 }
 
@@ -233,7 +240,10 @@ mod tests {
 
     #[test]
     fn one_typo_in_a_long_word_is_forgiven() {
-        assert!(score("pemris", "Permis de conduire").is_some(), "transposition");
+        assert!(
+            score("pemris", "Permis de conduire").is_some(),
+            "transposition"
+        );
         assert!(score("passeport", "Passeport").is_some());
         assert!(score("paseport", "Passeport").is_some(), "a letter missing");
         assert!(score("paspert", "Passeport").is_none(), "two edits");
@@ -251,7 +261,10 @@ mod tests {
     #[test]
     fn the_start_of_a_word_matches() {
         assert!(score("demenag", "Déménagement").is_some());
-        assert!(score("mé", "Déménagement").is_none(), "two letters are too few");
+        assert!(
+            score("mé", "Déménagement").is_none(),
+            "two letters are too few"
+        );
     }
 
     #[test]

@@ -123,15 +123,13 @@ fn commune_of_offer(catalogue: &Catalogue, form: &Form) -> Result<Option<String>
     match form.meta.communes.as_slice() {
         [] => Ok(None),
         [only] => Ok(Some(only.clone())),
-        _ => {
-            Err(FieldError::new(
-                form.meta.commune_field.clone().unwrap_or_default(),
-                format!(
-                    "Indiquez la commune concernée : cette démarche n'est proposée qu'à {}.",
-                    offered_names(catalogue, form)
-                ),
-            ))
-        }
+        _ => Err(FieldError::new(
+            form.meta.commune_field.clone().unwrap_or_default(),
+            format!(
+                "Indiquez la commune concernée : cette démarche n'est proposée qu'à {}.",
+                offered_names(catalogue, form)
+            ),
+        )),
     }
 }
 

@@ -136,9 +136,10 @@ pub async fn post(
     // to the other answers, which stay on the page.
     let commune = match page_commune(&catalogue, &form, commune_hint.as_deref()) {
         Ok(commune) => commune,
-        Err(_) if commune_hint
-            .as_deref()
-            .is_some_and(|slug| catalogue.territory.commune(slug).is_some()) =>
+        Err(_)
+            if commune_hint
+                .as_deref()
+                .is_some_and(|slug| catalogue.territory.commune(slug).is_some()) =>
         {
             None
         }

@@ -118,16 +118,18 @@ fn results(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<Ent
 /// Every entry grouped by theme; in a theme, the territory's forms first, then the
 /// procedures from the nearest level to the farthest.
 fn themes(catalogue: &Catalogue, commune: Option<&str>) -> Vec<Theme> {
-    let mut grouped: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+    // Keyed by the folded name too, so that « Véhicules » sorts before « Voirie ».
+    let mut grouped: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
     for entry in search::entries(catalogue, commune) {
+        let theme = entry.theme(catalogue);
         grouped
-            .entry(entry.theme(catalogue).to_owned())
+            .entry((search::fold(theme), theme.to_owned()))
             .or_default()
             .push(entry);
     }
     grouped
         .into_iter()
-        .map(|(name, mut entries)| {
+        .map(|((_, name), mut entries)| {
             entries.sort_by_key(|e| match e {
                 Entry::Form(_) => None,
                 Entry::Procedure(p) => Some(p.level),
