@@ -174,7 +174,7 @@ async fn the_legal_pages_say_what_territory_toml_says() {
             r#"<a href="/demarches/encombrants">"#,
             r#"<a href="/communes/marmande">Marmande</a>"#,
             r#"<a href="/communes/virazeil">Virazeil</a>"#,
-            "https://www.service-public.fr/particuliers/vosdroits/N358",
+            "https://www.service-public.fr/particuliers/vosdroits/F1341",
             r#"<a href="/suivi">"#,
             r#"<a href="/mentions-legales">Mentions légales</a>"#,
             r#"<a href="/accessibilite">Accessibilité</a>"#,

@@ -14,6 +14,7 @@ pub mod personal;
 pub mod rule;
 pub mod rule_messages;
 pub mod rule_reads;
+pub mod search;
 pub mod territory;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

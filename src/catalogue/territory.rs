@@ -1,5 +1,5 @@
 //! The territory file (`territory.toml`): the agglomeration, its communes, its services and
-//! their queues, and the external procedures the portal links to.
+//! their queues, and the procedures of other levels the portal lists and searches.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -220,6 +220,8 @@ pub struct Queue {
     pub name: String,
 }
 
+/// A procedure run by another level (or by a commune on its own site): a catalogue entry
+/// the portal lists and its search finds, filed on the site its URL opens.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Procedure {
@@ -227,22 +229,45 @@ pub struct Procedure {
     pub level: ProcedureLevel,
     pub url: String,
     pub description: Option<String>,
+    /// Words people search with that the title does not hold (« CNI », « immatriculation »).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// The portal's heading it is listed under, like a form's `x-guichet.theme`.
+    pub theme: Option<String>,
+    /// Communes (slugs) where it applies; empty means all.
+    #[serde(default)]
+    pub communes: Vec<String>,
 }
 
+impl Procedure {
+    /// Whether the procedure applies in a commune (an empty list means everywhere).
+    pub fn applies_in(&self, commune: &str) -> bool {
+        self.communes.is_empty() || self.communes.iter().any(|c| c == commune)
+    }
+}
+
+/// Who runs a procedure, from the nearest level to the farthest. The English names of the
+/// first territory files (`department`, `state`) are still read.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum ProcedureLevel {
-    Department,
+    Commune,
+    Epci,
+    #[serde(alias = "department")]
+    Departement,
     Region,
-    State,
+    #[serde(alias = "state")]
+    Etat,
 }
 
 impl ProcedureLevel {
     pub fn label_fr(self) -> &'static str {
         match self {
-            ProcedureLevel::Department => "Département",
+            ProcedureLevel::Commune => "Commune",
+            ProcedureLevel::Epci => "Intercommunalité",
+            ProcedureLevel::Departement => "Département",
             ProcedureLevel::Region => "Région",
-            ProcedureLevel::State => "État",
+            ProcedureLevel::Etat => "État",
         }
     }
 }
@@ -417,6 +442,32 @@ impl Territory {
                 ));
             }
         }
+        for (i, procedure) in self.procedures.iter().enumerate() {
+            if procedure.title.trim().is_empty() {
+                problems.push((
+                    format!("/procedures/{i}/title"),
+                    "a procedure needs a title".into(),
+                ));
+            }
+            match url::Url::parse(&procedure.url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+                _ => problems.push((
+                    format!("/procedures/{i}/url"),
+                    format!(
+                        "« {} » is not an http(s) URL: a procedure links to the site where it is filed",
+                        procedure.url
+                    ),
+                )),
+            }
+            for (j, slug) in procedure.communes.iter().enumerate() {
+                if !communes.contains(slug.as_str()) {
+                    problems.push((
+                        format!("/procedures/{i}/communes/{j}"),
+                        format!("unknown commune « {slug} »"),
+                    ));
+                }
+            }
+        }
         problems.extend(super::legal::lint_territory(&self.privacy, &self.legal));
         problems
     }
@@ -461,13 +512,23 @@ impl Territory {
             .find_map(|s| s.queues.iter().find(|q| q.id == queue_id).map(|q| (s, q)))
     }
 
-    /// External procedures grouped by level, for the portal.
+    /// Procedures grouped by level, nearest first (the site map lists them so).
     pub fn procedures_by_level(&self) -> BTreeMap<ProcedureLevel, Vec<&Procedure>> {
         let mut grouped: BTreeMap<ProcedureLevel, Vec<&Procedure>> = BTreeMap::new();
         for p in &self.procedures {
             grouped.entry(p.level).or_default().push(p);
         }
         grouped
+    }
+
+    /// The procedures that apply in a commune, or all of them.
+    pub fn procedures_in<'a>(
+        &'a self,
+        commune: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Procedure> + 'a {
+        self.procedures
+            .iter()
+            .filter(move |p| commune.is_none_or(|c| p.applies_in(c)))
     }
 }
 
@@ -549,6 +610,23 @@ name = "Q"
         assert!(!named.wants(EventKind::Note));
         assert!(named.wants(EventKind::Routed));
         assert!(!named.wants(EventKind::Submitted));
+    }
+
+    #[test]
+    fn procedures_read_old_level_names_and_report_unknown_communes() {
+        let text = format!(
+            "{GOOD}\n[[procedures]]\ntitle = \"P\"\nlevel = \"state\"\nurl = \"https://example.org/p\"\n\n[[procedures]]\ntitle = \"D\"\nlevel = \"departement\"\nurl = \"https://example.org/d\"\ncommunes = [\"a\"]\n"
+        );
+        let t = Territory::parse(&text).unwrap();
+        assert_eq!(t.procedures[0].level, ProcedureLevel::Etat);
+        assert_eq!(t.procedures[1].level, ProcedureLevel::Departement);
+        assert!(t.procedures[1].applies_in("a") && !t.procedures[1].applies_in("b"));
+        let err = Territory::parse(&text.replace("[\"a\"]", "[\"zz\"]")).unwrap_err();
+        assert!(
+            err[0].to_string().contains("unknown commune « zz »"),
+            "{}",
+            err[0]
+        );
     }
 
     #[test]

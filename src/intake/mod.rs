@@ -41,7 +41,8 @@ pub struct Accepted {
 }
 
 /// Validates and routes a submission. `commune_hint` is the commune of the page it was
-/// filed from, if any; a commune field in the form wins over it.
+/// filed from (or chosen beside the form), if any; a commune field in the form wins over it.
+/// A form offered only in some communes always gets one of them: its élus follow it.
 pub fn accept(
     catalogue: &Catalogue,
     form: &Form,
@@ -85,7 +86,7 @@ fn resolve_commune(
         .and_then(|pointer| data.pointer(pointer))
         .and_then(Value::as_str);
     let Some(slug) = from_field.or(hint) else {
-        return Ok(None);
+        return commune_of_offer(catalogue, form);
     };
     let path = form
         .meta
@@ -105,8 +106,46 @@ fn resolve_commune(
     if !form.offered_in(slug) {
         return Err(FieldError::new(
             path,
-            "Cette démarche n'est pas proposée dans cette commune : consultez la page de votre commune pour trouver la bonne démarche.",
+            format!(
+                "Cette démarche n'est pas proposée à {} : elle ne l'est qu'à {}. Choisissez l'une de ces communes, ou consultez la page de votre commune pour trouver la bonne démarche.",
+                commune_name(catalogue, slug),
+                offered_names(catalogue, form)
+            ),
         ));
     }
     Ok(Some(slug.to_owned()))
+}
+
+/// The commune of a submission that named none: none for a form offered everywhere; the one
+/// commune a form is offered in; else the person must say which, or the request would reach
+/// no élu.
+fn commune_of_offer(catalogue: &Catalogue, form: &Form) -> Result<Option<String>, FieldError> {
+    match form.meta.communes.as_slice() {
+        [] => Ok(None),
+        [only] => Ok(Some(only.clone())),
+        _ => Err(FieldError::new(
+            form.meta.commune_field.clone().unwrap_or_default(),
+            format!(
+                "Indiquez la commune concernée : cette démarche n'est proposée qu'à {}.",
+                offered_names(catalogue, form)
+            ),
+        )),
+    }
+}
+
+fn commune_name<'a>(catalogue: &'a Catalogue, slug: &'a str) -> &'a str {
+    catalogue
+        .territory
+        .commune(slug)
+        .map_or(slug, |c| c.name.as_str())
+}
+
+/// « Clairac, Tonneins »: the communes a form is offered in, by name.
+fn offered_names(catalogue: &Catalogue, form: &Form) -> String {
+    form.meta
+        .communes
+        .iter()
+        .map(|slug| commune_name(catalogue, slug))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

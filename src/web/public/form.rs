@@ -35,6 +35,9 @@ pub struct FormPage {
     pub description: String,
     pub commune: String,
     pub commune_name: String,
+    /// (slug, name) of the communes to choose among, for a form offered only in some
+    /// communes that has no commune question of its own, reached from no commune's page.
+    pub commune_choices: Vec<(String, String)>,
     pub rows: Vec<Row>,
     /// (field id, label: message) for the error summary.
     pub errors: Vec<(String, String)>,
@@ -128,7 +131,20 @@ pub async fn post(
         .find(|(k, _)| k == "_commune")
         .map(|(_, v)| v.clone())
         .filter(|v| !v.is_empty());
-    let commune = page_commune(&catalogue, &form, commune_hint.as_deref())?;
+    // The page's commune, or the one chosen beside the form. One outside the territory is a
+    // forged post; one of the territory where the form is not offered, intake reports next
+    // to the other answers, which stay on the page.
+    let commune = match page_commune(&catalogue, &form, commune_hint.as_deref()) {
+        Ok(commune) => commune,
+        Err(_)
+            if commune_hint
+                .as_deref()
+                .is_some_and(|slug| catalogue.territory.commune(slug).is_some()) =>
+        {
+            None
+        }
+        Err(err) => return Err(err.into()),
+    };
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
 
     if let Some(wait) = files_refused {
@@ -151,7 +167,13 @@ pub async fn post(
     file_errors.extend(repeated(&form.fields, &posted));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
-    let accepted = match intake::accept(&catalogue, &form, data, commune.as_deref(), Channel::Web) {
+    let accepted = match intake::accept(
+        &catalogue,
+        &form,
+        data,
+        commune_hint.as_deref(),
+        Channel::Web,
+    ) {
         Ok(accepted) if file_errors.is_empty() => accepted,
         result => {
             // File (and repeated-field) problems first: what the person must fix by
@@ -254,6 +276,20 @@ fn page_commune(
     Ok(Some(slug.to_owned()))
 }
 
+/// The communes to choose among beside the form: those of a form offered in several (not
+/// all) communes, when the form asks for none itself. Élus filing for a resident choose too.
+pub(crate) fn commune_choices(catalogue: &Catalogue, form: &Form) -> Vec<(String, String)> {
+    if form.meta.commune_field.is_some() || form.meta.communes.len() < 2 {
+        return Vec::new();
+    }
+    form.meta
+        .communes
+        .iter()
+        .filter_map(|slug| catalogue.territory.commune(slug))
+        .map(|c| (c.slug.clone(), c.name.clone()))
+        .collect()
+}
+
 fn commune_name(catalogue: &Catalogue, slug: Option<&str>) -> String {
     slug.and_then(|s| catalogue.territory.commune(s))
         .map(|c| c.name.clone())
@@ -309,11 +345,17 @@ pub(crate) fn form_page(
             .map(|list| list.iter().map(|f| f.name.clone()).collect())
             .unwrap_or_default();
     }
+    // A form offered in one commune only is that commune's.
+    let commune = commune.or_else(|| match form.meta.communes.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    });
     FormPage {
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),
         title: form.title.clone(),
         description: form.description.clone().unwrap_or_default(),
+        commune_choices: commune_choices(catalogue, form),
         commune_name: commune_name(catalogue, commune.as_deref()),
         commune: commune.unwrap_or_default(),
         rows,

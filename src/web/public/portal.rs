@@ -1,4 +1,5 @@
-//! The portal's home (every procedure, grouped by theme, with a search) and commune pages.
+//! The portal's home and commune pages: every procedure (the territory's forms and other
+//! levels' procedures) grouped by theme, and the one search over them (`?q=`, no JavaScript).
 
 use std::collections::BTreeMap;
 
@@ -7,37 +8,41 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
-use crate::catalogue::Catalogue;
-use crate::catalogue::territory::{Commune, ProcedureLevel};
+use crate::catalogue::search::{self, Entry};
+use crate::catalogue::territory::Commune;
+use crate::catalogue::{Catalogue, Form};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 
-pub struct FormLink {
-    pub id: String,
+/// One line of the listing or of the results: what it is, who runs it, where it is filed.
+pub struct EntryLink {
     pub title: String,
+    pub href: String,
     pub description: String,
+    /// Who runs it: the territory's service for a form, the level for a procedure.
+    pub runs: String,
+    /// Filed on this site (a form), or on another one (a procedure's link).
+    pub here: bool,
+    /// Where a form is offered (« Toutes les communes », « Marmande, Tonneins »); empty on
+    /// a commune's page and for procedures.
     pub communes: String,
 }
 
 pub struct Theme {
     pub name: String,
-    pub forms: Vec<FormLink>,
-}
-
-pub struct ExternalGroup {
-    pub level: &'static str,
-    pub links: Vec<(String, String, String)>,
+    pub entries: Vec<EntryLink>,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/portal.html")]
 pub struct PortalPage {
     pub territory: String,
+    /// The page's own path, where the search form goes and « all procedures » leads back.
+    pub path: String,
     pub query: String,
     pub themes: Vec<Theme>,
+    pub results: Vec<EntryLink>,
     pub communes: Vec<(String, String)>,
-    pub external: Vec<ExternalGroup>,
-    pub result_count: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -45,7 +50,10 @@ pub struct PortalPage {
 pub struct CommunePage {
     pub territory: String,
     pub commune: Commune,
+    pub path: String,
+    pub query: String,
     pub themes: Vec<Theme>,
+    pub results: Vec<EntryLink>,
 }
 
 #[derive(Deserialize)]
@@ -53,28 +61,34 @@ pub struct Search {
     q: Option<String>,
 }
 
+impl Search {
+    fn query(self) -> String {
+        self.q.unwrap_or_default().chars().take(200).collect()
+    }
+}
+
 pub async fn home(State(state): State<AppState>, Query(search): Query<Search>) -> PortalPage {
     let catalogue = state.catalogue.load();
-    let query: String = search.q.unwrap_or_default().chars().take(200).collect();
-    let themes = themes(&catalogue, None, &query);
+    let query = search.query();
     PortalPage {
         territory: catalogue.territory.territory.name.clone(),
-        result_count: themes.iter().map(|t| t.forms.len()).sum(),
+        path: "/".into(),
+        themes: themes(&catalogue, None),
+        results: results(&catalogue, None, &query),
         query,
-        themes,
         communes: catalogue
             .territory
             .communes
             .iter()
             .map(|c| (c.slug.clone(), c.name.clone()))
             .collect(),
-        external: external(&catalogue),
     }
 }
 
 pub async fn commune(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    Query(search): Query<Search>,
 ) -> Result<CommunePage, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
@@ -82,103 +96,94 @@ pub async fn commune(
         .commune(&slug)
         .cloned()
         .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.".into()))?;
+    let query = search.query();
     Ok(CommunePage {
         territory: catalogue.territory.territory.name.clone(),
-        themes: themes(&catalogue, Some(&slug), ""),
+        path: format!("/communes/{slug}"),
+        themes: themes(&catalogue, Some(&slug)),
+        results: results(&catalogue, Some(&slug), &query),
+        query,
         commune,
     })
 }
 
-/// Forms grouped by theme (or service), filtered by commune and by a search on the title,
-/// description and keywords, ignoring case and accents.
-fn themes(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<Theme> {
-    let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
-    let mut grouped: BTreeMap<String, Vec<FormLink>> = BTreeMap::new();
-    for form in catalogue.citizen_forms(commune) {
-        let haystack = fold(&format!(
-            "{} {} {}",
-            form.title,
-            form.description.as_deref().unwrap_or(""),
-            form.meta.keywords.join(" ")
-        ));
-        if !words.iter().all(|w| haystack.contains(w.as_str())) {
-            continue;
-        }
-        let theme = form
-            .meta
-            .theme
-            .clone()
-            .unwrap_or_else(|| catalogue.service_name(&form.meta.service).to_owned());
-        let communes = if form.meta.communes.is_empty() {
-            "Toutes les communes".to_owned()
-        } else {
-            form.meta
-                .communes
-                .iter()
-                .map(|c| {
-                    catalogue
-                        .territory
-                        .commune(c)
-                        .map_or(c.as_str(), |c| c.name.as_str())
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        grouped.entry(theme).or_default().push(FormLink {
-            id: form.id.clone(),
-            title: form.title.clone(),
-            description: form.description.clone().unwrap_or_default(),
-            communes,
-        });
+/// What a search finds, best first.
+fn results(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<EntryLink> {
+    search::search(catalogue, commune, query)
+        .into_iter()
+        .map(|entry| link(catalogue, commune, entry))
+        .collect()
+}
+
+/// Every entry grouped by theme; in a theme, the territory's forms first, then the
+/// procedures from the nearest level to the farthest.
+fn themes(catalogue: &Catalogue, commune: Option<&str>) -> Vec<Theme> {
+    // Keyed by the folded name too, so that « Véhicules » sorts before « Voirie ».
+    let mut grouped: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
+    for entry in search::entries(catalogue, commune) {
+        let theme = entry.theme(catalogue);
+        grouped
+            .entry((search::fold(theme), theme.to_owned()))
+            .or_default()
+            .push(entry);
     }
     grouped
         .into_iter()
-        .map(|(name, forms)| Theme { name, forms })
-        .collect()
-}
-
-fn external(catalogue: &Catalogue) -> Vec<ExternalGroup> {
-    catalogue
-        .territory
-        .procedures_by_level()
-        .into_iter()
-        .map(|(level, procedures): (ProcedureLevel, _)| ExternalGroup {
-            level: level.label_fr(),
-            links: procedures
-                .into_iter()
-                .map(|p| {
-                    (
-                        p.title.clone(),
-                        p.url.clone(),
-                        p.description.clone().unwrap_or_default(),
-                    )
-                })
-                .collect(),
+        .map(|((_, name), mut entries)| {
+            entries.sort_by_key(|e| match e {
+                Entry::Form(_) => None,
+                Entry::Procedure(p) => Some(p.level),
+            });
+            Theme {
+                name,
+                entries: entries
+                    .into_iter()
+                    .map(|e| link(catalogue, commune, e))
+                    .collect(),
+            }
         })
         .collect()
 }
 
-/// Lower case without French accents, for searching.
-fn fold(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'œ' => 'o',
-            other => other,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn folding_ignores_case_and_accents() {
-        assert_eq!(super::fold("Éclairage À Réparer"), "eclairage a reparer");
+fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry) -> EntryLink {
+    let (href, runs, communes) = match entry {
+        Entry::Form(form) => (
+            match commune {
+                Some(slug) => format!("/demarches/{}?commune={slug}", form.id),
+                None => format!("/demarches/{}", form.id),
+            },
+            catalogue.service_name(&form.meta.service).to_owned(),
+            if commune.is_some() {
+                String::new()
+            } else {
+                offered_in(catalogue, form)
+            },
+        ),
+        Entry::Procedure(p) => (p.url.clone(), p.level.label_fr().to_owned(), String::new()),
+    };
+    EntryLink {
+        title: entry.title().to_owned(),
+        description: entry.description().to_owned(),
+        here: entry.is_own(),
+        href,
+        runs,
+        communes,
     }
+}
+
+fn offered_in(catalogue: &Catalogue, form: &Form) -> String {
+    if form.meta.communes.is_empty() {
+        return "Toutes les communes".to_owned();
+    }
+    form.meta
+        .communes
+        .iter()
+        .map(|c| {
+            catalogue
+                .territory
+                .commune(c)
+                .map_or(c.as_str(), |c| c.name.as_str())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

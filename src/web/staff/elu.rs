@@ -19,7 +19,7 @@ use crate::store::{RequestQuery, SortOrder, StaffUser, StoreError};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::filing::{self, Filer};
-use crate::web::public::form::rows_with_errors;
+use crate::web::public::form::{commune_choices, rows_with_errors};
 use crate::web::public::view::Row;
 use crate::web::uploads;
 
@@ -131,6 +131,10 @@ pub struct EluFormPage {
     pub multipart: bool,
     /// Files sent with an earlier, refused post.
     pub hidden_files: Vec<(String, String)>,
+    /// (slug, name) for a form offered in some communes that asks for none itself.
+    pub commune_choices: Vec<(String, String)>,
+    /// The commune chosen among them: at first the élu's own, when it is one of them.
+    pub commune: String,
 }
 
 fn find_form(catalogue: &Catalogue, id: &str) -> Result<std::sync::Arc<Form>, AppError> {
@@ -178,6 +182,13 @@ pub async fn form(
         filed_tracking_url: String::new(),
         multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
         hidden_files: Vec::new(),
+        commune: user
+            .communes
+            .iter()
+            .find(|c| form.meta.communes.contains(c))
+            .cloned()
+            .unwrap_or_default(),
+        commune_choices: commune_choices(&catalogue, &form),
     })
 }
 
@@ -210,6 +221,7 @@ pub async fn file(
     };
     let channel_value = get("_channel");
     let contact = get("_contact");
+    let commune = get("_commune");
     let token = TrackingToken::parse(&get("_token")).unwrap_or_else(|_| TrackingToken::generate());
     // In order: a list of checkboxes repeats its name.
     let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
@@ -239,7 +251,7 @@ pub async fn file(
         &catalogue,
         &form,
         data,
-        None,
+        Some(commune.as_str()).filter(|c| !c.is_empty()),
         channel.unwrap_or(Channel::Phone),
     );
     let mut page = EluFormPage {
@@ -257,6 +269,8 @@ pub async fn file(
         filed_tracking_url: String::new(),
         multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
         hidden_files: uploads::hidden(&files),
+        commune_choices: commune_choices(&catalogue, &form),
+        commune,
     };
     let accepted = match accepted {
         Ok(accepted) if errors.is_empty() => accepted,
