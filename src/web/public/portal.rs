@@ -46,6 +46,9 @@ pub struct CommunePage {
     pub territory: String,
     pub commune: Commune,
     pub themes: Vec<Theme>,
+    /// The commune's own page and news (docs/commune-sites.md).
+    pub site: super::site::SiteView,
+    pub embed: super::site::EmbedCode,
 }
 
 #[derive(Deserialize)]
@@ -75,18 +78,25 @@ pub async fn home(State(state): State<AppState>, Query(search): Query<Search>) -
 pub async fn commune(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<CommunePage, PageError> {
+) -> Result<axum::response::Response, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
         .territory
         .commune(&slug)
         .cloned()
         .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.".into()))?;
-    Ok(CommunePage {
+    let site = super::site::published_site(&state, &slug).await?;
+    let origins = commune.embed_origins.clone();
+    let page = CommunePage {
         territory: catalogue.territory.territory.name.clone(),
         themes: themes(&catalogue, Some(&slug), ""),
+        embed: super::site::EmbedCode::of(&state.public_url, &commune),
+        site,
         commune,
-    })
+    };
+    let mut response = axum::response::IntoResponse::into_response(page);
+    crate::web::embed::allow_framing(&mut response, &origins);
+    Ok(response)
 }
 
 /// Forms grouped by theme (or service), filtered by commune and by a search on the title,

@@ -10,6 +10,7 @@ mod personal_data;
 mod queues;
 pub use queues::Filters;
 mod request;
+mod site;
 pub mod session;
 
 use axum::Router;
@@ -57,6 +58,27 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/bureau/donnees-personnelles/export.json",
             get(personal_data::export),
         )
+        .route("/bureau/communes", get(site::list))
+        .route(
+            "/bureau/communes/{slug}/page",
+            get(site::show).post(site::post),
+        )
+        .route(
+            "/bureau/communes/{slug}/page/historique",
+            get(site::history),
+        )
+        .route(
+            "/bureau/communes/{slug}/page/historique/{number}",
+            post(site::restore),
+        )
+        .route(
+            "/bureau/communes/{slug}/actualites",
+            post(site::news_create),
+        )
+        .route(
+            "/bureau/communes/{slug}/actualites/{id}",
+            get(site::news_show).post(site::news_update),
+        )
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
         .layer(from_fn_with_state(
@@ -92,6 +114,8 @@ pub struct Me {
     pub is_elu: bool,
     pub is_admin: bool,
     pub designs: bool,
+    /// Rédacteurs, élus (who may be given the rights) and admins: the communes' sites.
+    pub edits_sites: bool,
 }
 
 impl Me {
@@ -105,6 +129,7 @@ impl Me {
             is_elu: user.role == Role::Elu,
             is_admin: user.role == Role::Admin,
             designs: matches!(user.role, Role::Admin | Role::Designer),
+            edits_sites: matches!(user.role, Role::Admin | Role::Redacteur | Role::Elu),
         }
     }
 }
