@@ -67,7 +67,10 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             if revoke {
                 eprintln!("{email} no longer edits the sites of their communes.");
             } else {
-                eprintln!("{email} now edits the sites of their communes ({}).", user.communes.join(", "));
+                eprintln!(
+                    "{email} now edits the sites of their communes ({}).",
+                    user.communes.join(", ")
+                );
             }
         }
         UserCommand::List => {

@@ -16,15 +16,28 @@ fn page_fields<'a>(presentation: &'a str, action: &'a str) -> Vec<(&'a str, &'a 
     vec![
         ("presentation", presentation),
         ("mayor", "Mme Jeanne Martin"),
-        ("hours", "lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00"),
+        (
+            "hours",
+            "lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00",
+        ),
         ("contacts", "Secrétariat : 05 53 00 00 01"),
-        ("links", "Office de tourisme | https://tourisme.example.org/"),
+        (
+            "links",
+            "Office de tourisme | https://tourisme.example.org/",
+        ),
         ("_action", action),
     ]
 }
 
 async fn redacteur(app: &common::TestApp) -> Browser {
-    add_user(app, "redac@seyches.example.org", Role::Redacteur, &[], &["seyches"]).await;
+    add_user(
+        app,
+        "redac@seyches.example.org",
+        Role::Redacteur,
+        &[],
+        &["seyches"],
+    )
+    .await;
     login(app, "redac@seyches.example.org").await
 }
 
@@ -40,19 +53,34 @@ async fn a_redacteur_previews_publishes_and_restores_their_communes_page() {
 
     // Preview: a draft, shown in the back office, not to the public.
     let (status, _) = browser
-        .post(&app, PAGE, &page_fields("Bienvenue à **Seyches**.", "preview"))
+        .post(
+            &app,
+            PAGE,
+            &page_fields("Bienvenue à **Seyches**.", "preview"),
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, editor) = browser.get(&app, PAGE).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(editor.contains("Brouillon enregistré par redac@seyches.example.org"), "{editor}");
+    assert!(
+        editor.contains("Brouillon enregistré par redac@seyches.example.org"),
+        "{editor}"
+    );
     assert!(editor.contains("<strong>Seyches</strong>"), "{editor}");
     assert!(editor.contains("Mme Jeanne Martin"));
-    assert!(!app.get_text("/communes/seyches").await.contains("Mme Jeanne Martin"));
+    assert!(
+        !app.get_text("/communes/seyches")
+            .await
+            .contains("Mme Jeanne Martin")
+    );
 
     // Publish: the public sees it, hours and the open/closed line included.
     let (status, _) = browser
-        .post(&app, PAGE, &page_fields("Bienvenue à **Seyches**.", "publish"))
+        .post(
+            &app,
+            PAGE,
+            &page_fields("Bienvenue à **Seyches**.", "publish"),
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let public = app.get_text("/communes/seyches").await;
@@ -60,11 +88,15 @@ async fn a_redacteur_previews_publishes_and_restores_their_communes_page() {
     assert!(public.contains("Maire : Mme Jeanne Martin"));
     assert!(public.contains("Secrétariat : 05 53 00 00 01"));
     assert!(public.contains("https://tourisme.example.org/"));
-    assert!(public.contains("<dt>lundi</dt><dd>08:30-12:00, 14:00-17:00</dd>"), "{public}");
+    assert!(
+        public.contains("<dt>lundi</dt><dd>08:30-12:00, 14:00-17:00</dd>"),
+        "{public}"
+    );
     // The line for the present moment, computed in Paris time like the pure function.
-    let hours =
-        guichet::domain::site::parse_hours("lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00")
-            .unwrap();
+    let hours = guichet::domain::site::parse_hours(
+        "lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00",
+    )
+    .unwrap();
     let expected = if guichet::domain::site::is_open(&hours, time::OffsetDateTime::now_utc()) {
         "Ouvert maintenant"
     } else {
@@ -75,9 +107,17 @@ async fn a_redacteur_previews_publishes_and_restores_their_communes_page() {
 
     // A second version, then the first restored as a third.
     browser
-        .post(&app, PAGE, &page_fields("Nouvelle présentation.", "publish"))
+        .post(
+            &app,
+            PAGE,
+            &page_fields("Nouvelle présentation.", "publish"),
+        )
         .await;
-    assert!(app.get_text("/communes/seyches").await.contains("Nouvelle présentation."));
+    assert!(
+        app.get_text("/communes/seyches")
+            .await
+            .contains("Nouvelle présentation.")
+    );
     let (status, history) = browser.get(&app, &format!("{PAGE}/historique")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(history.contains("redac@seyches.example.org"));
@@ -90,7 +130,10 @@ async fn a_redacteur_previews_publishes_and_restores_their_communes_page() {
     assert!(!public.contains("Nouvelle présentation."));
     let versions = app.store.page_history("seyches").await.unwrap();
     assert_eq!(
-        versions.iter().map(|v| (v.number, v.restored_from)).collect::<Vec<_>>(),
+        versions
+            .iter()
+            .map(|v| (v.number, v.restored_from))
+            .collect::<Vec<_>>(),
         vec![(3, Some(1)), (2, None), (1, None)]
     );
     let (_, history) = browser.get(&app, &format!("{PAGE}/historique")).await;
@@ -110,7 +153,14 @@ async fn nobody_else_touches_a_communes_page() {
     let app = spawn_app().await;
     let browser = redacteur(&app).await;
     add_user(&app, "agent@vdg.example.org", Role::Agent, &["voirie"], &[]).await;
-    add_user(&app, "elu@marmande.example.org", Role::Elu, &[], &["marmande"]).await;
+    add_user(
+        &app,
+        "elu@marmande.example.org",
+        Role::Elu,
+        &[],
+        &["marmande"],
+    )
+    .await;
     let agent = login(&app, "agent@vdg.example.org").await;
     let elu = login(&app, "elu@marmande.example.org").await;
 
@@ -149,7 +199,11 @@ async fn nobody_else_touches_a_communes_page() {
     let (status, _) = elu.get(&app, "/bureau/communes/marmande/page").await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = elu
-        .post(&app, "/bureau/communes/marmande/page", &page_fields("Marmande", "publish"))
+        .post(
+            &app,
+            "/bureau/communes/marmande/page",
+            &page_fields("Marmande", "publish"),
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _) = elu.get(&app, PAGE).await;
@@ -194,10 +248,15 @@ async fn news_are_listed_newest_first_in_the_page_and_the_atom_feed() {
         assert_eq!(status, StatusCode::SEE_OTHER, "{title}");
     }
     let public = app.get_text("/communes/seyches").await;
-    let fete = public.find("Fête du village &#38; &#60;bal&#62;").expect(&public);
+    let fete = public
+        .find("Fête du village &#38; &#60;bal&#62;")
+        .expect(&public);
     let marche = public.find("Marché de la Toussaint").expect("the older");
     assert!(fete < marche, "newest first");
-    assert!(!public.contains("Vieux concert"), "an expired item is hidden");
+    assert!(
+        !public.contains("Vieux concert"),
+        "an expired item is hidden"
+    );
 
     let response = app
         .client
@@ -211,13 +270,22 @@ async fn news_are_listed_newest_first_in_the_page_and_the_atom_feed() {
         "application/atom+xml; charset=utf-8"
     );
     let feed = response.text().await.unwrap();
-    assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{feed}");
+    assert!(
+        feed.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
+        "{feed}"
+    );
     assert!(feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
     assert_eq!(feed.matches("<entry>").count(), 2, "{feed}");
     assert_eq!(feed.matches("<id>urn:uuid:").count(), 2);
-    assert!(feed.contains("<title>Fête du village &#38; &#60;bal&#62;</title>"), "{feed}");
+    assert!(
+        feed.contains("<title>Fête du village &#38; &#60;bal&#62;</title>"),
+        "{feed}"
+    );
     // The HTML content is escaped text, so the XML stays well-formed.
-    assert!(feed.contains("&#60;strong&#62;place de la mairie&#60;/strong&#62;"), "{feed}");
+    assert!(
+        feed.contains("&#60;strong&#62;place de la mairie&#60;/strong&#62;"),
+        "{feed}"
+    );
     assert!(feed.find("Fête du village").unwrap() < feed.find("Marché de la Toussaint").unwrap());
 
     // Unpublishing takes an item off the page and the feed.
@@ -242,19 +310,38 @@ async fn news_are_listed_newest_first_in_the_page_and_the_atom_feed() {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(!app.get_text("/communes/seyches").await.contains("Marché de la Toussaint"));
-    assert!(!app.get_text("/communes/seyches/actualites.atom").await.contains("Marché"));
+    assert!(
+        !app.get_text("/communes/seyches")
+            .await
+            .contains("Marché de la Toussaint")
+    );
+    assert!(
+        !app.get_text("/communes/seyches/actualites.atom")
+            .await
+            .contains("Marché")
+    );
     let (_, editor) = browser.get(&app, PAGE).await;
-    assert!(editor.contains("Marché de la Toussaint</a> (retirée)"), "{editor}");
+    assert!(
+        editor.contains("Marché de la Toussaint</a> (retirée)"),
+        "{editor}"
+    );
 
     // A title missing: a French message, nothing stored.
     let (status, page) = browser
-        .post(&app, news, &[("date", "2026-11-30"), ("title", " "), ("body", "x")])
+        .post(
+            &app,
+            news,
+            &[("date", "2026-11-30"), ("title", " "), ("body", "x")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("Donnez un titre"), "{page}");
     assert_eq!(app.store.commune_news("seyches").await.unwrap().len(), 3);
-    assert!(app.get_text("/communes/nulle-part/actualites.atom").await.contains("ne fait pas partie"));
+    assert!(
+        app.get_text("/communes/nulle-part/actualites.atom")
+            .await
+            .contains("ne fait pas partie")
+    );
 }
 
 #[tokio::test]
@@ -262,12 +349,19 @@ async fn markdown_with_scripts_and_handlers_comes_out_inert() {
     let app = spawn_app().await;
     let browser = redacteur(&app).await;
     let nasty = "Bonjour <script>alert('x')</script>\n\n<img src=\"x\" onerror=\"alert(1)\">\n\n[piège](javascript:alert(2)) <a href=\"#\" style=\"position:fixed\" onclick=\"alert(3)\">ici</a>";
-    browser.post(&app, PAGE, &page_fields(nasty, "publish")).await;
+    browser
+        .post(&app, PAGE, &page_fields(nasty, "publish"))
+        .await;
     browser
         .post(
             &app,
             "/bureau/communes/seyches/actualites",
-            &[("date", "2026-11-30"), ("title", "Test"), ("body", nasty), ("_action", "publish")],
+            &[
+                ("date", "2026-11-30"),
+                ("title", "Test"),
+                ("body", nasty),
+                ("_action", "publish"),
+            ],
         )
         .await;
     let (_, editor) = browser.get(&app, PAGE).await;
@@ -283,7 +377,13 @@ async fn markdown_with_scripts_and_handlers_comes_out_inert() {
     let public = app.get_text("/communes/seyches").await;
     for page in [&public, &preview] {
         // The page's own markup has no script, handler or style attribute.
-        for inert in ["<script", "onerror=", "onclick=", "javascript:", "style=\"position"] {
+        for inert in [
+            "<script",
+            "onerror=",
+            "onclick=",
+            "javascript:",
+            "style=\"position",
+        ] {
             assert!(!page.contains(inert), "{inert} in {page}");
         }
         assert!(page.contains("Bonjour"));
@@ -321,7 +421,10 @@ async fn embed_headers_name_exactly_the_communes_allowed_origins() {
     ] {
         let (csp, xfo, _) = headers(path).await;
         let ancestors = csp.rsplit("frame-ancestors ").next().unwrap();
-        assert_eq!(ancestors, "https://www.marmande.example.org", "{path}: {csp}");
+        assert_eq!(
+            ancestors, "https://www.marmande.example.org",
+            "{path}: {csp}"
+        );
         assert_eq!(xfo, None, "{path}");
     }
     // A commune without any, the portal and a form without a commune: nobody frames them.
@@ -340,7 +443,10 @@ async fn embed_headers_name_exactly_the_communes_allowed_origins() {
     assert!(page.contains("&#60;iframe src=&#34;http"), "{page}");
     assert!(page.contains("/communes/marmande"));
     let (_, _, form) = headers("/demarches/signalement-voirie?commune=marmande").await;
-    assert!(form.contains("action=\"/demarches/signalement-voirie?commune=marmande\""), "{form}");
+    assert!(
+        form.contains("action=\"/demarches/signalement-voirie?commune=marmande\""),
+        "{form}"
+    );
 }
 
 #[tokio::test]

@@ -500,7 +500,9 @@ pub fn check_embed_origin(origin: &str) -> Result<(), String> {
         return bad("must use https");
     }
     if url.origin().ascii_serialization() != origin {
-        return bad("must be an origin alone (scheme, host and port; no path, query or trailing slash, lower case)");
+        return bad(
+            "must be an origin alone (scheme, host and port; no path, query or trailing slash, lower case)",
+        );
     }
     Ok(())
 }

@@ -46,7 +46,9 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == input)
-            .ok_or_else(|| format!("role « {input} » is not one of admin, designer, agent, elu, redacteur"))
+            .ok_or_else(|| {
+                format!("role « {input} » is not one of admin, designer, agent, elu, redacteur")
+            })
     }
 
     pub fn label_fr(self) -> &'static str {

@@ -219,10 +219,7 @@ fn lines(text: &str, what: &str) -> Result<Vec<String>, String> {
 
 fn day_index(word: &str) -> Option<u8> {
     let word = word.trim().to_lowercase();
-    DAYS_FR
-        .iter()
-        .position(|d| *d == word)
-        .map(|i| i as u8)
+    DAYS_FR.iter().position(|d| *d == word).map(|i| i as u8)
 }
 
 fn minutes(text: &str) -> Option<u16> {
@@ -341,7 +338,8 @@ impl NewsContent {
                 Ok(d) => Some(d),
                 Err(_) => {
                     problems.push(
-                        "La date de fin doit être une date (AAAA-MM-JJ), ou restez vide.".to_owned(),
+                        "La date de fin doit être une date (AAAA-MM-JJ), ou restez vide."
+                            .to_owned(),
                     );
                     None
                 }
@@ -351,7 +349,12 @@ impl NewsContent {
         if title.is_empty() {
             problems.push("Donnez un titre à l'actualité.".to_owned());
         }
-        let body = checked_text("Le texte de l'actualité", body, MAX_NEWS_BODY, &mut problems);
+        let body = checked_text(
+            "Le texte de l'actualité",
+            body,
+            MAX_NEWS_BODY,
+            &mut problems,
+        );
         if let (Some(d), Some(end)) = (date, ends_on)
             && end < d
         {
@@ -450,7 +453,8 @@ mod tests {
 
     #[test]
     fn open_now_follows_the_hours_in_paris_time() {
-        let hours = parse_hours("lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00").unwrap();
+        let hours =
+            parse_hours("lundi-vendredi 08:30-12:00 14:00-17:00\nsamedi 09:00-12:00").unwrap();
         assert_eq!(hours.len(), 11);
         // Monday 30 November 2026, 08:00 UTC = 09:00 in Paris: open.
         assert!(is_open(&hours, datetime!(2026-11-30 08:00 UTC)));

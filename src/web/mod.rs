@@ -113,7 +113,10 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyTimeoutLayer::new(timeout))
         // The whole request gets more time than its body, so a slow upload still leaves
         // time to validate and file it.
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout + PROCESSING_TIME))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout + PROCESSING_TIME,
+        ))
         // A bug must not drop the connection without an answer: catch it, answer 500 in
         // plain words (rewritten by `framework_errors`) and log it.
         .layer(CatchPanicLayer::new())

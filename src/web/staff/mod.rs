@@ -10,8 +10,8 @@ mod personal_data;
 mod queues;
 pub use queues::Filters;
 mod request;
-mod site;
 pub mod session;
+mod site;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

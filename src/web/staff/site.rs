@@ -62,7 +62,10 @@ pub struct SiteListPage {
     pub communes: Vec<(String, String)>,
 }
 
-pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<SiteListPage, PageError> {
+pub async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<SiteListPage, PageError> {
     let user = &signed.session.user;
     let catalogue = state.catalogue.load();
     let mut communes = Vec::new();
@@ -152,19 +155,37 @@ async fn edit_page(
     let now = OffsetDateTime::now_utc();
     let news = state.store.commune_news(&commune.slug).await?;
     let (form, errors) = posted.unwrap_or_else(|| {
-        (PageForm::of(shown.unwrap_or(&PageContent::default())), Vec::new())
+        (
+            PageForm::of(shown.unwrap_or(&PageContent::default())),
+            Vec::new(),
+        )
     });
     Ok(SiteEditPage {
         territory: territory(state),
         me: Me::of(&signed.session.user, &signed.session.csrf_token),
         draft_note: draft
             .as_ref()
-            .map(|d| format!("Brouillon enregistré par {} le {}, pas encore publié.", d.author, date_fr(d.updated_at)))
+            .map(|d| {
+                format!(
+                    "Brouillon enregistré par {} le {}, pas encore publié.",
+                    d.author,
+                    date_fr(d.updated_at)
+                )
+            })
             .unwrap_or_default(),
         published_note: published
             .as_ref()
-            .map(|p| format!("Version {} publiée par {} le {}.", p.number, p.author, date_fr(p.published_at)))
-            .unwrap_or_else(|| "Aucune version publiée : le public voit la fiche de contact du territoire.".into()),
+            .map(|p| {
+                format!(
+                    "Version {} publiée par {} le {}.",
+                    p.number,
+                    p.author,
+                    date_fr(p.published_at)
+                )
+            })
+            .unwrap_or_else(|| {
+                "Aucune version publiée : le public voit la fiche de contact du territoire.".into()
+            }),
         // The preview is the draft; without one, what is published.
         site: SiteView::of(shown, &news, now),
         news: news.iter().map(news_view).collect(),
@@ -218,7 +239,10 @@ pub async fn post(
                 .publish_page(&slug, &content, &user.email, None)
                 .await?;
             tracing::info!(commune = %slug, number, by = %user.email, "commune page published");
-            Ok(Redirect::to(&format!("/bureau/communes/{slug}/page?publie={number}")).into_response())
+            Ok(
+                Redirect::to(&format!("/bureau/communes/{slug}/page?publie={number}"))
+                    .into_response(),
+            )
         }
         _ => {
             state
@@ -337,7 +361,11 @@ pub async fn news_show(
         date: item.content.date.to_string(),
         title: item.content.title,
         body: item.content.body,
-        ends_on: item.content.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+        ends_on: item
+            .content
+            .ends_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         published: item.published,
         errors: Vec::new(),
     })
@@ -388,7 +416,12 @@ async fn save_news(
     }
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
     let published = field("_action") != "unpublish";
-    let content = match NewsContent::parse(&field("date"), &field("title"), &field("body"), &field("ends_on")) {
+    let content = match NewsContent::parse(
+        &field("date"),
+        &field("title"),
+        &field("body"),
+        &field("ends_on"),
+    ) {
         Ok(content) => content,
         Err(errors) => {
             let page = NewsEditPage {
