@@ -468,3 +468,98 @@ async fn a_territory_with_a_bad_embed_origin_is_refused_by_check() {
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("embed origin"), "{stderr}");
 }
+
+/// `guichet user add --role redacteur`, and an élu given then refused the rights.
+#[tokio::test]
+async fn redacteurs_and_elu_rights_are_given_from_the_command_line() {
+    use std::io::Write;
+    let data = tempfile::TempDir::new().unwrap();
+    let database = common::test_database(data.path());
+    let user = |args: &[&str]| {
+        let mut child = common::guichet()
+            .arg("user")
+            .args(args)
+            .arg("--database")
+            .arg(&database)
+            .arg("--catalogue")
+            .arg(common::repo_root())
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"une phrase de passe solide\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned()
+                + String::from_utf8_lossy(&output.stdout).as_ref(),
+        )
+    };
+    let (ok, text) = user(&[
+        "add",
+        "r@seyches.example.org",
+        "--name",
+        "R",
+        "--role",
+        "rédacteur",
+    ]);
+    assert!(!ok && text.contains("add --commune SLUG"), "{text}");
+    let (ok, text) = user(&[
+        "add",
+        "r@seyches.example.org",
+        "--name",
+        "R",
+        "--role",
+        "redacteur",
+        "--commune",
+        "seyches",
+    ]);
+    assert!(ok, "{text}");
+    let (ok, text) = user(&[
+        "add",
+        "e@marmande.example.org",
+        "--name",
+        "E",
+        "--role",
+        "elu",
+        "--commune",
+        "marmande",
+        "--redacteur",
+    ]);
+    assert!(ok && text.contains("rédacteur"), "{text}");
+    let (ok, text) = user(&["redacteur", "r@seyches.example.org"]);
+    assert!(!ok && text.contains("only an élu"), "{text}");
+    let (_, list) = user(&["list"]);
+    assert!(
+        list.contains("redacteur") && list.contains("seyches"),
+        "{list}"
+    );
+
+    let store = guichet::store::open(&guichet::config::DatabaseConfig {
+        url: database.clone(),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    assert!(
+        store
+            .is_site_editor("e@marmande.example.org")
+            .await
+            .unwrap()
+    );
+    let (ok, text) = user(&["redacteur", "e@marmande.example.org", "--revoke"]);
+    assert!(ok, "{text}");
+    assert!(
+        !store
+            .is_site_editor("e@marmande.example.org")
+            .await
+            .unwrap()
+    );
+}
