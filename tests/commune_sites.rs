@@ -563,3 +563,72 @@ async fn redacteurs_and_elu_rights_are_given_from_the_command_line() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_picture_is_checked_by_its_content_and_size() {
+    let app = spawn_app().await;
+    let browser = redacteur(&app).await;
+    let upload = |slug: &'static str, name: &'static str, bytes: Vec<u8>| {
+        let app = &app;
+        let browser = &browser;
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", browser.csrf.clone())
+                .part(
+                    "picture",
+                    reqwest::multipart::Part::bytes(bytes)
+                        .file_name(name)
+                        .mime_str("image/png")
+                        .unwrap(),
+                );
+            let response = app
+                .client
+                .post(app.url(&format!("/bureau/communes/{slug}/blason")))
+                .header("cookie", &browser.cookie)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    png.extend_from_slice(&[0; 32]);
+
+    // Not an image, whatever its name says; too large; another commune: refused, nothing kept.
+    let (status, page) = upload("seyches", "blason.png", b"<svg onload=alert(1)>".to_vec()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{page}");
+    assert!(page.contains("PNG ou JPEG"), "{page}");
+    let mut big = png.clone();
+    big.resize(600 * 1024, 0);
+    let (status, _) = upload("seyches", "blason.png", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, _) = upload("marmande", "blason.png", png.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(app.store.picture("seyches").await.unwrap().is_none());
+    assert!(app.store.picture("marmande").await.unwrap().is_none());
+
+    let (status, _) = upload("seyches", "blason.png", png.clone()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get_text("/communes/seyches")
+            .await
+            .contains("src=\"/communes/seyches/blason\"")
+    );
+    let response = app
+        .client
+        .get(app.url("/communes/seyches/blason"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), png);
+    let response = app
+        .client
+        .get(app.url("/communes/tonneins/blason"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

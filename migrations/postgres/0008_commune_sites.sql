@@ -1,6 +1,6 @@
 -- The communes' small sites (docs/commune-sites.md): each page's draft, its published
 -- versions, its news items, and the élus who also edit their communes' sites.
--- A page's content (presentation Markdown, mayor, opening hours, contacts, links, picture)
+-- A page's content (presentation Markdown, mayor, opening hours, contacts, links)
 -- is one JSON document (`domain::site::PageContent`), stored whole in every version.
 
 CREATE TABLE commune_page_drafts (
@@ -45,4 +45,15 @@ CREATE INDEX commune_news_by_commune ON commune_news (commune, news_date);
 -- Élus who also edit the sites of their communes (`guichet user add --redacteur`).
 CREATE TABLE site_editors (
     email TEXT PRIMARY KEY          -- the élu's account e-mail, lower-case
+);
+
+-- Each commune's picture or coat of arms: public content, a few hundred kilobytes at most,
+-- kept here rather than in the attachments folder (whose sweep keeps only what requests
+-- reference) so that backups hold it with the pages.
+CREATE TABLE commune_pictures (
+    commune     TEXT PRIMARY KEY,
+    media_type  TEXT NOT NULL,      -- image/png | image/jpeg, sniffed from the content
+    bytes       BYTEA NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TIMESTAMPTZ NOT NULL
 );

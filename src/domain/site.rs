@@ -1,5 +1,5 @@
 //! A commune's small site: its page (presentation, mayor, opening hours, contacts, useful
-//! links, picture) and its news items, parsed from what a rédacteur typed ("parse, don't
+//! links) and its news items, parsed from what a rédacteur typed ("parse, don't
 //! validate"), and whether the town hall is open at a given instant, in Paris time.
 //!
 //! The back office has no JavaScript, so lists are typed one item a line (see
@@ -60,9 +60,6 @@ pub struct PageContent {
     pub contacts: Vec<Contact>,
     #[serde(default)]
     pub links: Vec<Link>,
-    /// The picture's SHA-256, when one was uploaded.
-    #[serde(default)]
-    pub picture: Option<String>,
 }
 
 /// The page's fields as the back-office form sends them.
@@ -105,7 +102,6 @@ impl PageContent {
                 hours,
                 contacts,
                 links,
-                picture: None,
             })
         } else {
             Err(problems)

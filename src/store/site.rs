@@ -78,6 +78,17 @@ pub trait SiteStore: Send + Sync {
     /// The commune's news, newest first (by date, then by last change), published or not.
     async fn commune_news(&self, commune: &str) -> Result<Vec<NewsItem>, StoreError>;
 
+    /// Replaces the commune's picture (type already checked).
+    async fn set_picture(
+        &self,
+        commune: &str,
+        media_type: &str,
+        bytes: &[u8],
+        author: &str,
+    ) -> Result<(), StoreError>;
+    /// The commune's picture: its media type and bytes.
+    async fn picture(&self, commune: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
     /// Whether this élu also edits the sites of their communes.
     async fn is_site_editor(&self, email: &str) -> Result<bool, StoreError>;
     async fn set_site_editor(&self, email: &str, editor: bool) -> Result<(), StoreError>;

@@ -195,6 +195,39 @@ impl SiteStore for PostgresStore {
         .collect()
     }
 
+    async fn set_picture(
+        &self,
+        commune: &str,
+        media_type: &str,
+        bytes: &[u8],
+        author: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO commune_pictures (commune, media_type, bytes, uploaded_by, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (commune) DO UPDATE SET media_type = excluded.media_type,
+                bytes = excluded.bytes, uploaded_by = excluded.uploaded_by,
+                uploaded_at = excluded.uploaded_at",
+        )
+        .bind(commune)
+        .bind(media_type)
+        .bind(bytes)
+        .bind(author)
+        .bind(OffsetDateTime::now_utc())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn picture(&self, commune: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query("SELECT media_type, bytes FROM commune_pictures WHERE commune = $1")
+            .bind(commune)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("media_type")?, row.try_get("bytes")?)))
+            .transpose()
+    }
+
     async fn is_site_editor(&self, email: &str) -> Result<bool, StoreError> {
         let found: Option<String> =
             sqlx::query_scalar("SELECT email FROM site_editors WHERE email = $1")

@@ -210,6 +210,39 @@ impl SiteStore for SqliteStore {
         .collect()
     }
 
+    async fn set_picture(
+        &self,
+        commune: &str,
+        media_type: &str,
+        bytes: &[u8],
+        author: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO commune_pictures (commune, media_type, bytes, uploaded_by, uploaded_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (commune) DO UPDATE SET media_type = excluded.media_type,
+                bytes = excluded.bytes, uploaded_by = excluded.uploaded_by,
+                uploaded_at = excluded.uploaded_at",
+        )
+        .bind(commune)
+        .bind(media_type)
+        .bind(bytes)
+        .bind(author)
+        .bind(format_time(time::OffsetDateTime::now_utc()))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn picture(&self, commune: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let row = sqlx::query("SELECT media_type, bytes FROM commune_pictures WHERE commune = ?")
+            .bind(commune)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((row.try_get("media_type")?, row.try_get("bytes")?)))
+            .transpose()
+    }
+
     async fn is_site_editor(&self, email: &str) -> Result<bool, StoreError> {
         let found: Option<String> =
             sqlx::query_scalar("SELECT email FROM site_editors WHERE email = ?")

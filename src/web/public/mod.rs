@@ -27,6 +27,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/", get(portal::home))
         .route("/communes/{slug}", get(portal::commune))
         .route("/communes/{slug}/actualites.atom", get(site::feed))
+        .route("/communes/{slug}/blason", get(site::picture))
         .route(
             "/demarches/{id}",
             get(form::show)

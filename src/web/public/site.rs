@@ -39,6 +39,8 @@ pub struct SiteView {
     pub contacts: Vec<Contact>,
     pub links: Vec<Link>,
     pub news: Vec<NewsView>,
+    /// The address of the commune's picture, when it has one.
+    pub picture: Option<String>,
 }
 
 impl SiteView {
@@ -63,8 +65,37 @@ impl SiteView {
                 .filter(|n| n.is_current(today))
                 .map(news_view)
                 .collect(),
+            picture: None,
         }
     }
+
+    /// Shows the commune's picture, if one was uploaded.
+    pub async fn with_picture(mut self, state: &AppState, slug: &str) -> Result<Self, AppError> {
+        if state.store.picture(slug).await?.is_some() {
+            self.picture = Some(format!("/communes/{slug}/blason"));
+        }
+        Ok(self)
+    }
+}
+
+/// The commune's picture, with the type sniffed when it was uploaded.
+pub async fn picture(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let (media_type, bytes) = state
+        .store
+        .picture(&slug)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Cette commune n'a pas d'image.".into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub fn news_view(item: &NewsItem) -> NewsView {
@@ -82,11 +113,13 @@ pub fn news_view(item: &NewsItem) -> NewsView {
 pub async fn published_site(state: &AppState, slug: &str) -> Result<SiteView, AppError> {
     let page = state.store.published_page(slug).await?;
     let news = state.store.commune_news(slug).await?;
-    Ok(SiteView::of(
+    SiteView::of(
         page.as_ref().map(|p| &p.content),
         &news,
         OffsetDateTime::now_utc(),
-    ))
+    )
+    .with_picture(state, slug)
+    .await
 }
 
 /// Copy-paste code for a commune's own website: a link, and a frame (which only the

@@ -92,6 +92,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 bound_body,
             )),
         )
+        .route(
+            "/bureau/communes/{slug}/blason",
+            post(site::upload_picture).layer(from_fn_with_state(
+                BodyLimit::form_with_files(&state.limits),
+                bound_body,
+            )),
+        )
         // A definition and its rule: the size of a JSON body.
         .route(
             "/bureau/atelier/{id}",

@@ -187,7 +187,9 @@ async fn edit_page(
                 "Aucune version publiée : le public voit la fiche de contact du territoire.".into()
             }),
         // The preview is the draft; without one, what is published.
-        site: SiteView::of(shown, &news, now),
+        site: SiteView::of(shown, &news, now)
+            .with_picture(state, &commune.slug)
+            .await?,
         news: news.iter().map(news_view).collect(),
         today: paris_time(now).date().to_string(),
         commune,
@@ -225,13 +227,6 @@ pub async fn post(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut content = content;
-    // The picture is not on this form: keep the one the page has.
-    if let Some(current) = state.store.page_draft(&slug).await? {
-        content.picture = current.content.picture;
-    } else if let Some(current) = state.store.published_page(&slug).await? {
-        content.picture = current.content.picture;
-    }
     match fields.get("_action").map(String::as_str) {
         Some("publish") => {
             let number = state
@@ -451,4 +446,66 @@ async fn save_news(
         })
         .await?;
     Ok(Redirect::to(&format!("/bureau/communes/{slug}/page#actualites")).into_response())
+}
+
+/// Largest picture accepted: a coat of arms or a photo of the town hall, not a poster.
+pub const MAX_PICTURE_BYTES: usize = 512 * 1024;
+
+/// Uploads the commune's picture (multipart: `_csrf`, `picture`). Its type is read from
+/// its content: PNG or JPEG only, whatever the file's name or declared type says.
+pub async fn upload_picture(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(slug): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let unreadable = || {
+        AppError::BadRequest(
+            "Le formulaire envoyé est illisible : rechargez la page et choisissez l'image de nouveau.".into(),
+        )
+    };
+    let mut fields = HashMap::new();
+    let mut picture: Option<Vec<u8>> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(|_| {
+            AppError::PayloadTooLarge(format!(
+                "L'image dépasse {} Ko : réduisez-la avant de l'envoyer.",
+                MAX_PICTURE_BYTES / 1024
+            ))
+        })?;
+        if name == "picture" {
+            picture = Some(bytes.to_vec());
+        } else {
+            fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    signed.check_csrf(&fields)?;
+    let user = &signed.session.user;
+    editable(&state, user, &slug).await?;
+    let bytes = picture.filter(|b| !b.is_empty()).ok_or_else(|| {
+        AppError::BadRequest("Choisissez une image (PNG ou JPEG) avant d'envoyer.".into())
+    })?;
+    if bytes.len() > MAX_PICTURE_BYTES {
+        return Err(AppError::PayloadTooLarge(format!(
+            "L'image dépasse {} Ko : réduisez-la avant de l'envoyer.",
+            MAX_PICTURE_BYTES / 1024
+        ))
+        .into());
+    }
+    let media_type = match infer::get(&bytes).map(|kind| kind.mime_type()) {
+        Some(kind @ ("image/png" | "image/jpeg")) => kind,
+        _ => {
+            return Err(AppError::UnsupportedMediaType(
+                "Ce fichier n'est pas une image PNG ou JPEG : enregistrez-la dans l'un de ces formats et envoyez-la de nouveau.".into(),
+            )
+            .into());
+        }
+    };
+    state
+        .store
+        .set_picture(&slug, media_type, &bytes, &user.email)
+        .await?;
+    tracing::info!(commune = %slug, by = %user.email, "commune picture uploaded");
+    Ok(Redirect::to(&format!("/bureau/communes/{slug}/page")).into_response())
 }
