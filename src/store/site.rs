@@ -86,6 +86,8 @@ pub trait SiteStore: Send + Sync {
         bytes: &[u8],
         author: &str,
     ) -> Result<(), StoreError>;
+    /// Whether the commune has a picture (without reading it).
+    async fn has_picture(&self, commune: &str) -> Result<bool, StoreError>;
     /// The commune's picture: its media type and bytes.
     async fn picture(&self, commune: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 

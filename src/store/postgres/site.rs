@@ -219,6 +219,15 @@ impl SiteStore for PostgresStore {
         Ok(())
     }
 
+    async fn has_picture(&self, commune: &str) -> Result<bool, StoreError> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT commune FROM commune_pictures WHERE commune = $1")
+                .bind(commune)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
     async fn picture(&self, commune: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let row = sqlx::query("SELECT media_type, bytes FROM commune_pictures WHERE commune = $1")
             .bind(commune)

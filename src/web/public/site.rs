@@ -71,7 +71,7 @@ impl SiteView {
 
     /// Shows the commune's picture, if one was uploaded.
     pub async fn with_picture(mut self, state: &AppState, slug: &str) -> Result<Self, AppError> {
-        if state.store.picture(slug).await?.is_some() {
+        if state.store.has_picture(slug).await? {
             self.picture = Some(format!("/communes/{slug}/blason"));
         }
         Ok(self)
