@@ -66,15 +66,26 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
-        /// admin, designer, agent or elu.
+        /// admin, designer, agent, elu or redacteur.
         #[arg(long)]
         role: String,
         /// A service the account works for (agents, designers); repeat for several.
         #[arg(long = "service")]
         services: Vec<String>,
-        /// A commune the account represents (élus); repeat for several.
+        /// A commune the account represents (élus) or keeps the site of (rédacteurs); repeat
+        /// for several.
         #[arg(long = "commune")]
         communes: Vec<String>,
+        /// An élu who also keeps the sites of their communes (page, news) as a rédacteur.
+        #[arg(long)]
+        redacteur: bool,
+    },
+    /// Give an élu the rédacteur's rights on the sites of their communes, or take them back
+    /// (`--revoke`).
+    Redacteur {
+        email: String,
+        #[arg(long)]
+        revoke: bool,
     },
     /// List the accounts.
     List,

@@ -20,8 +20,12 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             role,
             services,
             communes,
+            redacteur,
         } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+            if redacteur && role != Role::Elu {
+                bail!("--redacteur is for élus; a rédacteur account is --role redacteur");
+            }
             let email = checked_email(&email)?;
             check_scope(&args.catalogue, role, &services, &communes)?;
             if name.trim().is_empty() {
@@ -38,7 +42,36 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                     password_hash: password::hash_async(password).await?,
                 })
                 .await?;
-            eprintln!("Account created: {} ({})", user.email, user.role);
+            if redacteur {
+                store.set_site_editor(&user.email, true).await?;
+            }
+            eprintln!(
+                "Account created: {} ({}{})",
+                user.email,
+                user.role,
+                if redacteur { ", rédacteur" } else { "" }
+            );
+        }
+        UserCommand::Redacteur { email, revoke } => {
+            let user = store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no account for {email}"))?;
+            if user.role != Role::Elu {
+                bail!(
+                    "{email} is a {}: only an élu is given rédacteur rights (a rédacteur account is --role redacteur)",
+                    user.role
+                );
+            }
+            store.set_site_editor(&user.email, !revoke).await?;
+            if revoke {
+                eprintln!("{email} no longer edits the sites of their communes.");
+            } else {
+                eprintln!(
+                    "{email} now edits the sites of their communes ({}).",
+                    user.communes.join(", ")
+                );
+            }
         }
         UserCommand::List => {
             let rows: Vec<[String; 5]> = store
@@ -51,7 +84,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                     let state = if user.disabled { "disabled" } else { "active" };
                     let scope = match user.role {
                         Role::Admin => "everything".to_owned(),
-                        Role::Elu => user.communes.join(", "),
+                        Role::Elu | Role::Redacteur => user.communes.join(", "),
                         Role::Agent | Role::Designer => user.services.join(", "),
                     };
                     [
@@ -177,6 +210,12 @@ fn check_scope(
         }
         Role::Elu if communes.is_empty() => {
             bail!("an élu represents at least one commune: add --commune SLUG")
+        }
+        Role::Redacteur if communes.is_empty() => {
+            bail!("a rédacteur keeps the site of at least one commune: add --commune SLUG")
+        }
+        Role::Elu | Role::Redacteur if !services.is_empty() => {
+            bail!("a {role} works for communes, not services: drop --service")
         }
         Role::Admin if !services.is_empty() || !communes.is_empty() => {
             bail!("an admin sees everything: drop --service and --commune")

@@ -107,6 +107,10 @@ pub struct Commune {
     pub email: Option<String>,
     pub website: Option<String>,
     pub hours: Option<String>,
+    /// The sites allowed to show this commune's Guichet pages in a frame
+    /// (`frame-ancestors`), as origins: `https://www.commune.example.org`. Default none.
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -331,6 +335,11 @@ impl Territory {
                     format!("commune « {} » is declared twice", commune.slug),
                 ));
             }
+            for (j, origin) in commune.embed_origins.iter().enumerate() {
+                if let Err(why) = check_embed_origin(origin) {
+                    problems.push((format!("/communes/{i}/embed_origins/{j}"), why));
+                }
+            }
         }
         let mut services = HashSet::new();
         let mut queues = HashSet::new();
@@ -534,6 +543,31 @@ impl Territory {
 
 /// A webhook URL's syntax: http(s), a host, no credentials. Checked when the territory file
 /// loads, and again by the delivery worker before it resolves the host.
+/// An origin allowed to frame a commune's pages: `https://host[:port]` exactly, without
+/// a path, query, user or trailing slash (what a CSP source expression and a browser's
+/// `Origin` hold). Plain `http` only for localhost, to try an embed on one's own machine:
+/// a page framed over plain HTTP can be rewritten by anyone on the way.
+pub fn check_embed_origin(origin: &str) -> Result<(), String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "embed origin « {origin} » {why}: write it as https://www.commune.example.org"
+        ))
+    };
+    let Ok(url) = url::Url::parse(origin) else {
+        return bad("is not a URL");
+    };
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
+        return bad("must use https");
+    }
+    if url.origin().ascii_serialization() != origin {
+        return bad(
+            "must be an origin alone (scheme, host and port; no path, query or trailing slash, lower case)",
+        );
+    }
+    Ok(())
+}
+
 pub fn check_webhook_url(url: &str) -> Result<url::Url, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("« {url} » is not a URL: {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -568,6 +602,29 @@ default_queue = "q"
 id = "q"
 name = "Q"
 "#;
+
+    #[test]
+    fn embed_origins_are_origins_alone() {
+        for good in [
+            "https://www.marmande.example.org",
+            "https://mairie.example.org:8443",
+            "http://localhost:8000",
+        ] {
+            assert_eq!(check_embed_origin(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "https://www.marmande.example.org/",
+            "https://www.marmande.example.org/page",
+            "http://www.marmande.example.org",
+            "https://user@example.org",
+            "HTTPS://EXAMPLE.ORG",
+            "*",
+            "'self'",
+            "https://example.org https://evil.example",
+        ] {
+            assert!(check_embed_origin(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_good_territory_parses() {

@@ -7,6 +7,7 @@ mod form_version;
 mod priority;
 mod reference;
 mod role;
+pub mod site;
 mod status;
 pub mod text;
 pub mod time;

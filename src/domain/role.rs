@@ -1,4 +1,5 @@
-//! What a staff account may do. Agents and designers work for services; élus for communes.
+//! What a staff account may do. Agents and designers work for services; élus and rédacteurs
+//! for communes.
 
 use std::fmt;
 
@@ -12,10 +13,18 @@ pub enum Role {
     Agent,
     /// An elected official: files requests for citizens and follows those of their communes.
     Elu,
+    /// Keeps the small sites of their communes: page, news, picture (no access to requests).
+    Redacteur,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Designer, Role::Agent, Role::Elu];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Designer,
+        Role::Agent,
+        Role::Elu,
+        Role::Redacteur,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -23,20 +32,23 @@ impl Role {
             Role::Designer => "designer",
             Role::Agent => "agent",
             Role::Elu => "elu",
+            Role::Redacteur => "redacteur",
         }
     }
 
     pub fn parse(input: &str) -> Result<Self, String> {
         let input = input.trim().to_lowercase();
-        let input = if input == "élu" {
-            "elu".to_owned()
-        } else {
-            input
+        let input = match input.as_str() {
+            "élu" => "elu".to_owned(),
+            "rédacteur" => "redacteur".to_owned(),
+            _ => input,
         };
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == input)
-            .ok_or_else(|| format!("role « {input} » is not one of admin, designer, agent, elu"))
+            .ok_or_else(|| {
+                format!("role « {input} » is not one of admin, designer, agent, elu, redacteur")
+            })
     }
 
     pub fn label_fr(self) -> &'static str {
@@ -45,6 +57,7 @@ impl Role {
             Role::Designer => "concepteur de formulaires",
             Role::Agent => "agent",
             Role::Elu => "élu",
+            Role::Redacteur => "rédacteur",
         }
     }
 }

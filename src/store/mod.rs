@@ -10,6 +10,7 @@ pub mod handling;
 pub mod personal_data;
 pub mod postgres;
 pub mod retention;
+pub mod site;
 pub mod sqlite;
 pub mod staff;
 
@@ -226,7 +227,12 @@ pub struct StoredRequest {
 
 #[async_trait]
 pub trait Store:
-    Send + Sync + builder::BuilderStore + retention::RetentionStore + personal_data::PersonalDataStore
+    Send
+    + Sync
+    + builder::BuilderStore
+    + retention::RetentionStore
+    + personal_data::PersonalDataStore
+    + site::SiteStore
 {
     /// Files a request with its `submitted` and `routed` events in one transaction. Returns
     /// only after the transaction is durably committed.

@@ -30,7 +30,7 @@ impl StaffUser {
                 communes: self.communes.clone(),
                 filed_by: self.email.clone(),
             },
-            Role::Designer => Scope::Nothing,
+            Role::Designer | Role::Redacteur => Scope::Nothing,
         }
     }
 

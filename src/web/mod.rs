@@ -6,12 +6,14 @@
 pub mod access;
 pub mod api;
 pub mod client;
+pub mod embed;
 pub mod error;
 pub mod filing;
 pub mod forms;
 pub mod framing;
 pub mod handling;
 pub mod json;
+pub mod markdown;
 pub mod personal_data;
 pub mod public;
 pub mod rate_limits;
@@ -111,7 +113,10 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyTimeoutLayer::new(timeout))
         // The whole request gets more time than its body, so a slow upload still leaves
         // time to validate and file it.
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout + PROCESSING_TIME))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout + PROCESSING_TIME,
+        ))
         // A bug must not drop the connection without an answer: catch it, answer 500 in
         // plain words (rewritten by `framework_errors`) and log it.
         .layer(CatchPanicLayer::new())
@@ -122,13 +127,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(framing::check_head))
         .layer(axum::middleware::from_fn(error::framework_errors))
         .layer(security_header("x-content-type-options", "nosniff"))
-        .layer(security_header("x-frame-options", "DENY"))
+        // No framing, but by the sites a commune lists for its own pages.
+        .layer(axum::middleware::from_fn(embed::deny_framing))
         // Tracking links carry a capability: never leak them in a Referer.
         .layer(security_header("referrer-policy", "no-referrer"))
-        .layer(security_header(
-            "content-security-policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        ))
         // Pages carry personal data and tracking links: no shared or browser cache keeps them.
         .layer(security_header("cache-control", "no-store"))
         // Last, so outermost: the request id, the access line and the HTTP metrics.

@@ -11,6 +11,7 @@ mod back_office;
 mod builder;
 mod personal_data;
 mod retention;
+mod site;
 
 use std::time::Duration;
 

@@ -19,6 +19,7 @@ mod back_office;
 mod builder;
 mod personal_data;
 mod retention;
+mod site;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -5,6 +5,7 @@ pub mod form;
 mod legal;
 mod my_data;
 mod portal;
+pub mod site;
 mod tracking;
 pub mod view;
 
@@ -25,12 +26,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(portal::home))
         .route("/communes/{slug}", get(portal::commune))
+        .route("/communes/{slug}/actualites.atom", get(site::feed))
+        .route("/communes/{slug}/blason", get(site::picture))
         .route(
             "/demarches/{id}",
-            get(form::show).post(form::post).layer(from_fn_with_state(
-                BodyLimit::form_with_files(&state.limits),
-                bound_body,
-            )),
+            get(form::show)
+                .post(form::post)
+                .layer(from_fn_with_state(
+                    BodyLimit::form_with_files(&state.limits),
+                    bound_body,
+                ))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    super::embed::commune_forms,
+                )),
         )
         .route("/suivi", get(tracking::lookup).layer(lookups()))
         .route("/suivi/{token}", get(tracking::show).layer(lookups()))

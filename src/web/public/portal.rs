@@ -54,6 +54,9 @@ pub struct CommunePage {
     pub query: String,
     pub themes: Vec<Theme>,
     pub results: Vec<EntryLink>,
+    /// The commune's own page and news (docs/commune-sites.md).
+    pub site: super::site::SiteView,
+    pub embed: super::site::EmbedCode,
 }
 
 #[derive(Deserialize)]
@@ -89,7 +92,7 @@ pub async fn commune(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(search): Query<Search>,
-) -> Result<CommunePage, PageError> {
+) -> Result<axum::response::Response, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
         .territory
@@ -97,14 +100,21 @@ pub async fn commune(
         .cloned()
         .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.".into()))?;
     let query = search.query();
-    Ok(CommunePage {
+    let site = super::site::published_site(&state, &slug).await?;
+    let origins = commune.embed_origins.clone();
+    let page = CommunePage {
         territory: catalogue.territory.territory.name.clone(),
         path: format!("/communes/{slug}"),
         themes: themes(&catalogue, Some(&slug)),
         results: results(&catalogue, Some(&slug), &query),
         query,
+        embed: super::site::EmbedCode::of(&state.public_url, &commune),
+        site,
         commune,
-    })
+    };
+    let mut response = axum::response::IntoResponse::into_response(page);
+    crate::web::embed::allow_framing(&mut response, &origins);
+    Ok(response)
 }
 
 /// What a search finds, best first.

@@ -83,10 +83,10 @@ pub async fn post(
         Ok(user) => {
             let (token, _) = auth::open_session(&state.store, &user).await?;
             tracing::info!(user = %user.email, "signed in");
-            let target = if user.role == crate::domain::Role::Elu {
-                "/bureau/elu"
-            } else {
-                "/bureau"
+            let target = match user.role {
+                crate::domain::Role::Elu => "/bureau/elu",
+                crate::domain::Role::Redacteur => "/bureau/communes",
+                _ => "/bureau",
             };
             Ok((
                 [(

@@ -11,6 +11,7 @@ mod queues;
 pub use queues::Filters;
 mod request;
 pub mod session;
+mod site;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -57,6 +58,27 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/bureau/donnees-personnelles/export.json",
             get(personal_data::export),
         )
+        .route("/bureau/communes", get(site::list))
+        .route(
+            "/bureau/communes/{slug}/page",
+            get(site::show).post(site::post),
+        )
+        .route(
+            "/bureau/communes/{slug}/page/historique",
+            get(site::history),
+        )
+        .route(
+            "/bureau/communes/{slug}/page/historique/{number}",
+            post(site::restore),
+        )
+        .route(
+            "/bureau/communes/{slug}/actualites",
+            post(site::news_create),
+        )
+        .route(
+            "/bureau/communes/{slug}/actualites/{id}",
+            get(site::news_show).post(site::news_update),
+        )
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
         .layer(from_fn_with_state(
@@ -66,6 +88,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/bureau/elu/demarches/{id}",
             get(elu::form).post(elu::file).layer(from_fn_with_state(
+                BodyLimit::form_with_files(&state.limits),
+                bound_body,
+            )),
+        )
+        .route(
+            "/bureau/communes/{slug}/blason",
+            post(site::upload_picture).layer(from_fn_with_state(
                 BodyLimit::form_with_files(&state.limits),
                 bound_body,
             )),
@@ -92,6 +121,8 @@ pub struct Me {
     pub is_elu: bool,
     pub is_admin: bool,
     pub designs: bool,
+    /// Rédacteurs, élus (who may be given the rights) and admins: the communes' sites.
+    pub edits_sites: bool,
 }
 
 impl Me {
@@ -105,6 +136,7 @@ impl Me {
             is_elu: user.role == Role::Elu,
             is_admin: user.role == Role::Admin,
             designs: matches!(user.role, Role::Admin | Role::Designer),
+            edits_sites: matches!(user.role, Role::Admin | Role::Redacteur | Role::Elu),
         }
     }
 }
