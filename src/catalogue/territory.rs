@@ -92,6 +92,12 @@ pub struct TerritoryInfo {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// The intercommunality's SIREN, which `guichet territory update` reads its member
+    /// communes by (docs/territory.md).
+    pub siren: Option<String>,
+    /// Its department's and region's official codes (COG), e.g. "47" and "75".
+    pub department: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -102,6 +108,10 @@ pub struct Commune {
     pub insee: Option<String>,
     #[serde(default)]
     pub postcodes: Vec<String>,
+    /// The INSEE population municipale, from the COG (`guichet territory update` keeps it).
+    pub population: Option<u32>,
+    /// The department's official code (COG), e.g. "47".
+    pub department: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
