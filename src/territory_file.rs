@@ -195,7 +195,10 @@ pub fn init(cog: &Cog, epci: &Epci) -> String {
     let mut taken = Vec::new();
     for c in &members {
         out.push('\n');
-        out.push_str(&commune_table(c, &unique_slug(&c.name, &c.insee, &mut taken)));
+        out.push_str(&commune_table(
+            c,
+            &unique_slug(&c.name, &c.insee, &mut taken),
+        ));
     }
     out.push_str(
         "\n# --- Services and their queues --------------------------------------------------------------\n\
@@ -255,10 +258,7 @@ pub fn update(cog: &Cog, text: &str, epci: Option<&str>) -> anyhow::Result<Updat
     let info = doc["territory"]
         .as_table_mut()
         .context("the file has no [territory] table")?;
-    let recorded = info
-        .get("siren")
-        .and_then(Item::as_str)
-        .map(str::to_owned);
+    let recorded = info.get("siren").and_then(Item::as_str).map(str::to_owned);
     let siren = match (epci, &recorded) {
         (Some(given), _) => given.trim().to_owned(),
         (None, Some(recorded)) => recorded.clone(),
@@ -270,7 +270,10 @@ pub fn update(cog: &Cog, text: &str, epci: Option<&str>) -> anyhow::Result<Updat
     let members = cog.members(&epci.siren);
     if recorded.as_deref() != Some(epci.siren.as_str()) {
         set_value(info, "siren", Value::from(epci.siren.as_str()));
-        report.push(format!("[territory] siren = \"{}\" ({})", epci.siren, epci.name));
+        report.push(format!(
+            "[territory] siren = \"{}\" ({})",
+            epci.siren, epci.name
+        ));
     }
     if let Some((department, region)) = main_department(&members) {
         for (key, code) in [("department", department), ("region", region)] {
@@ -356,7 +359,12 @@ pub fn update(cog: &Cog, text: &str, epci: Option<&str>) -> anyhow::Result<Updat
         }
         let slug = unique_slug(&official.name, &official.insee, &mut taken);
         let table: DocumentMut = commune_table(official, &slug).parse()?;
-        let mut table = table["communes"].as_array_of_tables().unwrap().get(0).unwrap().clone();
+        let mut table = table["communes"]
+            .as_array_of_tables()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .clone();
         // Without a position, toml_edit writes it right after the table before it: the
         // file's last commune, ahead of the next section's comments.
         table.set_position(None);
@@ -437,7 +445,11 @@ fn refresh(table: &mut Table, official: &OfficialCommune) -> Vec<String> {
             old.unwrap_or_else(|| "(none)".into()),
             official.department
         ));
-        set_value(table, "department", Value::from(official.department.as_str()));
+        set_value(
+            table,
+            "department",
+            Value::from(official.department.as_str()),
+        );
     }
     changes
 }

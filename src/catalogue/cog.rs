@@ -178,7 +178,10 @@ pub fn slug(name: &str) -> String {
             slug.push('-');
         }
     }
-    slug.trim_end_matches('-').chars().take(64).collect::<String>()
+    slug.trim_end_matches('-')
+        .chars()
+        .take(64)
+        .collect::<String>()
 }
 
 #[cfg(test)]
@@ -188,7 +191,10 @@ mod tests {
     #[test]
     fn slugs_fold_accents_and_apostrophes() {
         assert_eq!(slug("Le Mas-d'Agenais"), "le-mas-d-agenais");
-        assert_eq!(slug("Saint-Barthélemy-d'Agenais"), "saint-barthelemy-d-agenais");
+        assert_eq!(
+            slug("Saint-Barthélemy-d'Agenais"),
+            "saint-barthelemy-d-agenais"
+        );
         assert_eq!(slug("Varès"), "vares");
         assert_eq!(slug("Cœuvres-et-Valsery"), "coeuvres-et-valsery");
         assert_eq!(slug("L'Île-d'Yeu"), "l-ile-d-yeu");
@@ -203,7 +209,12 @@ mod tests {
             ("regions", REGIONS, 2),
         ] {
             for (i, line) in text.lines().enumerate() {
-                assert_eq!(line.split('\t').count(), fields, "{file}.tsv line {}", i + 1);
+                assert_eq!(
+                    line.split('\t').count(),
+                    fields,
+                    "{file}.tsv line {}",
+                    i + 1
+                );
             }
         }
     }

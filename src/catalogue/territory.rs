@@ -460,6 +460,40 @@ impl Territory {
         self.communes.iter().find(|c| c.slug == slug)
     }
 
+    /// The communes a postcode covers (47200: Marmande and eleven others), in file order.
+    pub fn communes_with_postcode(&self, postcode: &str) -> Vec<&Commune> {
+        self.communes
+            .iter()
+            .filter(|c| c.postcodes.iter().any(|p| p == postcode))
+            .collect()
+    }
+
+    /// The communes a citizen means by what they typed: a postcode (every commune it covers)
+    /// or part of a name (accents and case folded), in file order.
+    pub fn find_communes(&self, typed: &str) -> Vec<&Commune> {
+        let typed = typed.trim();
+        let postcode: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+        if postcode.len() == 5 && postcode.bytes().all(|b| b.is_ascii_digit()) {
+            return self.communes_with_postcode(&postcode);
+        }
+        let wanted = super::cog::slug(typed);
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let exact: Vec<&Commune> = self
+            .communes
+            .iter()
+            .filter(|c| super::cog::slug(&c.name) == wanted)
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        self.communes
+            .iter()
+            .filter(|c| super::cog::slug(&c.name).contains(&wanted))
+            .collect()
+    }
+
     pub fn service(&self, id: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.id == id)
     }
