@@ -301,6 +301,9 @@ fn the_demo_territory_is_val_de_garonne_with_its_43_communes() {
         assert_eq!(&commune.name, name);
         assert_eq!(&commune.postcodes, postcodes);
         assert_eq!(commune.population, Some(*population));
+        // « Écrire à ma mairie » routes to the commune's own town hall queue.
+        let queue = format!("mairie-{}", commune.slug);
+        assert!(territory.queue(&queue).is_some(), "{queue} is missing");
     }
     // The eight communes the demo had keep their slugs and their example.org details.
     for slug in [
