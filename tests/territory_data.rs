@@ -531,3 +531,20 @@ async fn the_commune_finder_takes_a_postcode_or_a_name() {
         "every commune listed"
     );
 }
+
+#[test]
+fn check_reports_a_postcode_field_that_names_no_property() {
+    let dir = common::catalogue_copy(&repo_root(), &[]);
+    let path = dir.path().join("form-definitions/encombrants.json");
+    let text = read(&path).replace(
+        r#""postcode_field": "/adresse/code_postal""#,
+        r#""postcode_field": "/adresse/cp""#,
+    );
+    std::fs::write(&path, text).unwrap();
+    let (ok, out, _) = run(dir.path(), &["check", "."]);
+    assert!(!ok);
+    assert!(
+        out.contains("postcode_field « /adresse/cp » does not name a property of the form"),
+        "{out}"
+    );
+}
