@@ -45,6 +45,43 @@ pub enum Command {
     /// Apply retention: anonymise the closed requests past their form's retention period
     /// (`serve` does it daily).
     Purge(PurgeArgs),
+    /// Write or update the territory file's communes from the official geographic code.
+    Territory(TerritoryArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TerritoryArgs {
+    #[command(subcommand)]
+    pub command: TerritoryCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TerritoryCommand {
+    /// Write a territory file for an intercommunality: its name and every member commune
+    /// (INSEE code, name, postcodes, population, department), plus a starter service.
+    Init {
+        /// The intercommunality's SIREN (9 digits), e.g. 200030674.
+        #[arg(long)]
+        epci: String,
+        #[arg(long, default_value = "territory.toml")]
+        output: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add the communes that joined, update official fields, report the communes that left;
+    /// keeps everything else in the file as written.
+    Update {
+        /// The intercommunality's SIREN, when the file's [territory] has no `siren`.
+        #[arg(long)]
+        epci: Option<String>,
+        /// The catalogue folder holding territory.toml.
+        #[arg(long, env = "GUICHET_CATALOGUE", default_value = ".")]
+        catalogue: PathBuf,
+        /// Show the changes, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

@@ -22,6 +22,7 @@ pub mod retention;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod territory_file;
 pub mod transfer;
 pub mod users;
 pub mod web;

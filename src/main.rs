@@ -1,5 +1,5 @@
 //! The `guichet` command line: serve, check, migrate, export, import, user, backup, restore,
-//! purge.
+//! purge, territory.
 
 use std::process::ExitCode;
 
@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Command::Backup(args) => guichet::backup::backup(args).await,
         Command::Restore(args) => guichet::backup::restore(args).await,
         Command::Purge(args) => guichet::retention::purge(args).await,
+        Command::Territory(args) => guichet::territory_file::run(args),
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),

@@ -29,4 +29,29 @@
   }
   form.addEventListener("change", update);
   update();
+
+  // Narrows the commune list to the communes of the address's postcode (47200 has twelve);
+  // the server refuses a commune that does not match, with or without this.
+  var postcodeName = form.getAttribute("data-postcode-field");
+  var communeName = form.getAttribute("data-commune-field");
+  var postcodeInput = postcodeName && form.querySelector('[name="' + CSS.escape(postcodeName) + '"]');
+  var communeSelect = communeName && form.querySelector('select[name="' + CSS.escape(communeName) + '"]');
+  if (!postcodeInput || !communeSelect) { return; }
+  var communesOf = {};
+  form.getAttribute("data-postcodes").split(";").forEach(function (entry) {
+    var parts = entry.split(":");
+    if (parts.length === 2) { communesOf[parts[0]] = parts[1].split(","); }
+  });
+  function narrow() {
+    var postcode = postcodeInput.value.replace(/\s/g, "");
+    var allowed = communesOf[postcode];
+    Array.prototype.forEach.call(communeSelect.options, function (option) {
+      option.hidden = Boolean(option.value && allowed && allowed.indexOf(option.value) === -1);
+    });
+    if (!allowed) { return; }
+    if (communeSelect.value && allowed.indexOf(communeSelect.value) === -1) { communeSelect.value = ""; }
+    if (allowed.length === 1) { communeSelect.value = allowed[0]; }
+  }
+  postcodeInput.addEventListener("input", narrow);
+  narrow();
 })();

@@ -263,7 +263,7 @@ fn one_territory_mistake_is_reported_once_at_its_place() {
             "[territory]\n",
             "[territory]\ncolour = \"vert\"\n",
             "colour",
-            "invalid TOML: unknown field `colour`, expected one of `name`, `short_name`, `website`, `email`, `phone`, `address`",
+            "invalid TOML: unknown field `colour`, expected one of `name`, `short_name`, `website`, `email`, `phone`, `address`, `siren`, `department`, `region`",
         ),
         (
             "default_queue = \"dechets-bacs\"",
@@ -311,7 +311,7 @@ fn one_territory_mistake_is_reported_once_at_its_place() {
             "[[communes]]\nslug = \"tonneins\"",
             "[[communes]]\nslug = \"Tonneins\"",
             "\"Tonneins\"\nname",
-            "at /communes/1/slug: commune slug « Tonneins » must use only a-z, 0-9 and -",
+            "at /communes/39/slug: commune slug « Tonneins » must use only a-z, 0-9 and -",
         ),
     ];
     for (old, new, marker, message) in cases {

@@ -101,7 +101,13 @@ mod tests {
         };
         assert_eq!(
             pointers("encombrants"),
-            ["/adresse/complement", "/adresse/rue", "/nom", "/telephone"]
+            [
+                "/adresse/code_postal",
+                "/adresse/complement",
+                "/adresse/rue",
+                "/nom",
+                "/telephone"
+            ]
         );
         assert_eq!(
             pointers("signalement-voirie"),

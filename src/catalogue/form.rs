@@ -35,6 +35,8 @@ pub struct FormMeta {
     pub communes: Vec<String>,
     /// JSON Pointer to the property holding the commune slug.
     pub commune_field: Option<String>,
+    /// JSON Pointer to the address's postcode, checked against the commune's postcodes.
+    pub postcode_field: Option<String>,
     /// JSON Pointer to the citizen's e-mail address, for notifications (default `/email`).
     pub email_field: Option<String>,
     pub theme: Option<String>,
@@ -304,6 +306,15 @@ impl Form {
                 problems.push(at(
                     &format!("/{META_KEY}/commune_field"),
                     format!("commune_field « {pointer} » does not name a property of the form"),
+                ));
+            }
+        }
+        if let Some(pointer) = &meta.postcode_field {
+            let path: Vec<String> = pointer.split('/').skip(1).map(str::to_owned).collect();
+            if fields::find(&fields, &path).is_none() {
+                problems.push(at(
+                    &format!("/{META_KEY}/postcode_field"),
+                    format!("postcode_field « {pointer} » does not name a property of the form"),
                 ));
             }
         }

@@ -5,6 +5,7 @@
 //! reload; a request in flight keeps the snapshot it started with. A snapshot that fails to
 //! load never replaces a good one.
 
+pub mod cog;
 pub mod contact;
 pub mod diagnostic;
 pub mod fields;
@@ -199,6 +200,9 @@ fn empty_territory() -> Territory {
             email: None,
             phone: None,
             address: None,
+            siren: None,
+            department: None,
+            region: None,
         },
         communes: Vec::new(),
         services: Vec::new(),

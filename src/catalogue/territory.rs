@@ -92,6 +92,12 @@ pub struct TerritoryInfo {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// The intercommunality's SIREN, which `guichet territory update` reads its member
+    /// communes by (docs/territory.md).
+    pub siren: Option<String>,
+    /// Its department's and region's official codes (COG), e.g. "47" and "75".
+    pub department: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -102,6 +108,10 @@ pub struct Commune {
     pub insee: Option<String>,
     #[serde(default)]
     pub postcodes: Vec<String>,
+    /// The INSEE population municipale, from the COG (`guichet territory update` keeps it).
+    pub population: Option<u32>,
+    /// The department's official code (COG), e.g. "47".
+    pub department: Option<String>,
     pub address: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -508,6 +518,40 @@ impl Territory {
 
     pub fn commune(&self, slug: &str) -> Option<&Commune> {
         self.communes.iter().find(|c| c.slug == slug)
+    }
+
+    /// The communes a postcode covers (47200: Marmande and eleven others), in file order.
+    pub fn communes_with_postcode(&self, postcode: &str) -> Vec<&Commune> {
+        self.communes
+            .iter()
+            .filter(|c| c.postcodes.iter().any(|p| p == postcode))
+            .collect()
+    }
+
+    /// The communes a citizen means by what they typed: a postcode (every commune it covers)
+    /// or part of a name (accents and case folded), in file order.
+    pub fn find_communes(&self, typed: &str) -> Vec<&Commune> {
+        let typed = typed.trim();
+        let postcode: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+        if postcode.len() == 5 && postcode.bytes().all(|b| b.is_ascii_digit()) {
+            return self.communes_with_postcode(&postcode);
+        }
+        let wanted = super::cog::slug(typed);
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let exact: Vec<&Commune> = self
+            .communes
+            .iter()
+            .filter(|c| super::cog::slug(&c.name) == wanted)
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        self.communes
+            .iter()
+            .filter(|c| super::cog::slug(&c.name).contains(&wanted))
+            .collect()
     }
 
     pub fn service(&self, id: &str) -> Option<&Service> {

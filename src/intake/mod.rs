@@ -61,6 +61,11 @@ pub fn accept(
             None
         }
     };
+    if let Some(slug) = &commune
+        && let Err(error) = check_postcode(catalogue, form, &data, slug)
+    {
+        errors.push(error);
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -148,4 +153,50 @@ fn offered_names(catalogue: &Catalogue, form: &Form) -> String {
         .map(|slug| commune_name(catalogue, slug))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An address's postcode must be one of its commune's (`x-guichet.postcode_field`): 47200 is
+/// shared by twelve communes, and a request sent to the wrong town hall is a request lost
+/// for weeks. A commune whose postcodes the territory does not list is not checked.
+fn check_postcode(
+    catalogue: &Catalogue,
+    form: &Form,
+    data: &Value,
+    slug: &str,
+) -> Result<(), FieldError> {
+    let Some(pointer) = form.meta.postcode_field.as_deref() else {
+        return Ok(());
+    };
+    let Some(typed) = data.pointer(pointer).and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let postcode: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    let territory = &catalogue.territory;
+    let Some(commune) = territory.commune(slug) else {
+        return Ok(());
+    };
+    if commune.postcodes.is_empty() || commune.postcodes.contains(&postcode) {
+        return Ok(());
+    }
+    let shown: String = postcode.chars().take(10).collect();
+    let covered = territory.communes_with_postcode(&postcode);
+    if covered.is_empty() {
+        return Err(FieldError::new(
+            pointer,
+            format!(
+                "Le code postal {shown} n'est celui d'aucune commune du territoire : vérifiez-le (celui de {} est {}).",
+                commune.name,
+                commune.postcodes.join(" ou ")
+            ),
+        ));
+    }
+    let names: Vec<&str> = covered.iter().map(|c| c.name.as_str()).collect();
+    Err(FieldError::new(
+        form.meta.commune_field.as_deref().unwrap_or(pointer),
+        format!(
+            "{} n'a pas le code postal {shown}. Ce code postal est celui de : {}. Choisissez votre commune parmi elles, ou corrigez le code postal.",
+            commune.name,
+            names.join(", ")
+        ),
+    ))
 }

@@ -49,6 +49,9 @@ pub struct FormPage {
     pub preview: bool,
     /// The privacy notice, shown before the first question.
     pub privacy: Notice,
+    /// For form.js to narrow the commune list to an address's postcode: the two fields'
+    /// names and `postcode:slug,slug;…`. Empty when the form links no postcode.
+    pub postcode_link: Option<(String, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -364,5 +367,24 @@ pub(crate) fn form_page(
         hidden_files: uploads::hidden(files),
         preview: false,
         privacy: Notice::of(form, catalogue),
+        postcode_link: postcode_link(catalogue, form),
     }
+}
+
+/// See [`FormPage::postcode_link`]; the server checks the pair either way (intake).
+fn postcode_link(catalogue: &Catalogue, form: &Form) -> Option<(String, String, String)> {
+    let name = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
+    let postcode = name(form.meta.postcode_field.as_deref()?);
+    let commune = name(form.meta.commune_field.as_deref()?);
+    let mut by_postcode: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for c in &catalogue.territory.communes {
+        for p in &c.postcodes {
+            by_postcode.entry(p).or_default().push(&c.slug);
+        }
+    }
+    let map: Vec<String> = by_postcode
+        .into_iter()
+        .map(|(p, slugs)| format!("{p}:{}", slugs.join(",")))
+        .collect();
+    Some((postcode, commune, map.join(";")))
 }

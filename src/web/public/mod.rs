@@ -1,6 +1,7 @@
 //! The citizens' portal: procedures, commune pages, generated forms and tracking pages.
 //! Everything is rendered on the server and works without JavaScript.
 
+mod commune_finder;
 pub mod form;
 mod legal;
 mod my_data;
@@ -25,6 +26,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let lookups = || from_fn_with_state(state.clone(), super::rate_limits::limit_lookups);
     Router::new()
         .route("/", get(portal::home))
+        .route("/communes", get(commune_finder::find))
         .route("/communes/{slug}", get(portal::commune))
         .route("/communes/{slug}/actualites.atom", get(site::feed))
         .route("/communes/{slug}/blason", get(site::picture))
