@@ -533,3 +533,92 @@ fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
     browser.command("POST", "/frame/parent", json!({}));
     server.stop();
 }
+
+/// A resident of a small commune without a website of its own: the commune's rédactrice
+/// publishes a news item from the back office, then the resident opens the commune's page,
+/// reads the news, follows a procedure listed there and files it; the request records the
+/// commune it came from, so the commune's élus and town hall queue get it.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn a_resident_of_a_small_commune_reads_its_news_and_files_from_its_page() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "redactrice@clairac.example.org",
+            "--name",
+            "Rose Rédactrice",
+            "--role",
+            "redacteur",
+            "--commune",
+            "clairac",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+
+    // The rédactrice publishes the news from the commune's page in the back office.
+    browser.sign_in(&server.address, "redactrice@clairac.example.org");
+    browser.go(&format!("{}/bureau/communes/clairac/page", server.address));
+    browser.type_in("#news-title", "Collecte des encombrants le 12 décembre");
+    browser.type_in(
+        "#news-body",
+        "Inscrivez-vous **avant le 10** auprès de la mairie.",
+    );
+    browser.submit(r#"#actualites form button[value="publish"]"#);
+    browser.sign_out();
+
+    // The resident: the commune's page, its news, then a procedure listed there.
+    browser.go(&format!("{}/communes/clairac", server.address));
+    let news = browser.text("#actualites");
+    assert!(
+        news.contains("Collecte des encombrants le 12 décembre"),
+        "{news}"
+    );
+    assert!(news.contains("avant le 10"), "{news}");
+    assert_eq!(
+        browser.text("#actualites strong"),
+        "avant le 10",
+        "Markdown rendered"
+    );
+    browser.click(r#"a[href="/demarches/contact-mairie?commune=clairac"]"#);
+    browser.wait_for_url("/demarches/contact-mairie");
+    browser.click(r#"#f-objet option[value="etat-civil"]"#);
+    browser.type_in(
+        "#f-message",
+        "Je voudrais une copie de mon acte de naissance.",
+    );
+    browser.type_in("#f-nom", "Paul Durand");
+    browser.type_in("#f-email", "paul.durand@example.org");
+    browser.submit(r#"button[value="review"]"#);
+    let review = browser.text("main");
+    assert!(review.contains("Vérifiez vos réponses"), "{review}");
+    assert!(
+        review.contains("Clairac"),
+        "the commune came with the link: {review}"
+    );
+    browser.click(r#"button[value="submit"]"#);
+    browser.wait_for_url("/suivi/");
+    let reference = browser.text(".reference");
+    let reference = guichet::domain::Reference::parse(&reference).expect("a reference");
+
+    // Stored with its commune.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stored = runtime.block_on(async {
+        let store = guichet::store::open(&guichet::config::DatabaseConfig {
+            url: database.clone(),
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
+        store.request_by_reference(&reference).await.unwrap()
+    });
+    let stored = stored.expect("the request is stored");
+    assert_eq!(stored.commune.as_deref(), Some("clairac"));
+    assert_eq!(stored.form_id, "contact-mairie");
+    server.stop();
+}
