@@ -2,7 +2,7 @@
 //! start-up goes wrong), and not in the SQLite files once deleted. Each test runs the
 //! `guichet` binary as operators do, its log read from a pipe.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! records every staff view writes (and withholds personal data without), and élus who see
 //! contact details only on the requests they filed.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! exactly one of them. Two stores (two connection pools, as two servers would have) share
 //! one database: a SQLite file, or PostgreSQL with `TEST_DATABASE_URL`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

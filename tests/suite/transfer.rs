@@ -2,7 +2,7 @@
 //! to another store (PostgreSQL when `TEST_DATABASE_URL` is set, another SQLite file
 //! otherwise) with identical counts and content, and citizens' links keep working.
 
-mod common;
+use crate::common;
 
 use common::{guichet, repo_root, test_database};
 use guichet::catalogue::Catalogue;

@@ -3,7 +3,7 @@
 //! form shows its notice before the first question and again before sending, and `guichet
 //! check` reports what a DPO needs and is missing.
 
-mod common;
+use crate::common;
 
 use common::staff::file_bin_request;
 use common::{TestApp, catalogue_copy, fixture, guichet, repo_root, spawn_app, spawn_app_with};

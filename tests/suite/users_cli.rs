@@ -1,7 +1,7 @@
 //! `guichet user …` as an admin runs it: the password comes on standard input, never as an
 //! argument; tokens are printed once and stored hashed.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Output, Stdio};

@@ -1,7 +1,7 @@
 //! Production deployment: Guichet behind a real nginx (the configuration docs/deploy.md
 //! gives), and the per-address rate limits, each answered 429 then lifted after the wait.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

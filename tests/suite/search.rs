@@ -4,7 +4,7 @@
 //! applies there. And a form offered in some communes only always records its commune, from
 //! the home page (HTML), the API and the élus' workspace.
 
-mod common;
+use crate::common;
 
 use common::staff::{add_user, login};
 use common::{TestApp, catalogue_copy, repo_root, spawn_app, spawn_app_with};

@@ -1,7 +1,7 @@
 //! `guichet check` on good and broken catalogues: one fixture per class of error, each
 //! overriding one file of `fixtures/minimal`.
 
-mod common;
+use crate::common;
 
 use common::{catalogue_copy, fixture, guichet, repo_root};
 

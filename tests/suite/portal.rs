@@ -1,7 +1,7 @@
 //! The citizen's path in HTML, as a browser without JavaScript walks it: the form, its
 //! errors, the review page, the receipt, the tracking page and the reference lookup.
 
-mod common;
+use crate::common;
 
 use common::{fixture, spawn_app, spawn_app_with};
 use reqwest::header::{CONTENT_TYPE, LOCATION};

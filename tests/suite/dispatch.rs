@@ -2,7 +2,7 @@
 //! failing, back up), the dead-letter state and redelivery, and the e-mails the file
 //! transport writes.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

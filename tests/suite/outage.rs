@@ -5,7 +5,7 @@
 //! never the shared one, so it needs PostgreSQL's server binaries: it is `#[ignore]`d in a
 //! plain `cargo test`, and `.ci/run` runs it with `--ignored`.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Routing over HTTP: rules decide the queue, and a rule that fails, loops or names an
 //! unknown queue still gets the request stored, in the default queue, flagged.
 
-mod common;
+use crate::common;
 
 use common::{catalogue_copy, fixture, spawn_app_with};
 use guichet::domain::Reference;

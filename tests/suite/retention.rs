@@ -6,7 +6,7 @@
 //! it and a server stop; an open request's own marker stays, so the test proves the purge
 //! chose, not that it wiped everything.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The server as a process: catalogue reload on SIGHUP (a broken catalogue is refused and
 //! the old one keeps serving), and requests surviving a restart.
 
-mod common;
+use crate::common;
 
 use common::{ServerProcess, catalogue_copy, fixture, test_database};
 use serde_json::{Value, json};

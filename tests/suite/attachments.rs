@@ -5,7 +5,7 @@
 //! attachments folder as it was; the sweep removes what abandoned forms left, never a file a
 //! request references.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

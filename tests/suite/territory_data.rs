@@ -2,7 +2,7 @@
 //! init` and `update` run as users run them, checked against the shipped data file read
 //! independently here, and the demo territory holds Val de Garonne's 43 communes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

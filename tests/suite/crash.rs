@@ -6,7 +6,7 @@
 //! Nor by a backup: `guichet backup` taken while clients file requests with photos,
 //! restored into a fresh folder, serves every request acknowledged before it started.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! action, the citizen's reply and "not fixed", the élus' workspace, CSRF and login lockout
 //! (one answer for every failure; a stranger locks only their own client out).
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use common::staff::{Browser, add_user, events, file_bin_request, login, login_with, try_login};

@@ -3,7 +3,7 @@
 //! by one is understood by the other. Runs on SQLite (two processes on one file) and, with
 //! `TEST_DATABASE_URL`, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`, so it is `#[ignore]`d in a plain
 //! `cargo test`; `.ci/run` installs both and runs it with `--ignored`.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

@@ -3,7 +3,7 @@
 //! designer as author), file it as a citizen, add a field and publish again; a dry run over
 //! a seeded history; a publish that does not compile; a catalogue outside git.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! scope and one outside it. Every allowed cell succeeds; every denied cell is refused, with
 //! 404 where the request must not even be revealed.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::staff::{add_user, api, api_token, events, file_bin_request, login};

@@ -1,7 +1,7 @@
 //! Slow and oversized clients cannot hold the server: headers and bodies are bounded in
 //! time and size.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

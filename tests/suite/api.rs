@@ -1,7 +1,7 @@
 //! The JSON API over HTTP: the happy path for every demo form, and every kind of bad input
 //! answered with the right status, a plain message, and nothing written.
 
-mod common;
+use crate::common;
 
 use common::{first_error, fixture, spawn_app, spawn_app_with};
 use guichet::domain::Reference;

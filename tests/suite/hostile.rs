@@ -4,7 +4,7 @@
 //! (markup, spreadsheet formulas) is stored as typed and comes back escaped or neutralised
 //! wherever it is shown. Runs on SQLite, and on PostgreSQL under `TEST_DATABASE_URL`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

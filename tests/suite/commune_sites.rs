@@ -3,7 +3,7 @@
 //! page and news; nobody else can; the public page and the Atom feed show it; the history
 //! restores; Markdown comes out inert; embeds are framed only by the listed origins.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use common::staff::{Browser, add_user, login};

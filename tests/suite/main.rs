@@ -1,0 +1,38 @@
+//! The integration tests, in one binary: each module is one area of the product, run
+//! against the real server (over HTTP), a real SQLite file or PostgreSQL
+//! (`TEST_DATABASE_URL`), and the real `guichet` binary. One binary links the application
+//! once instead of once per file.
+//!
+//! The tests that need parts a plain `cargo test` cannot assume (Chromium, a private
+//! PostgreSQL cluster) are `#[ignore]`d; `.ci/run` runs them by module:
+//! `cargo test --test suite browser:: -- --ignored`.
+
+mod common;
+
+mod access;
+mod api;
+mod attachments;
+mod back_office;
+mod browser;
+mod builder;
+mod check;
+mod claims;
+mod commune_sites;
+mod crash;
+mod deploy;
+mod dispatch;
+mod hostile;
+mod instances;
+mod legal;
+mod lifecycle;
+mod limits;
+mod outage;
+mod portal;
+mod privacy;
+mod retention;
+mod rights;
+mod routing;
+mod search;
+mod territory_data;
+mod transfer;
+mod users_cli;
