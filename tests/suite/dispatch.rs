@@ -454,8 +454,11 @@ async fn citizens_services_and_elus_get_their_emails() {
             &[("text", "Nous passerons jeudi.")],
         )
         .await;
+    // Whole, not just begun: the file transport writes the headers before the text.
     wait_for("the élu's e-mail", Duration::from_secs(10), async || {
-        mails(&app).iter().any(|m| m.to == "elu@vdg.example.org")
+        mails(&app)
+            .iter()
+            .any(|m| m.to == "elu@vdg.example.org" && m.text.contains("Nous passerons jeudi."))
     })
     .await;
     let update = mails(&app)
