@@ -4,6 +4,7 @@ mod channel;
 pub mod contact;
 mod event;
 mod form_version;
+pub mod outbox;
 mod priority;
 mod reference;
 mod role;

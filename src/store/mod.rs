@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::dispatch::{OutboxRow, Outcome, Planner};
+use crate::domain::outbox::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
 use crate::domain::{Channel, EventKind, FormVersion, Priority, Reference, Status};
 
@@ -474,8 +474,8 @@ pub(crate) fn filing_plan<'a>(
     reference: &'a Reference,
     state: &'a crate::domain::workflow::HandlingState,
     events: &'a [crate::domain::workflow::NewEvent],
-) -> crate::dispatch::PlanInput<'a> {
-    crate::dispatch::PlanInput {
+) -> crate::domain::outbox::PlanInput<'a> {
+    crate::domain::outbox::PlanInput {
         reference,
         form_id: &request.form.form_id,
         form_version: request.form.version.as_str(),

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{PostgresStore, parsed, violates};
-use crate::dispatch::{OutboxChannel, OutboxMessage, OutboxRow, Outcome, PlanInput, Planner};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome, PlanInput, Planner};
 use crate::domain::workflow::{self, Action, HandlingState};
 use crate::domain::{FormVersion, Priority, Reference, Role, Status};
 use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};

@@ -29,7 +29,7 @@ use super::{
     Scope, Session, StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest,
     Target, TrackedRequest, first_events,
 };
-use crate::dispatch::{OutboxRow, Outcome, Planner};
+use crate::domain::outbox::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
 use crate::domain::{FormVersion, Priority, Reference, Status};
 

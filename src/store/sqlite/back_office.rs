@@ -10,7 +10,7 @@ use super::{
     SqliteStore, is_unique_violation_on, json_column, optional_time, reference_column,
     status_column,
 };
-use crate::dispatch::{OutboxChannel, OutboxMessage, OutboxRow, Outcome, PlanInput, Planner};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome, PlanInput, Planner};
 use crate::domain::workflow::{self, Action, HandlingState};
 use crate::domain::{FormVersion, Priority, Role};
 use crate::store::archive::{ArchivedFormVersion, ArchivedStaffAccount};

@@ -40,7 +40,7 @@ use super::{
     Scope, Session, StaffUser, StatusCounts, StatusSummary, Store, StoreError, StoredRequest,
     Target, TrackedRequest, first_events, format_time, parse_time,
 };
-use crate::dispatch::{OutboxRow, Outcome, Planner};
+use crate::domain::outbox::{OutboxRow, Outcome, Planner};
 use crate::domain::workflow::Action;
 use crate::domain::{FormVersion, Priority, Reference, Status};
 
