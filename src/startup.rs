@@ -270,33 +270,6 @@ async fn serve_metrics(
     }
 }
 
-/// Loads the catalogue again and swaps it in if, and only if, it has no errors.
-pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
-    let root = state.catalogue.load().root.clone();
-    let catalogue = crate::check::load_checked(&root)?;
-    // A webhook added since start-up may name a variable the server's environment lacks;
-    // that environment is fixed for the life of the process, so only a restart can help.
-    let unsigned = crate::check::unsigned_webhooks(&catalogue);
-    if !unsigned.is_empty() {
-        return Err(unsigned
-            .into_iter()
-            .map(|mut d| {
-                d.message = format!("{}: set it and restart the server", d.message);
-                d
-            })
-            .collect());
-    }
-    let catalogue = Arc::new(catalogue);
-    let forms = catalogue.forms.len();
-    state.catalogue.store(catalogue.clone());
-    tokio::spawn(crate::builder::history::record_versions(
-        state.store.clone(),
-        catalogue,
-    ));
-    tracing::info!(forms, "catalogue reloaded");
-    Ok(())
-}
-
 /// Reloads the catalogue when its files change: another instance sharing the folder
 /// published a form, or an admin pulled from git. A change that does not pass the checks is
 /// logged once and the previous catalogue stays in service, as with SIGHUP.
@@ -315,7 +288,7 @@ async fn reload_on_change(state: AppState, every: Duration, loaded: Fingerprint)
             continue;
         }
         seen = now;
-        if let Err(problems) = reload(&state) {
+        if let Err(problems) = web::reload::reload(&state) {
             tracing::error!(
                 "the catalogue's files changed but do NOT pass the checks; the previous catalogue stays in service:\n{}",
                 list(&problems)
@@ -367,7 +340,7 @@ async fn reload_on_sighup(state: AppState) {
         return;
     };
     while hangups.recv().await.is_some() {
-        if let Err(problems) = reload(&state) {
+        if let Err(problems) = web::reload::reload(&state) {
             tracing::error!(
                 "catalogue NOT reloaded, the previous one stays in service:\n{}",
                 list(&problems)

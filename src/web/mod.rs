@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod personal_data;
 pub mod public;
 pub mod rate_limits;
+pub mod reload;
 pub mod scrape;
 pub mod staff;
 pub mod tracking;

@@ -757,7 +757,7 @@ async fn published(
 ) -> Result<Response, PageError> {
     let user = &signed.session.user;
     let reloading = state.clone();
-    let reloaded = tokio::task::spawn_blocking(move || crate::startup::reload(&reloading))
+    let reloaded = tokio::task::spawn_blocking(move || crate::web::reload::reload(&reloading))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let catalogue = state.catalogue.load_full();
