@@ -18,8 +18,8 @@ use guichet::catalogue::{Catalogue, Form};
 use guichet::config::{DatabaseConfig, ServeConfig};
 use guichet::domain::{Channel, TrackingToken};
 use guichet::intake::{self, coerce};
+use guichet::requests::filing;
 use guichet::startup::Application;
-use guichet::web::filing;
 use serde_json::Value;
 
 const PIPELINE_ITERATIONS: u32 = 20_000;

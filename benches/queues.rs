@@ -197,12 +197,12 @@ async fn fill(store: &std::sync::Arc<dyn Store>, url: &str, rows: u64) {
         guichet::domain::Channel::Web,
     )
     .unwrap();
-    guichet::web::filing::file(
+    guichet::requests::filing::file(
         store,
         form,
         accepted,
         TrackingToken::generate(),
-        guichet::web::filing::Filer::named("bench"),
+        guichet::requests::filing::Filer::named("bench"),
         guichet::dispatch::no_messages,
     )
     .await

@@ -387,7 +387,7 @@ impl Drop for TempFile {
 fn type_refusal(name: &str, types: &[String]) -> Refused {
     let formats: Vec<String> = types
         .iter()
-        .map(|t| crate::web::public::view::type_label(t))
+        .map(|t| crate::requests::describe::type_label(t))
         .collect();
     Refused(format!(
         "Le fichier « {name} » n'est pas d'un format accepté : envoyez un fichier {}.",

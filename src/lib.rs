@@ -2,8 +2,9 @@
 //!
 //! The modules follow the pipeline a request travels through:
 //! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
-//! validate → route; no HTTP, no SQL) → [`store`] (one interface, one implementation per
-//! database) → [`web`] (portal, API). [`check`] lints a catalogue for CI, and [`startup`]
+//! validate → route; no HTTP, no SQL) → [`requests`] (a request's life: filing, actions,
+//! how it reads) → [`store`] (one trait per concern, one implementation per database) →
+//! [`web`] (portal, API); [`dispatch`] delivers what the outbox holds. [`check`] lints a catalogue for CI, and [`startup`]
 //! wires everything into a running server ([`telemetry`]: its logs, which hold no
 //! personal data); [`transfer`] moves a territory's requests between
 //! stores.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod intake;
+pub mod requests;
 pub mod retention;
 pub mod startup;
 pub mod store;

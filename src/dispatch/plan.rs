@@ -203,11 +203,8 @@ fn plan(
             && event.visible_to_citizen
             && event.kind != EventKind::Submitted
         {
-            let what = crate::web::tracking::describe_for_citizen(
-                catalogue,
-                event.kind.as_str(),
-                &event.body,
-            );
+            let what =
+                crate::requests::describe::describe_for_citizen(catalogue, event.kind, &event.body);
             messages.push(email(
                 elu,
                 "elu_update",

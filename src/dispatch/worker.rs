@@ -193,7 +193,7 @@ impl Worker {
         let labels: Vec<serde_json::Value> = version
             .and_then(|v| crate::catalogue::fields::build(&v.definition).ok())
             .map(|fields| {
-                crate::web::public::view::answers(&fields, &request.data)
+                crate::requests::describe::answers(&fields, &request.data)
                     .into_iter()
                     .map(|section| {
                         serde_json::json!({

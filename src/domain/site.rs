@@ -7,9 +7,10 @@
 //! `Secrétariat : 05 53 00 00 00` for contacts, `Office de tourisme | https://…` for links.
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Weekday};
+use time::{Date, OffsetDateTime, Weekday};
 
 use super::text::{is_blank, is_stray_control};
+use super::time::paris_time;
 
 /// Longest presentation text, in characters: a page, not a book.
 pub const MAX_PRESENTATION: usize = 20_000;
@@ -366,32 +367,6 @@ impl NewsContent {
             _ => Err(problems),
         }
     }
-}
-
-/// The last Sunday of a month (March and October have 31 days).
-fn last_sunday(year: i32, month: Month) -> Date {
-    let last = Date::from_calendar_date(year, month, 31).expect("March and October have 31 days");
-    let back = last.weekday().number_days_from_sunday();
-    last - Duration::days(i64::from(back))
-}
-
-/// Paris time at a UTC instant. France follows the EU rule (directive 2000/84/EC): summer
-/// time from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
-/// October. Written here, in a few lines, rather than pulling a time-zone database for one
-/// zone whose rule has not changed since 1996.
-pub fn paris_time(at: OffsetDateTime) -> PrimitiveDateTime {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let year = at.year();
-    let one = time::Time::from_hms(1, 0, 0).expect("01:00 is a time");
-    let summer_starts = PrimitiveDateTime::new(last_sunday(year, Month::March), one).assume_utc();
-    let summer_ends = PrimitiveDateTime::new(last_sunday(year, Month::October), one).assume_utc();
-    let hours = if at >= summer_starts && at < summer_ends {
-        2
-    } else {
-        1
-    };
-    let local = at + Duration::hours(hours);
-    PrimitiveDateTime::new(local.date(), local.time())
 }
 
 /// Whether one of the opening periods holds this instant (Paris time). Public holidays are

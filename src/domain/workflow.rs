@@ -80,8 +80,8 @@ pub enum Action {
 /// `visible_to_citizen`, which these never are.
 pub const INTERNAL_EVENT_KINDS: &[&str] = &["note"];
 
-pub fn is_internal(kind: &str) -> bool {
-    INTERNAL_EVENT_KINDS.contains(&kind)
+pub fn is_internal(kind: EventKind) -> bool {
+    INTERNAL_EVENT_KINDS.contains(&kind.as_str())
 }
 
 /// An event to append, as the store writes it.

@@ -5,9 +5,12 @@
 //! Everything is kept as stored, tracking-token hashes included, so citizens' links keep
 //! working after the move. Importing is idempotent: records already present are skipped.
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
+
+use super::StoreError;
 
 /// The first line of an archive.
 pub const FORMAT: &str = "guichet-archive";
@@ -112,4 +115,34 @@ pub struct ArchivedEvent {
 
 fn default_last_event() -> String {
     "routed".to_owned()
+}
+
+/// Reading and writing a whole territory's records, for `guichet export`/`import` and
+/// backups.
+#[async_trait]
+pub trait ArchiveStore: Send + Sync {
+    /// Every form version, for an archive.
+    async fn export_form_versions(&self) -> Result<Vec<ArchivedFormVersion>, StoreError>;
+
+    /// Up to `limit` whole requests with ids after `after`, in id (= filing time) order.
+    async fn export_requests(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ArchivedRequest>, StoreError>;
+
+    /// Writes archived records in one transaction, skipping those already present; returns
+    /// how many requests were new.
+    async fn import(
+        &self,
+        versions: &[ArchivedFormVersion],
+        requests: &[ArchivedRequest],
+    ) -> Result<u64, StoreError>;
+
+    /// Writes an archived account unless one with its id or e-mail address exists; returns
+    /// whether it was new.
+    async fn import_staff_account(
+        &self,
+        account: &ArchivedStaffAccount,
+    ) -> Result<bool, StoreError>;
 }

@@ -1,10 +1,11 @@
 //! The types the back office reads and writes requests with: who may see what (scope),
 //! queue listings with keyset pagination, and actions.
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{StaffUser, format_time, parse_time};
+use super::{StaffUser, StoreError, format_time, parse_time};
 use crate::domain::workflow::NewEvent;
 use crate::domain::{Priority, Reference, Status};
 
@@ -229,6 +230,22 @@ pub struct ActionDone {
     pub service: String,
     pub queue: String,
     pub events: Vec<NewEvent>,
+}
+
+/// The back office's reads of requests: queue listings and their counts. What changes a
+/// request goes through [`super::RequestTransaction`].
+#[async_trait]
+pub trait HandlingStore: Send + Sync {
+    /// One page of a queue listing, filtered and ordered, after `query.after`.
+    async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError>;
+
+    /// Counts per status (and overdue) of the requests in `scope`, in one queue if given.
+    async fn count_by_status(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError>;
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Staff accounts, their sessions and API tokens, as stored.
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use super::StoreError;
 use super::handling::Scope;
 use crate::domain::Role;
 
@@ -72,4 +74,51 @@ pub struct Session {
     pub user: StaffUser,
     pub csrf_token: String,
     pub expires_at: OffsetDateTime,
+}
+
+/// Staff accounts, their logins, sessions and API tokens.
+#[async_trait]
+pub trait StaffStore: Send + Sync {
+    /// `Refused` if the e-mail address is taken.
+    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError>;
+    async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError>;
+    /// Disables or re-enables an account; disabling ends its sessions and tokens. `false` if
+    /// there is no such account.
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError>;
+    /// Sets a new password, forgets the failed logins on the address (from every client),
+    /// and ends every session of the account.
+    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError>;
+    /// Counts a login attempt on `email` from `client` before its password is checked, so
+    /// that parallel attempts cannot slip past the count. Attempts from one client address
+    /// accumulate while each comes within `lock_for` of the previous one; the `lock_after`-th
+    /// locks the pair until `now + lock_for`, after which it starts again from one. Also
+    /// forgets pairs that have gone quiet.
+    async fn count_login_attempt(
+        &self,
+        email: &str,
+        client: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<LoginCount, StoreError>;
+    /// Forgets the attempts on `email` from `client` (a successful login).
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError>;
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// The live session behind a cookie's token hash (not expired, account enabled).
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError>;
+    /// The enabled account behind an API token's hash.
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError>;
 }

@@ -43,7 +43,7 @@ pub async fn find(
         })
         .ok_or_else(not_found)?;
     if !user.sees_internal_notes() {
-        request.events.retain(|e| !workflow::is_internal(&e.kind));
+        request.events.retain(|e| !workflow::is_internal(e.kind));
     }
     // Élus see the citizen's contact details only where the territory allows: every path
     // to a request (page, API, files, summary) comes through here.
@@ -73,17 +73,16 @@ pub async fn act(
         ));
     }
     let reference = Reference::parse(reference).map_err(|_| not_found())?;
-    let done = state
-        .store
-        .act(
-            Target::Reference(&reference),
-            &user.scope(),
-            &user.email,
-            &action,
-            &state.planner(None),
-        )
-        .await?
-        .ok_or_else(not_found)?;
+    let done = crate::requests::act(
+        state.store.as_ref(),
+        Target::Reference(&reference),
+        &user.scope(),
+        &user.email,
+        &action,
+        &state.planner(None),
+    )
+    .await?
+    .ok_or_else(not_found)?;
     tracing::info!(reference = %done.reference, actor = %user.email, events = done.events.len(), "request handled");
     Ok(done)
 }

@@ -8,7 +8,6 @@ pub mod api;
 pub mod client;
 pub mod embed;
 pub mod error;
-pub mod filing;
 pub mod forms;
 pub mod framing;
 pub mod handling;

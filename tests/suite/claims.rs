@@ -11,8 +11,8 @@ use guichet::catalogue::Catalogue;
 use guichet::config::DatabaseConfig;
 use guichet::domain::{Channel, TrackingToken};
 use guichet::intake;
+use guichet::requests::filing;
 use guichet::store;
-use guichet::web::filing;
 
 const REQUESTS: usize = 60;
 const TAKERS_PER_INSTANCE: usize = 4;
@@ -65,10 +65,14 @@ async fn each_request_is_taken_by_exactly_one_instance() {
             let queue = queue.clone();
             tokio::spawn(async move {
                 let mut taken = Vec::new();
-                while let Some(reference) = instance
-                    .claim_next(&queue, &format!("agent-{n}"))
-                    .await
-                    .unwrap()
+                while let Some(reference) = guichet::requests::claim_next(
+                    instance.as_ref(),
+                    &queue,
+                    &format!("agent-{n}"),
+                    &guichet::dispatch::no_messages,
+                )
+                .await
+                .unwrap()
                 {
                     taken.push(reference.to_string());
                 }
@@ -105,7 +109,14 @@ async fn each_request_is_taken_by_exactly_one_instance() {
         assert_eq!(changes, 1, "{reference}: one status change");
     }
     assert_eq!(
-        instances[0].claim_next(&queue, "late").await.unwrap(),
+        guichet::requests::claim_next(
+            instances[0].as_ref(),
+            &queue,
+            "late",
+            &guichet::dispatch::no_messages
+        )
+        .await
+        .unwrap(),
         None,
         "the queue is empty"
     );

@@ -9,8 +9,8 @@ use guichet::catalogue::Catalogue;
 use guichet::config::DatabaseConfig;
 use guichet::domain::{Channel, TrackingToken};
 use guichet::intake;
+use guichet::requests::filing;
 use guichet::store::{self, Store};
-use guichet::web::filing;
 
 const REQUESTS: usize = 2_000;
 
@@ -91,17 +91,17 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
             text: "Pouvez-vous préciser ?".into(),
             await_reply: true,
         };
-        source
-            .act(
-                guichet::store::Target::Reference(reference),
-                &guichet::store::Scope::All,
-                &agent.email,
-                &action,
-                &guichet::dispatch::no_messages,
-            )
-            .await
-            .unwrap()
-            .expect("the request exists");
+        guichet::requests::act(
+            source.as_ref(),
+            guichet::store::Target::Reference(reference),
+            &guichet::store::Scope::All,
+            &agent.email,
+            &action,
+            &guichet::dispatch::no_messages,
+        )
+        .await
+        .unwrap()
+        .expect("the request exists");
     }
 
     let archive = dir.path().join("archive.jsonl");

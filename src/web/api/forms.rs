@@ -13,10 +13,10 @@ use std::sync::Arc;
 use crate::catalogue::{Audience, Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake;
+use crate::requests::filing;
 use crate::web::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::error::{ApiError, AppError};
-use crate::web::filing;
 
 #[derive(Serialize)]
 pub struct FormSummary {

@@ -20,11 +20,12 @@ use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
+use crate::requests::filing;
 use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::error::{AppError, PageError, retry_after};
-use crate::web::{filing, rate_limits, uploads};
+use crate::web::{rate_limits, uploads};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/form.html")]

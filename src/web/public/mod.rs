@@ -10,7 +10,7 @@ pub mod site;
 mod tracking;
 pub mod view;
 
-pub use tracking::date_fr;
+pub use crate::domain::time::date_fr;
 
 use axum::Router;
 use axum::http::header;

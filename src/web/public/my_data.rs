@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::domain::TrackingToken;
+use crate::domain::{EventKind, TrackingToken};
 use crate::store::{TrackedRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError, PageError};
@@ -62,10 +62,10 @@ pub struct MyDataPage {
 }
 
 /// Who wrote a message event, for the citizen; `None` for other events.
-fn message_of(kind: &str, body: &Value) -> Option<(&'static str, String)> {
+fn message_of(kind: EventKind, body: &Value) -> Option<(&'static str, String)> {
     let from = match kind {
-        "message" => "service",
-        "citizen_reply" | "reopened" => "vous",
+        EventKind::Message => "service",
+        EventKind::CitizenReply | EventKind::Reopened => "vous",
         _ => return None,
     };
     let text = body.get("text").and_then(Value::as_str).unwrap_or_default();
@@ -133,7 +133,7 @@ pub async fn page(
             .history
             .iter()
             .filter_map(|e| {
-                message_of(&e.kind, &e.body).map(|(from, text)| MessageView {
+                message_of(e.kind, &e.body).map(|(from, text)| MessageView {
                     when: date_fr(e.created_at),
                     from: if from == "service" {
                         "Le service"
@@ -199,7 +199,7 @@ pub async fn download(
             "label": history_label(&catalogue, e),
         })).collect::<Vec<_>>(),
         "messages": request.history.iter().filter_map(|e| {
-            message_of(&e.kind, &e.body).map(|(from, text)| json!({
+            message_of(e.kind, &e.body).map(|(from, text)| json!({
                 "at": format_time(e.created_at),
                 "from": if from == "service" { "service" } else { "citizen" },
                 "text": text,

@@ -8,7 +8,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
-use crate::domain::site::{Contact, Link, PageContent, hours_by_day, is_open, paris_time};
+use crate::domain::site::{Contact, Link, PageContent, hours_by_day, is_open};
+use crate::domain::time::paris_time;
 use crate::domain::time::{day_fr, format_time};
 use crate::store::site::NewsItem;
 use crate::web::AppState;

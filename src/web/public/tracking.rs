@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
+use crate::domain::time::date_fr;
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{Reference, Status, TrackingToken};
 use crate::store::TrackedRequest;
@@ -217,71 +217,4 @@ pub async fn lookup(
         },
     }
     Ok(page)
-}
-
-/// "29/11/2026 à 14 h 05", in French legal time (the territories served are in
-/// metropolitan France).
-pub fn date_fr(t: OffsetDateTime) -> String {
-    let t = t.to_offset(paris_offset(t));
-    format!(
-        "{:02}/{:02}/{} à {:02} h {:02}",
-        t.day(),
-        u8::from(t.month()),
-        t.year(),
-        t.hour(),
-        t.minute()
-    )
-}
-
-/// Europe/Paris: UTC+2 from the last Sunday of March to the last Sunday of October, both at
-/// 01:00 UTC (EU rule since 1996), UTC+1 otherwise. Written out rather than pulling in a
-/// time-zone database for one zone.
-fn paris_offset(t: OffsetDateTime) -> UtcOffset {
-    let utc = t.to_offset(UtcOffset::UTC);
-    let switch = |month: Month| {
-        let last_day = Date::from_calendar_date(utc.year(), month, 31)
-            .expect("March and October have 31 days");
-        let back = last_day.weekday().number_days_from_sunday();
-        (last_day - Duration::days(i64::from(back)))
-            .with_hms(1, 0, 0)
-            .expect("01:00 exists")
-            .assume_utc()
-    };
-    let summer = utc >= switch(Month::March) && utc < switch(Month::October);
-    UtcOffset::from_hms(if summer { 2 } else { 1 }, 0, 0).expect("a valid offset")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn dates_are_in_french_legal_time() {
-        assert_eq!(
-            date_fr(datetime!(2026-11-29 13:05 UTC)),
-            "29/11/2026 à 14 h 05"
-        );
-        assert_eq!(
-            date_fr(datetime!(2026-07-14 08:00 UTC)),
-            "14/07/2026 à 10 h 00"
-        );
-        // 2026's switches: 29 March and 25 October, at 01:00 UTC.
-        assert_eq!(
-            date_fr(datetime!(2026-03-29 00:59 UTC)),
-            "29/03/2026 à 01 h 59"
-        );
-        assert_eq!(
-            date_fr(datetime!(2026-03-29 01:00 UTC)),
-            "29/03/2026 à 03 h 00"
-        );
-        assert_eq!(
-            date_fr(datetime!(2026-10-25 00:59 UTC)),
-            "25/10/2026 à 02 h 59"
-        );
-        assert_eq!(
-            date_fr(datetime!(2026-10-25 01:00 UTC)),
-            "25/10/2026 à 02 h 00"
-        );
-    }
 }

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::catalogue::fields::{
-    ChoiceWidget, Condition, Field, FieldKind, TextInput, find, value_text,
-};
+use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
 use crate::intake::coerce::Posted;
+pub use crate::requests::describe::{
+    Answer, Section, answer_text, answers, iso_date_fr, type_label,
+};
 
 pub struct ChoiceView {
     pub id: String,
@@ -246,15 +247,6 @@ pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules) -> Str
     )
 }
 
-/// "JPEG" for image/jpeg, "PDF" for application/pdf.
-pub fn type_label(media_type: &str) -> String {
-    media_type
-        .rsplit('/')
-        .next()
-        .unwrap_or(media_type)
-        .to_uppercase()
-}
-
 fn length_hint(max: u64) -> String {
     format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
 }
@@ -315,162 +307,13 @@ fn describe_condition(
     (condition.path.join("."), values, condition.negate, text)
 }
 
-/// One line of the "check your answers" page.
-pub struct Answer {
-    pub label: String,
-    pub value: String,
-}
-
-/// Answers under one heading (a fieldset's legend; none for top-level answers).
-pub struct Section {
-    pub heading: String,
-    pub answers: Vec<Answer>,
-}
-
-/// The answers as they will be sent (the coerced data), with the labels the person saw,
-/// in sections that follow the form's fieldsets.
-pub fn answers(fields: &[Field], data: &Value) -> Vec<Section> {
-    let mut sections = vec![Section {
-        heading: String::new(),
-        answers: Vec::new(),
-    }];
-    collect(fields, data, &mut sections);
-    sections.retain(|s| !s.answers.is_empty());
-    sections
-}
-
-fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
-    let resume = sections
-        .last()
-        .map(|s| s.heading.clone())
-        .unwrap_or_default();
-    for field in fields {
-        let key = field.path.last().map(String::as_str).unwrap_or_default();
-        let Some(value) = data.get(key) else { continue };
-        if let FieldKind::Group { fields } = &field.kind {
-            sections.push(Section {
-                heading: field.label.clone(),
-                answers: Vec::new(),
-            });
-            collect(fields, value, sections);
-            // Answers after a fieldset belong to the enclosing level again.
-            sections.push(Section {
-                heading: resume.clone(),
-                answers: Vec::new(),
-            });
-            continue;
-        }
-        if let Some(section) = sections.last_mut() {
-            section.answers.push(Answer {
-                label: field.label.clone(),
-                value: answer_text(field, value),
-            });
-        }
-    }
-}
-
-/// An answer as people read it: a choice by its label, yes/no in words, a decimal comma,
-/// dates the French way, files by their names. The data keeps ISO dates (the API and
-/// webhooks give them as stored); only what a person reads changes.
-pub fn answer_text(field: &Field, value: &Value) -> String {
-    let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
-        choices
-            .iter()
-            .find(|c| &c.value == v)
-            .map_or_else(|| value_text(v), |c| c.label.clone())
-    };
-    match (&field.kind, value) {
-        (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
-        (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
-        (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
-            .iter()
-            .map(|v| label_of(v, choices))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
-        (
-            FieldKind::Text {
-                input: TextInput::Date,
-                ..
-            },
-            Value::String(text),
-        ) => iso_date_fr(text).unwrap_or_else(|| text.clone()),
-        (
-            FieldKind::Text {
-                input: TextInput::DateTime,
-                ..
-            },
-            Value::String(text),
-        ) => date_time_fr(text).unwrap_or_else(|| text.clone()),
-        (FieldKind::Attachment(_), Value::Array(files)) => files
-            .iter()
-            .filter_map(|f| f.get("name").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (_, v) => value_text(v),
-    }
-}
-
-/// "2026-03-14" → "14/03/2026", as the form's hint writes it; `None` if it is no ISO date.
-pub fn iso_date_fr(iso: &str) -> Option<String> {
-    let date = time::Date::parse(
-        iso,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()?;
-    Some(format!(
-        "{:02}/{:02}/{}",
-        date.day(),
-        u8::from(date.month()),
-        date.year()
-    ))
-}
-
-/// An RFC 3339 date-time → "14/03/2026 à 10 h 30", in French legal time like every other
-/// time people read; `None` if it is not one.
-fn date_time_fr(rfc3339: &str) -> Option<String> {
-    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .ok()?;
-    Some(super::date_fr(at))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn counts_agree_with_their_number() {
         assert_eq!(length_hint(1), "1 caractère maximum.");
         assert_eq!(length_hint(200), "200 caractères maximum.");
-    }
-
-    #[test]
-    fn dates_read_the_french_way_and_anything_else_as_typed() {
-        let fields = crate::catalogue::fields::build(&json!({
-            "type": "object",
-            "properties": {
-                "jour": {"type": "string", "format": "date", "title": "Jour"},
-                "rdv": {"type": "string", "format": "date-time", "title": "Rendez-vous"},
-                "texte": {"type": "string", "title": "Texte"}
-            }
-        }))
-        .unwrap();
-        let text = |name: &str, value: Value| {
-            let field = fields.iter().find(|f| f.path == [name]).unwrap();
-            answer_text(field, &value)
-        };
-        assert_eq!(text("jour", json!("2026-03-14")), "14/03/2026");
-        assert_eq!(text("jour", json!("2026-02-30")), "2026-02-30");
-        assert_eq!(
-            text("rdv", json!("2026-03-14T09:30:00Z")),
-            "14/03/2026 à 10 h 30"
-        );
-        assert_eq!(
-            text("rdv", json!("2026-07-01T08:05:00+02:00")),
-            "01/07/2026 à 08 h 05"
-        );
-        assert_eq!(text("rdv", json!("demain")), "demain");
-        assert_eq!(text("texte", json!("2026-03-14")), "2026-03-14");
     }
 }

@@ -174,7 +174,7 @@ async fn page(
                 when: date_fr(e.created_at),
                 who: e.actor.clone(),
                 what: handling::describe_event(catalogue, e),
-                internal: crate::domain::workflow::is_internal(&e.kind),
+                internal: crate::domain::workflow::is_internal(e.kind),
             })
             .collect(),
         next_statuses: Status::ALL

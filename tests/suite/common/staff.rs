@@ -206,6 +206,6 @@ pub async fn events(app: &TestApp, reference: &str) -> Vec<(String, String)> {
         .unwrap()
         .events
         .into_iter()
-        .map(|e| (e.kind, e.actor))
+        .map(|e| (e.kind.to_string(), e.actor))
         .collect()
 }

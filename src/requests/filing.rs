@@ -1,0 +1,199 @@
+//! Filing an accepted submission: the request, its form version, its first events and the
+//! messages they cause, in one transaction under a fresh reference; the receipt is handed
+//! back only once that transaction is durable. Shared by the HTML form, the API and élus.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use tracing::Instrument;
+
+use crate::catalogue::Form;
+use crate::domain::outbox::{PlanInput, Planner};
+use crate::domain::workflow::{HandlingState, NewEvent};
+use crate::domain::{EventKind, Reference, Status, TrackingToken};
+use crate::intake::Accepted;
+use crate::store::{FormVersionRecord, Inserted, NewRequest, Receipt, Store, StoreError};
+
+/// A fresh reference collides with an existing one about once in 10^12 filings per thousand
+/// requests stored; five attempts make a failure practically impossible.
+const REFERENCE_ATTEMPTS: usize = 5;
+
+/// Who files a request.
+#[derive(Debug, Clone)]
+pub struct Filer {
+    /// The actor of the first event.
+    pub actor: String,
+    /// The élu filing on a citizen's behalf, and the citizen's contact if given.
+    pub on_behalf: Option<(String, Option<String>)>,
+}
+
+impl Filer {
+    pub fn named(actor: &str) -> Filer {
+        Filer {
+            actor: actor.to_owned(),
+            on_behalf: None,
+        }
+    }
+}
+
+/// Files `accepted` under `token`, with the messages `planner` decides.
+pub async fn file(
+    store: &Arc<dyn Store>,
+    form: &Form,
+    accepted: Accepted,
+    token: TrackingToken,
+    filer: Filer,
+    planner: impl Fn(&PlanInput<'_>) -> Vec<crate::domain::outbox::OutboxMessage>
+    + Send
+    + Sync
+    + 'static,
+) -> Result<(Receipt, TrackingToken), StoreError> {
+    let (filed_by, citizen_contact) = filer.on_behalf.unzip();
+    let decision = accepted.decision;
+    let rule_fallback = decision.fallback.is_some();
+    let (service, queue) = (decision.service.clone(), decision.queue.clone());
+    let request = NewRequest {
+        tracking_hash: token.hash(),
+        form: FormVersionRecord::of(form),
+        commune: accepted.commune,
+        channel: accepted.channel,
+        data: accepted.data,
+        service: decision.service,
+        queue: decision.queue,
+        priority: decision.priority,
+        tags: decision.tags,
+        routing_reason: decision.reason,
+        routing_fallback: decision.fallback.map(|f| f.message),
+        due_in_days: decision.due_in_days,
+        actor: filer.actor,
+        filed_by,
+        citizen_contact: citizen_contact.flatten(),
+    };
+    // Filing runs in its own task: if the client goes away or a timeout drops this handler,
+    // the transaction still completes (or rolls back) on its own, never half-way.
+    let store = Arc::clone(store);
+    // In the request's span: what the store logs names the request it came from.
+    let receipt = tokio::spawn(
+        async move { store_request(store.as_ref(), &request, &planner).await }.in_current_span(),
+    )
+    .await
+    .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
+    tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, rule_fallback, "request filed");
+    metrics::counter!(
+        "guichet_filings_total",
+        "form" => form.id.clone(),
+        "service" => service,
+        "queue" => queue
+    )
+    .increment(1);
+    if rule_fallback {
+        metrics::counter!("guichet_rule_fallbacks_total", "form" => form.id.clone()).increment(1);
+    }
+    Ok((receipt, token))
+}
+
+/// Stores a routed request with its first events and the messages they cause, in one
+/// transaction, under a fresh reference (drawn again, in a new transaction, on the rare
+/// clash). Returns only after the commit is durable; `AlreadyFiled` when the same
+/// submission (its tracking hash) is stored already.
+pub async fn store_request(
+    store: &dyn Store,
+    request: &NewRequest,
+    planner: &Planner,
+) -> Result<Receipt, StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let (state, events) = filed_state(request, now);
+    for _ in 0..REFERENCE_ATTEMPTS {
+        let reference = Reference::generate();
+        let mut tx = store.begin().await?;
+        tx.record_form_version(&request.form, now).await?;
+        let id = match tx.insert_request(&reference, request, &state, now).await? {
+            Inserted::Request(id) => id,
+            Inserted::ReferenceTaken => continue,
+        };
+        for (event, actor) in events.iter().zip(first_actors(request)) {
+            tx.append_event(id, actor, event, now).await?;
+        }
+        let messages = planner(&filing_plan(request, &reference, &state, &events));
+        tx.queue_outbox(id, &messages, now).await?;
+        tx.commit().await?;
+        return Ok(Receipt {
+            reference,
+            status: state.status,
+            created_at: now,
+        });
+    }
+    Err(StoreError::Other(anyhow::anyhow!(
+        "no free reference after {REFERENCE_ATTEMPTS} draws"
+    )))
+}
+
+/// A request's handling state and first events as it is filed: received, with its deadline
+/// counted from now; filed (the citizen sees it, with the service it went to), then routed
+/// (staff only: the rule's reason can quote personal data, and a fallback explains an
+/// internal failure).
+pub fn filed_state(request: &NewRequest, now: OffsetDateTime) -> (HandlingState, Vec<NewEvent>) {
+    let state = HandlingState {
+        status: Status::Received,
+        service: request.service.clone(),
+        queue: request.queue.clone(),
+        priority: request.priority,
+        assignee: None,
+        due_at: request
+            .due_in_days
+            .map(|d| now + time::Duration::days(i64::from(d))),
+        paused_at: None,
+        created_at: now,
+    };
+    let events = vec![
+        NewEvent {
+            kind: EventKind::Submitted,
+            visible_to_citizen: true,
+            body: json!({
+                "channel": request.channel.as_str(),
+                "service": request.service,
+                "filed_by": request.filed_by,
+            }),
+        },
+        NewEvent {
+            kind: EventKind::Routed,
+            visible_to_citizen: false,
+            body: json!({
+                "service": request.service,
+                "queue": request.queue,
+                "priority": request.priority.as_str(),
+                "reason": request.routing_reason,
+                "fallback": request.routing_fallback,
+            }),
+        },
+    ];
+    (state, events)
+}
+
+/// Who each first event is by: the filer submitted it, Guichet routed it.
+fn first_actors(request: &NewRequest) -> [&str; 2] {
+    [request.actor.as_str(), "guichet"]
+}
+
+/// The planner's view of a request being filed.
+fn filing_plan<'a>(
+    request: &'a NewRequest,
+    reference: &'a Reference,
+    state: &'a HandlingState,
+    events: &'a [NewEvent],
+) -> PlanInput<'a> {
+    PlanInput {
+        reference,
+        form_id: &request.form.form_id,
+        form_version: request.form.version.as_str(),
+        commune: request.commune.as_deref(),
+        channel: request.channel.as_str(),
+        data: &request.data,
+        filed_by: request.filed_by.as_deref(),
+        before: None,
+        after: state,
+        events,
+        actor: &request.actor,
+    }
+}

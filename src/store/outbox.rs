@@ -1,0 +1,40 @@
+//! The transactional outbox as stored: the rows the planner's messages become, claimed and
+//! finished by [`crate::dispatch`]'s worker. The messages themselves are queued in the
+//! transaction that causes them ([`super::RequestTransaction::queue_outbox`]).
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::domain::outbox::{OutboxRow, Outcome};
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims up to `limit` pending messages that are due: each is leased (its next attempt
+    /// pushed `lease` into the future) and its attempt counted, so a worker that dies
+    /// mid-delivery leaves it to be retried when the lease ends. Several instances may call
+    /// this at once: each row goes to one of them (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: time::Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+    /// Records how a delivery went. A delivered receipt loses its tracking link.
+    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError>;
+    /// The most recent messages in these states (`pending`, `delivered`, `dead`).
+    async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
+    /// How many messages are in each state, and how many pending ones have failed at least once.
+    async fn outbox_counts(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Puts a dead (or pending) message back in line for an immediate attempt. `false` if
+    /// there is no such message or it was delivered.
+    async fn redeliver(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// The delay before the next attempt of a message that failed `attempts` times: exponential
+/// from `base`, capped at an hour, with ±20 % jitter so retries of many messages spread out.
+pub fn backoff(base: std::time::Duration, attempts: u32) -> time::Duration {
+    use rand::Rng;
+    let exponential = base.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(20) as i32);
+    let capped = exponential.min(3600.0);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    time::Duration::seconds_f64(capped * jitter)
+}

@@ -1,0 +1,155 @@
+//! PostgreSQL: claiming, finishing and listing the outbox's messages.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{PostgresStore, other};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome};
+use crate::store::{OutboxStore, StoreError};
+
+/// Writes the planner's messages in the caller's transaction.
+pub(super) async fn insert_outbox(
+    tx: &mut sqlx::PgConnection,
+    request_id: Uuid,
+    messages: &[OutboxMessage],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    for message in messages {
+        sqlx::query(
+            "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(Uuid::new_v4())
+        .bind(request_id)
+        .bind(message.channel.as_str())
+        .bind(&message.target)
+        .bind(&message.kind)
+        .bind(Json(&message.payload))
+        .bind(message.not_before.unwrap_or(now))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn outbox_row(row: &PgRow) -> Result<OutboxRow, StoreError> {
+    let id: Uuid = row.try_get("id")?;
+    let key: Uuid = row.try_get("idempotency_key")?;
+    let request_id: Uuid = row.try_get("request_id")?;
+    Ok(OutboxRow {
+        id: id.to_string(),
+        idempotency_key: key.to_string(),
+        request_id: request_id.to_string(),
+        channel: OutboxChannel::parse(&row.try_get::<String, _>("channel")?)
+            .ok_or_else(|| other("bad outbox channel"))?,
+        target: row.try_get("target")?,
+        kind: row.try_get("kind")?,
+        payload: row.try_get::<Json<serde_json::Value>, _>("payload")?.0,
+        state: row.try_get("state")?,
+        attempts: row.try_get::<i32, _>("attempts")?.max(0) as u32,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        delivered_at: row.try_get("delivered_at")?,
+    })
+}
+
+#[async_trait]
+impl OutboxStore for PostgresStore {
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: time::Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        // SKIP LOCKED: rows another instance is claiming are passed over, not waited for.
+        let rows = sqlx::query(
+            "WITH due AS (
+                 SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1
+                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+             UPDATE outbox o SET next_attempt_at = $3, attempts = o.attempts + 1
+             FROM due WHERE o.id = due.id
+             RETURNING o.*",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(now + lease)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+        let id = Uuid::parse_str(id).map_err(other)?;
+        let query = match outcome {
+            Outcome::Delivered => sqlx::query(
+                "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
+                    payload = payload - 'tracking_url' WHERE id = $2",
+            )
+            .bind(OffsetDateTime::now_utc())
+            .bind(id),
+            Outcome::Retry { error, at } => {
+                sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
+                    .bind(*at)
+                    .bind(error.clone())
+                    .bind(id)
+            }
+            Outcome::Dead { error } => {
+                sqlx::query("UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2")
+                    .bind(error.clone())
+                    .bind(id)
+            }
+        };
+        query.execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        let states: Vec<String> = states.iter().map(|s| s.to_string()).collect();
+        let rows =
+            sqlx::query("SELECT * FROM outbox WHERE state = ANY($1) ORDER BY id DESC LIMIT $2")
+                .bind(states)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state
+             UNION ALL SELECT 'failing', COUNT(*) FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("state")?,
+                    row.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn redeliver(&self, id: &str) -> Result<bool, StoreError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(false);
+        };
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $1 WHERE id = $2 AND state <> 'delivered'",
+        )
+        .bind(OffsetDateTime::now_utc())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+}

@@ -1,0 +1,352 @@
+//! PostgreSQL: reading requests, and the primitives of a write transaction on them.
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{PostgresStore, parsed, violates};
+use crate::domain::outbox::OutboxMessage;
+use crate::domain::workflow::{self, HandlingState, NewEvent};
+use crate::domain::{EventKind, FormVersion, Priority, Reference, Status};
+use crate::store::archive::ArchivedFormVersion;
+use crate::store::{
+    FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
+    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
+};
+
+#[async_trait]
+impl RequestStore for PostgresStore {
+    async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError> {
+        let tx = self.pool.begin().await?;
+        Ok(Box::new(PostgresTransaction { tx }))
+    }
+
+    async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at,
+                    r.closed_at
+             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = $1",
+        )
+        .bind(tracking_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.try_get("id")?;
+        Ok(Some(TrackedRequest {
+            reference: parsed(&row, "reference", Reference::parse)?,
+            form_id: row.try_get("form_id")?,
+            form_title: row.try_get("title")?,
+            form_version: parsed(&row, "form_version", FormVersion::parse)?,
+            status: parsed(&row, "status", Status::parse)?,
+            service: row.try_get("service")?,
+            commune: row.try_get("commune")?,
+            data: row.try_get::<Json<Value>, _>("data")?.0,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            closed_at: row.try_get("closed_at")?,
+            history: self.events(id, true).await?,
+        }))
+    }
+
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError> {
+        let row =
+            sqlx::query("SELECT reference, status, updated_at FROM requests WHERE reference = $1")
+                .bind(reference.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(StatusSummary {
+                reference: parsed(&row, "reference", Reference::parse)?,
+                status: parsed(&row, "status", Status::parse)?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query("SELECT * FROM requests WHERE reference = $1")
+            .bind(reference.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.try_get("id")?;
+        Ok(Some(StoredRequest {
+            reference: parsed(&row, "reference", Reference::parse)?,
+            form_id: row.try_get("form_id")?,
+            form_version: parsed(&row, "form_version", FormVersion::parse)?,
+            commune: row.try_get("commune")?,
+            channel: row.try_get("channel")?,
+            data: row.try_get::<Json<Value>, _>("data")?.0,
+            status: parsed(&row, "status", Status::parse)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: parsed(&row, "priority", Priority::parse)?,
+            tags: row.try_get::<Json<Vec<String>>, _>("tags")?.0,
+            routing_reason: row.try_get("routing_reason")?,
+            routing_fallback: row.try_get("routing_fallback")?,
+            due_at: row.try_get("due_at")?,
+            assignee: row.try_get("assignee")?,
+            paused_at: row.try_get("paused_at")?,
+            filed_by: row.try_get("filed_by")?,
+            citizen_contact: row.try_get("citizen_contact")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            closed_at: row.try_get("closed_at")?,
+            anonymised_at: row.try_get("anonymised_at")?,
+            events: self.events(id, false).await?,
+        }))
+    }
+
+    async fn count_requests(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        // Strict mode: `.**` in lax mode would unwrap arrays and see values twice.
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT v #>> '{}' FROM requests r,
+                 jsonb_path_query(r.data, 'strict $.**.sha256') AS v
+             WHERE jsonb_typeof(v) = 'string'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
+    }
+
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError> {
+        let row = sqlx::query("SELECT * FROM form_versions WHERE version = $1")
+            .bind(version.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(ArchivedFormVersion {
+                version: row.try_get("version")?,
+                form_id: row.try_get("form_id")?,
+                title: row.try_get("title")?,
+                definition: super::json_text(&row, "definition")?,
+                rule_source: row.try_get("rule_source")?,
+                git_commit: row.try_get("git_commit")?,
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// A write transaction; the rows it reads are locked `FOR UPDATE` until it ends, so two
+/// instances acting on one request apply one after the other.
+struct PostgresTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+}
+
+const LOCKED_COLUMNS: &str =
+    "id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at,
+    commune, filed_by, form_id, form_version, channel, data, anonymised_at";
+
+fn locked_request(row: &PgRow) -> Result<LockedRequest, StoreError> {
+    Ok(LockedRequest {
+        id: row.try_get("id")?,
+        reference: parsed(row, "reference", Reference::parse)?,
+        state: HandlingState {
+            status: parsed(row, "status", Status::parse)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: parsed(row, "priority", Priority::parse)?,
+            assignee: row.try_get("assignee")?,
+            due_at: row.try_get("due_at")?,
+            paused_at: row.try_get("paused_at")?,
+            created_at: row.try_get("created_at")?,
+        },
+        commune: row.try_get("commune")?,
+        filed_by: row.try_get("filed_by")?,
+        form_id: row.try_get("form_id")?,
+        form_version: row.try_get("form_version")?,
+        channel: row.try_get("channel")?,
+        data: row.try_get::<Json<Value>, _>("data")?.0,
+        anonymised_at: row.try_get("anonymised_at")?,
+    })
+}
+
+#[async_trait]
+impl RequestTransaction for PostgresTransaction {
+    async fn record_form_version(
+        &mut self,
+        form: &FormVersionRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(form.version.as_str())
+        .bind(&form.form_id)
+        .bind(&form.title)
+        .bind(form.definition.to_string())
+        .bind(&form.rule_source)
+        .bind(&form.git_commit)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_request(
+        &mut self,
+        reference: &Reference,
+        request: &NewRequest,
+        state: &HandlingState,
+        now: OffsetDateTime,
+    ) -> Result<Inserted, StoreError> {
+        let id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
+                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                filed_by, citizen_contact)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)",
+        )
+        .bind(id)
+        .bind(reference.to_string())
+        .bind(&request.tracking_hash)
+        .bind(&request.form.form_id)
+        .bind(request.form.version.as_str())
+        .bind(&request.commune)
+        .bind(request.channel.as_str())
+        .bind(Json(&request.data))
+        .bind(state.status.as_str())
+        .bind(&state.service)
+        .bind(&state.queue)
+        .bind(state.priority.as_str())
+        .bind(Json(&request.tags))
+        .bind(&request.routing_reason)
+        .bind(&request.routing_fallback)
+        .bind(state.due_at)
+        .bind(now)
+        .bind(&request.filed_by)
+        .bind(&request.citizen_contact)
+        .execute(&mut *self.tx)
+        .await;
+        match inserted {
+            Ok(_) => Ok(Inserted::Request(id)),
+            Err(err) if violates(&err, "requests_reference_key") => Ok(Inserted::ReferenceTaken),
+            Err(err) if violates(&err, "requests_tracking_hash_key") => {
+                Err(StoreError::AlreadyFiled)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn lock(&mut self, target: Target<'_>) -> Result<Option<LockedRequest>, StoreError> {
+        let (column, key) = match target {
+            Target::Reference(reference) => ("reference", reference.to_string()),
+            Target::Tracking(hash) => ("tracking_hash", hash.to_owned()),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOCKED_COLUMNS} FROM requests WHERE {column} = $1 FOR UPDATE"
+        )))
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(locked_request).transpose()
+    }
+
+    async fn lock_next_received(
+        &mut self,
+        queue: &str,
+    ) -> Result<Option<LockedRequest>, StoreError> {
+        // SKIP LOCKED: a request another instance is taking is passed over, not waited for.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOCKED_COLUMNS} FROM requests WHERE queue = $1 AND status = $2
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        )))
+        .bind(queue)
+        .bind(Status::Received.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(locked_request).transpose()
+    }
+
+    async fn write_state(
+        &mut self,
+        id: Uuid,
+        state: &HandlingState,
+        last_event: EventKind,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE requests SET status = $1, service = $2, queue = $3, priority = $4, assignee = $5, due_at = $6,
+                paused_at = $7, last_event = $8, updated_at = $9,
+                closed_at = CASE WHEN $11 THEN coalesce(closed_at, $9) END
+             WHERE id = $10",
+        )
+        .bind(state.status.as_str())
+        .bind(&state.service)
+        .bind(&state.queue)
+        .bind(state.priority.as_str())
+        .bind(&state.assignee)
+        .bind(state.due_at)
+        .bind(state.paused_at)
+        .bind(last_event.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(!workflow::is_open(state.status))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_event(
+        &mut self,
+        id: Uuid,
+        actor: &str,
+        event: &NewEvent,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(event.kind.as_str())
+        .bind(actor)
+        .bind(event.visible_to_citizen)
+        .bind(Json(&event.body))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn queue_outbox(
+        &mut self,
+        id: Uuid,
+        messages: &[OutboxMessage],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        super::outbox::insert_outbox(&mut self.tx, id, messages, now).await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,267 @@
+//! Requests as stored: what filing writes, what tracking and the back office read, and the
+//! primitives of one write transaction on requests ([`RequestTransaction`]).
+//!
+//! A request's life (file, take, message, transfer, reply, reopen…) is orchestrated once, in
+//! [`crate::requests`], on top of these primitives; each database implements them with its
+//! own SQL and nothing else.
+
+use async_trait::async_trait;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::archive::ArchivedFormVersion;
+use super::handling::Target;
+use crate::domain::outbox::OutboxMessage;
+use crate::domain::workflow::{HandlingState, NewEvent};
+use crate::domain::{Channel, EventKind, FormVersion, Priority, Reference, Status};
+
+/// The version of a form a request was filed under, recorded once.
+#[derive(Debug, Clone)]
+pub struct FormVersionRecord {
+    pub version: FormVersion,
+    pub form_id: String,
+    pub title: String,
+    pub definition: Value,
+    pub rule_source: Option<String>,
+    pub git_commit: Option<String>,
+}
+
+impl FormVersionRecord {
+    /// The version a loaded form is in, with the commit it was loaded from.
+    pub fn of(form: &crate::catalogue::Form) -> FormVersionRecord {
+        FormVersionRecord {
+            version: form.version.clone(),
+            form_id: form.id.clone(),
+            title: form.title.clone(),
+            definition: form.schema.clone(),
+            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
+            git_commit: form.git_commit.clone(),
+        }
+    }
+}
+
+/// A validated, routed request ready to be filed.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub tracking_hash: String,
+    pub form: FormVersionRecord,
+    pub commune: Option<String>,
+    pub channel: Channel,
+    pub data: Value,
+    pub service: String,
+    pub queue: String,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub routing_reason: Option<String>,
+    pub routing_fallback: Option<String>,
+    pub due_in_days: Option<u32>,
+    /// Who filed it, for the first event ("citoyen", an API client, an élu's e-mail).
+    pub actor: String,
+    /// The élu who filed it on the citizen's behalf.
+    pub filed_by: Option<String>,
+    /// How to reach the citizen, when an élu filed it and was given it.
+    pub citizen_contact: Option<String>,
+}
+
+/// What the citizen gets back once the request is durably stored.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub reference: Reference,
+    pub status: Status,
+    pub created_at: OffsetDateTime,
+}
+
+/// A request as its tracking-link holder sees it.
+#[derive(Debug, Clone)]
+pub struct TrackedRequest {
+    pub reference: Reference,
+    pub form_id: String,
+    pub form_title: String,
+    pub form_version: FormVersion,
+    pub status: Status,
+    pub service: String,
+    pub commune: Option<String>,
+    pub data: Value,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// When it was last resolved or rejected, while it stays so.
+    pub closed_at: Option<OffsetDateTime>,
+    /// Only the events the citizen may see, oldest first.
+    pub history: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventKind,
+    pub actor: String,
+    pub body: Value,
+    pub created_at: OffsetDateTime,
+}
+
+/// What the short reference alone reveals: the status, nothing personal.
+#[derive(Debug, Clone)]
+pub struct StatusSummary {
+    pub reference: Reference,
+    pub status: Status,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A request as staff see it.
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    pub reference: Reference,
+    pub form_id: String,
+    pub form_version: FormVersion,
+    pub commune: Option<String>,
+    pub channel: String,
+    pub data: Value,
+    pub status: Status,
+    pub service: String,
+    pub queue: String,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub routing_reason: Option<String>,
+    pub routing_fallback: Option<String>,
+    pub due_at: Option<OffsetDateTime>,
+    pub assignee: Option<String>,
+    /// Set while the request waits for the citizen (the deadline clock is paused).
+    pub paused_at: Option<OffsetDateTime>,
+    pub filed_by: Option<String>,
+    pub citizen_contact: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// When it was last resolved or rejected, while it stays so.
+    pub closed_at: Option<OffsetDateTime>,
+    /// When its personal data was removed (retention or erasure); it is then read-only.
+    pub anonymised_at: Option<OffsetDateTime>,
+    pub events: Vec<Event>,
+}
+
+/// A request locked for writing in a [`RequestTransaction`], with what its life's next step
+/// needs: its handling state, what scopes are checked against, and what the planner reads.
+#[derive(Debug, Clone)]
+pub struct LockedRequest {
+    /// The database's key of the request (never shown to anyone).
+    pub id: Uuid,
+    pub reference: Reference,
+    pub state: HandlingState,
+    pub commune: Option<String>,
+    pub filed_by: Option<String>,
+    pub form_id: String,
+    pub form_version: String,
+    pub channel: String,
+    pub data: Value,
+    /// When its personal data was removed; it is then read-only.
+    pub anonymised_at: Option<OffsetDateTime>,
+}
+
+/// How inserting a new request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored under this key.
+    Request(Uuid),
+    /// Another request already has the reference drawn: roll back and draw another.
+    ReferenceTaken,
+}
+
+/// Reading requests, and opening a write transaction on them.
+#[async_trait]
+pub trait RequestStore: Send + Sync {
+    /// Opens a write transaction on requests. Dropping it without [`RequestTransaction::commit`]
+    /// rolls everything back.
+    async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError>;
+
+    /// The request behind a tracking token's hash, with its citizen-visible history.
+    async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError>;
+
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError>;
+
+    /// The whole request, internal events included.
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError>;
+
+    async fn count_requests(&self) -> Result<u64, StoreError>;
+
+    /// The SHA-256 of every file a stored request's data references (the `sha256` of its
+    /// attachment objects), for the attachments sweep. It reads every request's data, which
+    /// the database walks itself; the sweep runs hourly.
+    async fn referenced_attachments(&self)
+    -> Result<std::collections::HashSet<String>, StoreError>;
+
+    /// A recorded form version (to show a request with the labels it was filed under).
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError>;
+}
+
+/// The primitives of one write transaction on requests. Nothing is visible to others, and
+/// nothing is durable, before [`RequestTransaction::commit`] returns; SQLite serialises
+/// these transactions on its single writer, PostgreSQL locks the rows it reads.
+#[async_trait]
+pub trait RequestTransaction: Send {
+    /// Records a form version unless it is recorded already.
+    async fn record_form_version(
+        &mut self,
+        form: &FormVersionRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Inserts a new request under `reference`, in `state`. `Err(AlreadyFiled)` when its
+    /// tracking hash is stored already (the same submission sent twice). After
+    /// [`Inserted::ReferenceTaken`] or an error the transaction is spoilt: drop it.
+    async fn insert_request(
+        &mut self,
+        reference: &Reference,
+        request: &NewRequest,
+        state: &HandlingState,
+        now: OffsetDateTime,
+    ) -> Result<Inserted, StoreError>;
+
+    /// Locks the request `target` names and reads it; `None` if there is none.
+    async fn lock(&mut self, target: Target<'_>) -> Result<Option<LockedRequest>, StoreError>;
+
+    /// Locks the oldest received request of `queue` that no other transaction holds.
+    async fn lock_next_received(
+        &mut self,
+        queue: &str,
+    ) -> Result<Option<LockedRequest>, StoreError>;
+
+    /// Writes a locked request's new handling state; `last_event` is the kind of its latest
+    /// event (the listings' "last step"). Closing it (resolved, rejected) sets `closed_at`
+    /// unless set; reopening clears it.
+    async fn write_state(
+        &mut self,
+        id: Uuid,
+        state: &HandlingState,
+        last_event: EventKind,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Appends one event to a request's history.
+    async fn append_event(
+        &mut self,
+        id: Uuid,
+        actor: &str,
+        event: &NewEvent,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Queues the planner's messages for delivery once the transaction commits.
+    async fn queue_outbox(
+        &mut self,
+        id: Uuid,
+        messages: &[OutboxMessage],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Commits; returns once the transaction is durable.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}

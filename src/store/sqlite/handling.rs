@@ -1,0 +1,197 @@
+//! SQLite: queue listings and their counts, filtered by scope in SQL.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{SqliteStore, optional_time, other, reference_column, status_column};
+use crate::domain::{Priority, workflow};
+use crate::store::handling::NO_DUE_DATE;
+use crate::store::{
+    AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
+    StoreError, format_time, parse_time,
+};
+
+const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
+
+/// `AND <scope>` for a listing.
+fn push_scope(qb: &mut QueryBuilder<Sqlite>, scope: &Scope) {
+    let push_in = |qb: &mut QueryBuilder<Sqlite>, column: &str, values: &[String]| {
+        if values.is_empty() {
+            qb.push(" AND 0");
+            return;
+        }
+        qb.push(format!(" AND {column} IN ("));
+        let mut list = qb.separated(", ");
+        for value in values {
+            list.push_bind(value.clone());
+        }
+        list.push_unseparated(")");
+    };
+    match scope {
+        Scope::All => {}
+        Scope::Nothing => {
+            qb.push(" AND 0");
+        }
+        Scope::Services(services) => push_in(qb, "r.service", services),
+        Scope::Communes { communes, filed_by } => {
+            qb.push(" AND (r.filed_by = ").push_bind(filed_by.clone());
+            if !communes.is_empty() {
+                qb.push(" OR r.commune IN (");
+                let mut list = qb.separated(", ");
+                for commune in communes {
+                    list.push_bind(commune.clone());
+                }
+                list.push_unseparated(")");
+            }
+            qb.push(")");
+        }
+    }
+}
+
+fn push_overdue(qb: &mut QueryBuilder<Sqlite>, now: OffsetDateTime) {
+    qb.push(" AND r.status IN ('received', 'in_progress') AND r.due_at < ")
+        .push_bind(format_time(now));
+}
+
+/// `… AS last_event`: the request's last event, or for a reader who may not see internal
+/// events, the last one they may see (the request's first events are never internal).
+fn push_last_event(qb: &mut QueryBuilder<Sqlite>, sees_internal_events: bool) {
+    if sees_internal_events {
+        qb.push("r.last_event AS last_event");
+        return;
+    }
+    qb.push(
+        "coalesce((SELECT e.kind FROM request_events e WHERE e.request_id = r.id AND e.kind NOT IN (",
+    );
+    let mut kinds = qb.separated(", ");
+    for kind in workflow::INTERNAL_EVENT_KINDS {
+        kinds.push_bind(*kind);
+    }
+    kinds.push_unseparated(") ORDER BY e.id DESC LIMIT 1), 'submitted') AS last_event");
+}
+
+fn queue_item(row: &SqliteRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
+    let id: String = row.try_get("id")?;
+    let id = Uuid::parse_str(&id).map_err(other)?;
+    let due_at = optional_time(row, "due_at")?;
+    Ok(QueueItem {
+        reference: reference_column(row)?,
+        form_id: row.try_get("form_id")?,
+        form_title: row.try_get("title")?,
+        commune: row.try_get("commune")?,
+        channel: row.try_get("channel")?,
+        status: status_column(row)?,
+        service: row.try_get("service")?,
+        queue: row.try_get("queue")?,
+        priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(other)?,
+        assignee: row.try_get("assignee")?,
+        filed_by: row.try_get("filed_by")?,
+        paused: row.try_get::<Option<String>, _>("paused_at")?.is_some(),
+        last_event: row.try_get("last_event")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+        cursor: Cursor::of(sort, id, due_at),
+        due_at,
+    })
+}
+
+#[async_trait]
+impl HandlingStore for SqliteStore {
+    async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
+                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
+        );
+        push_last_event(&mut qb, query.sees_internal_events);
+        qb.push(" FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE 1");
+        push_scope(&mut qb, &query.scope);
+        if let Some(queue) = &query.queue {
+            qb.push(" AND r.queue = ").push_bind(queue.clone());
+        }
+        if let Some(status) = query.status {
+            qb.push(" AND r.status = ").push_bind(status.as_str());
+        }
+        if let Some(commune) = &query.commune {
+            qb.push(" AND r.commune = ").push_bind(commune.clone());
+        }
+        if let Some(form) = &query.form_id {
+            qb.push(" AND r.form_id = ").push_bind(form.clone());
+        }
+        if let Some(priority) = query.priority {
+            qb.push(" AND r.priority = ").push_bind(priority.as_str());
+        }
+        match &query.assignee {
+            None => {}
+            Some(AssigneeFilter::Nobody) => {
+                qb.push(" AND r.assignee IS NULL");
+            }
+            Some(AssigneeFilter::Person(who)) => {
+                qb.push(" AND r.assignee = ").push_bind(who.clone());
+            }
+        }
+        if query.overdue {
+            push_overdue(&mut qb, query.now);
+        }
+        if let Some(after) = &query.after {
+            match query.sort {
+                SortOrder::Oldest => {
+                    qb.push(" AND r.id > ").push_bind(after.id.to_string());
+                }
+                SortOrder::Newest => {
+                    qb.push(" AND r.id < ").push_bind(after.id.to_string());
+                }
+                SortOrder::DueDate => {
+                    let due = after.due_key.clone().unwrap_or_else(|| NO_DUE_DATE.into());
+                    qb.push(format!(" AND ({DUE_KEY}, r.id) > ("))
+                        .push_bind(due)
+                        .push(", ")
+                        .push_bind(after.id.to_string())
+                        .push(")");
+                }
+            }
+        }
+        qb.push(match query.sort {
+            SortOrder::Oldest => " ORDER BY r.id".to_owned(),
+            SortOrder::Newest => " ORDER BY r.id DESC".to_owned(),
+            SortOrder::DueDate => format!(" ORDER BY {DUE_KEY}, r.id"),
+        });
+        qb.push(" LIMIT ")
+            .push_bind(i64::from(query.limit.clamp(1, 500)));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter().map(|row| queue_item(row, query.sort)).collect()
+    }
+
+    async fn count_by_status(
+        &self,
+        scope: &Scope,
+        queue: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<StatusCounts, StoreError> {
+        let mut qb =
+            QueryBuilder::<Sqlite>::new("SELECT r.status, COUNT(*) AS n FROM requests r WHERE 1");
+        push_scope(&mut qb, scope);
+        if let Some(queue) = queue {
+            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+        }
+        qb.push(" GROUP BY r.status");
+        let mut counts = StatusCounts::default();
+        for row in qb.build().fetch_all(&self.pool).await? {
+            let n: i64 = row.try_get("n")?;
+            counts
+                .per_status
+                .push((status_column(&row)?, n.max(0) as u64));
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM requests r WHERE 1");
+        push_scope(&mut qb, scope);
+        if let Some(queue) = queue {
+            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+        }
+        push_overdue(&mut qb, now);
+        let overdue: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
+        counts.overdue = overdue.max(0) as u64;
+        Ok(counts)
+    }
+}

@@ -1,0 +1,150 @@
+//! SQLite: claiming, finishing and listing the outbox's messages.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{SqliteStore, json_column, optional_time, other};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome};
+use crate::store::{OutboxStore, StoreError, format_time, parse_time};
+
+/// Writes the planner's messages in the caller's transaction.
+pub(super) async fn insert_outbox(
+    tx: &mut sqlx::SqliteConnection,
+    request_id: &str,
+    messages: &[OutboxMessage],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    for message in messages {
+        sqlx::query(
+            "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        )
+        .bind(Uuid::now_v7().to_string())
+        .bind(Uuid::new_v4().to_string())
+        .bind(request_id)
+        .bind(message.channel.as_str())
+        .bind(&message.target)
+        .bind(&message.kind)
+        .bind(message.payload.to_string())
+        .bind(format_time(message.not_before.unwrap_or(now)))
+        .bind(format_time(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+fn outbox_row(row: &SqliteRow) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id: row.try_get("id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        request_id: row.try_get("request_id")?,
+        channel: OutboxChannel::parse(&row.try_get::<String, _>("channel")?)
+            .ok_or_else(|| other("bad outbox channel"))?,
+        target: row.try_get("target")?,
+        kind: row.try_get("kind")?,
+        payload: json_column(row, "payload")?,
+        state: row.try_get("state")?,
+        attempts: row
+            .try_get::<i64, _>("attempts")?
+            .clamp(0, i64::from(u32::MAX)) as u32,
+        next_attempt_at: parse_time(&row.try_get::<String, _>("next_attempt_at")?)?,
+        last_error: row.try_get("last_error")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        delivered_at: optional_time(row, "delivered_at")?,
+    })
+}
+
+#[async_trait]
+impl OutboxStore for SqliteStore {
+    async fn claim_outbox(
+        &self,
+        limit: u32,
+        lease: time::Duration,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        // The single writer connection serialises claims.
+        let rows = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                          ORDER BY next_attempt_at, id LIMIT ?)
+             RETURNING *",
+        )
+        .bind(format_time(now + lease))
+        .bind(format_time(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.writer)
+        .await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+        let now = format_time(OffsetDateTime::now_utc());
+        let query = match outcome {
+            Outcome::Delivered => sqlx::query(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL,
+                    payload = json_remove(payload, '$.tracking_url') WHERE id = ?",
+            )
+            .bind(now)
+            .bind(id),
+            Outcome::Retry { error, at } => {
+                sqlx::query("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?")
+                    .bind(format_time(*at))
+                    .bind(error.clone())
+                    .bind(id)
+            }
+            Outcome::Dead { error } => {
+                sqlx::query("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?")
+                    .bind(error.clone())
+                    .bind(id)
+            }
+        };
+        query.execute(&self.writer).await?;
+        Ok(())
+    }
+
+    async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT * FROM outbox WHERE state IN (");
+        let mut list = qb.separated(", ");
+        for state in states {
+            list.push_bind(state.to_string());
+        }
+        list.push_unseparated(")");
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn outbox_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM outbox GROUP BY state
+             UNION ALL SELECT 'failing', COUNT(*) FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("state")?,
+                    row.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
+    }
+
+    async fn redeliver(&self, id: &str) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE id = ? AND state <> 'delivered'",
+        )
+        .bind(format_time(OffsetDateTime::now_utc()))
+        .bind(id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+}

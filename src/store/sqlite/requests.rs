@@ -1,0 +1,359 @@
+//! SQLite: reading requests, and the primitives of a write transaction on them.
+
+use async_trait::async_trait;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    SqliteStore, is_unique_violation_on, json_column, optional_time, reference_column,
+    status_column, version_column,
+};
+use crate::domain::outbox::OutboxMessage;
+use crate::domain::workflow::{self, HandlingState, NewEvent};
+use crate::domain::{EventKind, FormVersion, Priority, Reference, Status};
+use crate::store::archive::ArchivedFormVersion;
+use crate::store::{
+    FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
+    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest, format_time, parse_time,
+};
+
+#[async_trait]
+impl RequestStore for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError> {
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTransaction { tx }))
+    }
+
+    async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at,
+                    r.closed_at
+             FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = ?",
+        )
+        .bind(tracking_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id")?;
+        Ok(Some(TrackedRequest {
+            reference: reference_column(&row)?,
+            form_id: row.try_get("form_id")?,
+            form_title: row.try_get("title")?,
+            form_version: version_column(&row)?,
+            status: status_column(&row)?,
+            service: row.try_get("service")?,
+            commune: row.try_get("commune")?,
+            data: json_column(&row, "data")?,
+            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+            updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+            closed_at: optional_time(&row, "closed_at")?,
+            history: self.events(&id, true).await?,
+        }))
+    }
+
+    async fn status_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StatusSummary>, StoreError> {
+        let row =
+            sqlx::query("SELECT reference, status, updated_at FROM requests WHERE reference = ?")
+                .bind(reference.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok(StatusSummary {
+                reference: reference_column(&row)?,
+                status: status_column(&row)?,
+                updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn request_by_reference(
+        &self,
+        reference: &Reference,
+    ) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query("SELECT * FROM requests WHERE reference = ?")
+            .bind(reference.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id")?;
+        let tags: Vec<String> = serde_json::from_value(json_column(&row, "tags")?)
+            .map_err(|e| StoreError::Other(e.into()))?;
+        Ok(Some(StoredRequest {
+            reference: reference_column(&row)?,
+            form_id: row.try_get("form_id")?,
+            form_version: version_column(&row)?,
+            commune: row.try_get("commune")?,
+            channel: row.try_get("channel")?,
+            data: json_column(&row, "data")?,
+            status: status_column(&row)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: Priority::parse(&row.try_get::<String, _>("priority")?)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+            tags,
+            routing_reason: row.try_get("routing_reason")?,
+            routing_fallback: row.try_get("routing_fallback")?,
+            due_at: optional_time(&row, "due_at")?,
+            assignee: row.try_get("assignee")?,
+            paused_at: optional_time(&row, "paused_at")?,
+            filed_by: row.try_get("filed_by")?,
+            citizen_contact: row.try_get("citizen_contact")?,
+            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+            updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
+            closed_at: optional_time(&row, "closed_at")?,
+            anonymised_at: optional_time(&row, "anonymised_at")?,
+            events: self.events(&id, false).await?,
+        }))
+    }
+
+    async fn count_requests(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn referenced_attachments(
+        &self,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT t.value FROM requests r, json_tree(r.data) t
+             WHERE t.key = 'sha256' AND t.type = 'text'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(hashes.into_iter().collect())
+    }
+
+    async fn form_version(
+        &self,
+        version: &FormVersion,
+    ) -> Result<Option<ArchivedFormVersion>, StoreError> {
+        let row = sqlx::query("SELECT * FROM form_versions WHERE version = ?")
+            .bind(version.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(ArchivedFormVersion {
+                version: row.try_get("version")?,
+                form_id: row.try_get("form_id")?,
+                title: row.try_get("title")?,
+                definition: json_column(&row, "definition")?,
+                rule_source: row.try_get("rule_source")?,
+                git_commit: row.try_get("git_commit")?,
+                recorded_at: parse_time(&row.try_get::<String, _>("recorded_at")?)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// A write transaction on the single writer connection, begun `IMMEDIATE` so that another
+/// process writing the same file waits for the lock instead of failing to upgrade.
+struct SqliteTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
+const LOCKED_COLUMNS: &str =
+    "id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at,
+    commune, filed_by, form_id, form_version, channel, data, anonymised_at";
+
+fn locked_request(row: &SqliteRow) -> Result<LockedRequest, StoreError> {
+    Ok(LockedRequest {
+        id: Uuid::parse_str(&row.try_get::<String, _>("id")?)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("bad request id: {e}")))?,
+        reference: reference_column(row)?,
+        state: HandlingState {
+            status: status_column(row)?,
+            service: row.try_get("service")?,
+            queue: row.try_get("queue")?,
+            priority: Priority::parse(&row.try_get::<String, _>("priority")?)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?,
+            assignee: row.try_get("assignee")?,
+            due_at: optional_time(row, "due_at")?,
+            paused_at: optional_time(row, "paused_at")?,
+            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+        },
+        commune: row.try_get("commune")?,
+        filed_by: row.try_get("filed_by")?,
+        form_id: row.try_get("form_id")?,
+        form_version: row.try_get("form_version")?,
+        channel: row.try_get("channel")?,
+        data: json_column(row, "data")?,
+        anonymised_at: optional_time(row, "anonymised_at")?,
+    })
+}
+
+#[async_trait]
+impl RequestTransaction for SqliteTransaction {
+    async fn record_form_version(
+        &mut self,
+        form: &FormVersionRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(form.version.as_str())
+        .bind(&form.form_id)
+        .bind(&form.title)
+        .bind(form.definition.to_string())
+        .bind(&form.rule_source)
+        .bind(&form.git_commit)
+        .bind(format_time(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_request(
+        &mut self,
+        reference: &Reference,
+        request: &NewRequest,
+        state: &HandlingState,
+        now: OffsetDateTime,
+    ) -> Result<Inserted, StoreError> {
+        let id = Uuid::now_v7();
+        let now_text = format_time(now);
+        let inserted = sqlx::query(
+            "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
+                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+                filed_by, citizen_contact)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(reference.to_string())
+        .bind(&request.tracking_hash)
+        .bind(&request.form.form_id)
+        .bind(request.form.version.as_str())
+        .bind(&request.commune)
+        .bind(request.channel.as_str())
+        .bind(request.data.to_string())
+        .bind(state.status.as_str())
+        .bind(&state.service)
+        .bind(&state.queue)
+        .bind(state.priority.as_str())
+        .bind(json!(request.tags).to_string())
+        .bind(&request.routing_reason)
+        .bind(&request.routing_fallback)
+        .bind(state.due_at.map(format_time))
+        .bind(&now_text)
+        .bind(&now_text)
+        .bind(&request.filed_by)
+        .bind(&request.citizen_contact)
+        .execute(&mut *self.tx)
+        .await;
+        match inserted {
+            Ok(_) => Ok(Inserted::Request(id)),
+            Err(err) if is_unique_violation_on(&err, "requests.reference") => {
+                Ok(Inserted::ReferenceTaken)
+            }
+            Err(err) if is_unique_violation_on(&err, "requests.tracking_hash") => {
+                Err(StoreError::AlreadyFiled)
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn lock(&mut self, target: Target<'_>) -> Result<Option<LockedRequest>, StoreError> {
+        // BEGIN IMMEDIATE already holds the database's write lock.
+        let (column, key) = match target {
+            Target::Reference(reference) => ("reference", reference.to_string()),
+            Target::Tracking(hash) => ("tracking_hash", hash.to_owned()),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOCKED_COLUMNS} FROM requests WHERE {column} = ?"
+        )))
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(locked_request).transpose()
+    }
+
+    async fn lock_next_received(
+        &mut self,
+        queue: &str,
+    ) -> Result<Option<LockedRequest>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOCKED_COLUMNS} FROM requests WHERE queue = ? AND status = ? ORDER BY id LIMIT 1"
+        )))
+        .bind(queue)
+        .bind(Status::Received.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(locked_request).transpose()
+    }
+
+    async fn write_state(
+        &mut self,
+        id: Uuid,
+        state: &HandlingState,
+        last_event: EventKind,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let now_text = format_time(now);
+        sqlx::query(
+            "UPDATE requests SET status = ?, service = ?, queue = ?, priority = ?, assignee = ?, due_at = ?,
+                paused_at = ?, last_event = ?, updated_at = ?,
+                closed_at = CASE WHEN ? THEN coalesce(closed_at, ?) END
+             WHERE id = ?",
+        )
+        .bind(state.status.as_str())
+        .bind(&state.service)
+        .bind(&state.queue)
+        .bind(state.priority.as_str())
+        .bind(&state.assignee)
+        .bind(state.due_at.map(format_time))
+        .bind(state.paused_at.map(format_time))
+        .bind(last_event.as_str())
+        .bind(&now_text)
+        .bind(!workflow::is_open(state.status))
+        .bind(&now_text)
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn append_event(
+        &mut self,
+        id: Uuid,
+        actor: &str,
+        event: &NewEvent,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(id.to_string())
+            .bind(event.kind.as_str())
+            .bind(actor)
+            .bind(event.visible_to_citizen)
+            .bind(event.body.to_string())
+            .bind(format_time(now))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn queue_outbox(
+        &mut self,
+        id: Uuid,
+        messages: &[OutboxMessage],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        super::outbox::insert_outbox(&mut self.tx, &id.to_string(), messages, now).await?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,282 @@
+//! SQLite: staff accounts, login attempts, sessions and API tokens.
+
+use async_trait::async_trait;
+use serde_json::json;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{SqliteStore, is_unique_violation_on, json_column, other};
+use crate::domain::Role;
+use crate::store::{
+    LoginCount, NewStaffUser, Session, StaffStore, StaffUser, StoreError, format_time, parse_time,
+};
+
+fn staff_user(row: &SqliteRow) -> Result<StaffUser, StoreError> {
+    let list = |column: &str| -> Result<Vec<String>, StoreError> {
+        serde_json::from_value(json_column(row, column)?).map_err(other)
+    };
+    Ok(StaffUser {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&row.try_get::<String, _>("role")?).map_err(other)?,
+        services: list("services")?,
+        communes: list("communes")?,
+        disabled: row.try_get("disabled")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
+
+#[async_trait]
+impl StaffStore for SqliteStore {
+    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError> {
+        let id = Uuid::new_v4().to_string();
+        let result = sqlx::query(
+            "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(user.email.to_lowercase())
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(json!(user.services).to_string())
+        .bind(json!(user.communes).to_string())
+        .bind(&user.password_hash)
+        .bind(format_time(OffsetDateTime::now_utc()))
+        .execute(&self.writer)
+        .await;
+        match result {
+            Err(err) if is_unique_violation_on(&err, "staff_users.email") => {
+                return Err(StoreError::Refused(format!(
+                    "an account already exists for {}",
+                    user.email
+                )));
+            }
+            other => other?,
+        };
+        self.user_by_email(&user.email)
+            .await?
+            .ok_or_else(|| other("the account just created cannot be read back"))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.email = ?"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u ORDER BY u.email"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(staff_user).collect()
+    }
+
+    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let id: Option<String> =
+            sqlx::query_scalar("UPDATE staff_users SET disabled = ? WHERE email = ? RETURNING id")
+                .bind(disabled)
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else { return Ok(false) };
+        if disabled {
+            sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE staff_users SET password_hash = ? WHERE email = ? RETURNING id",
+        )
+        .bind(password_hash)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { return Ok(false) };
+        sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+            .bind(email.trim().to_lowercase())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn count_login_attempt(
+        &self,
+        email: &str,
+        client: &str,
+        lock_after: u32,
+        lock_for: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<LoginCount, StoreError> {
+        let (now_text, quiet_since) = (format_time(now), format_time(now - lock_for));
+        let lock_until = format_time(now + lock_for);
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // A pair is stale once its lock has run out, or, unlocked, once it has been quiet
+        // for `lock_for`: its next attempt counts from one again. (SET reads the old row.)
+        let from_client: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (email, client, failures, last_failure_at, locked_until)
+             VALUES (?1, ?2, 1, ?3, CASE WHEN ?4 <= 1 THEN ?5 END)
+             ON CONFLICT (email, client) DO UPDATE SET
+                failures = CASE WHEN (locked_until IS NOT NULL AND locked_until <= ?3)
+                                  OR (locked_until IS NULL AND last_failure_at <= ?6)
+                                THEN 1 ELSE failures + 1 END,
+                locked_until = CASE
+                    WHEN (locked_until IS NOT NULL AND locked_until <= ?3)
+                      OR (locked_until IS NULL AND last_failure_at <= ?6)
+                        THEN CASE WHEN ?4 <= 1 THEN ?5 END
+                    WHEN locked_until IS NULL AND failures + 1 >= ?4 THEN ?5
+                    ELSE locked_until END,
+                last_failure_at = ?3
+             RETURNING failures",
+        )
+        .bind(email)
+        .bind(client)
+        .bind(&now_text)
+        .bind(i64::from(lock_after))
+        .bind(&lock_until)
+        .bind(&quiet_since)
+        .fetch_one(&mut *tx)
+        .await?;
+        let on_address: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(SUM(failures), 0) FROM login_failures
+             WHERE email = ?1
+               AND ((locked_until IS NOT NULL AND locked_until > ?2)
+                 OR (locked_until IS NULL AND last_failure_at > ?3))",
+        )
+        .bind(email)
+        .bind(&now_text)
+        .bind(&quiet_since)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM login_failures
+             WHERE last_failure_at <= ?2 AND (locked_until IS NULL OR locked_until <= ?1)",
+        )
+        .bind(&now_text)
+        .bind(&quiet_since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let count = |n: i64| n.clamp(0, i64::from(u32::MAX)) as u32;
+        Ok(LoginCount {
+            from_client: count(from_client),
+            on_address: count(on_address),
+        })
+    }
+
+    async fn clear_login_attempts(&self, email: &str, client: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = ? AND client = ?")
+            .bind(email)
+            .bind(client)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Expired sessions go when new ones come.
+        sqlx::query("DELETE FROM staff_sessions WHERE expires_at < ?")
+            .bind(format_time(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO staff_sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(format_time(now))
+            .bind(format_time(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at AS session_expires_at
+             FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .bind(format_time(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                user: staff_user(&row)?,
+                csrf_token: row.try_get("csrf_token")?,
+                expires_at: parse_time(&row.try_get::<String, _>("session_expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(format_time(OffsetDateTime::now_utc()))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
+             WHERE t.token_hash = ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+}
