@@ -3,10 +3,11 @@
 //! The modules follow the pipeline a request travels through:
 //! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
 //! validate → route; no HTTP, no SQL) → [`store`] (one interface, one implementation per
-//! database) → [`web`] (portal, API). [`check`] lints a catalogue for CI, and [`startup`]
-//! wires everything into a running server ([`telemetry`]: its logs, which hold no
-//! personal data); [`transfer`] moves a territory's requests between
-//! stores.
+//! database) → [`web`] (portal, API). A catalogue is served only once its forms' pinned
+//! cases pass through intake ([`intake::cases`], the loader every command uses); [`check`]
+//! prints what that loader finds, for CI. [`startup`] wires everything into a running
+//! server ([`telemetry`]: its logs, which hold no personal data); [`transfer`] moves a
+//! territory's requests between stores.
 
 pub mod attachments;
 pub mod auth;
