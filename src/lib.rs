@@ -3,10 +3,12 @@
 //! The modules follow the pipeline a request travels through:
 //! [`catalogue`] (files in git → a checked, immutable snapshot) → [`intake`] (coerce →
 //! validate → route; no HTTP, no SQL) → [`requests`] (a request's life: filing, actions,
-//! how it reads) → [`store`] (one trait per concern, one implementation per database) →
-//! [`web`] (portal, API); [`dispatch`] delivers what the outbox holds. [`check`] lints a catalogue for CI, and [`startup`]
-//! wires everything into a running server ([`telemetry`]: its logs, which hold no
-//! personal data); [`transfer`] moves a territory's requests between
+//! how it reads) → [`store`] (one trait per concern, one implementation per database),
+//! served by [`web`] (portal, back office, API); [`dispatch`] delivers what the outbox
+//! holds. A catalogue is served only once its forms' pinned cases pass through intake
+//! ([`intake::cases`], the loader every command uses); [`check`] prints what that loader
+//! finds, for CI. [`startup`] wires everything into a running server ([`telemetry`]: its
+//! logs, which hold no personal data); [`transfer`] moves a territory's requests between
 //! stores.
 
 pub mod attachments;

@@ -392,7 +392,7 @@ pub async fn daily(
 /// with references and counts.
 pub async fn purge(args: crate::config::PurgeArgs) -> anyhow::Result<()> {
     use anyhow::Context;
-    let catalogue = crate::check::load_checked(&args.catalogue).map_err(|problems| {
+    let catalogue = crate::intake::cases::load_checked(&args.catalogue).map_err(|problems| {
         anyhow::anyhow!(
             "the catalogue in {} has {} problem(s); run `guichet check {}` and fix them first (retention periods come from it)",
             args.catalogue.display(),

@@ -40,13 +40,14 @@ impl Application {
     pub async fn build(config: ServeConfig) -> anyhow::Result<Application> {
         // Taken before loading: a change made while the catalogue loads is seen later.
         let fingerprint = catalogue_fingerprint(&config.catalogue);
-        let catalogue = crate::check::load_checked(&config.catalogue).map_err(|problems| {
-            anyhow::anyhow!(
-                "the catalogue in {} has errors; run `guichet check` to see them:\n{}",
-                config.catalogue.display(),
-                list(&problems)
-            )
-        })?;
+        let catalogue =
+            crate::intake::cases::load_checked(&config.catalogue).map_err(|problems| {
+                anyhow::anyhow!(
+                    "the catalogue in {} has errors; run `guichet check` to see them:\n{}",
+                    config.catalogue.display(),
+                    list(&problems)
+                )
+            })?;
         if let Some(refusal) = refuse_unsigned_webhooks(&catalogue) {
             anyhow::bail!(refusal);
         }
@@ -414,7 +415,7 @@ fn refuse_unsigned_webhooks(catalogue: &crate::catalogue::Catalogue) -> Option<S
     };
     Some(format!(
         "cannot start: {whose}, so every one would fail:\n{}\n{what}, then start again.",
-        list(&crate::check::unsigned_webhooks(catalogue))
+        list(&crate::catalogue::checks::unsigned_webhooks(catalogue))
     ))
 }
 

@@ -103,7 +103,7 @@ pub fn stage(root: &Path, edit: &Edit) -> Result<Staged, Vec<Diagnostic>> {
     for (path, text) in edit.files() {
         std::fs::write(dir.path().join(path), text).map_err(io)?;
     }
-    let (catalogue, problems) = crate::check::checked(dir.path());
+    let (catalogue, problems) = crate::intake::cases::checked(dir.path());
     if !catalogue.forms.contains_key(&edit.form_id) {
         return Err(problems);
     }

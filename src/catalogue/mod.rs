@@ -5,6 +5,7 @@
 //! reload; a request in flight keeps the snapshot it started with. A snapshot that fails to
 //! load never replaces a good one.
 
+pub mod checks;
 pub mod cog;
 pub mod contact;
 pub mod diagnostic;

@@ -4,6 +4,7 @@
 //! (the form's Rhai rule, with a fallback that never loses a request). No HTTP, no SQL: the
 //! web layer calls this, then hands the result to the store in one transaction.
 
+pub mod cases;
 pub mod coerce;
 pub mod route;
 pub mod validate;

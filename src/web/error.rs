@@ -27,20 +27,36 @@ pub enum AppError {
     /// 415: not the media type the endpoint reads.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 401: no valid credentials (the API's bearer token).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the person may not do this (their role), or the post did not come from Guichet
+    /// (another site, an expired form).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: refused for the request's state (already filed, already closed…).
+    #[error("{0}")]
+    Conflict(String),
     /// 422: well-formed, but the data does not satisfy the form.
     #[error("the submission is invalid")]
     Invalid(Vec<FieldError>),
-    /// Any other client error the HTTP layer raises (405, 408, a malformed query string…),
-    /// with its status.
+    /// 422: a refused value that is not one of a form's fields (an erasure reason, a search
+    /// key, a builder draft, a JSON member of the wrong kind).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Any other client or server error the HTTP layer itself raises (405, 408, 417, 431…),
+    /// with its status. Never a status that has a variant above: build it with
+    /// [`AppError::from_status`] when the status is not known in advance.
     #[error("{1}")]
-    Http(StatusCode, String),
+    Protocol(StatusCode, String),
     /// 429: a rate limit of the client's address; the response says when to retry
     /// (`Retry-After`, in seconds).
     #[error("{0}")]
     TooManyRequests(String, std::time::Duration),
-    /// 503: the database is unreachable; retrying later will work.
+    /// 503: something the answer needs is unreachable (the database, the access log), with
+    /// what it means for the person; retrying later will work.
     #[error("service unavailable")]
-    Unavailable,
+    Unavailable(String),
     /// 500: a bug or an unexpected failure. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -51,13 +67,13 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Unavailable(why) => {
                 tracing::warn!(why = %crate::telemetry::scrub(&why.to_string()), "database unavailable");
-                AppError::Unavailable
+                AppError::Unavailable(DATABASE_UNAVAILABLE.into())
             }
             StoreError::AlreadyFiled => AppError::BadRequest(
                 "Cette demande a déjà été envoyée : consultez votre lien de suivi.".into(),
             ),
-            StoreError::Refused(why) => AppError::Http(StatusCode::CONFLICT, why),
-            StoreError::Invalid(why) => AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, why),
+            StoreError::Refused(why) => AppError::Conflict(why),
+            StoreError::Invalid(why) => AppError::Unprocessable(why),
             StoreError::Other(err) => AppError::Internal(err),
         }
     }
@@ -70,10 +86,13 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Http(status, _) => *status,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) | AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Protocol(status, _) => *status,
             AppError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,15 +105,44 @@ impl AppError {
             | AppError::BadRequest(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
-            | AppError::Http(_, m)
-            | AppError::TooManyRequests(m, _) => one(m),
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::Unprocessable(m)
+            | AppError::Protocol(_, m)
+            | AppError::TooManyRequests(m, _)
+            | AppError::Unavailable(m) => one(m),
             AppError::Invalid(errors) => errors.clone(),
-            AppError::Unavailable => one(
-                "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.",
-            ),
             AppError::Internal(_) => one(
                 "Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste.",
             ),
+        }
+    }
+
+    /// The error for a status known only at run time (one the HTTP layer answered with):
+    /// the typed variant when the status has one, [`AppError::Protocol`] otherwise.
+    pub fn from_status(status: StatusCode, message: String) -> AppError {
+        match status {
+            StatusCode::BAD_REQUEST => AppError::BadRequest(message),
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized(message),
+            StatusCode::FORBIDDEN => AppError::Forbidden(message),
+            StatusCode::NOT_FOUND => AppError::NotFound(message),
+            StatusCode::CONFLICT => AppError::Conflict(message),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(message),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+            StatusCode::UNPROCESSABLE_ENTITY => AppError::Unprocessable(message),
+            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable(message),
+            status => AppError::Protocol(status, message),
+        }
+    }
+
+    /// A refusal a page shows again with its reason at the top, as its status and reason:
+    /// 409 (the request's state) or 422 (a refused value). Any other error comes back as is.
+    pub fn into_refusal(self) -> Result<(StatusCode, String), AppError> {
+        match self {
+            AppError::Conflict(reason) => Ok((StatusCode::CONFLICT, reason)),
+            AppError::Unprocessable(reason) => Ok((StatusCode::UNPROCESSABLE_ENTITY, reason)),
+            other => Err(other),
         }
     }
 
@@ -137,7 +185,7 @@ impl AppError {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
         while let Some(err) = cause {
             if err.is::<tower_http::timeout::TimeoutError>() {
-                return AppError::Http(StatusCode::REQUEST_TIMEOUT, SLOW_BODY.into());
+                return AppError::Protocol(StatusCode::REQUEST_TIMEOUT, SLOW_BODY.into());
             }
             cause = err.source();
         }
@@ -150,6 +198,8 @@ impl AppError {
         }
     }
 }
+
+const DATABASE_UNAVAILABLE: &str = "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.";
 
 const SLOW_BODY: &str =
     "La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez.";
@@ -286,10 +336,39 @@ pub async fn framework_errors(
         }
         _ => "Cette demande ne peut pas être traitée : vérifiez l'adresse.",
     };
-    let error = AppError::Http(status, message.to_owned());
+    let error = AppError::from_status(status, message.to_owned());
     if is_api {
         ApiError(error).into_response()
     } else {
         PageError(error).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_known_at_run_time_keeps_its_status_and_gets_its_variant() {
+        for code in [
+            400, 401, 403, 404, 405, 408, 409, 413, 415, 417, 422, 429, 431, 500, 503,
+        ] {
+            let status = StatusCode::from_u16(code).unwrap();
+            let error = AppError::from_status(status, "message".into());
+            assert_eq!(error.status(), status);
+            assert_eq!(error.messages(), vec![FieldError::new("", "message")]);
+            let typed = [400, 401, 403, 404, 409, 413, 415, 422, 503].contains(&code);
+            assert_eq!(matches!(error, AppError::Protocol(..)), !typed, "{status}");
+        }
+    }
+
+    #[test]
+    fn store_refusals_are_conflicts_and_unprocessable_values() {
+        let refused = AppError::from(StoreError::Refused("déjà close".into()));
+        assert!(matches!(&refused, AppError::Conflict(m) if m == "déjà close"));
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
+        let invalid = AppError::from(StoreError::Invalid("trop long".into()));
+        assert!(matches!(&invalid, AppError::Unprocessable(m) if m == "trop long"));
+        assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{AppError, PageError};
@@ -123,8 +123,7 @@ pub async fn refuse_cross_site(
         && !request.uri().path().starts_with("/api/")
         && is_cross_site(request.headers(), site_origin.as_deref())
     {
-        return PageError(AppError::Http(
-            StatusCode::FORBIDDEN,
+        return PageError(AppError::Forbidden(
             "Cette action a été refusée : elle a été envoyée depuis un autre site. Ouvrez Guichet directement et recommencez.".into(),
         ))
         .into_response();

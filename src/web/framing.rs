@@ -44,7 +44,7 @@ pub async fn check_head(request: Request, next: Next) -> Response {
     if !expectations_are_met(request.headers()) {
         return closing(
             path,
-            AppError::Http(
+            AppError::Protocol(
                 StatusCode::EXPECTATION_FAILED,
                 "L'en-tête Expect de la demande demande autre chose que « 100-continue », seule attente possible : retirez-le et renvoyez la demande.".into(),
             ),

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use axum::http::StatusCode;
 use time::{Date, OffsetDateTime};
 
 use super::AppState;
@@ -67,8 +66,7 @@ pub async fn act(
 ) -> Result<ActionDone, AppError> {
     if !user.handles_requests() {
         find(state, user, reference).await?;
-        return Err(AppError::Http(
-            StatusCode::FORBIDDEN,
+        return Err(AppError::Forbidden(
             "Votre rôle permet de suivre cette demande, pas de la traiter : adressez-vous au service.".into(),
         ));
     }
@@ -98,8 +96,7 @@ pub async fn erase(
 ) -> Result<(), AppError> {
     let request = find(state, user, reference).await?;
     if user.role != Role::Admin {
-        return Err(AppError::Http(
-            StatusCode::FORBIDDEN,
+        return Err(AppError::Forbidden(
             "Seul un administrateur peut effacer les données personnelles d'une demande : transmettez-lui la demande d'effacement.".into(),
         ));
     }
@@ -139,7 +136,7 @@ pub fn erasure_reason(reason: &str) -> Result<String, AppError> {
 }
 
 fn invalid(message: impl Into<String>) -> AppError {
-    AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, message.into())
+    AppError::Unprocessable(message.into())
 }
 
 fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> &'a str {

@@ -3,7 +3,6 @@
 //! nothing shown if they cannot be), the élus' view of contact details, and answers read
 //! with the labels of the form version a request was filed under.
 
-use axum::http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -48,8 +47,7 @@ pub async fn record_access(
             error = %crate::telemetry::scrub(&err.to_string()),
             "an access record could not be written; personal data withheld"
         );
-        AppError::Http(
-            StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unavailable(
             "Les données personnelles de cette demande ne peuvent pas être affichées pour le moment : chaque consultation doit être inscrite au journal des accès, et ce journal est indisponible. Réessayez dans quelques minutes ; si cela dure, prévenez l'administrateur.".into(),
         )
     })

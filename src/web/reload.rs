@@ -9,10 +9,10 @@ use crate::web::AppState;
 /// Loads the catalogue again and swaps it in if, and only if, it has no errors.
 pub fn reload(state: &AppState) -> Result<(), Vec<Diagnostic>> {
     let root = state.catalogue.load().root.clone();
-    let catalogue = crate::check::load_checked(&root)?;
+    let catalogue = crate::intake::cases::load_checked(&root)?;
     // A webhook added since start-up may name a variable the server's environment lacks;
     // that environment is fixed for the life of the process, so only a restart can help.
-    let unsigned = crate::check::unsigned_webhooks(&catalogue);
+    let unsigned = crate::catalogue::checks::unsigned_webhooks(&catalogue);
     if !unsigned.is_empty() {
         return Err(unsigned
             .into_iter()

@@ -30,8 +30,7 @@ impl FromRequestParts<AppState> for ApiStaff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let unauthorized = || {
-            let mut response = ApiError(AppError::Http(
-                StatusCode::UNAUTHORIZED,
+            let mut response = ApiError(AppError::Unauthorized(
                 "Authentification requise : envoyez un jeton d'API valide dans l'en-tête `Authorization: Bearer <jeton>` (créé par `guichet user token EMAIL`).".into(),
             ))
             .into_response();
@@ -213,8 +212,7 @@ fn json_fields(
                 // null text is an empty one (refused as such), never the word "null".
                 Value::Null => String::new(),
                 Value::Array(_) | Value::Object(_) => {
-                    return Err(AppError::Http(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                    return Err(AppError::Unprocessable(
                         format!("« {k} » doit être un texte, pas une liste ni un objet : corrigez le corps de la requête."),
                     ));
                 }

@@ -162,9 +162,7 @@ pub async fn respond(
     match tracking::act(&state, &token, &action).await {
         Ok(()) => Ok(Redirect::to(&format!("/suivi/{}", token.as_str())).into_response()),
         // Refused for the request's state or for the text: the page again, the text kept.
-        Err(AppError::Http(status, message))
-            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
-        {
+        Err(AppError::Conflict(message) | AppError::Unprocessable(message)) => {
             let mut page = track_page(&state, &token, &request, false);
             page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
             page.error = message;

@@ -841,13 +841,10 @@ pub async fn preview(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let staged = staged.map_err(|problems| {
-        AppError::Http(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "Le brouillon ne peut pas encore être affiché : {}. Corrigez-le dans l'atelier.",
-                in_one_line(&problems)
-            ),
-        )
+        AppError::Unprocessable(format!(
+            "Le brouillon ne peut pas encore être affiché : {}. Corrigez-le dans l'atelier.",
+            in_one_line(&problems)
+        ))
     })?;
     let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
     let mut page = crate::web::public::form::form_page(

@@ -298,8 +298,7 @@ pub async fn file(
             page.filed_tracking_url = tracking_url;
             Ok(page.into_response())
         }
-        Err(StoreError::AlreadyFiled) => Err(AppError::Http(
-            StatusCode::CONFLICT,
+        Err(StoreError::AlreadyFiled) => Err(AppError::Conflict(
             "Cette demande a déjà été déposée (le formulaire a été envoyé deux fois). Retrouvez-la dans votre espace.".into(),
         )
         .into()),

@@ -191,8 +191,7 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let user = &signed.session.user;
     admin_only(user)?;
-    let key = ContactKey::parse(&query.q)
-        .map_err(|message| AppError::Http(StatusCode::UNPROCESSABLE_ENTITY, message))?;
+    let key = ContactKey::parse(&query.q).map_err(AppError::Unprocessable)?;
     let found = search(&state, &key).await?;
     shared::record_access(
         &state,

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
@@ -282,10 +282,10 @@ pub async fn post(
             };
             Ok(Redirect::to(&target).into_response())
         }
-        // A refused action shows the page again with the reason at the top.
-        Err(AppError::Http(status, message))
-            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
-        {
+        // A refused action (409, 422) shows the page again with the reason at the top; any
+        // other error is answered as it is.
+        Err(err) => {
+            let (status, message) = err.into_refusal()?;
             let page = page(
                 &state,
                 &catalogue,
@@ -297,7 +297,6 @@ pub async fn post(
             .await?;
             Ok((status, page).into_response())
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -317,8 +316,7 @@ async fn erase(
     let outcome = if kind == "erase" {
         handling::erase(state, user, reference, reason).await
     } else if user.role != crate::domain::Role::Admin {
-        Err(AppError::Http(
-            StatusCode::FORBIDDEN,
+        Err(AppError::Forbidden(
             "Seul un administrateur peut effacer les données personnelles d'une demande : transmettez-lui la demande d'effacement.".into(),
         ))
     } else {
@@ -342,9 +340,8 @@ async fn erase(
             page.erase_reason = Some(reason.trim().to_owned());
             Ok(page.into_response())
         }
-        Err(AppError::Http(status, message))
-            if status == StatusCode::CONFLICT || status == StatusCode::UNPROCESSABLE_ENTITY =>
-        {
+        Err(err) => {
+            let (status, message) = err.into_refusal()?;
             let page = page(
                 state,
                 &catalogue,
@@ -356,7 +353,6 @@ async fn erase(
             .await?;
             Ok((status, page).into_response())
         }
-        Err(err) => Err(err.into()),
     }
 }
 

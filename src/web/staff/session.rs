@@ -2,7 +2,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
@@ -32,8 +32,7 @@ impl Signed {
         if auth::same_secret(sent, &self.session.csrf_token) {
             Ok(())
         } else {
-            Err(AppError::Http(
-                StatusCode::FORBIDDEN,
+            Err(AppError::Forbidden(
                 "Cette action a été refusée car le formulaire a expiré ou ne vient pas de Guichet. Rechargez la page et recommencez.".into(),
             ))
         }
