@@ -10,14 +10,14 @@
 //! A webhook whose signing secret is missing from the environment is a warning, printed with
 //! `warning:` and leaving the exit code at zero: CI need not hold production secrets. `serve`
 //! refuses to start on it (see [`checks::unsigned_webhooks`]). So are a form that states no
-//! purpose for its personal data and a missing legal mention (see [`legal::warnings`]),
+//! purpose for its personal data and a missing legal mention (see [`checks::warnings`]),
 //! printed once the catalogue has no errors: the notice and the legal pages still render,
 //! with a generic purpose or « non renseigné ».
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::catalogue::{Diagnostic, checks, legal};
+use crate::catalogue::{Diagnostic, checks};
 use crate::intake::cases::checked;
 
 /// Checks each catalogue folder; prints the report and returns the exit code.
@@ -39,7 +39,7 @@ pub fn run(paths: &[PathBuf]) -> ExitCode {
         // Once the catalogue has no errors: it is not served until then, and wording would
         // bury what must be fixed first.
         if problems.is_empty() {
-            warnings.extend(legal::warnings(&catalogue).into_iter().map(|mut d| {
+            warnings.extend(checks::warnings(&catalogue).into_iter().map(|mut d| {
                 d.message = format!("warning: {}", d.message);
                 d
             }));

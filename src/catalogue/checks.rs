@@ -1,9 +1,11 @@
 //! Checks on a loaded catalogue that loading itself does not make, because they do not
-//! leave a form out: each form's personal-data declarations, and the webhooks this process
-//! cannot sign for. Running each form's pinned cases needs intake, so it lives there
+//! leave a form out: each form's personal-data declarations, missing legal mentions, and
+//! the webhooks this process cannot sign for. Running each form's pinned cases needs intake, so it lives there
 //! ([`crate::intake::cases`]), with the loader that puts all of these together.
 
 use super::form::META_KEY;
+use super::legal::{Conformity, NOT_GIVEN};
+use super::territory::Territory;
 use super::{Catalogue, Diagnostic, Form, territory};
 
 /// A form's personal-data declarations: `x-personal` must be a boolean, and the form's
@@ -66,4 +68,98 @@ pub fn unsigned_webhooks(catalogue: &Catalogue) -> Vec<Diagnostic> {
             .locate_in_toml(&text)
         })
         .collect()
+}
+
+/// Missing legal mentions, as (pointer, message): `guichet check` warns of them, the pages
+/// say « non renseigné ».
+pub fn missing_mentions(territory: &Territory) -> Vec<(String, String)> {
+    let mut missing = Vec::new();
+    let mut need = |pointer: &str, present: bool, what: &str| {
+        if !present {
+            missing.push((
+                pointer.to_owned(),
+                format!("{what} is not given; the legal pages say « {NOT_GIVEN} »"),
+            ));
+        }
+    };
+    let (privacy, legal) = (&territory.privacy, &territory.legal);
+    need(
+        "/privacy/dpo_email",
+        privacy.dpo_email.is_some() || privacy.dpo_address.is_some(),
+        "the DPO's contact ([privacy] dpo_email or dpo_address)",
+    );
+    need(
+        "/privacy/controller_address",
+        privacy.controller_address.is_some() || territory.territory.address.is_some(),
+        "the controller's address ([privacy] controller_address)",
+    );
+    need(
+        "/legal/publisher_phone",
+        legal.publisher_phone.is_some() || territory.territory.phone.is_some(),
+        "the publisher's phone ([legal] publisher_phone)",
+    );
+    need(
+        "/legal/publication_director",
+        legal.publication_director.is_some(),
+        "the publication director ([legal] publication_director)",
+    );
+    need(
+        "/legal/host",
+        legal.host.is_some(),
+        "the host ([legal] host)",
+    );
+    need(
+        "/legal/host_address",
+        legal.host_address.is_some(),
+        "the host's address ([legal] host_address)",
+    );
+    let a11y = &legal.accessibility;
+    need(
+        "/legal/accessibility/contact",
+        a11y.contact.is_some(),
+        "the accessibility contact ([legal.accessibility] contact)",
+    );
+    need(
+        "/legal/accessibility/statement_date",
+        a11y.statement_date.is_some(),
+        "the accessibility statement's date ([legal.accessibility] statement_date)",
+    );
+    if a11y.status != Conformity::Non && a11y.audit_date.is_none() {
+        missing.push((
+            "/legal/accessibility/audit_date".into(),
+            format!(
+                "a « {} » status needs an audit: give its audit_date and audit_rate, or say « non conforme »",
+                a11y.status.label_fr()
+            ),
+        ));
+    }
+    missing
+}
+
+/// `guichet check`'s warnings about personal data and legal mentions: forms without a
+/// purpose, and missing mentions in territory.toml; each located in its file.
+pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let root = &catalogue.root;
+    let text = std::fs::read_to_string(root.join(territory::FILE_NAME)).unwrap_or_default();
+    let mut found: Vec<Diagnostic> = missing_mentions(&catalogue.territory)
+        .into_iter()
+        .map(|(pointer, message)| {
+            Diagnostic::at_pointer(territory::FILE_NAME, &pointer, message).locate_in_toml(&text)
+        })
+        .collect();
+    // Élus and agents file the other forms for citizens; only the portal's forms show a notice.
+    for form in catalogue.citizen_forms(None) {
+        if form.meta.privacy.purpose.is_none() {
+            let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
+            found.push(
+                Diagnostic::at_pointer(
+                    &form.file,
+                    &format!("/{META_KEY}/privacy/purpose"),
+                    "the form states no purpose (x-guichet.privacy.purpose): its privacy notice shows a generic one; write why the data is collected",
+                )
+                .locate_in_json(&text),
+            );
+        }
+    }
+    found
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::diagnostic::{Diagnostic, Location};
 use super::fields::{self, Field};
-use super::legal::{FormPrivacy, lint_form_privacy};
+use super::legal::{FORM_PRIVACY_KEYS, FormPrivacy, MAX_PRIVACY_TEXT};
 use super::rule::Rule;
 use super::rule_reads::data_reads;
 use super::territory::{Territory, is_valid_id};
@@ -520,6 +520,58 @@ pub fn inject_commune_choices(schema: &mut Value, territory: &Territory, offered
     visit(schema, &choices);
 }
 
+/// Problems in a form's `x-guichet.privacy` value, as (pointer, message), checked before the
+/// block is read so each one names its key rather than serde's type names.
+pub fn lint_form_privacy(value: &Value) -> Vec<(String, String)> {
+    let base = format!("/{META_KEY}/privacy");
+    let Some(object) = value.as_object() else {
+        return vec![(
+            base,
+            "`privacy` must be an object such as {\"purpose\": \"…\"}".into(),
+        )];
+    };
+    let mut problems = Vec::new();
+    let text_problem = |v: &Value| match v.as_str() {
+        None => Some("must be a text"),
+        Some(s) if s.trim().is_empty() => Some("is empty"),
+        Some(s) if s.chars().count() > MAX_PRIVACY_TEXT => {
+            Some("is too long (1000 characters at most)")
+        }
+        Some(_) => None,
+    };
+    for (key, v) in object {
+        let at = format!("{base}/{key}");
+        match key.as_str() {
+            "purpose" | "legal_basis" => {
+                if let Some(why) = text_problem(v) {
+                    problems.push((at, format!("`{key}` {why}: write it as citizens will read it")));
+                }
+            }
+            "recipients" => match v.as_array() {
+                Some(items) if !items.is_empty() => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Some(why) = text_problem(item) {
+                            problems.push((format!("{at}/{i}"), format!("a recipient {why}: name a service or an organisation")));
+                        }
+                    }
+                }
+                _ => problems.push((
+                    at,
+                    "`recipients` must be a non-empty list of texts, such as [\"Service voirie\"]; leave it out to name the form's service".into(),
+                )),
+            },
+            other => problems.push((
+                at,
+                format!(
+                    "unknown key `{other}` in privacy (the keys are {})",
+                    FORM_PRIVACY_KEYS.join(", ")
+                ),
+            )),
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -540,5 +592,21 @@ mod tests {
         assert_eq!(err[0].location, Location::LineCol(2, 12));
         let (line, _) = super::super::diagnostic::line_col("a\nb", 2);
         assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn bad_privacy_values_name_their_key() {
+        assert!(lint_form_privacy(&json!({"purpose": "Livrer un bac."})).is_empty());
+        let found = lint_form_privacy(&json!({"purpose": 3, "recipients": [], "why": "x"}));
+        let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/x-guichet/privacy/purpose",
+                "/x-guichet/privacy/recipients",
+                "/x-guichet/privacy/why"
+            ]
+        );
+        assert_eq!(lint_form_privacy(&json!("x"))[0].0, "/x-guichet/privacy");
     }
 }

@@ -9,12 +9,6 @@
 //! mentions are likewise warnings, and the pages say « non renseigné » rather than invent.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::Catalogue;
-use super::diagnostic::Diagnostic;
-use super::form::{Form, META_KEY};
-use super::territory::{self, Territory};
 
 /// What a page says where a legal mention is missing.
 pub const NOT_GIVEN: &str = "non renseigné";
@@ -55,9 +49,9 @@ pub struct FormPrivacy {
     pub recipients: Option<Vec<String>>,
 }
 
-const FORM_PRIVACY_KEYS: [&str; 3] = ["purpose", "legal_basis", "recipients"];
+pub(super) const FORM_PRIVACY_KEYS: [&str; 3] = ["purpose", "legal_basis", "recipients"];
 /// Notices are read on a phone: a purpose or a recipient is a sentence, not a page.
-const MAX_PRIVACY_TEXT: usize = 1000;
+pub(super) const MAX_PRIVACY_TEXT: usize = 1000;
 
 /// The territory's `[legal]` table: the mentions légales (LCEN article 6) and the RGAA
 /// accessibility statement.
@@ -194,205 +188,6 @@ pub fn lint_territory(privacy: &Privacy, legal: &Legal) -> Vec<(String, String)>
     problems
 }
 
-/// Missing legal mentions, as (pointer, message): `guichet check` warns of them, the pages
-/// say « non renseigné ».
-pub fn missing_mentions(territory: &Territory) -> Vec<(String, String)> {
-    let mut missing = Vec::new();
-    let mut need = |pointer: &str, present: bool, what: &str| {
-        if !present {
-            missing.push((
-                pointer.to_owned(),
-                format!("{what} is not given; the legal pages say « {NOT_GIVEN} »"),
-            ));
-        }
-    };
-    let (privacy, legal) = (&territory.privacy, &territory.legal);
-    need(
-        "/privacy/dpo_email",
-        privacy.dpo_email.is_some() || privacy.dpo_address.is_some(),
-        "the DPO's contact ([privacy] dpo_email or dpo_address)",
-    );
-    need(
-        "/privacy/controller_address",
-        privacy.controller_address.is_some() || territory.territory.address.is_some(),
-        "the controller's address ([privacy] controller_address)",
-    );
-    need(
-        "/legal/publisher_phone",
-        legal.publisher_phone.is_some() || territory.territory.phone.is_some(),
-        "the publisher's phone ([legal] publisher_phone)",
-    );
-    need(
-        "/legal/publication_director",
-        legal.publication_director.is_some(),
-        "the publication director ([legal] publication_director)",
-    );
-    need(
-        "/legal/host",
-        legal.host.is_some(),
-        "the host ([legal] host)",
-    );
-    need(
-        "/legal/host_address",
-        legal.host_address.is_some(),
-        "the host's address ([legal] host_address)",
-    );
-    let a11y = &legal.accessibility;
-    need(
-        "/legal/accessibility/contact",
-        a11y.contact.is_some(),
-        "the accessibility contact ([legal.accessibility] contact)",
-    );
-    need(
-        "/legal/accessibility/statement_date",
-        a11y.statement_date.is_some(),
-        "the accessibility statement's date ([legal.accessibility] statement_date)",
-    );
-    if a11y.status != Conformity::Non && a11y.audit_date.is_none() {
-        missing.push((
-            "/legal/accessibility/audit_date".into(),
-            format!(
-                "a « {} » status needs an audit: give its audit_date and audit_rate, or say « non conforme »",
-                a11y.status.label_fr()
-            ),
-        ));
-    }
-    missing
-}
-
-/// Problems in a form's `x-guichet.privacy` value, as (pointer, message), checked before the
-/// block is read so each one names its key rather than serde's type names.
-pub fn lint_form_privacy(value: &Value) -> Vec<(String, String)> {
-    let base = format!("/{META_KEY}/privacy");
-    let Some(object) = value.as_object() else {
-        return vec![(
-            base,
-            "`privacy` must be an object such as {\"purpose\": \"…\"}".into(),
-        )];
-    };
-    let mut problems = Vec::new();
-    let text_problem = |v: &Value| match v.as_str() {
-        None => Some("must be a text"),
-        Some(s) if s.trim().is_empty() => Some("is empty"),
-        Some(s) if s.chars().count() > MAX_PRIVACY_TEXT => {
-            Some("is too long (1000 characters at most)")
-        }
-        Some(_) => None,
-    };
-    for (key, v) in object {
-        let at = format!("{base}/{key}");
-        match key.as_str() {
-            "purpose" | "legal_basis" => {
-                if let Some(why) = text_problem(v) {
-                    problems.push((at, format!("`{key}` {why}: write it as citizens will read it")));
-                }
-            }
-            "recipients" => match v.as_array() {
-                Some(items) if !items.is_empty() => {
-                    for (i, item) in items.iter().enumerate() {
-                        if let Some(why) = text_problem(item) {
-                            problems.push((format!("{at}/{i}"), format!("a recipient {why}: name a service or an organisation")));
-                        }
-                    }
-                }
-                _ => problems.push((
-                    at,
-                    "`recipients` must be a non-empty list of texts, such as [\"Service voirie\"]; leave it out to name the form's service".into(),
-                )),
-            },
-            other => problems.push((
-                at,
-                format!(
-                    "unknown key `{other}` in privacy (the keys are {})",
-                    FORM_PRIVACY_KEYS.join(", ")
-                ),
-            )),
-        }
-    }
-    problems
-}
-
-/// `guichet check`'s warnings about personal data and legal mentions: forms without a
-/// purpose, and missing mentions in territory.toml; each located in its file.
-pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
-    let root = &catalogue.root;
-    let text = std::fs::read_to_string(root.join(territory::FILE_NAME)).unwrap_or_default();
-    let mut found: Vec<Diagnostic> = missing_mentions(&catalogue.territory)
-        .into_iter()
-        .map(|(pointer, message)| {
-            Diagnostic::at_pointer(territory::FILE_NAME, &pointer, message).locate_in_toml(&text)
-        })
-        .collect();
-    // Élus and agents file the other forms for citizens; only the portal's forms show a notice.
-    for form in catalogue.citizen_forms(None) {
-        if form.meta.privacy.purpose.is_none() {
-            let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
-            found.push(
-                Diagnostic::at_pointer(
-                    &form.file,
-                    &format!("/{META_KEY}/privacy/purpose"),
-                    "the form states no purpose (x-guichet.privacy.purpose): its privacy notice shows a generic one; write why the data is collected",
-                )
-                .locate_in_json(&text),
-            );
-        }
-    }
-    found
-}
-
-/// A form's privacy notice: the essentials citizens read before the first question and on
-/// the review page, and the "Données personnelles" page lists per form.
-#[derive(Debug, Clone)]
-pub struct Notice {
-    pub form_id: String,
-    pub form_title: String,
-    pub controller: String,
-    pub purpose: String,
-    pub legal_basis: String,
-    pub recipients: Vec<String>,
-    pub retention: String,
-    pub dpo: String,
-}
-
-impl Notice {
-    pub fn of(form: &Form, catalogue: &Catalogue) -> Notice {
-        let territory = &catalogue.territory;
-        let privacy = &form.meta.privacy;
-        let recipients = privacy.recipients.clone().unwrap_or_else(|| {
-            let mut default = vec![catalogue.service_name(&form.meta.service).to_owned()];
-            // Élus see every request concerning their communes (their workspace).
-            if !territory.communes.is_empty() {
-                default.push("les élus de la commune concernée par votre demande".to_owned());
-            }
-            default
-        });
-        Notice {
-            form_id: form.id.clone(),
-            form_title: form.title.clone(),
-            controller: controller(territory),
-            purpose: privacy.purpose.clone().unwrap_or_else(|| {
-                format!("Traiter votre demande « {} » et vous répondre.", form.title)
-            }),
-            legal_basis: privacy
-                .legal_basis
-                .clone()
-                .unwrap_or_else(|| territory.privacy.legal_basis().to_owned()),
-            recipients,
-            retention: retention_fr(form.retention_days(territory)),
-            dpo: territory.privacy.dpo_contact(),
-        }
-    }
-}
-
-/// The controller's name: `[privacy] controller`, or the territory's name.
-pub fn controller(territory: &Territory) -> String {
-    territory
-        .privacy
-        .controller
-        .clone()
-        .unwrap_or_else(|| territory.territory.name.clone())
-}
-
 /// "365 jours (≈ 12 mois) après la clôture de la demande".
 pub fn retention_fr(days: u32) -> String {
     let months = (f64::from(days) / (365.25 / 12.0)).round() as u32;
@@ -448,7 +243,6 @@ pub const PAGES: [(&str, &str); 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn retention_reads_in_days_and_months() {
@@ -472,22 +266,6 @@ mod tests {
         assert_eq!(date_fr("2026-03-12").as_deref(), Some("12 mars 2026"));
         assert_eq!(date_fr("2026-08-01").as_deref(), Some("1er août 2026"));
         assert_eq!(date_fr("12/03/2026"), None);
-    }
-
-    #[test]
-    fn bad_privacy_values_name_their_key() {
-        assert!(lint_form_privacy(&json!({"purpose": "Livrer un bac."})).is_empty());
-        let found = lint_form_privacy(&json!({"purpose": 3, "recipients": [], "why": "x"}));
-        let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(
-            pointers,
-            [
-                "/x-guichet/privacy/purpose",
-                "/x-guichet/privacy/recipients",
-                "/x-guichet/privacy/why"
-            ]
-        );
-        assert_eq!(lint_form_privacy(&json!("x"))[0].0, "/x-guichet/privacy");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use rhai::{EvalAltResult, LexError, ParseErrorType};
 
-use super::rule::{MAX_EXPR_DEPTH, MAX_FUNCTIONS, MAX_OPERATIONS};
+use super::rule_limits::{MAX_EXPR_DEPTH, MAX_FUNCTIONS, MAX_OPERATIONS};
 
 /// Why a rule does not compile, as a clause that follows "La règle ne se compile pas, ligne
 /// L, colonne C : ". `source` and the position help tell a brace left open, which Rhai

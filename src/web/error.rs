@@ -268,7 +268,12 @@ impl IntoResponse for PageError {
 
 /// `Retry-After` for a wait, in whole seconds.
 pub fn retry_after(wait: std::time::Duration) -> HeaderValue {
-    HeaderValue::from(super::rate_limits::retry_after_secs(wait))
+    HeaderValue::from(retry_after_secs(wait))
+}
+
+/// `Retry-After`'s value: whole seconds, at least one.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// After refusing an oversized body, close the connection rather than read the rest.

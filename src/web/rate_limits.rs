@@ -18,7 +18,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::AppState;
 use super::client::ClientInfo;
-use super::error::{ApiError, AppError, PageError};
+use super::error::{ApiError, AppError, PageError, retry_after_secs};
 use crate::config::{Rate, RateLimitConfig};
 
 /// Addresses tracked before the buckets that are full again are dropped.
@@ -103,11 +103,6 @@ impl Limiter {
             Err(_) => Err(Duration::from_secs(1)),
         }
     }
-}
-
-/// `Retry-After`'s value: whole seconds, at least one.
-pub fn retry_after_secs(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// "45 secondes", "3 minutes", "2 heures": the wait, rounded up, in words.

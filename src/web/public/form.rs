@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::view::{self, Row, Section};
-use crate::catalogue::legal::Notice;
+use crate::catalogue::notices::Notice;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce, repeated};

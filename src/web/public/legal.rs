@@ -7,7 +7,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use crate::catalogue::legal::{self, Conformity, NOT_GIVEN, Notice};
+use crate::catalogue::legal::{self, Conformity, NOT_GIVEN};
+use crate::catalogue::notices::{self, Notice};
 use crate::web::AppState;
 
 /// `Some(text)` or « non renseigné ».
@@ -71,7 +72,7 @@ pub async fn personal_data(State(state): State<AppState>) -> PersonalDataPage {
     let t = &catalogue.territory;
     PersonalDataPage {
         territory: t.territory.name.clone(),
-        controller: legal::controller(t),
+        controller: notices::controller(t),
         controller_address: given(
             &t.privacy
                 .controller_address
