@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use guichet::config::DatabaseConfig;
-use guichet::domain::{Status, TrackingToken};
+use guichet::domain::{CommuneSlug, QueueId, ServiceId, Status, TrackingToken};
 use guichet::store::{self, AssigneeFilter, Cursor, RequestQuery, Scope, SortOrder, Store};
 use time::OffsetDateTime;
 
@@ -53,10 +53,10 @@ async fn bench(name: &str, url: &str, rows: u64) {
     println!("  generated in {:.1} s", started.elapsed().as_secs_f64());
 
     let now = OffsetDateTime::now_utc();
-    let scope = Scope::Services(vec!["environnement".into()]);
+    let scope = Scope::Services(vec![ServiceId::parse("environnement").unwrap()]);
     let base = || {
         let mut q = RequestQuery::new(scope.clone(), now);
-        q.queue = Some(QUEUE.into());
+        q.queue = Some(QueueId::parse(QUEUE).unwrap());
         q.limit = 50;
         q
     };
@@ -122,7 +122,7 @@ async fn bench(name: &str, url: &str, rows: u64) {
         (
             "commune + status",
             RequestQuery {
-                commune: Some("marmande".into()),
+                commune: Some(CommuneSlug::parse("marmande").unwrap()),
                 status: Some(Status::Received),
                 ..base()
             },
@@ -130,7 +130,7 @@ async fn bench(name: &str, url: &str, rows: u64) {
         (
             "commune",
             RequestQuery {
-                commune: Some("tonneins".into()),
+                commune: Some(CommuneSlug::parse("tonneins").unwrap()),
                 ..base()
             },
         ),

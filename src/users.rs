@@ -37,8 +37,8 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                     email,
                     name: name.trim().to_owned(),
                     role,
-                    services,
-                    communes,
+                    services: parse_ids(&services)?,
+                    communes: parse_ids(&communes)?,
                     password_hash: password::hash_async(password).await?,
                 })
                 .await?;
@@ -148,6 +148,16 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
 /// place on every line whatever the lengths of e-mails and names. Widths count what a
 /// terminal shows: a combining accent (a name typed in decomposed form) takes no column,
 /// and a control character is shown as `?` so it cannot move the cursor.
+/// Identifiers given on the command line, each checked for its shape.
+fn parse_ids<T: TryFrom<String, Error = crate::domain::InvalidId>>(
+    given: &[String],
+) -> anyhow::Result<Vec<T>> {
+    given
+        .iter()
+        .map(|id| T::try_from(id.clone()).map_err(anyhow::Error::from))
+        .collect()
+}
+
 fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let shown = |cell: &str| -> String {
         cell.chars()

@@ -56,7 +56,7 @@ pub fn replay(catalogue: &Catalogue, form: &Form, past: &[PastRequest]) -> DryRu
                 run.examples.push(Moved {
                     reference: request.reference.to_string(),
                     from: request.queue.clone(),
-                    to: decision.queue,
+                    to: decision.queue.into(),
                     reason: decision.reason,
                     failure: decision.fallback,
                 });

@@ -286,14 +286,7 @@ impl ProcedureLevel {
     }
 }
 
-/// Identifiers end up in URLs, file names and rules: keep them to `[a-z0-9-]`.
-pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+pub use crate::domain::is_valid_id;
 
 impl Territory {
     /// Parses and checks the territory file; every problem is reported, not just the first.

@@ -11,7 +11,7 @@
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, Time};
 
-use super::{EventKind, Priority, Status};
+use super::{EventKind, Priority, QueueId, ServiceId, Status};
 
 /// The longest text a person can attach to an action (note, message, reply, reason).
 pub const MAX_TEXT_CHARS: usize = 5_000;
@@ -20,8 +20,8 @@ pub const MAX_TEXT_CHARS: usize = 5_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandlingState {
     pub status: Status,
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub priority: Priority,
     pub assignee: Option<String>,
     pub due_at: Option<OffsetDateTime>,
@@ -54,8 +54,8 @@ pub enum Action {
     },
     /// To another queue, possibly of another service (already checked to exist).
     Transfer {
-        service: String,
-        queue: String,
+        service: ServiceId,
+        queue: QueueId,
         reason: String,
     },
     SetPriority {

@@ -130,7 +130,7 @@ fn run_cases(catalogue: &Catalogue, form: &Form) -> Vec<Diagnostic> {
                     ));
                 }
                 if let Some(queue) = &case.expect.queue
-                    && *queue != decision.queue
+                    && decision.queue != *queue
                 {
                     problems.push(fail(
                         format!(

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Form, fields};
-use crate::domain::Channel;
+use crate::domain::{Channel, CommuneSlug};
 pub use route::RoutingDecision;
 
 /// One thing wrong with a submission. `path` is a JSON Pointer into the submitted data.
@@ -36,7 +36,7 @@ impl FieldError {
 #[derive(Debug, Clone)]
 pub struct Accepted {
     pub data: Value,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub channel: Channel,
     pub decision: RoutingDecision,
 }
@@ -73,7 +73,7 @@ pub fn accept(
     let decision = route::route(catalogue, form, &data, commune.as_deref(), channel);
     Ok(Accepted {
         data,
-        commune,
+        commune: commune.map(CommuneSlug::from_checked),
         channel,
         decision,
     })

@@ -8,12 +8,12 @@ use serde_json::Value;
 
 use crate::catalogue::rule::{RuleFailure, RuleInput, RuleOutcome};
 use crate::catalogue::{Catalogue, Form};
-use crate::domain::{Channel, Priority};
+use crate::domain::{Channel, Priority, QueueId, ServiceId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingDecision {
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub priority: Priority,
     pub tags: Vec<String>,
     pub due_in_days: Option<u32>,
@@ -69,8 +69,8 @@ pub fn route(
 
 fn decision(form: &Form, service: String, outcome: RuleOutcome) -> RoutingDecision {
     RoutingDecision {
-        service,
-        queue: outcome.queue,
+        service: ServiceId::from_checked(service),
+        queue: QueueId::from_checked(outcome.queue),
         priority: outcome.priority.unwrap_or_default(),
         tags: outcome.tags,
         due_in_days: outcome.due_in_days.or(form.meta.due_in_days),
@@ -96,8 +96,8 @@ fn default_queue(
         tracing::warn!(form = %form.id, version = %form.version, "routing rule failed; the request goes to the default queue, flagged with the reason");
     }
     RoutingDecision {
-        service: form.meta.service.clone(),
-        queue,
+        service: ServiceId::from_checked(form.meta.service.as_str()),
+        queue: QueueId::from_checked(queue),
         priority: Priority::Normal,
         tags: Vec::new(),
         due_in_days: form.meta.due_in_days,

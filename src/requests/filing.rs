@@ -83,8 +83,8 @@ pub async fn file(
     metrics::counter!(
         "guichet_filings_total",
         "form" => form.id.clone(),
-        "service" => service,
-        "queue" => queue
+        "service" => String::from(service),
+        "queue" => String::from(queue)
     )
     .increment(1);
     if rule_fallback {

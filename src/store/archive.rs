@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::StoreError;
+use crate::domain::{CommuneSlug, ServiceId};
 
 /// The first line of an archive.
 pub const FORMAT: &str = "guichet-archive";
@@ -39,8 +40,8 @@ pub struct ArchivedStaffAccount {
     pub email: String,
     pub name: String,
     pub role: String,
-    pub services: Vec<String>,
-    pub communes: Vec<String>,
+    pub services: Vec<ServiceId>,
+    pub communes: Vec<CommuneSlug>,
     pub password_hash: String,
     pub disabled: bool,
     #[serde(with = "time::serde::rfc3339")]

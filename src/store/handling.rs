@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{StaffUser, StoreError, format_time, parse_time};
 use crate::domain::workflow::NewEvent;
-use crate::domain::{Priority, Reference, Status};
+use crate::domain::{CommuneSlug, Priority, QueueId, Reference, ServiceId, Status};
 
 /// Which requests a person may see. Deny by default: an empty list sees nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,10 +15,10 @@ pub enum Scope {
     /// Admins, and the citizen acting through their own tracking link.
     All,
     /// Agents: the requests of their services.
-    Services(Vec<String>),
+    Services(Vec<ServiceId>),
     /// Élus: the requests of their communes, and those they filed themselves.
     Communes {
-        communes: Vec<String>,
+        communes: Vec<CommuneSlug>,
         filed_by: String,
     },
     /// Nobody (designers have no access to requests).
@@ -135,9 +135,9 @@ impl Cursor {
 #[derive(Debug, Clone)]
 pub struct RequestQuery {
     pub scope: Scope,
-    pub queue: Option<String>,
+    pub queue: Option<QueueId>,
     pub status: Option<Status>,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub form_id: Option<String>,
     pub priority: Option<Priority>,
     pub overdue: bool,
@@ -188,11 +188,11 @@ pub struct QueueItem {
     pub reference: Reference,
     pub form_id: String,
     pub form_title: String,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub channel: String,
     pub status: Status,
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub priority: Priority,
     pub assignee: Option<String>,
     pub filed_by: Option<String>,
@@ -227,8 +227,8 @@ impl StatusCounts {
 pub struct ActionDone {
     pub reference: Reference,
     pub status: Status,
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub events: Vec<NewEvent>,
 }
 

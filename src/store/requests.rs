@@ -15,7 +15,9 @@ use super::archive::ArchivedFormVersion;
 use super::handling::Target;
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::workflow::{HandlingState, NewEvent};
-use crate::domain::{Channel, EventKind, FormVersion, Priority, Reference, Status};
+use crate::domain::{
+    Channel, CommuneSlug, EventKind, FormVersion, Priority, QueueId, Reference, ServiceId, Status,
+};
 
 /// The version of a form a request was filed under, recorded once.
 #[derive(Debug, Clone)]
@@ -47,11 +49,11 @@ impl FormVersionRecord {
 pub struct NewRequest {
     pub tracking_hash: String,
     pub form: FormVersionRecord,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub channel: Channel,
     pub data: Value,
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub priority: Priority,
     pub tags: Vec<String>,
     pub routing_reason: Option<String>,
@@ -81,8 +83,8 @@ pub struct TrackedRequest {
     pub form_title: String,
     pub form_version: FormVersion,
     pub status: Status,
-    pub service: String,
-    pub commune: Option<String>,
+    pub service: ServiceId,
+    pub commune: Option<CommuneSlug>,
     pub data: Value,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -114,12 +116,12 @@ pub struct StoredRequest {
     pub reference: Reference,
     pub form_id: String,
     pub form_version: FormVersion,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub channel: String,
     pub data: Value,
     pub status: Status,
-    pub service: String,
-    pub queue: String,
+    pub service: ServiceId,
+    pub queue: QueueId,
     pub priority: Priority,
     pub tags: Vec<String>,
     pub routing_reason: Option<String>,
@@ -147,7 +149,7 @@ pub struct LockedRequest {
     pub id: Uuid,
     pub reference: Reference,
     pub state: HandlingState,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneSlug>,
     pub filed_by: Option<String>,
     pub form_id: String,
     pub form_version: String,

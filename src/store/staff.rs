@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use super::handling::Scope;
-use crate::domain::Role;
+use crate::domain::{CommuneSlug, Role, ServiceId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaffUser {
@@ -14,8 +14,8 @@ pub struct StaffUser {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub services: Vec<String>,
-    pub communes: Vec<String>,
+    pub services: Vec<ServiceId>,
+    pub communes: Vec<CommuneSlug>,
     pub disabled: bool,
     /// argon2id, PHC string format.
     pub password_hash: String,
@@ -63,8 +63,8 @@ pub struct NewStaffUser {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub services: Vec<String>,
-    pub communes: Vec<String>,
+    pub services: Vec<ServiceId>,
+    pub communes: Vec<CommuneSlug>,
     pub password_hash: String,
 }
 

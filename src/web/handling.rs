@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 use crate::catalogue::Catalogue;
 use crate::domain::workflow::{self, Action};
-use crate::domain::{Priority, Reference, Role, Status};
+use crate::domain::{Priority, QueueId, Reference, Role, ServiceId, Status};
 use crate::store::{ActionDone, Event, StaffUser, StoredRequest, Target};
 
 pub fn not_found() -> AppError {
@@ -192,8 +192,8 @@ pub async fn parse_action(
                 invalid("Cette file n'existe pas : choisissez une file dans la liste.")
             })?;
             Action::Transfer {
-                service: service.id.clone(),
-                queue: queue.to_owned(),
+                service: ServiceId::from_checked(service.id.as_str()),
+                queue: QueueId::from_checked(queue),
                 reason: field(fields, "reason").to_owned(),
             }
         }

@@ -214,6 +214,7 @@ async fn stored_commune(app: &TestApp, reference: &str) -> Option<String> {
         .unwrap()
         .unwrap()
         .commune
+        .map(String::from)
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

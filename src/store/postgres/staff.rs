@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{PostgresStore, other, parsed, violates};
-use crate::domain::Role;
+use crate::domain::{CommuneSlug, Role, ServiceId};
 use crate::store::{LoginCount, NewStaffUser, Session, StaffStore, StaffUser, StoreError};
 
 fn staff_user(row: &PgRow) -> Result<StaffUser, StoreError> {
@@ -18,8 +18,8 @@ fn staff_user(row: &PgRow) -> Result<StaffUser, StoreError> {
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: parsed(row, "role", Role::parse)?,
-        services: row.try_get::<Json<Vec<String>>, _>("services")?.0,
-        communes: row.try_get::<Json<Vec<String>>, _>("communes")?.0,
+        services: row.try_get::<Json<Vec<ServiceId>>, _>("services")?.0,
+        communes: row.try_get::<Json<Vec<CommuneSlug>>, _>("communes")?.0,
         disabled: row.try_get("disabled")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,

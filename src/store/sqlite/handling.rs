@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{SqliteStore, optional_time, other, reference_column, status_column};
-use crate::domain::{Priority, workflow};
+use crate::domain::{Priority, ServiceId, workflow};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::{
     AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
@@ -18,7 +18,7 @@ const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
 
 /// `AND <scope>` for a listing.
 fn push_scope(qb: &mut QueryBuilder<Sqlite>, scope: &Scope) {
-    let push_in = |qb: &mut QueryBuilder<Sqlite>, column: &str, values: &[String]| {
+    let push_in = |qb: &mut QueryBuilder<Sqlite>, column: &str, values: &[ServiceId]| {
         if values.is_empty() {
             qb.push(" AND 0");
             return;

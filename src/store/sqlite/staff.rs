@@ -14,16 +14,19 @@ use crate::store::{
 };
 
 fn staff_user(row: &SqliteRow) -> Result<StaffUser, StoreError> {
-    let list = |column: &str| -> Result<Vec<String>, StoreError> {
+    fn list<T: serde::de::DeserializeOwned>(
+        row: &SqliteRow,
+        column: &str,
+    ) -> Result<Vec<T>, StoreError> {
         serde_json::from_value(json_column(row, column)?).map_err(other)
-    };
+    }
     Ok(StaffUser {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         name: row.try_get("name")?,
         role: Role::parse(&row.try_get::<String, _>("role")?).map_err(other)?,
-        services: list("services")?,
-        communes: list("communes")?,
+        services: list(row, "services")?,
+        communes: list(row, "communes")?,
         disabled: row.try_get("disabled")?,
         password_hash: row.try_get("password_hash")?,
         created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,

@@ -154,7 +154,7 @@ pub async fn submit(
             reference: receipt.reference.to_string(),
             tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
             status: receipt.status.as_str(),
-            queue,
+            queue: queue.into(),
             version: form.version.to_string(),
         }),
     ))

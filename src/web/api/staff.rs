@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::domain::Capability;
+use crate::domain::{Capability, QueueId};
 use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery, StaffUser, StoredRequest, format_time};
 use crate::web::AppState;
@@ -150,7 +150,7 @@ pub async fn queue_requests(
             )
         })?;
     let mut query = RequestQuery::for_reader(&user, OffsetDateTime::now_utc());
-    query.queue = Some(queue);
+    query.queue = Some(QueueId::from_checked(queue));
     query.limit = match page.get("limit") {
         None => 50,
         Some(text) => text

@@ -624,7 +624,7 @@ pub async fn post(
                                             .territory
                                             .queue(&d.queue)
                                             .map(|(_, q)| format!("{} ({})", q.name, d.queue))
-                                            .unwrap_or(d.queue),
+                                            .unwrap_or_else(|| d.queue.to_string()),
                                         priority: d.priority.label_fr().to_owned(),
                                         due: d
                                             .due_in_days

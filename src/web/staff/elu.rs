@@ -90,7 +90,7 @@ pub async fn follow(
                 catalogue
                     .territory
                     .commune(c)
-                    .map_or(c.clone(), |c| c.name.clone())
+                    .map_or(c.to_string(), |c| c.name.clone())
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -185,8 +185,8 @@ pub async fn form(
         commune: user
             .communes
             .iter()
-            .find(|c| form.meta.communes.contains(c))
-            .cloned()
+            .find(|c| form.meta.communes.iter().any(|m| *c == m))
+            .map(|c| c.to_string())
             .unwrap_or_default(),
         commune_choices: commune_choices(&catalogue, &form),
     })

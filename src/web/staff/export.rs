@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
-use crate::domain::{Channel, FormVersion, text};
+use crate::domain::{Channel, FormVersion, QueueId, text};
 use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery};
 use crate::web::error::{AppError, PageError};
@@ -50,7 +50,7 @@ pub async fn export(
     queue_in_scope(&catalogue, user, &queue_id)?;
     let now = OffsetDateTime::now_utc();
     let mut query = RequestQuery::for_reader(user, now);
-    query.queue = Some(queue_id.clone());
+    query.queue = Some(QueueId::from_checked(queue_id.as_str()));
     query.limit = BATCH;
     filters.apply(&mut query, user)?;
     query.after = None;

@@ -12,7 +12,7 @@ use super::Me;
 use super::session::Signed;
 use crate::catalogue::Catalogue;
 use crate::domain::workflow::is_overdue;
-use crate::domain::{Priority, Role, Status};
+use crate::domain::{CommuneSlug, Priority, QueueId, Role, Status};
 use crate::store::{AssigneeFilter, Cursor, QueueItem, RequestQuery, SortOrder, StaffUser};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
@@ -175,7 +175,7 @@ impl Filters {
             query.status = Some(Status::parse(&self.status).map_err(|_| bad("statut"))?);
         }
         if !self.commune.is_empty() {
-            query.commune = Some(self.commune.chars().take(100).collect());
+            query.commune = Some(CommuneSlug::parse(&self.commune).map_err(|_| bad("commune"))?);
         }
         if !self.form.is_empty() {
             query.form_id = Some(self.form.chars().take(100).collect());
@@ -271,7 +271,7 @@ pub async fn queue(
     let (service, queue) = queue_in_scope(&catalogue, user, &queue_id)?;
     let now = OffsetDateTime::now_utc();
     let mut query = RequestQuery::for_reader(user, now);
-    query.queue = Some(queue_id.clone());
+    query.queue = Some(QueueId::from_checked(queue_id.as_str()));
     query.limit = PAGE_SIZE;
     filters.apply(&mut query, user)?;
     let items = state.store.list_requests(&query).await?;

@@ -146,7 +146,7 @@ async fn page(
             .unwrap_or_default(),
         status: request.status.label_fr().to_owned(),
         service: catalogue.service_name(&request.service).to_owned(),
-        queue_id: request.queue.clone(),
+        queue_id: request.queue.to_string(),
         queue: queue_name(&request.queue),
         priority: request.priority.label_fr().to_owned(),
         assignee: request.assignee.clone().unwrap_or_default(),
@@ -201,7 +201,7 @@ async fn page(
                     .iter()
                     .map(move |q| (q.id.clone(), format!("{} – {}", s.name, q.name)))
             })
-            .filter(|(id, _)| *id != request.queue)
+            .filter(|(id, _)| request.queue != *id)
             .collect(),
         error,
         anonymised: request

@@ -24,8 +24,8 @@ pub async fn add_user(
             email: email.to_owned(),
             name: email.split('@').next().unwrap().to_owned(),
             role,
-            services: services.iter().map(|s| s.to_string()).collect(),
-            communes: communes.iter().map(|s| s.to_string()).collect(),
+            services: services.iter().map(|s| s.parse().unwrap()).collect(),
+            communes: communes.iter().map(|s| s.parse().unwrap()).collect(),
             password_hash: password::hash(PASSWORD).unwrap(),
         })
         .await
