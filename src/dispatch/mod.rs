@@ -1,8 +1,8 @@
 //! Dispatch: what leaves Guichet when something happens to a request (webhooks to business
 //! applications, e-mails to citizens, services and élus), through a transactional outbox.
 //!
-//! The store calls a [`Planner`] inside the transaction that writes the events, and writes
-//! the messages it returns as outbox rows in that same transaction: an event is never
+//! [`crate::requests`] calls a [`Planner`] inside the transaction that writes the events,
+//! and queues the messages it returns as outbox rows in that same transaction: an event is never
 //! recorded without its messages, nor a message sent for an event that was rolled back.
 //! [`worker`] then delivers the rows at least once, with retries, backoff and a dead-letter
 //! state; every message carries an idempotency key so receivers apply it once.
@@ -13,8 +13,7 @@ pub mod webhook;
 pub mod worker;
 
 pub use plan::planner;
-// The outbox's types live in the domain: the store writes and reads them without knowing
-// how messages are planned or delivered.
-pub use crate::domain::outbox::{
-    OutboxChannel, OutboxMessage, OutboxRow, Outcome, PlanInput, Planner, no_messages,
-};
+// What a planner decides lives in the domain, the rows it becomes in the store: the store
+// writes and reads them without knowing how messages are planned or delivered.
+pub use crate::domain::outbox::{OutboxChannel, OutboxMessage, PlanInput, Planner, no_messages};
+pub use crate::store::{OutboxRow, Outcome};

@@ -1,6 +1,7 @@
-//! The transactional outbox's data: the messages a planner decides inside the store's
-//! transaction, the rows the store keeps, and how a delivery went. Planning and delivery
-//! live in [`crate::dispatch`]; the store only needs these types.
+//! What the transactional outbox is asked to send: the messages a planner decides inside
+//! the transaction that records a request's events, and what the planner reads to decide.
+//! Planning and delivery live in [`crate::dispatch`]; the rows the store keeps them in, and
+//! how a delivery went, in [`crate::store::outbox`].
 
 use serde_json::Value;
 
@@ -66,37 +67,4 @@ pub type Planner = dyn Fn(&PlanInput<'_>) -> Vec<OutboxMessage> + Send + Sync;
 /// A planner that sends nothing (imports, tools, tests of other parts).
 pub fn no_messages(_: &PlanInput<'_>) -> Vec<OutboxMessage> {
     Vec::new()
-}
-
-/// An outbox row as the worker and the admin page see it.
-#[derive(Debug, Clone)]
-pub struct OutboxRow {
-    pub id: String,
-    pub idempotency_key: String,
-    pub request_id: String,
-    pub channel: OutboxChannel,
-    pub target: String,
-    pub kind: String,
-    pub payload: Value,
-    pub state: String,
-    pub attempts: u32,
-    pub next_attempt_at: time::OffsetDateTime,
-    pub last_error: Option<String>,
-    pub created_at: time::OffsetDateTime,
-    pub delivered_at: Option<time::OffsetDateTime>,
-}
-
-/// What a delivery attempt came to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Delivered,
-    /// Try again at this time.
-    Retry {
-        error: String,
-        at: time::OffsetDateTime,
-    },
-    /// Give up: the dead-letter state, until an admin redelivers it.
-    Dead {
-        error: String,
-    },
 }

@@ -27,7 +27,7 @@ pub use handling::{
     ActionDone, AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder,
     StatusCounts, Target,
 };
-pub use outbox::{OutboxStore, backoff};
+pub use outbox::{OutboxRow, OutboxStore, Outcome, backoff};
 pub use postgres::PostgresStore;
 pub use requests::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, Receipt, RequestStore,

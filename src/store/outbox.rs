@@ -5,7 +5,42 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::outbox::{OutboxRow, Outcome};
+use serde_json::Value;
+
+use crate::domain::outbox::OutboxChannel;
+
+/// An outbox row as the worker and the admin page see it.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: String,
+    pub idempotency_key: String,
+    pub request_id: String,
+    pub channel: OutboxChannel,
+    pub target: String,
+    pub kind: String,
+    pub payload: Value,
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: time::OffsetDateTime,
+    pub last_error: Option<String>,
+    pub created_at: time::OffsetDateTime,
+    pub delivered_at: Option<time::OffsetDateTime>,
+}
+
+/// What a delivery attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Delivered,
+    /// Try again at this time.
+    Retry {
+        error: String,
+        at: time::OffsetDateTime,
+    },
+    /// Give up: the dead-letter state, until an admin redelivers it.
+    Dead {
+        error: String,
+    },
+}
 
 #[async_trait]
 pub trait OutboxStore: Send + Sync {

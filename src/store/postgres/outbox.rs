@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{PostgresStore, other};
-use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome};
-use crate::store::{OutboxStore, StoreError};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage};
+use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError};
 
 /// Writes the planner's messages in the caller's transaction.
 pub(super) async fn insert_outbox(

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{SqliteStore, json_column, optional_time, other};
-use crate::domain::outbox::{OutboxChannel, OutboxMessage, OutboxRow, Outcome};
-use crate::store::{OutboxStore, StoreError, format_time, parse_time};
+use crate::domain::outbox::{OutboxChannel, OutboxMessage};
+use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError, format_time, parse_time};
 
 /// Writes the planner's messages in the caller's transaction.
 pub(super) async fn insert_outbox(
