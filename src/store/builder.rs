@@ -73,3 +73,16 @@ pub trait BuilderStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<PastRequest>, StoreError>;
 }
+
+/// A designer's draft (a `form_drafts` row).
+pub(super) fn draft_row(row: &impl super::row::ReadRow) -> Result<Draft, StoreError> {
+    Ok(Draft {
+        form_id: row.text("form_id")?,
+        author: row.text("author")?,
+        service: row.text("service")?,
+        definition: row.json("definition")?,
+        rule_source: row.opt_text("rule_source")?,
+        base_version: row.opt_text("base_version")?,
+        updated_at: row.time("updated_at")?,
+    })
+}

@@ -248,6 +248,34 @@ pub trait HandlingStore: Send + Sync {
     ) -> Result<StatusCounts, StoreError>;
 }
 
+/// One line of a listing (a `requests` row joined with its version's title and its last
+/// event), with the cursor that resumes after it in `sort` order.
+pub(super) fn queue_item(
+    row: &impl super::row::ReadRow,
+    sort: SortOrder,
+) -> Result<QueueItem, StoreError> {
+    let due_at = row.opt_time("due_at")?;
+    Ok(QueueItem {
+        reference: row.parsed("reference", Reference::parse)?,
+        form_id: row.text("form_id")?,
+        form_title: row.text("title")?,
+        commune: row.opt_ident("commune")?,
+        channel: row.text("channel")?,
+        status: row.parsed("status", Status::parse)?,
+        service: row.ident("service")?,
+        queue: row.ident("queue")?,
+        priority: row.parsed("priority", Priority::parse)?,
+        assignee: row.opt_text("assignee")?,
+        filed_by: row.opt_text("filed_by")?,
+        paused: row.opt_time("paused_at")?.is_some(),
+        last_event: row.text("last_event")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        cursor: Cursor::of(sort, row.uuid("id")?, due_at),
+        due_at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

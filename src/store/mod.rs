@@ -15,6 +15,7 @@ pub mod personal_data;
 pub mod postgres;
 pub mod requests;
 pub mod retention;
+pub mod row;
 pub mod site;
 pub mod sqlite;
 pub mod staff;

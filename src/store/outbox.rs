@@ -64,6 +64,27 @@ pub trait OutboxStore: Send + Sync {
     async fn redeliver(&self, id: &str) -> Result<bool, StoreError>;
 }
 
+/// An `outbox` row.
+pub(super) fn outbox_row(row: &impl super::row::ReadRow) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id: row.uuid("id")?.to_string(),
+        idempotency_key: row.uuid("idempotency_key")?.to_string(),
+        request_id: row.uuid("request_id")?.to_string(),
+        channel: row.parsed("channel", |c| {
+            OutboxChannel::parse(c).ok_or_else(|| format!("unknown channel {c}"))
+        })?,
+        target: row.text("target")?,
+        kind: row.text("kind")?,
+        payload: row.json("payload")?,
+        state: row.text("state")?,
+        attempts: row.int("attempts")?.clamp(0, i64::from(u32::MAX)) as u32,
+        next_attempt_at: row.time("next_attempt_at")?,
+        last_error: row.opt_text("last_error")?,
+        created_at: row.time("created_at")?,
+        delivered_at: row.opt_time("delivered_at")?,
+    })
+}
+
 /// The delay before the next attempt of a message that failed `attempts` times: exponential
 /// from `base`, capped at an hour, with ±20 % jitter so retries of many messages spread out.
 pub fn backoff(base: std::time::Duration, attempts: u32) -> time::Duration {

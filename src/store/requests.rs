@@ -267,3 +267,122 @@ pub trait RequestTransaction: Send {
     /// Commits; returns once the transaction is durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }
+
+// --- Reading rows, once for both databases ------------------------------------------
+
+use super::row::ReadRow;
+
+/// What the holder of a tracking link sees (the row of `track`'s query), with its history.
+pub(super) fn tracked_request(
+    row: &impl ReadRow,
+    history: Vec<Event>,
+) -> Result<TrackedRequest, StoreError> {
+    Ok(TrackedRequest {
+        reference: row.parsed("reference", Reference::parse)?,
+        form_id: row.text("form_id")?,
+        form_title: row.text("title")?,
+        form_version: row.parsed("form_version", FormVersion::parse)?,
+        status: row.parsed("status", Status::parse)?,
+        service: row.ident("service")?,
+        commune: row.opt_ident("commune")?,
+        data: row.json("data")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        closed_at: row.opt_time("closed_at")?,
+        history,
+    })
+}
+
+pub(super) fn status_summary(row: &impl ReadRow) -> Result<StatusSummary, StoreError> {
+    Ok(StatusSummary {
+        reference: row.parsed("reference", Reference::parse)?,
+        status: row.parsed("status", Status::parse)?,
+        updated_at: row.time("updated_at")?,
+    })
+}
+
+/// A whole request (a `requests` row), with its events.
+pub(super) fn stored_request(
+    row: &impl ReadRow,
+    events: Vec<Event>,
+) -> Result<StoredRequest, StoreError> {
+    Ok(StoredRequest {
+        reference: row.parsed("reference", Reference::parse)?,
+        form_id: row.text("form_id")?,
+        form_version: row.parsed("form_version", FormVersion::parse)?,
+        commune: row.opt_ident("commune")?,
+        channel: row.text("channel")?,
+        data: row.json("data")?,
+        status: row.parsed("status", Status::parse)?,
+        service: row.ident("service")?,
+        queue: row.ident("queue")?,
+        priority: row.parsed("priority", Priority::parse)?,
+        tags: row.decoded("tags")?,
+        routing_reason: row.opt_text("routing_reason")?,
+        routing_fallback: row.opt_text("routing_fallback")?,
+        due_at: row.opt_time("due_at")?,
+        assignee: row.opt_text("assignee")?,
+        paused_at: row.opt_time("paused_at")?,
+        filed_by: row.opt_text("filed_by")?,
+        citizen_contact: row.opt_text("citizen_contact")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        closed_at: row.opt_time("closed_at")?,
+        anonymised_at: row.opt_time("anonymised_at")?,
+        events,
+    })
+}
+
+/// One event of a request's history (`kind, actor, body, created_at`).
+pub(super) fn event(row: &impl ReadRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        kind: row.parsed("kind", |k| {
+            EventKind::parse(k).ok_or_else(|| format!("unknown event kind {k}"))
+        })?,
+        actor: row.text("actor")?,
+        body: row.json("body")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// The columns [`locked_request`] reads.
+pub(super) const LOCKED_COLUMNS: &str =
+    "id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at,
+    commune, filed_by, form_id, form_version, channel, data, anonymised_at";
+
+pub(super) fn locked_request(row: &impl ReadRow) -> Result<LockedRequest, StoreError> {
+    Ok(LockedRequest {
+        id: row.uuid("id")?,
+        reference: row.parsed("reference", Reference::parse)?,
+        state: HandlingState {
+            status: row.parsed("status", Status::parse)?,
+            service: row.ident("service")?,
+            queue: row.ident("queue")?,
+            priority: row.parsed("priority", Priority::parse)?,
+            assignee: row.opt_text("assignee")?,
+            due_at: row.opt_time("due_at")?,
+            paused_at: row.opt_time("paused_at")?,
+            created_at: row.time("created_at")?,
+        },
+        commune: row.opt_ident("commune")?,
+        filed_by: row.opt_text("filed_by")?,
+        form_id: row.text("form_id")?,
+        form_version: row.text("form_version")?,
+        channel: row.text("channel")?,
+        data: row.json("data")?,
+        anonymised_at: row.opt_time("anonymised_at")?,
+    })
+}
+
+/// A recorded form version (a `form_versions` row).
+pub(super) fn form_version_row(row: &impl ReadRow) -> Result<ArchivedFormVersion, StoreError> {
+    Ok(ArchivedFormVersion {
+        version: row.text("version")?,
+        form_id: row.text("form_id")?,
+        title: row.text("title")?,
+        definition: row.json("definition")?,
+        rule_source: row.opt_text("rule_source")?,
+        git_commit: row.opt_text("git_commit")?,
+        recorded_at: row.time("recorded_at")?,
+    })
+}

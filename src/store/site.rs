@@ -95,3 +95,34 @@ pub trait SiteStore: Send + Sync {
     async fn is_site_editor(&self, email: &str) -> Result<bool, StoreError>;
     async fn set_site_editor(&self, email: &str, editor: bool) -> Result<(), StoreError>;
 }
+
+/// A published version of a commune's page.
+pub(super) fn version_row(row: &impl super::row::ReadRow) -> Result<PageVersion, StoreError> {
+    Ok(PageVersion {
+        commune: row.text("commune")?,
+        number: row.int("number")?,
+        content: row.decoded("content")?,
+        author: row.text("author")?,
+        published_at: row.time("published_at")?,
+        restored_from: row.opt_int("restored_from")?,
+    })
+}
+
+/// A news item of a commune.
+pub(super) fn news_row(row: &impl super::row::ReadRow) -> Result<NewsItem, StoreError> {
+    Ok(NewsItem {
+        id: row.text("id")?,
+        commune: row.text("commune")?,
+        content: NewsContent {
+            date: row
+                .opt_date("news_date")?
+                .ok_or_else(|| super::row::unreadable("news_date", "NULL"))?,
+            title: row.text("title")?,
+            body: row.text("body")?,
+            ends_on: row.opt_date("ends_on")?,
+        },
+        author: row.text("author")?,
+        published: row.flag("published")?,
+        updated_at: row.time("updated_at")?,
+    })
+}

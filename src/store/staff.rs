@@ -122,3 +122,18 @@ pub trait StaffStore: Send + Sync {
     /// The enabled account behind an API token's hash.
     async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError>;
 }
+
+/// A staff account (the columns of `USER_COLUMNS` in each database's module).
+pub(super) fn staff_user(row: &impl super::row::ReadRow) -> Result<StaffUser, StoreError> {
+    Ok(StaffUser {
+        id: row.uuid("id")?.to_string(),
+        email: row.text("email")?,
+        name: row.text("name")?,
+        role: row.parsed("role", Role::parse)?,
+        services: row.decoded("services")?,
+        communes: row.decoded("communes")?,
+        disabled: row.flag("disabled")?,
+        password_hash: row.text("password_hash")?,
+        created_at: row.time("created_at")?,
+    })
+}

@@ -7,12 +7,13 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::staff::parse_user_id;
-use super::{PostgresStore, json_text, other};
+use super::{PostgresStore, other};
 use crate::domain::Role;
 use crate::store::StoreError;
 use crate::store::archive::{
     ArchiveStore, ArchivedEvent, ArchivedFormVersion, ArchivedRequest, ArchivedStaffAccount,
 };
+use crate::store::requests::form_version_row;
 
 #[async_trait]
 impl ArchiveStore for PostgresStore {
@@ -20,19 +21,7 @@ impl ArchiveStore for PostgresStore {
         let rows = sqlx::query("SELECT * FROM form_versions ORDER BY recorded_at, version")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ArchivedFormVersion {
-                    version: row.try_get("version")?,
-                    form_id: row.try_get("form_id")?,
-                    title: row.try_get("title")?,
-                    definition: json_text(row, "definition")?,
-                    rule_source: row.try_get("rule_source")?,
-                    git_commit: row.try_get("git_commit")?,
-                    recorded_at: row.try_get("recorded_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(form_version_row).collect()
     }
 
     async fn export_requests(

@@ -2,25 +2,13 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
-use super::{PostgresStore, json_text, parsed};
+use super::{PostgresStore, parsed};
 use crate::domain::Reference;
+use crate::store::builder::draft_row;
 use crate::store::builder::{BuilderStore, Draft, PastRequest, Provenance, VersionSummary};
 use crate::store::{FormVersionRecord, StoreError};
-
-fn draft_row(row: &PgRow) -> Result<Draft, StoreError> {
-    Ok(Draft {
-        form_id: row.try_get("form_id")?,
-        author: row.try_get("author")?,
-        service: row.try_get("service")?,
-        definition: json_text(row, "definition")?,
-        rule_source: row.try_get("rule_source")?,
-        base_version: row.try_get("base_version")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
 
 #[async_trait]
 impl BuilderStore for PostgresStore {

@@ -1,16 +1,15 @@
 //! PostgreSQL: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{PostgresStore, parsed};
-use crate::domain::{Priority, Reference, Status, workflow};
+use crate::domain::{Status, workflow};
 use crate::store::handling::NO_DUE_DATE;
+use crate::store::handling::queue_item;
 use crate::store::{
-    AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
+    AssigneeFilter, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
     StoreError, parse_time,
 };
 
@@ -60,32 +59,6 @@ fn push_last_event(qb: &mut QueryBuilder<Postgres>, sees_internal_events: bool) 
             .collect::<Vec<_>>(),
     )
     .push(")) ORDER BY e.id DESC LIMIT 1), 'submitted') AS last_event");
-}
-
-fn queue_item(row: &PgRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
-    let id: Uuid = row.try_get("id")?;
-    let due_at: Option<OffsetDateTime> = row.try_get("due_at")?;
-    Ok(QueueItem {
-        reference: parsed(row, "reference", Reference::parse)?,
-        form_id: row.try_get("form_id")?,
-        form_title: row.try_get("title")?,
-        commune: row.try_get("commune")?,
-        channel: row.try_get("channel")?,
-        status: parsed(row, "status", Status::parse)?,
-        service: row.try_get("service")?,
-        queue: row.try_get("queue")?,
-        priority: parsed(row, "priority", Priority::parse)?,
-        assignee: row.try_get("assignee")?,
-        filed_by: row.try_get("filed_by")?,
-        paused: row
-            .try_get::<Option<OffsetDateTime>, _>("paused_at")?
-            .is_some(),
-        last_event: row.try_get("last_event")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        cursor: Cursor::of(sort, id, due_at),
-        due_at,
-    })
 }
 
 #[async_trait]

@@ -20,14 +20,12 @@ mod staff;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::requests::event;
 use super::{Event, Store, StoreError};
-use crate::domain::EventKind;
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -55,25 +53,8 @@ impl PostgresStore {
         .bind(citizen_only)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Event {
-                    kind: EventKind::parse(&row.try_get::<String, _>("kind")?)
-                        .ok_or_else(|| other("unknown event kind"))?,
-                    actor: row.try_get("actor")?,
-                    body: row.try_get::<Json<Value>, _>("body")?.0,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
     }
-}
-
-/// A JSON document kept as text (key order matters: it is the order of a form's questions).
-pub(super) fn json_text(row: &PgRow, column: &str) -> Result<Value, StoreError> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad {column} in the database: {e}")))
 }
 
 /// A value the database holds that the code cannot read back (a bug or a hand edit).

@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{PostgresStore, other};
-use crate::domain::outbox::{OutboxChannel, OutboxMessage};
+use crate::domain::outbox::OutboxMessage;
+use crate::store::outbox::outbox_row;
 use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError};
 
 /// Writes the planner's messages in the caller's transaction.
@@ -36,28 +36,6 @@ pub(super) async fn insert_outbox(
         .await?;
     }
     Ok(())
-}
-
-fn outbox_row(row: &PgRow) -> Result<OutboxRow, StoreError> {
-    let id: Uuid = row.try_get("id")?;
-    let key: Uuid = row.try_get("idempotency_key")?;
-    let request_id: Uuid = row.try_get("request_id")?;
-    Ok(OutboxRow {
-        id: id.to_string(),
-        idempotency_key: key.to_string(),
-        request_id: request_id.to_string(),
-        channel: OutboxChannel::parse(&row.try_get::<String, _>("channel")?)
-            .ok_or_else(|| other("bad outbox channel"))?,
-        target: row.try_get("target")?,
-        kind: row.try_get("kind")?,
-        payload: row.try_get::<Json<serde_json::Value>, _>("payload")?.0,
-        state: row.try_get("state")?,
-        attempts: row.try_get::<i32, _>("attempts")?.max(0) as u32,
-        next_attempt_at: row.try_get("next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
-        delivered_at: row.try_get("delivered_at")?,
-    })
 }
 
 #[async_trait]

@@ -1,18 +1,20 @@
 //! PostgreSQL: reading requests, and the primitives of a write transaction on them.
 
 use async_trait::async_trait;
-use serde_json::Value;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{PostgresStore, parsed, violates};
+use super::{PostgresStore, violates};
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::workflow::{self, HandlingState, NewEvent};
-use crate::domain::{EventKind, FormVersion, Priority, Reference, Status};
+use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
+use crate::store::requests::{
+    LOCKED_COLUMNS, form_version_row, locked_request, status_summary, stored_request,
+    tracked_request,
+};
 use crate::store::{
     FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
     StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -36,20 +38,7 @@ impl RequestStore for PostgresStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let id: Uuid = row.try_get("id")?;
-        Ok(Some(TrackedRequest {
-            reference: parsed(&row, "reference", Reference::parse)?,
-            form_id: row.try_get("form_id")?,
-            form_title: row.try_get("title")?,
-            form_version: parsed(&row, "form_version", FormVersion::parse)?,
-            status: parsed(&row, "status", Status::parse)?,
-            service: row.try_get("service")?,
-            commune: row.try_get("commune")?,
-            data: row.try_get::<Json<Value>, _>("data")?.0,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            closed_at: row.try_get("closed_at")?,
-            history: self.events(id, true).await?,
-        }))
+        Ok(Some(tracked_request(&row, self.events(id, true).await?)?))
     }
 
     async fn status_by_reference(
@@ -61,14 +50,7 @@ impl RequestStore for PostgresStore {
                 .bind(reference.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|row| {
-            Ok(StatusSummary {
-                reference: parsed(&row, "reference", Reference::parse)?,
-                status: parsed(&row, "status", Status::parse)?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        })
-        .transpose()
+        row.map(|row| status_summary(&row)).transpose()
     }
 
     async fn request_by_reference(
@@ -81,31 +63,7 @@ impl RequestStore for PostgresStore {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let id: Uuid = row.try_get("id")?;
-        Ok(Some(StoredRequest {
-            reference: parsed(&row, "reference", Reference::parse)?,
-            form_id: row.try_get("form_id")?,
-            form_version: parsed(&row, "form_version", FormVersion::parse)?,
-            commune: row.try_get("commune")?,
-            channel: row.try_get("channel")?,
-            data: row.try_get::<Json<Value>, _>("data")?.0,
-            status: parsed(&row, "status", Status::parse)?,
-            service: row.try_get("service")?,
-            queue: row.try_get("queue")?,
-            priority: parsed(&row, "priority", Priority::parse)?,
-            tags: row.try_get::<Json<Vec<String>>, _>("tags")?.0,
-            routing_reason: row.try_get("routing_reason")?,
-            routing_fallback: row.try_get("routing_fallback")?,
-            due_at: row.try_get("due_at")?,
-            assignee: row.try_get("assignee")?,
-            paused_at: row.try_get("paused_at")?,
-            filed_by: row.try_get("filed_by")?,
-            citizen_contact: row.try_get("citizen_contact")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            closed_at: row.try_get("closed_at")?,
-            anonymised_at: row.try_get("anonymised_at")?,
-            events: self.events(id, false).await?,
-        }))
+        Ok(Some(stored_request(&row, self.events(id, false).await?)?))
     }
 
     async fn count_requests(&self) -> Result<u64, StoreError> {
@@ -137,18 +95,7 @@ impl RequestStore for PostgresStore {
             .bind(version.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(ArchivedFormVersion {
-                version: row.try_get("version")?,
-                form_id: row.try_get("form_id")?,
-                title: row.try_get("title")?,
-                definition: super::json_text(&row, "definition")?,
-                rule_source: row.try_get("rule_source")?,
-                git_commit: row.try_get("git_commit")?,
-                recorded_at: row.try_get("recorded_at")?,
-            })
-        })
-        .transpose()
+        row.map(|row| form_version_row(&row)).transpose()
     }
 }
 
@@ -156,34 +103,6 @@ impl RequestStore for PostgresStore {
 /// instances acting on one request apply one after the other.
 struct PostgresTransaction {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
-}
-
-const LOCKED_COLUMNS: &str =
-    "id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at,
-    commune, filed_by, form_id, form_version, channel, data, anonymised_at";
-
-fn locked_request(row: &PgRow) -> Result<LockedRequest, StoreError> {
-    Ok(LockedRequest {
-        id: row.try_get("id")?,
-        reference: parsed(row, "reference", Reference::parse)?,
-        state: HandlingState {
-            status: parsed(row, "status", Status::parse)?,
-            service: row.try_get("service")?,
-            queue: row.try_get("queue")?,
-            priority: parsed(row, "priority", Priority::parse)?,
-            assignee: row.try_get("assignee")?,
-            due_at: row.try_get("due_at")?,
-            paused_at: row.try_get("paused_at")?,
-            created_at: row.try_get("created_at")?,
-        },
-        commune: row.try_get("commune")?,
-        filed_by: row.try_get("filed_by")?,
-        form_id: row.try_get("form_id")?,
-        form_version: row.try_get("form_version")?,
-        channel: row.try_get("channel")?,
-        data: row.try_get::<Json<Value>, _>("data")?.0,
-        anonymised_at: row.try_get("anonymised_at")?,
-    })
 }
 
 #[async_trait]

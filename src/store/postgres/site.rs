@@ -2,41 +2,14 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use super::PostgresStore;
-use crate::domain::site::{NewsContent, PageContent};
+use crate::domain::site::PageContent;
 use crate::store::StoreError;
 use crate::store::site::{NewsItem, PageDraft, PageVersion, SiteStore};
-
-fn version_row(row: &PgRow) -> Result<PageVersion, StoreError> {
-    Ok(PageVersion {
-        commune: row.try_get("commune")?,
-        number: row.try_get("number")?,
-        content: row.try_get::<Json<PageContent>, _>("content")?.0,
-        author: row.try_get("author")?,
-        published_at: row.try_get("published_at")?,
-        restored_from: row.try_get("restored_from")?,
-    })
-}
-
-fn news_row(row: &PgRow) -> Result<NewsItem, StoreError> {
-    Ok(NewsItem {
-        id: row.try_get("id")?,
-        commune: row.try_get("commune")?,
-        content: NewsContent {
-            date: row.try_get("news_date")?,
-            title: row.try_get("title")?,
-            body: row.try_get("body")?,
-            ends_on: row.try_get("ends_on")?,
-        },
-        author: row.try_get("author")?,
-        published: row.try_get("published")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
+use crate::store::site::{news_row, version_row};
 
 #[async_trait]
 impl SiteStore for PostgresStore {

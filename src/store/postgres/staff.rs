@@ -2,29 +2,13 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{PostgresStore, other, parsed, violates};
-use crate::domain::{CommuneSlug, Role, ServiceId};
+use super::{PostgresStore, other, violates};
+use crate::store::staff::staff_user;
 use crate::store::{LoginCount, NewStaffUser, Session, StaffStore, StaffUser, StoreError};
-
-fn staff_user(row: &PgRow) -> Result<StaffUser, StoreError> {
-    let id: Uuid = row.try_get("id")?;
-    Ok(StaffUser {
-        id: id.to_string(),
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: parsed(row, "role", Role::parse)?,
-        services: row.try_get::<Json<Vec<ServiceId>>, _>("services")?.0,
-        communes: row.try_get::<Json<Vec<CommuneSlug>>, _>("communes")?.0,
-        disabled: row.try_get("disabled")?,
-        password_hash: row.try_get("password_hash")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
 
 pub(super) fn parse_user_id(id: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(id).map_err(|e| other(format!("bad account id {id}: {e}")))

@@ -9,6 +9,7 @@ use crate::domain::Role;
 use crate::store::archive::{
     ArchiveStore, ArchivedEvent, ArchivedFormVersion, ArchivedRequest, ArchivedStaffAccount,
 };
+use crate::store::requests::form_version_row;
 use crate::store::{StoreError, format_time, parse_time};
 
 #[async_trait]
@@ -17,19 +18,7 @@ impl ArchiveStore for SqliteStore {
         let rows = sqlx::query("SELECT * FROM form_versions ORDER BY recorded_at, version")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ArchivedFormVersion {
-                    version: row.try_get("version")?,
-                    form_id: row.try_get("form_id")?,
-                    title: row.try_get("title")?,
-                    definition: json_column(row, "definition")?,
-                    rule_source: row.try_get("rule_source")?,
-                    git_commit: row.try_get("git_commit")?,
-                    recorded_at: parse_time(&row.try_get::<String, _>("recorded_at")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(form_version_row).collect()
     }
 
     async fn export_requests(

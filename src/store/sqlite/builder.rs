@@ -2,23 +2,11 @@
 
 use async_trait::async_trait;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, json_column, reference_column};
+use crate::store::builder::draft_row;
 use crate::store::builder::{BuilderStore, Draft, PastRequest, Provenance, VersionSummary};
 use crate::store::{FormVersionRecord, StoreError, format_time, parse_time};
-
-fn draft_row(row: &SqliteRow) -> Result<Draft, StoreError> {
-    Ok(Draft {
-        form_id: row.try_get("form_id")?,
-        author: row.try_get("author")?,
-        service: row.try_get("service")?,
-        definition: json_column(row, "definition")?,
-        rule_source: row.try_get("rule_source")?,
-        base_version: row.try_get("base_version")?,
-        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-    })
-}
 
 #[async_trait]
 impl BuilderStore for SqliteStore {

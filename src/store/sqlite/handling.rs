@@ -1,17 +1,16 @@
 //! SQLite: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use super::{SqliteStore, optional_time, other, reference_column, status_column};
-use crate::domain::{Priority, ServiceId, workflow};
+use super::{SqliteStore, status_column};
+use crate::domain::{ServiceId, workflow};
 use crate::store::handling::NO_DUE_DATE;
+use crate::store::handling::queue_item;
 use crate::store::{
-    AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
-    StoreError, format_time, parse_time,
+    AssigneeFilter, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
+    StoreError, format_time,
 };
 
 const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
@@ -71,31 +70,6 @@ fn push_last_event(qb: &mut QueryBuilder<Sqlite>, sees_internal_events: bool) {
         kinds.push_bind(*kind);
     }
     kinds.push_unseparated(") ORDER BY e.id DESC LIMIT 1), 'submitted') AS last_event");
-}
-
-fn queue_item(row: &SqliteRow, sort: SortOrder) -> Result<QueueItem, StoreError> {
-    let id: String = row.try_get("id")?;
-    let id = Uuid::parse_str(&id).map_err(other)?;
-    let due_at = optional_time(row, "due_at")?;
-    Ok(QueueItem {
-        reference: reference_column(row)?,
-        form_id: row.try_get("form_id")?,
-        form_title: row.try_get("title")?,
-        commune: row.try_get("commune")?,
-        channel: row.try_get("channel")?,
-        status: status_column(row)?,
-        service: row.try_get("service")?,
-        queue: row.try_get("queue")?,
-        priority: Priority::parse(&row.try_get::<String, _>("priority")?).map_err(other)?,
-        assignee: row.try_get("assignee")?,
-        filed_by: row.try_get("filed_by")?,
-        paused: row.try_get::<Option<String>, _>("paused_at")?.is_some(),
-        last_event: row.try_get("last_event")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-        cursor: Cursor::of(sort, id, due_at),
-        due_at,
-    })
 }
 
 #[async_trait]

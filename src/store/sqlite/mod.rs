@@ -37,8 +37,9 @@ use sqlx::sqlite::{
 };
 use time::OffsetDateTime;
 
+use super::requests::event;
 use super::{Event, Store, StoreError, parse_time};
-use crate::domain::{EventKind, FormVersion, Reference, Status};
+use crate::domain::{FormVersion, Reference, Status};
 
 pub struct SqliteStore {
     /// One connection: all writes.
@@ -88,17 +89,7 @@ impl SqliteStore {
             .bind(citizen_only)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Event {
-                    kind: EventKind::parse(&row.try_get::<String, _>("kind")?)
-                        .ok_or_else(|| other("unknown event kind"))?,
-                    actor: row.try_get("actor")?,
-                    body: json_column(row, "body")?,
-                    created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
     }
 }
 

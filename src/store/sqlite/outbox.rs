@@ -1,14 +1,14 @@
 //! SQLite: claiming, finishing and listing the outbox's messages.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{SqliteStore, json_column, optional_time, other};
-use crate::domain::outbox::{OutboxChannel, OutboxMessage};
-use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError, format_time, parse_time};
+use super::SqliteStore;
+use crate::domain::outbox::OutboxMessage;
+use crate::store::outbox::outbox_row;
+use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError, format_time};
 
 /// Writes the planner's messages in the caller's transaction.
 pub(super) async fn insert_outbox(
@@ -35,27 +35,6 @@ pub(super) async fn insert_outbox(
         .await?;
     }
     Ok(())
-}
-
-fn outbox_row(row: &SqliteRow) -> Result<OutboxRow, StoreError> {
-    Ok(OutboxRow {
-        id: row.try_get("id")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        request_id: row.try_get("request_id")?,
-        channel: OutboxChannel::parse(&row.try_get::<String, _>("channel")?)
-            .ok_or_else(|| other("bad outbox channel"))?,
-        target: row.try_get("target")?,
-        kind: row.try_get("kind")?,
-        payload: json_column(row, "payload")?,
-        state: row.try_get("state")?,
-        attempts: row
-            .try_get::<i64, _>("attempts")?
-            .clamp(0, i64::from(u32::MAX)) as u32,
-        next_attempt_at: parse_time(&row.try_get::<String, _>("next_attempt_at")?)?,
-        last_error: row.try_get("last_error")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-        delivered_at: optional_time(row, "delivered_at")?,
-    })
 }
 
 #[async_trait]

@@ -3,21 +3,21 @@
 use async_trait::async_trait;
 use serde_json::json;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{
-    SqliteStore, is_unique_violation_on, json_column, optional_time, reference_column,
-    status_column, version_column,
-};
+use super::{SqliteStore, is_unique_violation_on};
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::workflow::{self, HandlingState, NewEvent};
-use crate::domain::{EventKind, FormVersion, Priority, Reference, Status};
+use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
+use crate::store::requests::{
+    LOCKED_COLUMNS, form_version_row, locked_request, status_summary, stored_request,
+    tracked_request,
+};
 use crate::store::{
     FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
-    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest, format_time, parse_time,
+    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest, format_time,
 };
 
 #[async_trait]
@@ -38,20 +38,7 @@ impl RequestStore for SqliteStore {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
-        Ok(Some(TrackedRequest {
-            reference: reference_column(&row)?,
-            form_id: row.try_get("form_id")?,
-            form_title: row.try_get("title")?,
-            form_version: version_column(&row)?,
-            status: status_column(&row)?,
-            service: row.try_get("service")?,
-            commune: row.try_get("commune")?,
-            data: json_column(&row, "data")?,
-            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-            updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-            closed_at: optional_time(&row, "closed_at")?,
-            history: self.events(&id, true).await?,
-        }))
+        Ok(Some(tracked_request(&row, self.events(&id, true).await?)?))
     }
 
     async fn status_by_reference(
@@ -63,14 +50,7 @@ impl RequestStore for SqliteStore {
                 .bind(reference.to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|row| {
-            Ok(StatusSummary {
-                reference: reference_column(&row)?,
-                status: status_column(&row)?,
-                updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-            })
-        })
-        .transpose()
+        row.map(|row| status_summary(&row)).transpose()
     }
 
     async fn request_by_reference(
@@ -83,34 +63,7 @@ impl RequestStore for SqliteStore {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let id: String = row.try_get("id")?;
-        let tags: Vec<String> = serde_json::from_value(json_column(&row, "tags")?)
-            .map_err(|e| StoreError::Other(e.into()))?;
-        Ok(Some(StoredRequest {
-            reference: reference_column(&row)?,
-            form_id: row.try_get("form_id")?,
-            form_version: version_column(&row)?,
-            commune: row.try_get("commune")?,
-            channel: row.try_get("channel")?,
-            data: json_column(&row, "data")?,
-            status: status_column(&row)?,
-            service: row.try_get("service")?,
-            queue: row.try_get("queue")?,
-            priority: Priority::parse(&row.try_get::<String, _>("priority")?)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
-            tags,
-            routing_reason: row.try_get("routing_reason")?,
-            routing_fallback: row.try_get("routing_fallback")?,
-            due_at: optional_time(&row, "due_at")?,
-            assignee: row.try_get("assignee")?,
-            paused_at: optional_time(&row, "paused_at")?,
-            filed_by: row.try_get("filed_by")?,
-            citizen_contact: row.try_get("citizen_contact")?,
-            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-            updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-            closed_at: optional_time(&row, "closed_at")?,
-            anonymised_at: optional_time(&row, "anonymised_at")?,
-            events: self.events(&id, false).await?,
-        }))
+        Ok(Some(stored_request(&row, self.events(&id, false).await?)?))
     }
 
     async fn count_requests(&self) -> Result<u64, StoreError> {
@@ -140,18 +93,7 @@ impl RequestStore for SqliteStore {
             .bind(version.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            Ok(ArchivedFormVersion {
-                version: row.try_get("version")?,
-                form_id: row.try_get("form_id")?,
-                title: row.try_get("title")?,
-                definition: json_column(&row, "definition")?,
-                rule_source: row.try_get("rule_source")?,
-                git_commit: row.try_get("git_commit")?,
-                recorded_at: parse_time(&row.try_get::<String, _>("recorded_at")?)?,
-            })
-        })
-        .transpose()
+        row.map(|row| form_version_row(&row)).transpose()
     }
 }
 
@@ -159,36 +101,6 @@ impl RequestStore for SqliteStore {
 /// process writing the same file waits for the lock instead of failing to upgrade.
 struct SqliteTransaction {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-}
-
-const LOCKED_COLUMNS: &str =
-    "id, reference, status, service, queue, priority, assignee, due_at, paused_at, created_at,
-    commune, filed_by, form_id, form_version, channel, data, anonymised_at";
-
-fn locked_request(row: &SqliteRow) -> Result<LockedRequest, StoreError> {
-    Ok(LockedRequest {
-        id: Uuid::parse_str(&row.try_get::<String, _>("id")?)
-            .map_err(|e| StoreError::Other(anyhow::anyhow!("bad request id: {e}")))?,
-        reference: reference_column(row)?,
-        state: HandlingState {
-            status: status_column(row)?,
-            service: row.try_get("service")?,
-            queue: row.try_get("queue")?,
-            priority: Priority::parse(&row.try_get::<String, _>("priority")?)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?,
-            assignee: row.try_get("assignee")?,
-            due_at: optional_time(row, "due_at")?,
-            paused_at: optional_time(row, "paused_at")?,
-            created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-        },
-        commune: row.try_get("commune")?,
-        filed_by: row.try_get("filed_by")?,
-        form_id: row.try_get("form_id")?,
-        form_version: row.try_get("form_version")?,
-        channel: row.try_get("channel")?,
-        data: json_column(row, "data")?,
-        anonymised_at: optional_time(row, "anonymised_at")?,
-    })
 }
 
 #[async_trait]

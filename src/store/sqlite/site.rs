@@ -6,8 +6,9 @@ use sqlx::sqlite::SqliteRow;
 use time::Date;
 
 use super::SqliteStore;
-use crate::domain::site::{NewsContent, PageContent};
+use crate::domain::site::PageContent;
 use crate::store::site::{NewsItem, PageDraft, PageVersion, SiteStore};
+use crate::store::site::{news_row, version_row};
 use crate::store::{StoreError, format_time, parse_time};
 
 const DAY: &[time::format_description::BorrowedFormatItem<'_>] =
@@ -17,41 +18,6 @@ fn content(row: &SqliteRow) -> Result<PageContent, StoreError> {
     let text: String = row.try_get("content")?;
     serde_json::from_str(&text)
         .map_err(|e| StoreError::Other(anyhow::anyhow!("bad page content in the database: {e}")))
-}
-
-fn day(text: &str) -> Result<Date, StoreError> {
-    Date::parse(text, DAY)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad date {text:?} in the database: {e}")))
-}
-
-fn version_row(row: &SqliteRow) -> Result<PageVersion, StoreError> {
-    Ok(PageVersion {
-        commune: row.try_get("commune")?,
-        number: row.try_get("number")?,
-        content: content(row)?,
-        author: row.try_get("author")?,
-        published_at: parse_time(&row.try_get::<String, _>("published_at")?)?,
-        restored_from: row.try_get("restored_from")?,
-    })
-}
-
-fn news_row(row: &SqliteRow) -> Result<NewsItem, StoreError> {
-    Ok(NewsItem {
-        id: row.try_get("id")?,
-        commune: row.try_get("commune")?,
-        content: NewsContent {
-            date: day(&row.try_get::<String, _>("news_date")?)?,
-            title: row.try_get("title")?,
-            body: row.try_get("body")?,
-            ends_on: row
-                .try_get::<Option<String>, _>("ends_on")?
-                .map(|d| day(&d))
-                .transpose()?,
-        },
-        author: row.try_get("author")?,
-        published: row.try_get::<i64, _>("published")? != 0,
-        updated_at: parse_time(&row.try_get::<String, _>("updated_at")?)?,
-    })
 }
 
 fn json(content: &PageContent) -> Result<String, StoreError> {

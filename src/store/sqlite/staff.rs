@@ -3,35 +3,14 @@
 use async_trait::async_trait;
 use serde_json::json;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{SqliteStore, is_unique_violation_on, json_column, other};
-use crate::domain::Role;
+use super::{SqliteStore, is_unique_violation_on, other};
+use crate::store::staff::staff_user;
 use crate::store::{
     LoginCount, NewStaffUser, Session, StaffStore, StaffUser, StoreError, format_time, parse_time,
 };
-
-fn staff_user(row: &SqliteRow) -> Result<StaffUser, StoreError> {
-    fn list<T: serde::de::DeserializeOwned>(
-        row: &SqliteRow,
-        column: &str,
-    ) -> Result<Vec<T>, StoreError> {
-        serde_json::from_value(json_column(row, column)?).map_err(other)
-    }
-    Ok(StaffUser {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: Role::parse(&row.try_get::<String, _>("role")?).map_err(other)?,
-        services: list(row, "services")?,
-        communes: list(row, "communes")?,
-        disabled: row.try_get("disabled")?,
-        password_hash: row.try_get("password_hash")?,
-        created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
-    })
-}
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
 
