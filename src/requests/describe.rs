@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::catalogue::Catalogue;
 use crate::catalogue::fields::{Field, FieldKind, TextInput, value_text};
-use crate::domain::EventKind;
 use crate::domain::time::date_fr;
-use crate::store::Event;
+use crate::domain::{Channel, EventKind, Priority, Status};
+use crate::store::{Event, StoredRequest};
 
 /// "JPEG" for image/jpeg, "PDF" for application/pdf.
 pub fn type_label(media_type: &str) -> String {
@@ -178,6 +178,170 @@ pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value
             text("text")
         ),
         other => other.as_str().to_owned(),
+    }
+}
+
+/// What staff read for an event of a request's history.
+pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
+    let text = |key: &str| {
+        event
+            .body
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // A free text removed by anonymisation.
+    let words = |key: &str| match event.body.get(key).and_then(|v| v.as_str()) {
+        Some(text) => text.to_owned(),
+        None => "(texte effacé)".to_owned(),
+    };
+    let status = |key: &str| {
+        Status::parse(&text(key))
+            .map(|s| s.label_fr().to_owned())
+            .unwrap_or_else(|_| text(key))
+    };
+    let queue_name = |key: &str| {
+        let id = text(key);
+        catalogue
+            .territory
+            .queue(&id)
+            .map(|(_, q)| q.name.clone())
+            .unwrap_or(id)
+    };
+    match event.kind {
+        EventKind::Submitted => format!(
+            "Demande déposée ({}), pour le service « {} »",
+            Channel::parse(&text("channel"))
+                .map(|c| c.label_fr())
+                .unwrap_or("canal inconnu"),
+            catalogue.service_name(&text("service"))
+        ),
+        EventKind::Routed => {
+            let mut line = format!("Orientée vers la file « {} »", queue_name("queue"));
+            if !text("reason").is_empty() {
+                line.push_str(&format!(" : {}", text("reason")));
+            }
+            if !text("fallback").is_empty() {
+                line.push_str(&format!(" (règle en échec : {})", text("fallback")));
+            }
+            line
+        }
+        EventKind::Assigned => format!("Attribuée à {}", text("to")),
+        EventKind::StatusChanged => format!("Statut : {} → {}", status("from"), status("to")),
+        EventKind::Note => format!("Note interne : {}", words("text")),
+        EventKind::Message => format!("Message au demandeur : {}", words("text")),
+        EventKind::CitizenReply => format!("Réponse du demandeur : {}", words("text")),
+        EventKind::Transferred => format!(
+            "Transférée de « {} » vers « {} » : {}",
+            queue_name("from_queue"),
+            queue_name("queue"),
+            words("reason")
+        ),
+        EventKind::PriorityChanged => format!(
+            "Priorité : {} → {}",
+            Priority::parse(&text("from"))
+                .map(|p| p.label_fr())
+                .unwrap_or("?"),
+            Priority::parse(&text("to"))
+                .map(|p| p.label_fr())
+                .unwrap_or("?")
+        ),
+        EventKind::DueChanged => match event.body.get("due").and_then(|v| v.as_str()) {
+            Some(due) => format!(
+                "Échéance fixée au {}",
+                iso_date_fr(due).unwrap_or_else(|| due.to_owned())
+            ),
+            None => "Échéance retirée".to_owned(),
+        },
+        EventKind::Reopened => format!(
+            "Rouverte par le demandeur (« problème non résolu ») : {}",
+            words("text")
+        ),
+        EventKind::Anonymised => match text("why").as_str() {
+            "erasure" => format!(
+                "Données personnelles effacées à la demande : {}",
+                text("reason")
+            ),
+            _ => "Données personnelles effacées (durée de conservation écoulée)".to_owned(),
+        },
+    }
+}
+
+/// A short summary an élu can read out or forward to the citizen: where the request
+/// stands, what the service said, nothing internal.
+pub fn report_back(catalogue: &Catalogue, request: &StoredRequest, form_title: &str) -> String {
+    let mut lines = vec![
+        format!("Demande {} – {}", request.reference, form_title),
+        format!("Déposée le {}", date_fr(request.created_at)),
+        format!("Service : {}", catalogue.service_name(&request.service)),
+        format!("Statut : {}", request.status.label_fr()),
+    ];
+    if let Some(commune) = request
+        .commune
+        .as_deref()
+        .and_then(|c| catalogue.territory.commune(c))
+    {
+        lines.push(format!("Commune : {}", commune.name));
+    }
+    if let Some(due) = request
+        .due_at
+        .filter(|_| crate::domain::workflow::is_open(request.status))
+    {
+        lines.push(format!("Échéance prévue : {}", date_fr(due)));
+    }
+    let exchanges: Vec<String> = request
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Message
+                    | EventKind::CitizenReply
+                    | EventKind::Transferred
+                    | EventKind::Reopened
+                    | EventKind::StatusChanged
+            )
+        })
+        .map(|e| {
+            let line = match e.kind {
+                // The transfer's reason is internal; the citizen learns the new service.
+                EventKind::Transferred => format!(
+                    "Transmise au service « {} »",
+                    catalogue.service_name(
+                        e.body
+                            .get("service")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                    )
+                ),
+                _ => describe_event(catalogue, e),
+            };
+            format!("- {} : {}", date_fr(e.created_at), line)
+        })
+        .collect();
+    if !exchanges.is_empty() {
+        lines.push(String::new());
+        lines.push("Suivi :".to_owned());
+        lines.extend(exchanges);
+    }
+    lines.join("\n")
+}
+
+/// A request's latest step, in a few words, for a listing's "dernière étape" column.
+pub fn step_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Submitted | EventKind::Routed => "déposée",
+        EventKind::Assigned => "attribuée",
+        EventKind::StatusChanged => "statut changé",
+        EventKind::Note => "note interne",
+        EventKind::Message => "message envoyé au demandeur",
+        EventKind::CitizenReply => "réponse du demandeur",
+        EventKind::Transferred => "transférée",
+        EventKind::PriorityChanged => "priorité changée",
+        EventKind::DueChanged => "échéance changée",
+        EventKind::Reopened => "rouverte par le demandeur",
+        EventKind::Anonymised => "données personnelles effacées",
     }
 }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{StaffUser, StoreError, format_time, parse_time};
 use crate::domain::workflow::NewEvent;
-use crate::domain::{CommuneSlug, Priority, QueueId, Reference, ServiceId, Status};
+use crate::domain::{CommuneSlug, EventKind, Priority, QueueId, Reference, ServiceId, Status};
 
 /// Which requests a person may see. Deny by default: an empty list sees nothing.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,7 +199,7 @@ pub struct QueueItem {
     pub due_at: Option<OffsetDateTime>,
     pub paused: bool,
     /// The kind of the last event the reader may see.
-    pub last_event: String,
+    pub last_event: EventKind,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     /// Give this back as `after` for the next page.
@@ -268,7 +268,9 @@ pub(super) fn queue_item(
         assignee: row.opt_text("assignee")?,
         filed_by: row.opt_text("filed_by")?,
         paused: row.opt_time("paused_at")?.is_some(),
-        last_event: row.text("last_event")?,
+        last_event: row.parsed("last_event", |k| {
+            EventKind::parse(k).ok_or_else(|| format!("unknown event kind {k}"))
+        })?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         cursor: Cursor::of(sort, row.uuid("id")?, due_at),

@@ -79,25 +79,8 @@ impl ItemView {
             overdue: is_overdue(item.status, item.due_at, now),
             paused: item.paused,
             filed_on: date_fr(item.created_at),
-            last_event: last_event_label(&item.last_event).to_owned(),
+            last_event: crate::requests::describe::step_label(item.last_event).to_owned(),
         }
-    }
-}
-
-pub fn last_event_label(kind: &str) -> &'static str {
-    match kind {
-        "submitted" | "routed" => "déposée",
-        "assigned" => "attribuée",
-        "status_changed" => "statut changé",
-        "note" => "note interne",
-        "message" => "message envoyé au demandeur",
-        "citizen_reply" => "réponse du demandeur",
-        "transferred" => "transférée",
-        "priority_changed" => "priorité changée",
-        "due_changed" => "échéance changée",
-        "reopened" => "rouverte par le demandeur",
-        "anonymised" => "données personnelles effacées",
-        _ => "mise à jour",
     }
 }
 

@@ -173,7 +173,7 @@ async fn page(
             .map(|e| TimelineEntry {
                 when: date_fr(e.created_at),
                 who: e.actor.clone(),
-                what: handling::describe_event(catalogue, e),
+                what: crate::requests::describe::describe_event(catalogue, e),
                 internal: crate::domain::workflow::is_internal(e.kind),
             })
             .collect(),
@@ -384,7 +384,7 @@ pub async fn report(
         territory: catalogue.territory.territory.name.clone(),
         me: Me::of(user, &signed.session.csrf_token),
         reference: request.reference.to_string(),
-        text: handling::report_back(&catalogue, &request, &title),
+        text: crate::requests::describe::report_back(&catalogue, &request, &title),
     })
 }
 
