@@ -19,6 +19,7 @@ pub mod row;
 pub mod site;
 pub mod sqlite;
 pub mod staff;
+pub mod statistics;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -126,6 +127,7 @@ pub trait Store:
     + retention::RetentionStore
     + personal_data::PersonalDataStore
     + site::SiteStore
+    + statistics::StatisticsStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
@@ -151,6 +153,7 @@ pub mod prelude {
     pub use super::retention::RetentionStore as _;
     pub use super::site::SiteStore as _;
     pub use super::staff::StaffStore as _;
+    pub use super::statistics::StatisticsStore as _;
 }
 
 pub use crate::domain::time::format_time;

@@ -22,6 +22,8 @@ pub enum AccessView {
     ApiPiece,
     /// A queue's spreadsheet export (one record per request in it).
     ExportCsv,
+    /// A queue's JSON Lines export (one record per request in it).
+    ExportJsonl,
     /// Listed by a subject-access search.
     SubjectSearch,
     /// Part of a subject-access export.
@@ -32,12 +34,13 @@ pub enum AccessView {
 }
 
 impl AccessView {
-    pub const ALL: [AccessView; 8] = [
+    pub const ALL: [AccessView; 9] = [
         AccessView::Page,
         AccessView::Piece,
         AccessView::Api,
         AccessView::ApiPiece,
         AccessView::ExportCsv,
+        AccessView::ExportJsonl,
         AccessView::SubjectSearch,
         AccessView::SubjectExport,
         AccessView::Outbox,
@@ -50,6 +53,7 @@ impl AccessView {
             AccessView::Api => "api",
             AccessView::ApiPiece => "api_piece",
             AccessView::ExportCsv => "export_csv",
+            AccessView::ExportJsonl => "export_jsonl",
             AccessView::SubjectSearch => "subject_search",
             AccessView::SubjectExport => "subject_export",
             AccessView::Outbox => "outbox",
@@ -67,6 +71,7 @@ impl AccessView {
             AccessView::Api => "lecture par l'API",
             AccessView::ApiPiece => "pièce jointe (API)",
             AccessView::ExportCsv => "export tableur d'une file",
+            AccessView::ExportJsonl => "export JSON Lines d'une file",
             AccessView::SubjectSearch => "recherche de données personnelles",
             AccessView::SubjectExport => "export de données personnelles",
             AccessView::Outbox => "envois en échec (adresse du demandeur)",

@@ -16,6 +16,7 @@ mod requests;
 mod retention;
 mod site;
 mod staff;
+mod statistics;
 
 use std::time::Duration;
 

@@ -24,6 +24,7 @@ mod requests;
 mod retention;
 mod site;
 mod staff;
+mod statistics;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -31,6 +31,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/queues", get(staff::queues))
         .route("/queues/{queue}/requests", get(staff::queue_requests))
+        .route("/queues/{queue}/requests.jsonl", get(staff::queue_export))
         .route("/requests/{reference}", get(staff::request))
         .route(
             "/requests/{reference}/attachments/{sha256}",

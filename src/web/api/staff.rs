@@ -19,7 +19,7 @@ use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery, StaffUser, StoredRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError};
-use crate::web::staff::Filters;
+use crate::web::staff::{Filters, export_lines};
 use crate::web::{handling, personal_data};
 
 /// The account behind the request's bearer token.
@@ -169,6 +169,19 @@ pub async fn queue_requests(
     Ok(Json(
         json!({"requests": items.iter().map(item_json).collect::<Vec<_>>(), "next": next}),
     ))
+}
+
+/// `GET /queues/{queue}/requests.jsonl`: the whole listing, with the back office's
+/// filters, as JSON Lines (one request per line, its answers labelled as the citizen saw
+/// them), streamed without a row cap.
+pub async fn queue_export(
+    State(state): State<AppState>,
+    ApiStaff(user): ApiStaff,
+    Path(queue): Path<String>,
+    Query(filters): Query<Filters>,
+) -> Result<Response, ApiError> {
+    let query = export_lines::listing(&state, &user, &queue, &filters)?;
+    Ok(export_lines::stream(state, user, query, &queue))
 }
 
 /// `GET /requests/{reference}`.

@@ -5,6 +5,7 @@ mod commune_finder;
 pub mod form;
 mod legal;
 mod my_data;
+mod open_data;
 mod portal;
 pub mod site;
 mod tracking;
@@ -71,6 +72,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/donnees-personnelles", get(legal::personal_data))
         .route("/accessibilite", get(legal::accessibility))
         .route("/plan-du-site", get(legal::site_map))
+        .route(
+            "/donnees-ouvertes/demandes.csv",
+            get(open_data::requests_csv),
+        )
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
         .route("/static/builder.js", get(builder_script))

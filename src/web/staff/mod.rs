@@ -4,6 +4,7 @@
 mod builder;
 mod elu;
 mod export;
+pub mod export_lines;
 mod login;
 mod outbox;
 mod personal_data;
@@ -33,6 +34,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/bureau/files/{queue}", get(queues::queue))
         .route("/bureau/files/{queue}/export.csv", get(export::export))
+        .route(
+            "/bureau/files/{queue}/export.jsonl",
+            get(export_lines::export),
+        )
         .route(
             "/bureau/demandes/{reference}",
             get(request::show).post(request::post),

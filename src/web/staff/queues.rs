@@ -216,6 +216,7 @@ pub struct QueuePage {
     pub next: String,
     /// The CSV export of this listing, with its filters.
     pub export: String,
+    pub export_lines: String,
 }
 
 /// The queue and its service, when the person handles requests of that service.
@@ -273,6 +274,10 @@ pub async fn queue(
     Ok(QueuePage {
         export: format!(
             "/bureau/files/{queue_id}/export.csv?{}",
+            filters.next_page("")
+        ),
+        export_lines: format!(
+            "/bureau/files/{queue_id}/export.jsonl?{}",
             filters.next_page("")
         ),
         territory: catalogue.territory.territory.name.clone(),
