@@ -21,24 +21,13 @@ mod fill;
 const DATA: &str = r#"{"motif":"taille","type_bac":"ordures-menageres","nombre_residents":4,"nom":"Claire Martin","adresse":{"rue":"Rue de la Libération","commune":"marmande"},"email":"claire.martin@example.org"}"#;
 
 fn main() {
-    let rows: u64 = std::env::var("BENCH_EXPORT_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let rows = fill::rows("BENCH_EXPORT_ROWS", 100_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
-    let mut backends = vec![(
-        "SQLite",
-        format!("sqlite://{}", dir.path().join("exports.db").display()),
-    )];
-    match std::env::var("BENCH_POSTGRES_URL") {
-        Ok(url) => backends.push(("PostgreSQL", url)),
-        Err(_) => println!("(set BENCH_POSTGRES_URL=postgres://… to measure PostgreSQL too)"),
-    }
-    for (name, url) in backends {
+    for (name, url) in fill::backends(dir.path(), "exports.db") {
         runtime.block_on(bench(name, &url, rows, dir.path()));
     }
 }

@@ -21,24 +21,13 @@ const RUNS: usize = 30;
 use fill::QUEUE;
 
 fn main() {
-    let rows: u64 = std::env::var("BENCH_QUEUE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows = fill::rows("BENCH_QUEUE_ROWS", 1_000_000);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
-    let mut backends = vec![(
-        "SQLite",
-        format!("sqlite://{}", dir.path().join("queues.db").display()),
-    )];
-    match std::env::var("BENCH_POSTGRES_URL") {
-        Ok(url) => backends.push(("PostgreSQL", url)),
-        Err(_) => println!("(set BENCH_POSTGRES_URL=postgres://… to measure PostgreSQL too)"),
-    }
-    for (name, url) in backends {
+    for (name, url) in fill::backends(dir.path(), "queues.db") {
         runtime.block_on(bench(name, &url, rows));
     }
 }

@@ -8,6 +8,25 @@ use guichet::store::Store;
 /// The queue the rows go to.
 pub const QUEUE: &str = "dechets-bacs";
 
+/// How many rows to generate: `variable`, else `default`.
+pub fn rows(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The databases to measure: a SQLite file `file` in `dir`, and PostgreSQL when
+/// `BENCH_POSTGRES_URL` names a database.
+pub fn backends(dir: &std::path::Path, file: &str) -> Vec<(&'static str, String)> {
+    let mut backends = vec![("SQLite", format!("sqlite://{}", dir.join(file).display()))];
+    match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(url) => backends.push(("PostgreSQL", url)),
+        Err(_) => println!("(set BENCH_POSTGRES_URL=postgres://… to measure PostgreSQL too)"),
+    }
+    backends
+}
+
 /// Fills one queue with `rows` requests whose answers are `data` (JSON text without `'`):
 /// one real filing records the form version; the rest are generated in the database.
 pub async fn fill(store: &std::sync::Arc<dyn Store>, url: &str, rows: u64, data: &str) {
