@@ -108,9 +108,15 @@ pub async fn import(
             ),
             Record::FormVersion(version) => versions.push(version),
             Record::StaffAccount(account) => {
+                account
+                    .check()
+                    .map_err(|why| anyhow::anyhow!("line {}: {why}", number + 1))?;
                 store.import_staff_account(&account).await?;
             }
             Record::Request(request) => {
+                request
+                    .check()
+                    .map_err(|why| anyhow::anyhow!("line {}: {why}", number + 1))?;
                 requests.push(*request);
                 read += 1;
                 if requests.len() as u32 >= BATCH {

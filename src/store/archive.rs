@@ -118,6 +118,47 @@ fn default_last_event() -> String {
     "routed".to_owned()
 }
 
+impl ArchivedRequest {
+    /// Whether the record holds what the stores read back: an archive written by hand, or
+    /// by another version, is refused line by line rather than imported into rows that
+    /// would later fail to load (a listing, a tracking page, an export).
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |what: &str, value: &str| format!("{what} « {value} » cannot be read");
+        uuid::Uuid::parse_str(&self.id).map_err(|_| bad("the id", &self.id))?;
+        crate::domain::Reference::parse(&self.reference)
+            .map_err(|_| bad("the reference", &self.reference))?;
+        crate::domain::FormVersion::parse(&self.form_version)
+            .map_err(|_| bad("the form version", &self.form_version))?;
+        crate::domain::Status::parse(&self.status).map_err(|_| bad("the status", &self.status))?;
+        crate::domain::Priority::parse(&self.priority)
+            .map_err(|_| bad("the priority", &self.priority))?;
+        crate::domain::ServiceId::parse(&self.service)
+            .map_err(|_| bad("the service", &self.service))?;
+        crate::domain::QueueId::parse(&self.queue).map_err(|_| bad("the queue", &self.queue))?;
+        if let Some(commune) = &self.commune {
+            CommuneSlug::parse(commune).map_err(|_| bad("the commune", commune))?;
+        }
+        for kind in self
+            .events
+            .iter()
+            .map(|e| e.kind.as_str())
+            .chain([self.last_event.as_str()])
+        {
+            crate::domain::EventKind::parse(kind).ok_or_else(|| bad("the event kind", kind))?;
+        }
+        Ok(())
+    }
+}
+
+impl ArchivedStaffAccount {
+    /// Whether the account's id is one the stores read back.
+    pub fn check(&self) -> Result<(), String> {
+        uuid::Uuid::parse_str(&self.id)
+            .map(|_| ())
+            .map_err(|_| format!("the account id « {} » cannot be read", self.id))
+    }
+}
+
 /// Reading and writing a whole territory's records, for `guichet export`/`import` and
 /// backups.
 #[async_trait]

@@ -217,3 +217,60 @@ fn a_file_that_is_not_an_archive_is_refused() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A request line whose commune, queue or event kind the stores could not read back (an
+/// archive edited by hand) is refused with its line number, and nothing of it is imported.
+#[tokio::test]
+async fn an_archive_line_the_stores_could_not_read_back_is_refused() {
+    use guichet::store::archive::Record;
+    let app = common::spawn_app().await;
+    common::staff::file_bin_request(&app, "marmande").await;
+    let request = app.store.export_requests(None, 10).await.unwrap().remove(0);
+    let versions = app.store.export_form_versions().await.unwrap();
+    let header = Record::Header {
+        format: guichet::store::archive::FORMAT.into(),
+        version: guichet::store::archive::VERSION,
+        exported_at: time::OffsetDateTime::now_utc(),
+    };
+    let mut bad_commune = request.clone();
+    bad_commune.commune = Some("Pas une commune".into());
+    let mut bad_kind = request.clone();
+    bad_kind.events[0].kind = "telephoned".into();
+    let dir = tempfile::TempDir::new().unwrap();
+    for (what, broken) in [("commune", bad_commune), ("event kind", bad_kind)] {
+        let mut lines = vec![serde_json::to_string(&header).unwrap()];
+        lines.extend(
+            versions
+                .iter()
+                .map(|v| serde_json::to_string(&Record::FormVersion(v.clone())).unwrap()),
+        );
+        lines.push(serde_json::to_string(&Record::Request(Box::new(broken))).unwrap());
+        let file = dir.path().join("edited.jsonl");
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        let target = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{what}.db")).display()
+        );
+        let output = guichet()
+            .arg("import")
+            .arg(&file)
+            .arg("--database")
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{what}: {stderr}");
+        let line = lines.len();
+        assert!(
+            stderr.contains(&format!("line {line}: the {what}")),
+            "{what}: {stderr}"
+        );
+        let store = store::open(&DatabaseConfig {
+            url: target,
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
+        assert_eq!(store.count_requests().await.unwrap(), 0, "{what}");
+    }
+}

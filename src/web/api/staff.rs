@@ -181,7 +181,7 @@ pub async fn queue_export(
     Query(filters): Query<Filters>,
 ) -> Result<Response, ApiError> {
     let query = export_lines::listing(&state, &user, &queue, &filters)?;
-    Ok(export_lines::stream(state, user, query, &queue))
+    Ok(export_lines::stream(state, user, query, &queue).await?)
 }
 
 /// `GET /requests/{reference}`.

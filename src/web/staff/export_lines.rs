@@ -42,7 +42,7 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let user = signed.session.user.clone();
     let query = listing(&state, &user, &queue_id, &filters)?;
-    Ok(stream(state, user, query, &queue_id))
+    Ok(stream(state, user, query, &queue_id).await?)
 }
 
 /// The listing an export of `queue_id` reads: the queue, if `user` handles its requests,
@@ -72,16 +72,24 @@ struct Export {
     versions: HashMap<FormVersion, Option<Vec<Field>>>,
 }
 
-/// The listing `query` as a streamed JSON Lines response, `{queue_id}-{date}.jsonl`.
-pub fn stream(state: AppState, user: StaffUser, query: RequestQuery, queue_id: &str) -> Response {
+/// The listing `query` as a streamed JSON Lines response, `{queue_id}-{date}.jsonl`. The
+/// first page is read before the response starts, so a failure there is answered as an
+/// error (a 503 when the database is down), not as a 200 cut short.
+pub async fn stream(
+    state: AppState,
+    user: StaffUser,
+    query: RequestQuery,
+    queue_id: &str,
+) -> Result<Response, AppError> {
     let filename = format!("{queue_id}-{}.jsonl", OffsetDateTime::now_utc().date());
-    let start = Export {
+    let mut start = Export {
         state,
         user,
-        next: Some(query),
+        next: None,
         versions: HashMap::new(),
     };
-    let pages = futures_util::stream::try_unfold(start, |mut export| async move {
+    let first = page(&mut start, query).await?;
+    let rest = futures_util::stream::try_unfold(start, |mut export| async move {
         let Some(query) = export.next.take() else {
             return Ok(None);
         };
@@ -94,7 +102,8 @@ pub fn stream(state: AppState, user: StaffUser, query: RequestQuery, queue_id: &
             }
         }
     });
-    (
+    let pages = futures_util::StreamExt::chain(futures_util::stream::iter(first.map(Ok)), rest);
+    Ok((
         [
             (header::CONTENT_TYPE, MEDIA_TYPE.to_owned()),
             (
@@ -104,7 +113,7 @@ pub fn stream(state: AppState, user: StaffUser, query: RequestQuery, queue_id: &
         ],
         Body::from_stream(pages),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Reads one page and writes its lines; `None` when there is nothing left.
