@@ -27,8 +27,9 @@ impl RateLimiter {
         }
     }
 
-    /// Counts an attempt from `ip`; `false` when it is over the limit.
-    pub fn allow(&self, ip: IpAddr) -> bool {
+    /// Counts an attempt from `ip`; when it is over the limit, how long until its window
+    /// ends and attempts are counted afresh.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
         let now = Instant::now();
         let mut seen = self
             .seen
@@ -43,7 +44,11 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        entry.1 <= self.max
+        if entry.1 <= self.max {
+            Ok(())
+        } else {
+            Err(self.window.saturating_sub(now.duration_since(entry.0)))
+        }
     }
 }
 
@@ -56,9 +61,10 @@ mod tests {
         let limiter = RateLimiter::new(2, Duration::from_secs(60));
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(limiter.allow(a));
-        assert!(limiter.allow(a));
-        assert!(!limiter.allow(a));
-        assert!(limiter.allow(b));
+        assert!(limiter.check(a).is_ok());
+        assert!(limiter.check(a).is_ok());
+        let wait = limiter.check(a).unwrap_err();
+        assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(50));
+        assert!(limiter.check(b).is_ok());
     }
 }

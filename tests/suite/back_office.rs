@@ -1028,3 +1028,27 @@ async fn the_elus_list_shows_the_last_step_they_may_see() {
         "the notes are stored"
     );
 }
+
+/// Past twenty sign-in attempts from one client in ten minutes, the sign-in page answers 429
+/// with `Retry-After` and says in French how long to wait.
+#[tokio::test]
+async fn too_many_sign_ins_from_one_client_say_when_to_come_back() {
+    let app = spawn_app().await;
+    for n in 0..20 {
+        let response = try_login(&app, &format!("inconnu{n}@vdg.example.org"), "faux").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let refused = try_login(&app, "inconnu@vdg.example.org", "faux").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Trop de tentatives de connexion depuis ce poste. Patientez 10 minutes"),
+        "{page}"
+    );
+}

@@ -67,11 +67,18 @@ pub async fn post(
         )
             .into_response()
     };
-    if !state.login_limiter.allow(ip) {
-        return Ok(page(
+    if let Err(wait) = state.login_limiter.check(ip) {
+        let mut refused = page(
             StatusCode::TOO_MANY_REQUESTS,
-            "Trop de tentatives de connexion depuis ce poste. Patientez dix minutes avant de réessayer.",
-        ));
+            &format!(
+                "Trop de tentatives de connexion depuis ce poste. Patientez {} avant de réessayer.",
+                crate::web::rate_limits::wait_fr(wait)
+            ),
+        );
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, crate::web::error::retry_after(wait));
+        return Ok(refused);
     }
     if email.is_empty() || password.is_empty() {
         return Ok(page(
