@@ -425,6 +425,10 @@ impl Territory {
                         at("secret_env"),
                         "a webhook needs a signing secret: set secret_env to the name of an environment variable".into(),
                     )),
+                    (Some(_), Some(_)) => problems.push((
+                        at("secret"),
+                        "give the signing secret one way, not both: keep secret_env (the secret stays out of git) and remove secret".into(),
+                    )),
                     (Some(secret), _) if secret.trim().is_empty() => problems.push((
                         at("secret"),
                         "the secret is empty: set secret_env to the name of an environment variable holding the secret".into(),
@@ -677,6 +681,24 @@ name = "Q"
             matches!(err[0].location, Location::LineCol(2, _)),
             "{:?}",
             err
+        );
+    }
+
+    #[test]
+    fn a_webhook_gets_its_secret_one_way_only() {
+        let hook = |secret_lines: &str| {
+            format!(
+                "{GOOD}[[services.webhooks]]\nid = \"sig\"\nurl = \"https://sig.example.org/hook\"\nevents = [\"*\"]\n{secret_lines}\n"
+            )
+        };
+        assert!(Territory::parse(&hook("secret_env = \"SIG_SECRET\"")).is_ok());
+        assert!(Territory::parse(&hook("secret = \"s3cret\"")).is_ok());
+        let err = Territory::parse(&hook("secret = \"s3cret\"\nsecret_env = \"SIG_SECRET\""))
+            .unwrap_err();
+        assert!(
+            err[0].to_string().contains("one way, not both"),
+            "{}",
+            err[0]
         );
     }
 
