@@ -1,7 +1,7 @@
 //! Checks on a loaded catalogue that loading itself does not make, because they do not
 //! leave a form out: each form's personal-data declarations, missing legal mentions, and
 //! the webhooks this process cannot sign for. Running each form's pinned cases needs intake, so it lives there
-//! ([`crate::intake::cases`]), with the loader that puts all of these together.
+//! (`intake::cases`), with the loader that puts all of these together.
 
 use super::form::META_KEY;
 use super::legal::{Conformity, NOT_GIVEN};

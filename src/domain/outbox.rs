@@ -1,7 +1,7 @@
 //! What the transactional outbox is asked to send: the messages a planner decides inside
 //! the transaction that records a request's events, and what the planner reads to decide.
-//! Planning and delivery live in [`crate::dispatch`]; the rows the store keeps them in, and
-//! how a delivery went, in [`crate::store::outbox`].
+//! Planning and delivery are the dispatch module's; the rows the store keeps them in, and
+//! how a delivery went, are the store's outbox module's.
 
 use serde_json::Value;
 

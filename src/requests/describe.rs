@@ -3,13 +3,15 @@
 //! describe requests through here, so a citizen reads the same words on the page and in
 //! their mail.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::catalogue::Catalogue;
 use crate::catalogue::fields::{Field, FieldKind, TextInput, value_text};
 use crate::domain::time::date_fr;
-use crate::domain::{Channel, EventKind, Priority, Status};
-use crate::store::{Event, StoredRequest};
+use crate::domain::{Channel, EventKind, FormVersion, Priority, Status};
+use crate::store::{Event, Store, StoreError, StoredRequest};
 
 /// "JPEG" for image/jpeg, "PDF" for application/pdf.
 pub fn type_label(media_type: &str) -> String {
@@ -342,6 +344,29 @@ pub fn step_label(kind: EventKind) -> &'static str {
         EventKind::DueChanged => "échéance changée",
         EventKind::Reopened => "rouverte par le demandeur",
         EventKind::Anonymised => "données personnelles effacées",
+    }
+}
+
+/// The questions of each form version met, read and built once each: an export labels
+/// every request with the version it was filed under, and most share a few versions.
+#[derive(Default)]
+pub struct VersionQuestions(HashMap<FormVersion, Option<Vec<Field>>>);
+
+impl VersionQuestions {
+    /// The questions of `version`; `None` when it is not recorded or no longer builds.
+    pub async fn of(
+        &mut self,
+        store: &dyn Store,
+        version: &FormVersion,
+    ) -> Result<Option<&[Field]>, StoreError> {
+        if !self.0.contains_key(version) {
+            let built = store
+                .form_version(version)
+                .await?
+                .and_then(|v| crate::catalogue::fields::build(&v.definition).ok());
+            self.0.insert(version.clone(), built);
+        }
+        Ok(self.0.get(version).and_then(|f| f.as_deref()))
     }
 }
 

@@ -268,9 +268,7 @@ pub(super) fn queue_item(
         assignee: row.opt_text("assignee")?,
         filed_by: row.opt_text("filed_by")?,
         paused: row.opt_time("paused_at")?.is_some(),
-        last_event: row.parsed("last_event", |k| {
-            EventKind::parse(k).ok_or_else(|| format!("unknown event kind {k}"))
-        })?,
+        last_event: row.event_kind("last_event")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         cursor: Cursor::of(sort, row.uuid("id")?, due_at),

@@ -4,7 +4,7 @@
 //! [`OutboxStore`], [`ArchiveStore`], and the builder's, retention's, personal data's and
 //! commune sites'); [`Store`] is all of them. A database module holds only its SQL: what a
 //! request's life does in one transaction (lock, read, write, append events, queue outbox
-//! messages, commit) is written once, in [`crate::requests`], over the primitives of
+//! messages, commit) is written once, in the `requests` module, over the primitives of
 //! [`RequestTransaction`]. The store knows neither HTTP nor templates.
 
 pub mod archive;
@@ -112,8 +112,8 @@ impl PoolStats {
 }
 
 /// The whole store: every concern's trait, and the database's own housekeeping. Code that
-/// needs one concern asks for that trait; the server holds an `Arc<dyn Store>`. Bring the
-/// traits into scope with `use crate::store::prelude::*`.
+/// needs one concern asks for that trait; the server holds an `Arc<dyn Store>`, on which
+/// every concern's methods can be called.
 #[async_trait]
 pub trait Store:
     Send
@@ -139,21 +139,6 @@ pub trait Store:
     /// write-ahead log back into the file and empties it, so what was deleted or overwritten
     /// (a session's token, later a scrubbed answer) leaves no copy in the WAL.
     async fn close(&self);
-}
-
-/// Every store trait, to call their methods on an `Arc<dyn Store>`.
-pub mod prelude {
-    pub use super::Store as _;
-    pub use super::archive::ArchiveStore as _;
-    pub use super::builder::BuilderStore as _;
-    pub use super::handling::HandlingStore as _;
-    pub use super::outbox::OutboxStore as _;
-    pub use super::personal_data::PersonalDataStore as _;
-    pub use super::requests::{RequestStore as _, RequestTransaction as _};
-    pub use super::retention::RetentionStore as _;
-    pub use super::site::SiteStore as _;
-    pub use super::staff::StaffStore as _;
-    pub use super::statistics::StatisticsStore as _;
 }
 
 pub use crate::domain::time::format_time;

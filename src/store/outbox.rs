@@ -1,5 +1,5 @@
 //! The transactional outbox as stored: the rows the planner's messages become, claimed and
-//! finished by [`crate::dispatch`]'s worker. The messages themselves are queued in the
+//! finished by the dispatch module's worker. The messages themselves are queued in the
 //! transaction that causes them ([`super::RequestTransaction::queue_outbox`]).
 
 use async_trait::async_trait;

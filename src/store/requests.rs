@@ -2,7 +2,7 @@
 //! primitives of one write transaction on requests ([`RequestTransaction`]).
 //!
 //! A request's life (file, take, message, transfer, reply, reopen…) is orchestrated once, in
-//! [`crate::requests`], on top of these primitives; each database implements them with its
+//! the `requests` module, on top of these primitives; each database implements them with its
 //! own SQL and nothing else.
 
 use async_trait::async_trait;
@@ -336,9 +336,7 @@ pub(super) fn stored_request(
 /// One event of a request's history (`kind, actor, body, created_at`).
 pub(super) fn event(row: &impl ReadRow) -> Result<Event, StoreError> {
     Ok(Event {
-        kind: row.parsed("kind", |k| {
-            EventKind::parse(k).ok_or_else(|| format!("unknown event kind {k}"))
-        })?,
+        kind: row.event_kind("kind")?,
         actor: row.text("actor")?,
         body: row.json("body")?,
         created_at: row.time("created_at")?,

@@ -1,7 +1,7 @@
 //! What retention and erasure need from the database: the closed requests still holding
 //! personal data, and anonymising one request in one transaction.
 //!
-//! Which data is personal is decided above the store (`crate::retention`): the store is
+//! Which data is personal is decided above the store (the retention module): the store is
 //! handed the functions that reduce a request's answers and its events' bodies, and applies
 //! them inside its transaction, so a request is never left half anonymised.
 

@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::InvalidId;
+use crate::domain::{EventKind, InvalidId};
 
 /// A column that holds what the code cannot read back (a bug, or a row edited by hand).
 pub fn unreadable(column: &str, why: impl std::fmt::Display) -> StoreError {
@@ -60,6 +60,12 @@ pub trait ReadRow {
         self.opt_text(column)?
             .map(|text| T::try_from(text).map_err(|e| unreadable(column, e)))
             .transpose()
+    }
+
+    fn event_kind(&self, column: &str) -> Result<EventKind, StoreError> {
+        self.parsed(column, |k| {
+            EventKind::parse(k).ok_or_else(|| format!("unknown event kind {k}"))
+        })
     }
 
     /// A JSON column read into a type (a list of identifiers, of tags…).

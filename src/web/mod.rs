@@ -59,6 +59,8 @@ pub struct AppState {
     pub attachments: Arc<crate::attachments::Storage>,
     /// Where an erasure removes files and e-mails, besides the database.
     pub retention: Arc<crate::retention::Places>,
+    /// The open-data file, computed at most once a minute.
+    pub open_data: Arc<public::OpenDataCache>,
 }
 
 impl AppState {

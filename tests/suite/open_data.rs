@@ -88,6 +88,11 @@ async fn request_counts_are_published_without_small_counts_or_personal_data() {
         assert!(!body.contains(personal), "{personal} leaked: {body}");
     }
 
+    // Counted at most once a minute: a request filed now shows in a minute, not at once.
+    file_bin_request(&app, "tonneins").await;
+    let again = app.get_text("/donnees-ouvertes/demandes.csv").await;
+    assert_eq!(again, body, "served from the last count");
+
     // The site map links it.
     let map = app.get_text("/plan-du-site").await;
     assert!(map.contains("/donnees-ouvertes/demandes.csv"));

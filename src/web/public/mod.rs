@@ -6,6 +6,8 @@ pub mod form;
 mod legal;
 mod my_data;
 mod open_data;
+
+pub use open_data::OpenDataCache;
 mod portal;
 pub mod site;
 mod tracking;

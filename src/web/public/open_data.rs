@@ -6,6 +6,9 @@
 //! that a request in a small commune cannot be singled out. The file is plain RFC 4180 CSV
 //! (comma, UTF-8, no byte-order mark), for software rather than spreadsheets.
 
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -16,6 +19,14 @@ use crate::web::error::{AppError, PageError};
 
 /// Counts under this are not published.
 pub const SMALLEST_PUBLISHED: u64 = 5;
+
+/// How long a computed file is served before it is counted again.
+const FRESH_FOR: Duration = Duration::from_secs(60);
+
+/// The last file computed. The page is public and each computation counts every request,
+/// so it is computed at most once a minute, by one caller while the others wait for it.
+#[derive(Default)]
+pub struct OpenDataCache(tokio::sync::Mutex<Option<(Instant, Bytes)>>);
 
 const HEADER: [&str; 8] = [
     "mois",
@@ -30,6 +41,31 @@ const HEADER: [&str; 8] = [
 
 /// `GET /donnees-ouvertes/demandes.csv`.
 pub async fn requests_csv(State(state): State<AppState>) -> Result<Response, PageError> {
+    let mut cached = state.open_data.0.lock().await;
+    let body = match cached.as_ref() {
+        Some((at, body)) if at.elapsed() < FRESH_FOR => body.clone(),
+        _ => {
+            let body = Bytes::from(compute(&state).await?);
+            *cached = Some((Instant::now(), body.clone()));
+            body
+        }
+    };
+    drop(cached);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"demandes.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The file, counted now.
+async fn compute(state: &AppState) -> Result<Vec<u8>, AppError> {
     let counts = state.store.monthly_counts().await?;
     let catalogue = state.catalogue.load();
     let internal = |err: csv::Error| AppError::Internal(anyhow::anyhow!("csv: {err}"));
@@ -68,18 +104,6 @@ pub async fn requests_csv(State(state): State<AppState>) -> Result<Response, Pag
         ])
         .map_err(internal)?;
     }
-    let body = out
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"demandes.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    out.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
 }

@@ -5,8 +5,6 @@
 //! stays text (OWASP's advice on CSV injection). French spreadsheets expect `;` between
 //! cells and a byte-order mark to read UTF-8.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +13,8 @@ use time::OffsetDateTime;
 use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
 use crate::catalogue::fields::{self, Field, FieldKind};
-use crate::domain::{Channel, FormVersion, QueueId, text};
+use crate::domain::{Channel, QueueId, text};
+use crate::requests::describe::VersionQuestions;
 use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery};
 use crate::web::error::{AppError, PageError};
@@ -113,21 +112,16 @@ pub async fn export(
         .collect();
     out.write_record(&header).map_err(internal)?;
     // The labels the citizen saw: those of the version each request was filed under.
-    let mut versions: HashMap<FormVersion, Option<Vec<Field>>> = HashMap::new();
+    let mut versions = VersionQuestions::default();
     for item in &items {
         let Some(request) = state.store.request_by_reference(&item.reference).await? else {
             continue;
         };
-        if !versions.contains_key(&request.form_version) {
-            let built = state
-                .store
-                .form_version(&request.form_version)
-                .await?
-                .and_then(|v| fields::build(&v.definition).ok());
-            versions.insert(request.form_version.clone(), built);
-        }
-        let answers = match versions.get(&request.form_version) {
-            Some(Some(fields)) => view::answers(fields, &request.data)
+        let answers = match versions
+            .of(state.store.as_ref(), &request.form_version)
+            .await?
+        {
+            Some(fields) => view::answers(fields, &request.data)
                 .iter()
                 .flat_map(|section| &section.answers)
                 .map(|a| format!("{} : {}", a.label, a.value))

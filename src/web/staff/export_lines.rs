@@ -7,8 +7,6 @@
 //! recorded); if that or a read fails mid-way, the response is cut off rather than ended
 //! cleanly, so a client never takes a partial file for a whole one.
 
-use std::collections::HashMap;
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -18,10 +16,10 @@ use time::OffsetDateTime;
 
 use super::queues::{Filters, queue_in_scope};
 use super::session::Signed;
-use crate::catalogue::fields::{self, Field};
+use crate::catalogue::fields::Field;
+use crate::domain::QueueId;
 use crate::domain::time::format_time;
-use crate::domain::{FormVersion, QueueId};
-use crate::requests::describe::answers;
+use crate::requests::describe::{VersionQuestions, answers};
 use crate::store::personal_data::AccessView;
 use crate::store::{Cursor, QueueItem, RequestQuery, StaffUser, StoredRequest};
 use crate::web::error::{AppError, PageError};
@@ -69,7 +67,7 @@ struct Export {
     /// The next page to read; `None` once the listing is exhausted.
     next: Option<RequestQuery>,
     /// Each form version's questions, to label the answers as the citizen saw them.
-    versions: HashMap<FormVersion, Option<Vec<Field>>>,
+    versions: VersionQuestions,
 }
 
 /// The listing `query` as a streamed JSON Lines response, `{queue_id}-{date}.jsonl`. The
@@ -86,7 +84,7 @@ pub async fn stream(
         state,
         user,
         next: None,
-        versions: HashMap::new(),
+        versions: VersionQuestions::default(),
     };
     let first = page(&mut start, query).await?;
     let rest = futures_util::stream::try_unfold(start, |mut export| async move {
@@ -139,19 +137,10 @@ async fn page(export: &mut Export, query: RequestQuery) -> Result<Option<Bytes>,
         else {
             continue;
         };
-        if !export.versions.contains_key(&request.form_version) {
-            let built = export
-                .state
-                .store
-                .form_version(&request.form_version)
-                .await?
-                .and_then(|v| fields::build(&v.definition).ok());
-            export.versions.insert(request.form_version.clone(), built);
-        }
         let labels = export
             .versions
-            .get(&request.form_version)
-            .and_then(|v| v.as_deref());
+            .of(export.state.store.as_ref(), &request.form_version)
+            .await?;
         serde_json::to_writer(&mut chunk, &line(item, &request, labels))
             .map_err(|e| AppError::Internal(e.into()))?;
         chunk.push(b'\n');
