@@ -17,6 +17,7 @@ mod browser;
 mod builder;
 mod check;
 mod claims;
+mod clients;
 mod commune_sites;
 mod crash;
 mod deploy;

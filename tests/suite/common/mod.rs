@@ -13,6 +13,7 @@ use guichet::startup::Application;
 use guichet::store::Store;
 use tempfile::TempDir;
 
+pub mod python;
 pub mod receiver;
 pub mod staff;
 pub mod uploads;
