@@ -34,6 +34,8 @@ pub struct Application {
     catalogue_refresh: Option<(Duration, Fingerprint)>,
     /// How often to sweep the attachments folder (None: never), and the grace period.
     attachments_sweep: Option<(Duration, Duration)>,
+    /// What to wrap the router in before serving, if anything (see [`Application::wrap`]).
+    wrap: Option<Box<dyn FnOnce(axum::Router) -> axum::Router + Send>>,
 }
 
 impl Application {
@@ -180,7 +182,18 @@ impl Application {
                     Duration::from_secs(config.attachments_grace_secs),
                 )
             }),
+            wrap: None,
         })
+    }
+
+    /// Wraps the whole router (every layer included) in `wrap` before serving: the test
+    /// suite checks each API answer against the OpenAPI document this way.
+    pub fn wrap(
+        mut self,
+        wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
+    ) -> Self {
+        self.wrap = Some(Box::new(wrap));
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -225,6 +238,10 @@ impl Application {
             tokio::spawn(serve_metrics(listener, store.clone(), self.header_timeout))
         });
         let router = web::router(self.state);
+        let router = match self.wrap {
+            Some(wrap) => wrap(router),
+            None => router,
+        };
         let served = web::serve(
             self.listener,
             router,

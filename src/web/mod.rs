@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public::router(&state))
         .merge(staff::router(&state))
         .nest("/api/v1", api::router(&state))
+        .merge(api::docs())
         .fallback(error::not_found)
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(timeout))

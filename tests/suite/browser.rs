@@ -622,3 +622,33 @@ fn a_resident_of_a_small_commune_reads_its_news_and_files_from_its_page() {
     assert_eq!(stored.form_id, "contact-mairie");
     server.stop();
 }
+
+/// The API's description renders in a browser with nothing from the network but Guichet:
+/// Swagger UI, built into the binary, reads the served document and draws its operations.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_api_description_renders_offline_in_a_browser() {
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
+    let browser = Browser::start();
+    browser.go(&format!("{}/api/docs/", server.address));
+    assert!(
+        browser
+            .text(".information-container .title")
+            .contains("Guichet API")
+    );
+    // One block per operation, by tag and operation id.
+    for operation in [
+        "#operations-forms-submit",
+        "#operations-tracking-track",
+        "#operations-staff-act",
+        "#operations-description-form_document",
+    ] {
+        assert!(browser.displayed(operation), "{operation} is drawn");
+    }
+    assert!(
+        browser
+            .text("#operations-forms-submit")
+            .contains("/forms/{id}/submissions")
+    );
+}

@@ -29,6 +29,7 @@ mod legal;
 mod lifecycle;
 mod limits;
 mod open_data;
+mod openapi;
 mod outage;
 mod portal;
 mod privacy;

@@ -78,6 +78,7 @@ async fn start() -> (ServerProcess, TestApp) {
         store,
         data_dir,
         database_url,
+        audit: None,
     };
     (server, app)
 }

@@ -5,8 +5,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 
 use std::sync::Arc;
 
@@ -18,18 +18,15 @@ use crate::web::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::error::{ApiError, AppError};
 
-#[derive(Serialize)]
-pub struct FormSummary {
-    id: String,
-    title: String,
-    description: Option<String>,
-    service: String,
-    communes: Vec<String>,
-    version: String,
-    url: String,
-}
+use super::bodies::{Created, Errors, FormDetail, FormList, FormSummary};
+use super::openapi::{Always, FORMS};
 
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
+/// The citizen forms of the catalogue.
+#[utoipa::path(get, path = "/forms", tag = FORMS, operation_id = "list_forms", responses(
+    Always,
+    (status = 200, description = "The citizen forms.", body = FormList),
+))]
+pub async fn list(State(state): State<AppState>) -> Json<FormList> {
     let catalogue = state.catalogue.load();
     let forms: Vec<FormSummary> = catalogue
         .forms
@@ -45,40 +42,59 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
             url: format!("{}/demarches/{}", state.public_url, f.id),
         })
         .collect();
-    Json(json!({ "forms": forms }))
+    Json(FormList { forms })
 }
 
+/// One citizen form, with its JSON Schema.
+#[utoipa::path(get, path = "/forms/{id}", tag = FORMS, operation_id = "show_form",
+    params(("id" = String, Path, description = "The form's id, from `GET /forms`.")),
+    responses(
+        Always,
+        (status = 200, description = "The form and its JSON Schema.", body = FormDetail),
+        (status = 404, description = "No citizen form has this id.", body = Errors),
+    ))]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FormDetail>, ApiError> {
     let catalogue = state.catalogue.load();
     let form = citizen_form(&catalogue, &id)?;
-    Ok(Json(json!({
-        "id": form.id,
-        "title": form.title,
-        "version": form.version.as_str(),
-        "git_commit": form.git_commit,
-        "schema": form.schema,
-    })))
+    Ok(Json(FormDetail {
+        id: form.id.clone(),
+        title: form.title.clone(),
+        version: form.version.to_string(),
+        git_commit: form.git_commit.clone(),
+        schema: form.schema.clone(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SubmitQuery {
+    /// The commune of the filing page, if any; a commune field in the data wins over it.
     commune: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct Created {
-    reference: String,
-    tracking_url: String,
-    status: &'static str,
-    queue: String,
-    version: String,
-}
-
-/// The body is the form's data itself; the commune of the filing page, if any, comes in
-/// `?commune=`. A commune field in the data wins over it.
+/// Files a request.
+///
+/// The body is the form's data itself, exactly as the form's JSON Schema describes it
+/// (`GET /forms/{id}`, or the form's own OpenAPI document at `GET /forms/{id}/openapi.json`).
+/// Files cannot be sent this way.
+#[utoipa::path(post, path = "/forms/{id}/submissions", tag = FORMS,
+    params(("id" = String, Path, description = "The form's id."), SubmitQuery),
+    request_body(content = Object, content_type = "application/json",
+        description = "The answers, as the form's JSON Schema describes them."),
+    responses(
+        Always,
+        (status = 201, description = "Stored and routed: the request's reference and private tracking link.", body = Created),
+        (status = 400, description = "The body is not JSON, or could not be read in full.", body = Errors),
+        (status = 404, description = "No citizen form has this id.", body = Errors),
+        (status = 413, description = "The body is larger than the limit (`--max-json-bytes`).", body = Errors),
+        (status = 415, description = "The body is not sent as `application/json`.", body = Errors),
+        (status = 422, description = "The data does not satisfy the form: one entry per problem, at its JSON pointer.", body = Errors),
+        (status = 429, description = "Too many filings from this address: nothing was stored.", body = Errors,
+            headers(("Retry-After" = u64, description = "Seconds to wait before sending again."))),
+    ))]
 pub async fn submit(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -153,7 +169,7 @@ pub async fn submit(
         Json(Created {
             reference: receipt.reference.to_string(),
             tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
-            status: receipt.status.as_str(),
+            status: receipt.status.as_str().to_owned(),
             queue: queue.into(),
             version: form.version.to_string(),
         }),
@@ -174,7 +190,10 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// Forms for élus and staff are filed through authenticated channels, not this anonymous
 /// endpoint: to an anonymous caller they do not exist.
-fn citizen_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a Arc<Form>, AppError> {
+pub(super) fn citizen_form<'a>(
+    catalogue: &'a Catalogue,
+    id: &str,
+) -> Result<&'a Arc<Form>, AppError> {
     catalogue
         .form(id)
         .filter(|f| f.is_for(Audience::Citizen))

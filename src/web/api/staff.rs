@@ -11,14 +11,21 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
+
+use super::bodies::{
+    ActionBody, ActionDone, Erased, Errors, FileBytes, QueueEntry, QueueList, QueuePage,
+    QueueSummary, RequestDetail, RequestEvent, RequestForm, Routing,
+};
+use super::openapi::{Always, STAFF};
 
 use crate::domain::{Capability, QueueId};
 use crate::store::personal_data::AccessView;
 use crate::store::{QueueItem, RequestQuery, StaffUser, StoredRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError};
+use crate::web::staff::export_lines::ExportLine;
 use crate::web::staff::{Filters, export_lines};
 use crate::web::{handling, personal_data};
 
@@ -55,58 +62,78 @@ impl FromRequestParts<AppState> for ApiStaff {
     }
 }
 
-fn item_json(item: &QueueItem) -> Value {
-    json!({
-        "reference": item.reference.to_string(),
-        "form": item.form_id,
-        "commune": item.commune,
-        "channel": item.channel,
-        "status": item.status.as_str(),
-        "service": item.service,
-        "queue": item.queue,
-        "priority": item.priority.as_str(),
-        "assignee": item.assignee,
-        "due_at": item.due_at.map(format_time),
-        "paused": item.paused,
-        "last_event": item.last_event,
-        "created_at": format_time(item.created_at),
-        "updated_at": format_time(item.updated_at),
-    })
+fn queue_entry(item: &QueueItem) -> QueueEntry {
+    QueueEntry {
+        reference: item.reference.to_string(),
+        form: item.form_id.clone(),
+        commune: item.commune.as_ref().map(|c| c.to_string()),
+        channel: item.channel.clone(),
+        status: item.status.as_str().to_owned(),
+        service: item.service.to_string(),
+        queue: item.queue.to_string(),
+        priority: item.priority.as_str().to_owned(),
+        assignee: item.assignee.clone(),
+        due_at: item.due_at.map(format_time),
+        paused: item.paused,
+        last_event: item.last_event.as_str().to_owned(),
+        created_at: format_time(item.created_at),
+        updated_at: format_time(item.updated_at),
+    }
 }
 
-fn request_json(request: &StoredRequest) -> Value {
-    json!({
-        "reference": request.reference.to_string(),
-        "form": {"id": request.form_id, "version": request.form_version.as_str()},
-        "commune": request.commune,
-        "channel": request.channel,
-        "data": request.data,
-        "status": request.status.as_str(),
-        "service": request.service,
-        "queue": request.queue,
-        "priority": request.priority.as_str(),
-        "tags": request.tags,
-        "routing": {"reason": request.routing_reason, "fallback": request.routing_fallback},
-        "assignee": request.assignee,
-        "due_at": request.due_at.map(format_time),
-        "paused": request.paused_at.is_some(),
-        "filed_by": request.filed_by,
-        "citizen_contact": request.citizen_contact,
-        "created_at": format_time(request.created_at),
-        "updated_at": format_time(request.updated_at),
-        "closed_at": request.closed_at.map(format_time),
-        "anonymised_at": request.anonymised_at.map(format_time),
-        "events": request.events.iter().map(|e| json!({
-            "kind": e.kind, "actor": e.actor, "body": e.body, "at": format_time(e.created_at),
-        })).collect::<Vec<_>>(),
-    })
+fn request_detail(request: &StoredRequest, contact_masked: Option<String>) -> RequestDetail {
+    RequestDetail {
+        reference: request.reference.to_string(),
+        form: RequestForm {
+            id: request.form_id.clone(),
+            version: request.form_version.as_str().to_owned(),
+        },
+        commune: request.commune.as_ref().map(|c| c.to_string()),
+        channel: request.channel.clone(),
+        data: request.data.clone(),
+        status: request.status.as_str().to_owned(),
+        service: request.service.to_string(),
+        queue: request.queue.to_string(),
+        priority: request.priority.as_str().to_owned(),
+        tags: request.tags.clone(),
+        routing: Routing {
+            reason: request.routing_reason.clone(),
+            fallback: request.routing_fallback.clone(),
+        },
+        assignee: request.assignee.clone(),
+        due_at: request.due_at.map(format_time),
+        paused: request.paused_at.is_some(),
+        filed_by: request.filed_by.clone(),
+        citizen_contact: request.citizen_contact.clone(),
+        created_at: format_time(request.created_at),
+        updated_at: format_time(request.updated_at),
+        closed_at: request.closed_at.map(format_time),
+        anonymised_at: request.anonymised_at.map(format_time),
+        events: request
+            .events
+            .iter()
+            .map(|e| RequestEvent {
+                kind: e.kind.as_str().to_owned(),
+                actor: e.actor.clone(),
+                body: e.body.clone(),
+                at: format_time(e.created_at),
+            })
+            .collect(),
+        contact_masked,
+    }
 }
 
-/// `GET /queues`: the queues the account handles, with counts per status.
+/// The queues the account handles, with counts per status.
+#[utoipa::path(get, path = "/queues", tag = STAFF, operation_id = "list_queues", security(("bearer" = [])),
+    responses(
+        Always,
+        (status = 200, description = "The queues of the account's services (none for an élu).", body = QueueList),
+        (status = 401, description = "No valid API token.", body = Errors),
+    ))]
 pub async fn queues(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueueList>, ApiError> {
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
     let mut out = Vec::new();
@@ -119,26 +146,42 @@ pub async fn queues(
                 .store
                 .count_by_status(&user.scope(), Some(&queue.id), now)
                 .await?;
-            let per_status: serde_json::Map<String, Value> = counts
-                .per_status
-                .iter()
-                .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
-                .collect();
-            out.push(json!({"id": queue.id, "name": queue.name, "service": service.id, "counts": per_status, "overdue": counts.overdue}));
+            out.push(QueueSummary {
+                id: queue.id.to_string(),
+                name: queue.name.clone(),
+                service: service.id.to_string(),
+                counts: counts
+                    .per_status
+                    .iter()
+                    .map(|(s, n)| (s.as_str().to_owned(), *n))
+                    .collect(),
+                overdue: counts.overdue,
+            });
         }
     }
-    Ok(Json(json!({"queues": out})))
+    Ok(Json(QueueList { queues: out }))
 }
 
-/// `GET /queues/{queue}/requests`: one page of a queue, with the back office's filters;
-/// `next` is the `after` value of the following page.
+/// One page of a queue.
+///
+/// With the back office's filters; `next` is the `after` value of the following page.
+#[utoipa::path(get, path = "/queues/{queue}/requests", tag = STAFF, security(("bearer" = [])),
+    params(("queue" = String, Path, description = "The queue's id."), Filters,
+        ("limit" = Option<u32>, Query, description = "Requests per page, 1 to 500 (50 by default).")),
+    responses(
+        Always,
+        (status = 200, description = "One page of the listing.", body = QueuePage),
+        (status = 400, description = "A filter, `after` or `limit` is not valid.", body = Errors),
+        (status = 401, description = "No valid API token.", body = Errors),
+        (status = 404, description = "No such queue among the account's services.", body = Errors),
+    ))]
 pub async fn queue_requests(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
     Path(queue): Path<String>,
     Query(filters): Query<Filters>,
     Query(page): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<QueuePage>, ApiError> {
     let catalogue = state.catalogue.load();
     catalogue
         .territory
@@ -166,14 +209,26 @@ pub async fn queue_requests(
     let next = (items.len() == query.limit as usize)
         .then(|| items.last().map(|i| i.cursor.clone()))
         .flatten();
-    Ok(Json(
-        json!({"requests": items.iter().map(item_json).collect::<Vec<_>>(), "next": next}),
-    ))
+    Ok(Json(QueuePage {
+        requests: items.iter().map(queue_entry).collect(),
+        next,
+    }))
 }
 
-/// `GET /queues/{queue}/requests.jsonl`: the whole listing, with the back office's
-/// filters, as JSON Lines (one request per line, its answers labelled as the citizen saw
-/// them), streamed without a row cap.
+/// A queue's whole listing, as JSON Lines.
+///
+/// With the back office's filters, one request per line, its answers labelled as the
+/// citizen saw them, streamed without a row cap. A failure after the first line cuts the
+/// response off instead of ending it cleanly.
+#[utoipa::path(get, path = "/queues/{queue}/requests.jsonl", tag = STAFF, security(("bearer" = [])),
+    params(("queue" = String, Path, description = "The queue's id."), Filters),
+    responses(
+        Always,
+        (status = 200, description = "One JSON object per line, each as described.", content_type = "application/jsonl", body = ExportLine),
+        (status = 400, description = "A filter is not valid.", body = Errors),
+        (status = 401, description = "No valid API token.", body = Errors),
+        (status = 404, description = "No such queue among the account's services.", body = Errors),
+    ))]
 pub async fn queue_export(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
@@ -184,24 +239,29 @@ pub async fn queue_export(
     Ok(export_lines::stream(state, user, query, &queue).await?)
 }
 
-/// `GET /requests/{reference}`.
+/// One request, whole: answers, handling and history.
+///
+/// Each read is recorded in the personal-data access log.
+#[utoipa::path(get, path = "/requests/{reference}", tag = STAFF, security(("bearer" = [])),
+    params(("reference" = String, Path, description = "The request's reference, e.g. `GU-2026-7K3M9Q`.")),
+    responses(
+        Always,
+        (status = 200, description = "The request.", body = RequestDetail),
+        (status = 401, description = "No valid API token.", body = Errors),
+        (status = 404, description = "No such request in the account's scope.", body = Errors),
+    ))]
 pub async fn request(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
     Path(reference): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RequestDetail>, ApiError> {
     let request = handling::find(&state, &user, &reference).await?;
     personal_data::record_access(&state, &user, [&request.reference], AccessView::Api).await?;
-    let mut body = request_json(&request);
     // Élus: the contact details read "masqué", and this says why.
     let hidden =
         personal_data::contact_hidden(&state.catalogue.load(), &user, request.filed_by.as_deref());
-    body["contact_masked"] = if hidden {
-        json!(personal_data::MASKED_WHY)
-    } else {
-        Value::Null
-    };
-    Ok(Json(body))
+    let masked = hidden.then(|| personal_data::MASKED_WHY.to_owned());
+    Ok(Json(request_detail(&request, masked)))
 }
 
 fn json_fields(
@@ -235,10 +295,28 @@ fn json_fields(
         .collect()
 }
 
-/// `POST /requests/{reference}/{action}` with a JSON body: `status` `{status}`, `notes`
-/// `{text}`, `messages` `{text, await_reply}`, `transfer` `{queue, reason}`, `assign`
-/// `{to}`, `take` `{}`, `priority` `{priority}`, `due` `{due}`; and, for admins, `erasure`
-/// `{reason}` (erases a closed request's personal data).
+/// Acts on a request.
+///
+/// With a JSON body: `status` `{status}`, `notes` `{text}`, `messages`
+/// `{text, await_reply}`, `transfer` `{queue, reason}`, `assign` `{to}`, `take` `{}`,
+/// `priority` `{priority}`, `due` `{due}`; and, for admins, `erasure` `{reason}` (erases a
+/// closed request's personal data; answers `Erased`).
+#[utoipa::path(post, path = "/requests/{reference}/{action}", tag = STAFF, security(("bearer" = [])),
+    params(("reference" = String, Path, description = "The request's reference."),
+        ("action" = String, Path, description = "`status`, `notes`, `messages`, `transfer`, `assign`, `take`, `priority`, `due` or `erasure`.")),
+    request_body(content = ActionBody, content_type = "application/json"),
+    responses(
+        Always,
+        (status = 200, description = "Done: where the request stands (`ActionDone`), or for `erasure` what was erased (`Erased`).",
+            body = inline(ActionResult)),
+        (status = 400, description = "The body is not a JSON object.", body = Errors),
+        (status = 401, description = "No valid API token.", body = Errors),
+        (status = 403, description = "The account's role may not take this action.", body = Errors),
+        (status = 404, description = "No such request in the account's scope, or no such action.", body = Errors),
+        (status = 409, description = "Refused in the request's state (closed, anonymised, not yet closed for an erasure…).", body = Errors),
+        (status = 413, description = "The body is larger than the limit.", body = Errors),
+        (status = 422, description = "A value is refused (unknown status, queue or agent, a due day in the past, a member that is a list…).", body = Errors),
+    ))]
 pub async fn act(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
@@ -252,11 +330,11 @@ pub async fn act(
         let request = handling::find(&state, &user, &reference).await?;
         return Ok((
             StatusCode::OK,
-            Json(json!({
-                "reference": request.reference.to_string(),
-                "status": request.status.as_str(),
-                "anonymised_at": request.anonymised_at.map(crate::store::format_time),
-            })),
+            Json(Erased {
+                reference: request.reference.to_string(),
+                status: request.status.as_str().to_owned(),
+                anonymised_at: request.anonymised_at.map(format_time),
+            }),
         )
             .into_response());
     }
@@ -274,18 +352,33 @@ pub async fn act(
     let done = handling::act(&state, &user, &reference, parsed).await?;
     Ok((
         StatusCode::OK,
-        Json(json!({
-            "reference": done.reference.to_string(),
-            "status": done.status.as_str(),
-            "service": done.service,
-            "queue": done.queue,
-            "events": done.events.iter().map(|e| e.kind).collect::<Vec<_>>(),
-        })),
+        Json(ActionDone {
+            reference: done.reference.to_string(),
+            status: done.status.as_str().to_owned(),
+            service: done.service.to_string(),
+            queue: done.queue.to_string(),
+            events: done
+                .events
+                .iter()
+                .map(|e| e.kind.as_str().to_owned())
+                .collect(),
+        }),
     )
         .into_response())
 }
 
-/// `GET /requests/{reference}/attachments/{sha256}`: one of the request's files.
+/// One of the request's files, in its own media type.
+///
+/// Each read is recorded in the personal-data access log.
+#[utoipa::path(get, path = "/requests/{reference}/attachments/{sha256}", tag = STAFF, security(("bearer" = [])),
+    params(("reference" = String, Path, description = "The request's reference."),
+        ("sha256" = String, Path, description = "The file's SHA-256, as the request's data names it.")),
+    responses(
+        Always,
+        (status = 200, description = "The file.", content_type = "*/*", body = FileBytes),
+        (status = 401, description = "No valid API token.", body = Errors),
+        (status = 404, description = "No such request in the account's scope, or no such file in it.", body = Errors),
+    ))]
 pub async fn attachment(
     State(state): State<AppState>,
     ApiStaff(user): ApiStaff,
@@ -294,4 +387,13 @@ pub async fn attachment(
     let request = handling::find(&state, &user, &reference).await?;
     personal_data::record_access(&state, &user, [&request.reference], AccessView::ApiPiece).await?;
     Ok(crate::web::uploads::download(&state, &request.data, &sha256).await?)
+}
+
+/// What an action answers: `ActionDone`, or `Erased` for an erasure.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only described: each handler path returns one of the two.
+enum ActionResult {
+    Done(ActionDone),
+    Erased(Erased),
 }

@@ -11,7 +11,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::queues::{Filters, queue_in_scope};
@@ -159,40 +160,83 @@ async fn page(export: &mut Export, query: RequestQuery) -> Result<Option<Bytes>,
 
 /// One request's line: where it stands, and its answers twice, labelled as the citizen saw
 /// them (`answers`) and as stored (`data`, the form's JSON, dates in ISO 8601).
-fn line(item: &QueueItem, request: &StoredRequest, questions: Option<&[Field]>) -> Value {
-    let answers: Vec<Value> = questions
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportLine {
+    pub reference: String,
+    pub form: ExportedForm,
+    pub commune: Option<String>,
+    pub channel: String,
+    pub status: String,
+    pub priority: String,
+    pub service: String,
+    pub queue: String,
+    pub assignee: Option<String>,
+    pub tags: Vec<String>,
+    pub due_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub closed_at: Option<String>,
+    /// The answers in the form's order, labelled as the citizen saw them.
+    pub answers: Vec<ExportedAnswer>,
+    /// The answers as stored: the form's JSON.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedForm {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedAnswer {
+    /// The heading of the section the question sits under (empty for none).
+    pub section: String,
+    pub label: String,
+    pub value: String,
+}
+
+fn line(item: &QueueItem, request: &StoredRequest, questions: Option<&[Field]>) -> ExportLine {
+    let answers = questions
         .map(|fields| {
             answers(fields, &request.data)
                 .into_iter()
                 .flat_map(|section| {
                     let heading = section.heading;
-                    section.answers.into_iter().map(
-                        move |a| json!({"section": heading, "label": a.label, "value": a.value}),
-                    )
+                    section.answers.into_iter().map(move |a| ExportedAnswer {
+                        section: heading.clone(),
+                        label: a.label,
+                        value: a.value,
+                    })
                 })
                 .collect()
         })
         .unwrap_or_default();
-    json!({
-        "reference": request.reference.to_string(),
-        "form": {
-            "id": request.form_id,
-            "version": request.form_version.to_string(),
-            "title": item.form_title,
+    ExportLine {
+        reference: request.reference.to_string(),
+        form: ExportedForm {
+            id: request.form_id.clone(),
+            version: request.form_version.to_string(),
+            title: item.form_title.clone(),
         },
-        "commune": request.commune,
-        "channel": request.channel,
-        "status": request.status.as_str(),
-        "priority": request.priority.as_str(),
-        "service": request.service,
-        "queue": request.queue,
-        "assignee": request.assignee,
-        "tags": request.tags,
-        "due_at": request.due_at.map(format_time),
-        "created_at": format_time(request.created_at),
-        "updated_at": format_time(request.updated_at),
-        "closed_at": request.closed_at.map(format_time),
-        "answers": answers,
-        "data": request.data,
-    })
+        commune: request.commune.as_ref().map(|c| c.to_string()),
+        channel: request.channel.clone(),
+        status: request.status.as_str().to_owned(),
+        priority: request.priority.as_str().to_owned(),
+        service: request.service.to_string(),
+        queue: request.queue.to_string(),
+        assignee: request.assignee.clone(),
+        tags: request.tags.clone(),
+        due_at: request.due_at.map(format_time),
+        created_at: format_time(request.created_at),
+        updated_at: format_time(request.updated_at),
+        closed_at: request.closed_at.map(format_time),
+        answers,
+        data: request.data.clone(),
+    }
 }

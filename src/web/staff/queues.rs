@@ -124,25 +124,42 @@ pub async fn home(State(state): State<AppState>, signed: Signed) -> Result<Respo
     .into_response())
 }
 
-/// A listing's filters, as the query string carries them.
-#[derive(Debug, Default, Deserialize)]
+/// A listing's filters, as the query string carries them (the back office's page, its
+/// exports and the staff API read the same ones). Each is optional; an empty one is unset.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
+    /// `received`, `in_progress`, `waiting_for_citizen`, `resolved` or `rejected`.
     #[serde(default)]
+    #[param(required = false)]
     pub status: String,
+    /// A commune's id (slug).
     #[serde(default)]
+    #[param(required = false)]
     pub commune: String,
+    /// A form's id.
     #[serde(default)]
+    #[param(required = false)]
     pub form: String,
+    /// `low`, `normal`, `high` or `urgent`.
     #[serde(default)]
+    #[param(required = false)]
     pub priority: String,
+    /// `1`, `on` or `true`: only requests past their due date.
     #[serde(default)]
+    #[param(required = false)]
     pub overdue: String,
     /// "moi", "personne" or an e-mail address.
     #[serde(default)]
+    #[param(required = false)]
     pub assignee: String,
+    /// The order: `age` (oldest first, the default), `newest` or `due` (soonest due first).
     #[serde(default)]
+    #[param(required = false)]
     pub sort: String,
+    /// The `next` value of the previous page.
     #[serde(default)]
+    #[param(required = false)]
     pub after: String,
 }
 

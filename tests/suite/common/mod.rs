@@ -13,6 +13,7 @@ use guichet::startup::Application;
 use guichet::store::Store;
 use tempfile::TempDir;
 
+pub mod conformance;
 pub mod python;
 pub mod receiver;
 pub mod staff;
@@ -34,6 +35,24 @@ pub struct TestApp {
     pub data_dir: TempDir,
     /// The database it runs on (to start another instance on the same one).
     pub database_url: String,
+    /// The OpenAPI conformance of its API answers, when it runs in this process.
+    pub audit: Option<Arc<conformance::Audit>>,
+}
+
+/// A test whose server gave an answer the OpenAPI document does not describe fails.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(audit) = &self.audit
+            && !std::thread::panicking()
+        {
+            let violations = audit.violations();
+            assert!(
+                violations.is_empty(),
+                "API answers the served OpenAPI document does not describe:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
 }
 
 /// Reads until the server closes the connection; returns what it sent and how long it took.
@@ -214,17 +233,35 @@ pub async fn spawn_app_configured(
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
+    let audit = Arc::new(conformance::Audit::default());
+    let checks = audit.clone();
+    let app = app.wrap(move |router| {
+        router.layer(axum::middleware::from_fn_with_state(
+            checks,
+            conformance::check,
+        ))
+    });
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let document = client
+        .get(format!("{address}/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("the OpenAPI document is served")
+        .json()
+        .await
+        .expect("the OpenAPI document is JSON");
+    audit.start(document);
     TestApp {
         address,
         client,
         store,
         data_dir,
         database_url,
+        audit: Some(audit),
     }
 }
 

@@ -38,5 +38,8 @@ pub fn run_script(script: &str, args: &[&str]) -> Output {
 pub fn run_tool(tool: &str, args: &[&str]) -> Output {
     let python = python();
     let bin = python.parent().expect("bin folder").join(tool);
-    Command::new(bin).args(args).output().expect("the tool runs")
+    Command::new(bin)
+        .args(args)
+        .output()
+        .expect("the tool runs")
 }
