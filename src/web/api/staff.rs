@@ -236,7 +236,7 @@ fn json_fields(
 }
 
 /// `POST /requests/{reference}/{action}` with a JSON body: `status` `{status}`, `notes`
-/// `{text}`, `messages` `{text, await_reply}`, `transfer` `{queue, reason}`, `assign`
+/// `{text}`, `public_notes` `{text}`, `messages` `{text, await_reply}`, `transfer` `{queue, reason}`, `assign`
 /// `{to}`, `take` `{}`, `priority` `{priority}`, `due` `{due}`; and, for admins, `erasure`
 /// `{reason}` (erases a closed request's personal data).
 pub async fn act(
@@ -263,8 +263,9 @@ pub async fn act(
     let kind = match action.as_str() {
         "notes" => "note",
         "messages" => "message",
+        "public_notes" => "public_note",
         "status" | "transfer" | "assign" | "take" | "priority" | "due" => action.as_str(),
-        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, messages, transfer, assign, take, priority, due ou erasure.".into()).into()),
+        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, public_notes, messages, transfer, assign, take, priority, due ou erasure.".into()).into()),
     };
     let fields = json_fields(body, state.limits.max_json_bytes)?;
     let request = handling::find(&state, &user, &reference).await?;
