@@ -278,7 +278,11 @@ mod tests {
         assert_eq!(number(&integer, " 4 "), Ok(json!(4)));
         assert_eq!(number(&real, "44,5"), Ok(json!(44.5)));
         assert!(number(&integer, "4.5").unwrap_err().contains("entier"));
-        assert!(number(&real, "abc").unwrap_err().contains("n'est pas un nombre"));
+        assert!(
+            number(&real, "abc")
+                .unwrap_err()
+                .contains("n'est pas un nombre")
+        );
         assert!(number(&real, "NaN").is_err());
         assert!(number(&real, "inf").is_err());
     }

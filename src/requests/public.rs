@@ -72,8 +72,7 @@ fn public_fields(
         let pointer = mapping.and_then(pointer)?;
         public.as_ref()?.pointer(pointer).cloned()
     };
-    let address = read(|m| m.address_string.as_deref())
-        .and_then(|v| v.as_str().map(str::to_owned));
+    let address = read(|m| m.address_string.as_deref()).and_then(|v| v.as_str().map(str::to_owned));
     let lat = read(|m| m.lat.as_deref()).and_then(|v| v.as_f64());
     let long = read(|m| m.long.as_deref()).and_then(|v| v.as_f64());
     let open = is_open(row.status);

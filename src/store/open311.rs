@@ -108,8 +108,7 @@ pub trait Open311Store: Send + Sync {
 }
 
 /// The columns both databases select for a key.
-pub(super) const KEY_COLUMNS: &str =
-    "id, name, created_by, created_at, revoked_at, last_used_at";
+pub(super) const KEY_COLUMNS: &str = "id, name, created_by, created_at, revoked_at, last_used_at";
 
 pub(super) fn open311_key(row: &impl ReadRow) -> Result<Open311Key, StoreError> {
     Ok(Open311Key {

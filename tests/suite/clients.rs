@@ -24,11 +24,10 @@ async fn georeport_reads_services_and_requests_in_json_and_xml() {
         .unwrap();
     let root = app.url("/open311/v2");
     let key = key.as_str().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        python::run_script(GEOREPORT_SCRIPT, &[&root, &key])
-    })
-    .await
-    .unwrap();
+    let output =
+        tokio::task::spawn_blocking(move || python::run_script(GEOREPORT_SCRIPT, &[&root, &key]))
+            .await
+            .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let seen: serde_json::Value = serde_json::from_slice(&output.stdout)
@@ -53,7 +52,11 @@ async fn georeport_reads_services_and_requests_in_json_and_xml() {
         assert_eq!(request["id"], seen["posted"], "{format}: {seen}");
         assert_eq!(request["status"], "open", "{format}");
         assert_eq!(request["lat"], "44.5003", "{format}");
-        assert_eq!(request["listed"], serde_json::json!([seen["posted"]]), "{format}");
+        assert_eq!(
+            request["listed"],
+            serde_json::json!([seen["posted"]]),
+            "{format}"
+        );
         assert_eq!(request["personal"], false, "{format}: {seen}");
     }
 }

@@ -17,7 +17,12 @@ const DESCRIPTION: &str = "Une dalle du trottoir est cassée, une poussette a fa
 async fn new_key(app: &TestApp, name: &str) -> String {
     let key = Capability::generate();
     app.store
-        .create_open311_key(name, &key.hash(), "admin@x", time::OffsetDateTime::now_utc())
+        .create_open311_key(
+            name,
+            &key.hash(),
+            "admin@x",
+            time::OffsetDateTime::now_utc(),
+        )
         .await
         .unwrap();
     key.as_str().to_owned()
@@ -40,7 +45,10 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, String, String) {
 
 async fn get_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
     let (status, content_type, body) = get(app, path).await;
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     (status, serde_json::from_str(&body).unwrap())
 }
 
@@ -65,7 +73,7 @@ async fn post(app: &TestApp, format: &str, pairs: &[(&str, &str)]) -> (StatusCod
 }
 
 /// A road report with coordinates, a name, an e-mail and a description.
-fn report<'a>(key: &'a str) -> Vec<(&'a str, &'a str)> {
+fn report(key: &str) -> Vec<(&str, &str)> {
     vec![
         ("api_key", key),
         ("service_code", FORM),
@@ -115,7 +123,10 @@ async fn discovery_and_services_in_json_and_xml() {
     let (status, discovery) = get_json(&app, "discovery.json").await;
     assert_eq!(status, StatusCode::OK);
     let endpoint = &discovery["endpoints"][0];
-    assert_eq!(endpoint["specification"], "http://wiki.open311.org/GeoReport_v2");
+    assert_eq!(
+        endpoint["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
     assert!(endpoint["url"].as_str().unwrap().ends_with("/open311/v2"));
     assert_eq!(endpoint["type"], "production");
     assert_eq!(endpoint["formats"], json!(["application/json", "text/xml"]));
@@ -309,7 +320,10 @@ async fn a_request_posted_with_coordinates_is_filed_like_any_other_and_read_back
     assert_eq!(request["service_request_id"], reference.as_str());
     assert_eq!(request["status"], "open");
     assert_eq!(request["service_code"], FORM);
-    assert_eq!(request["service_name"], "Signaler un problème sur la voirie");
+    assert_eq!(
+        request["service_name"],
+        "Signaler un problème sur la voirie"
+    );
     assert_eq!(request["agency_responsible"], "Voirie et éclairage public");
     assert_eq!(request["lat"], 44.5003);
     assert_eq!(request["long"], 0.1653);
@@ -317,7 +331,7 @@ async fn a_request_posted_with_coordinates_is_filed_like_any_other_and_read_back
     assert!(request["expected_datetime"].is_string());
     assert!(request.get("address").is_none());
     let (_, xml) = get_xml(&app, &format!("requests/{reference}.xml")).await;
-    assert_eq!(xml_texts(&xml, "service_request_id"), [reference.clone()]);
+    assert_eq!(xml_texts(&xml, "service_request_id"), [reference.as_str()]);
     assert_eq!(xml_texts(&xml, "lat"), ["44.5003"]);
     assert_eq!(xml_texts(&xml, "status"), ["open"]);
     for shown in [read.to_string(), xml] {
@@ -332,18 +346,49 @@ async fn posting_in_xml_answers_in_xml() {
     let app = spawn_app().await;
     let key = new_key(&app, "appli").await;
     let mut pairs = report(&key);
-    pairs.push(("address_string", "Rue de la Libération, à l'angle de la place"));
+    pairs.push((
+        "address_string",
+        "Rue de la Libération, à l'angle de la place",
+    ));
     let (status, xml) = post(&app, "xml", &pairs).await;
     assert_eq!(status, StatusCode::CREATED, "{xml}");
     let ids = xml_texts(&xml, "service_request_id");
     assert_eq!(ids.len(), 1);
     assert!(xml.contains("<service_requests><request>"), "{xml}");
     let (_, read) = get_json(&app, &format!("requests/{}.json", ids[0])).await;
-    // The place the form marks public is published.
+    // The typed place is personal (the form does not mark it otherwise): it is stored, not
+    // published; the position, marked public, is.
+    assert!(read[0].get("address").is_none(), "{read}");
+    assert_eq!(read[0]["lat"], 44.5003);
+    let stored = app
+        .store
+        .request_by_reference(&guichet::domain::Reference::parse(&ids[0]).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        read[0]["address"],
+        stored.data["localisation"],
         "Rue de la Libération, à l'angle de la place"
     );
+}
+
+/// A form that marks its typed place public gets it published as `address`.
+#[tokio::test]
+async fn a_place_marked_public_is_published_as_the_address() {
+    let catalogue = crate::common::catalogue_copy(&crate::common::repo_root(), &[]);
+    let path = catalogue
+        .path()
+        .join("form-definitions/signalement-voirie.json");
+    let mut form: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    form["properties"]["localisation"]["x-personal"] = json!(false);
+    std::fs::write(&path, serde_json::to_string_pretty(&form).unwrap()).unwrap();
+    let app = crate::common::spawn_app_with(catalogue.path()).await;
+    let key = new_key(&app, "appli").await;
+    let reference = file_report(&app, &key, &[("address_string", "Quai du Lot")]).await;
+    let (_, read) = get_json(&app, &format!("requests/{reference}.json")).await;
+    assert_eq!(read[0]["address"], "Quai du Lot");
+    let (_, xml) = get_xml(&app, &format!("requests/{reference}.xml")).await;
+    assert_eq!(xml_texts(&xml, "address"), ["Quai du Lot"]);
 }
 
 #[tokio::test]
@@ -396,18 +441,44 @@ async fn bad_input_names_the_argument_in_open311_shape() {
         pairs.extend(changes.iter().filter_map(|(k, v)| v.map(|v| (*k, v))));
         pairs
     };
-    let cases: Vec<(Vec<(&str, &str)>, u64, &str)> = vec![
+    // The arguments sent, the code expected, how the description starts.
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u64, &'a str);
+    let cases: Vec<Case> = vec![
         (with(&[("lat", Some("abc"))]), 400, "lat: "),
         (with(&[("lat", Some("12.5"))]), 400, "lat: "),
-        (with(&[("attribute[urgence]", Some("extrême"))]), 400, "attribute[urgence]: "),
-        (with(&[("attribute[inconnu]", Some("x"))]), 400, "attribute[inconnu]: "),
-        (with(&[("attribute[danger_immediat]", Some("peut-être"))]), 400, "attribute[danger_immediat]: "),
-        (with(&[("attribute[categorie]", None)]), 400, "attribute[categorie]: "),
+        (
+            with(&[("attribute[urgence]", Some("extrême"))]),
+            400,
+            "attribute[urgence]: ",
+        ),
+        (
+            with(&[("attribute[inconnu]", Some("x"))]),
+            400,
+            "attribute[inconnu]: ",
+        ),
+        (
+            with(&[("attribute[danger_immediat]", Some("peut-être"))]),
+            400,
+            "attribute[danger_immediat]: ",
+        ),
+        (
+            with(&[("attribute[categorie]", None)]),
+            400,
+            "attribute[categorie]: ",
+        ),
         (with(&[("description", None)]), 400, "description: "),
         (with(&[("email", Some("pas-une-adresse"))]), 400, "email: "),
         // Neither coordinates nor an address: the address is asked for.
-        (with(&[("lat", None), ("long", None)]), 400, "address_string: "),
-        (with(&[("service_code", Some("inconnu"))]), 404, "service_code: "),
+        (
+            with(&[("lat", None), ("long", None)]),
+            400,
+            "address_string: ",
+        ),
+        (
+            with(&[("service_code", Some("inconnu"))]),
+            404,
+            "service_code: ",
+        ),
         (with(&[("service_code", None)]), 400, "service_code: "),
     ];
     for (pairs, code, start) in cases {
@@ -476,7 +547,7 @@ async fn listings_filter_and_never_show_personal_data() {
     }
 
     let (_, one) = get_json(&app, &format!("requests.json?service_request_id={first}")).await;
-    assert_eq!(ids(&one), [first.clone()]);
+    assert_eq!(ids(&one), [first.as_str()]);
     let (_, both) = get_json(
         &app,
         &format!("requests.json?service_request_id={first},{second}"),
@@ -519,13 +590,37 @@ async fn listings_filter_and_never_show_personal_data() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, closed) = get_json(&app, "requests.json?status=closed").await;
-    assert_eq!(ids(&closed), [first.clone()]);
+    assert_eq!(ids(&closed), [first.as_str()]);
     assert_eq!(closed[0]["status"], "closed");
     assert!(closed[0].get("expected_datetime").is_none());
     let (_, open) = get_json(&app, "requests.json?status=open").await;
-    assert_eq!(ids(&open), [second.clone()]);
+    assert_eq!(ids(&open), [second.as_str()]);
     let (status, _) = get_json(&app, "requests.json?status=fini").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Anonymised, it is still listed, with the same public fields.
+    let (before_status, before) = get_json(&app, &format!("requests/{first}.json")).await;
+    assert_eq!(before_status, StatusCode::OK);
+    let (status, body) = api(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/requests/{first}/erasure"),
+        Some(json!({"reason": "demande de l'intéressé"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, after) = get_json(&app, &format!("requests/{first}.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    for field in [
+        "status",
+        "lat",
+        "long",
+        "service_code",
+        "requested_datetime",
+    ] {
+        assert_eq!(after[0][field], before[0][field], "{field}");
+    }
 }
 
 #[tokio::test]
@@ -537,7 +632,12 @@ async fn the_latest_public_note_is_the_status_notes() {
     let agent = login(&app, "agent@guichet.test").await;
     // An internal note is never public.
     let (status, _) = agent
-        .act(&app, &reference, "note", &[("text", "Voir avec Paul Durand")])
+        .act(
+            &app,
+            &reference,
+            "note",
+            &[("text", "Voir avec Paul Durand")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, read) = get_json(&app, &format!("requests/{reference}.json")).await;
@@ -557,8 +657,13 @@ async fn the_latest_public_note_is_the_status_notes() {
         read[0]["status_notes"],
         "Intervention prévue la semaine prochaine."
     );
-    let (_, page) = agent.get(&app, &format!("/bureau/demandes/{reference}")).await;
-    assert!(page.contains("Note publique : Intervention prévue"), "{page}");
+    let (_, page) = agent
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert!(
+        page.contains("Note publique : Intervention prévue"),
+        "{page}"
+    );
 
     // Through the staff API, the latest one wins; an empty one is refused.
     let user = app

@@ -113,11 +113,15 @@ impl Open311Store for PostgresStore {
         qb.push_bind(query.form_ids.clone()).push(")");
         if let Some(references) = &query.references {
             let references: Vec<String> = references.iter().map(ToString::to_string).collect();
-            qb.push(" AND r.reference = ANY(").push_bind(references).push(")");
+            qb.push(" AND r.reference = ANY(")
+                .push_bind(references)
+                .push(")");
         }
         if let Some(statuses) = &query.statuses {
             let statuses: Vec<String> = statuses.iter().map(|s| s.as_str().to_owned()).collect();
-            qb.push(" AND r.status = ANY(").push_bind(statuses).push(")");
+            qb.push(" AND r.status = ANY(")
+                .push_bind(statuses)
+                .push(")");
         }
         if let Some(from) = query.from {
             qb.push(" AND r.created_at >= ").push_bind(from);

@@ -129,7 +129,8 @@ impl Open311Store for SqliteStore {
         }
         // Instants are RFC 3339 text in UTC, so text order is time order.
         if let Some(from) = query.from {
-            qb.push(" AND r.created_at >= ").push_bind(format_time(from));
+            qb.push(" AND r.created_at >= ")
+                .push_bind(format_time(from));
         }
         if let Some(to) = query.to {
             qb.push(" AND r.created_at <= ").push_bind(format_time(to));

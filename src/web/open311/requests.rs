@@ -99,13 +99,14 @@ pub async fn post(
     let form = services::service(&catalogue, code, format)?;
     let data = intake::open311::form_data(form, &arguments)
         .map_err(|errors| Open311Error::bad_arguments(format, errors))?;
-    let accepted = intake::accept(&catalogue, form, data, None, Channel::Api).map_err(|errors| {
-        let renamed: Vec<FieldError> = errors
-            .into_iter()
-            .map(|e| intake::open311::renamed(form, e))
-            .collect();
-        Open311Error::bad_arguments(format, renamed)
-    })?;
+    let accepted =
+        intake::accept(&catalogue, form, data, None, Channel::Api).map_err(|errors| {
+            let renamed: Vec<FieldError> = errors
+                .into_iter()
+                .map(|e| intake::open311::renamed(form, e))
+                .collect();
+            Open311Error::bad_arguments(format, renamed)
+        })?;
     // Counted once the data is valid, as for the JSON API.
     if let Err(wait) = state.rate_limits.submissions.check(client.address) {
         return Err(fail(AppError::TooManyRequests(
