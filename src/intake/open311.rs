@@ -99,7 +99,10 @@ pub fn form_data(form: &Form, arguments: &[(String, String)]) -> Result<Value, V
         let Some((_, field)) = attributes.iter().find(|(c, _)| c == code) else {
             errors.push(FieldError::new(
                 argument,
-                "Cet attribut n'existe pas pour ce service : la définition du service (GET services/{service_code}.json) liste les attributs acceptés.",
+                format!(
+                    "Cet attribut n'existe pas pour ce service : la définition du service (GET services/{}.json) liste les attributs acceptés.",
+                    form.id
+                ),
             ));
             continue;
         };

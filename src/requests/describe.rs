@@ -301,6 +301,7 @@ pub fn report_back(catalogue: &Catalogue, request: &StoredRequest, form_title: &
             matches!(
                 e.kind,
                 EventKind::Message
+                    | EventKind::PublicNote
                     | EventKind::CitizenReply
                     | EventKind::Transferred
                     | EventKind::Reopened

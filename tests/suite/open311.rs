@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::staff::{add_user, api, api_token, login};
+use crate::common::uploads::{hidden_inputs, review};
 use crate::common::{TestApp, spawn_app};
 
 const FORM: &str = "signalement-voirie";
@@ -797,5 +798,43 @@ async fn the_road_form_offers_a_position_and_asks_for_a_place() {
     assert_eq!(
         body["errors"][0]["message"],
         "Ce champ est obligatoire : complétez-le."
+    );
+
+    // Through the HTML form: a position typed the French way is enough…
+    let form = |with_position: bool| {
+        let form = reqwest::multipart::Form::new()
+            .text("_action", "review")
+            .text("categorie", "trottoir")
+            .text("commune", "marmande")
+            .text("description", "Une dalle est cassée.")
+            .text("urgence", "faible");
+        if with_position {
+            form.text("position.latitude", "44,5003")
+                .text("position.longitude", "0,1653")
+        } else {
+            form
+        }
+    };
+    let (status, page) = review(&app, form(true)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mut fields = hidden_inputs(&page);
+    fields.push(("_action".into(), "submit".into()));
+    let response = app
+        .client
+        .post(app.url(&format!("/demarches/{FORM}")))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, listed) = get_json(&app, "requests.json").await;
+    assert_eq!(listed[0]["lat"], 44.5003);
+    assert_eq!(listed[0]["long"], 0.1653);
+    // …and without a place or a position, the place is asked for, next to its field.
+    let (status, page) = review(&app, form(false)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("Ce champ est obligatoire : complétez-le."),
+        "{page}"
     );
 }

@@ -67,7 +67,7 @@ pub async fn post(
             format,
             StatusCode::FORBIDDEN,
             "api_key",
-            "la clé d'API manque : envoyez la clé que les administrateurs du territoire ont créée pour votre application.",
+            "La clé d'API manque : envoyez la clé que les administrateurs du territoire ont créée pour votre application.",
         ));
     };
     let key = match Capability::parse(key) {
@@ -83,7 +83,7 @@ pub async fn post(
             format,
             StatusCode::FORBIDDEN,
             "api_key",
-            "cette clé d'API n'est pas valide ou a été révoquée : vérifiez-la, ou demandez-en une nouvelle aux administrateurs du territoire.",
+            "Cette clé d'API n'est pas valide ou a été révoquée : vérifiez-la, ou demandez-en une nouvelle aux administrateurs du territoire.",
         ));
     };
 
@@ -93,7 +93,7 @@ pub async fn post(
             format,
             StatusCode::BAD_REQUEST,
             "service_code",
-            "le service manque : envoyez le service_code d'un des services de GET services.json.",
+            "Le service manque : envoyez le service_code d'un des services de GET services.json.",
         ));
     };
     let form = services::service(&catalogue, code, format)?;
@@ -187,7 +187,7 @@ pub async fn show(
         Open311Error::new(
             format,
             AppError::NotFound(format!(
-                "service_request_id: aucune demande « {} » : vérifiez la référence (de la forme GU-XXXX-XXXX).",
+                "service_request_id: Aucune demande « {} » : vérifiez la référence (de la forme GU-XXXX-XXXX).",
                 id.chars().take(40).collect::<String>()
             )),
         )
@@ -257,7 +257,7 @@ fn listing_query(
                 Ok(at) => query.to = Some(at),
                 Err(_) => errors.push(FieldError::new(
                     name.as_ref(),
-                    "date illisible : écrivez une date et une heure W3C avec son fuseau, par exemple 2026-03-14T00:00:00Z ou 2026-03-14T00:00:00+01:00.",
+                    "Date illisible : écrivez une date et une heure W3C avec son fuseau, par exemple 2026-03-14T00:00:00Z ou 2026-03-14T00:00:00+01:00.",
                 )),
             },
             "status" => {
@@ -268,7 +268,7 @@ fn listing_query(
                         "closed" => statuses.extend(CLOSED),
                         _ => errors.push(FieldError::new(
                             "status",
-                            "statut inconnu : écrivez open ou closed (ou open,closed).",
+                            "Statut inconnu : écrivez open ou closed (ou open,closed).",
                         )),
                     }
                 }

@@ -71,7 +71,7 @@ pub fn service<'a>(
             Open311Error::new(
                 format,
                 AppError::NotFound(format!(
-                    "service_code: aucun service « {} » : la liste des services est sur GET /open311/v2/services.{}.",
+                    "service_code: Aucun service « {} » : la liste des services est sur GET /open311/v2/services.{}.",
                     code.chars().take(80).collect::<String>(),
                     match format {
                         Format::Json => "json",
