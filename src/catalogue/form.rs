@@ -56,6 +56,8 @@ pub struct FormMeta {
     /// read, `cases` avoids confusion with the standard top-level `examples`).
     #[serde(default, alias = "examples")]
     pub cases: Vec<Case>,
+    /// The fields that receive Open311's standard arguments (see `super::open311`).
+    pub open311: Option<super::open311::Mapping>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -326,6 +328,15 @@ impl Form {
                     format!("email_field « {pointer} » does not name a property of the form"),
                 ));
             }
+        }
+        if let Some(mapping) = &meta.open311 {
+            let base = format!("/{META_KEY}/open311");
+            problems.extend(
+                mapping
+                    .problems(&fields, &base)
+                    .into_iter()
+                    .map(|(p, m)| at(&p, m)),
+            );
         }
         let rule = meta.rule.as_ref().and_then(|name| rules.get(name)).cloned();
         if let Some(rule) = &rule {

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod form;
 pub mod legal;
 pub mod notices;
+pub mod open311;
 pub mod personal;
 pub mod rule;
 pub mod rule_limits;

@@ -21,13 +21,16 @@ pub enum EventKind {
     PriorityChanged,
     DueChanged,
     Reopened,
+    /// A note the service publishes about the request: shown to the citizen and to anyone
+    /// reading the request's public fields (Open311's `status_notes`).
+    PublicNote,
     /// The request's personal data was removed (retention or erasure). Recorded by Guichet
     /// itself, never an action anyone can take.
     Anonymised,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Submitted,
         EventKind::Routed,
         EventKind::Assigned,
@@ -39,6 +42,7 @@ impl EventKind {
         EventKind::PriorityChanged,
         EventKind::DueChanged,
         EventKind::Reopened,
+        EventKind::PublicNote,
         EventKind::Anonymised,
     ];
 
@@ -55,6 +59,7 @@ impl EventKind {
             EventKind::PriorityChanged => "priority_changed",
             EventKind::DueChanged => "due_changed",
             EventKind::Reopened => "reopened",
+            EventKind::PublicNote => "public_note",
             EventKind::Anonymised => "anonymised",
         }
     }
@@ -84,7 +89,8 @@ impl EventKind {
             | EventKind::Transferred
             | EventKind::PriorityChanged
             | EventKind::DueChanged
-            | EventKind::Reopened => true,
+            | EventKind::Reopened
+            | EventKind::PublicNote => true,
         }
     }
 

@@ -46,6 +46,12 @@ pub enum Action {
     Note {
         text: String,
     },
+    /// Public: shown to the citizen and to anyone reading the request's public fields
+    /// (Open311's `status_notes`), so it must hold no personal data. The service chooses
+    /// to publish it; it sends no e-mail.
+    PublicNote {
+        text: String,
+    },
     /// Shown on the citizen's tracking page. With `await_reply`, the request waits for the
     /// citizen and its deadline clock stops.
     Message {
@@ -145,6 +151,7 @@ pub fn is_overdue(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TextName {
     Note,
+    PublicNote,
     Message,
     TransferReason,
     /// The citizen's own words, through their tracking link.
@@ -156,6 +163,7 @@ impl TextName {
     fn words(self) -> (&'static str, &'static str) {
         match self {
             TextName::Note => ("La note", "la"),
+            TextName::PublicNote => ("La note publique", "la"),
             TextName::Message => ("Le message", "le"),
             TextName::TransferReason => ("Le motif du transfert", "le"),
             TextName::CitizenMessage => ("Votre message", "le"),
@@ -272,6 +280,15 @@ pub fn apply(
             events.push(NewEvent {
                 kind: EventKind::Note,
                 visible_to_citizen: false,
+                body: json!({"text": text}),
+            });
+        }
+        // Allowed on a closed request too: a note often explains how it was closed.
+        Action::PublicNote { text } => {
+            let text = checked_text(text, TextName::PublicNote)?;
+            events.push(NewEvent {
+                kind: EventKind::PublicNote,
+                visible_to_citizen: true,
                 body: json!({"text": text}),
             });
         }

@@ -6,6 +6,7 @@
 
 pub mod cases;
 pub mod coerce;
+pub mod open311;
 pub mod route;
 pub mod validate;
 

@@ -169,6 +169,7 @@ pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value
             format!("Statut : {} → {}", label("from"), label("to"))
         }
         EventKind::Message => format!("Message du service : {}", text("text")),
+        EventKind::PublicNote => format!("Note publique du service : {}", text("text")),
         EventKind::CitizenReply => format!("Votre réponse : {}", text("text")),
         // The reason of a transfer is internal: the citizen learns the new service.
         EventKind::Transferred => format!(
@@ -233,6 +234,7 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
         EventKind::StatusChanged => format!("Statut : {} → {}", status("from"), status("to")),
         EventKind::Note => format!("Note interne : {}", words("text")),
         EventKind::Message => format!("Message au demandeur : {}", words("text")),
+        EventKind::PublicNote => format!("Note publique : {}", words("text")),
         EventKind::CitizenReply => format!("Réponse du demandeur : {}", words("text")),
         EventKind::Transferred => format!(
             "Transférée de « {} » vers « {} » : {}",
@@ -299,6 +301,7 @@ pub fn report_back(catalogue: &Catalogue, request: &StoredRequest, form_title: &
             matches!(
                 e.kind,
                 EventKind::Message
+                    | EventKind::PublicNote
                     | EventKind::CitizenReply
                     | EventKind::Transferred
                     | EventKind::Reopened
@@ -343,6 +346,7 @@ pub fn step_label(kind: EventKind) -> &'static str {
         EventKind::PriorityChanged => "priorité changée",
         EventKind::DueChanged => "échéance changée",
         EventKind::Reopened => "rouverte par le demandeur",
+        EventKind::PublicNote => "note publique",
         EventKind::Anonymised => "données personnelles effacées",
     }
 }

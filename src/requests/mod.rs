@@ -1,6 +1,6 @@
 //! A request's life, between the web layer and the store: filing it, acting on it (take,
 //! assign, status, message, transfer, the citizen's reply, reopening), and describing it to
-//! the citizen and to staff.
+//! the citizen and to staff, and what anyone may read of it (`public`, for Open311).
 //!
 //! Each step is one store transaction written here once, for both databases, over the
 //! primitives of [`crate::store::RequestTransaction`]: lock the request, read its state,
@@ -11,6 +11,7 @@
 pub mod describe;
 pub mod filing;
 pub mod handling;
+pub mod public;
 
 pub use filing::{Filer, file};
 pub use handling::{act, claim_next};

@@ -146,7 +146,7 @@ impl AppError {
         }
     }
 
-    fn log(&self) {
+    pub(crate) fn log(&self) {
         if let AppError::Internal(err) = self {
             tracing::error!(
                 "internal error: {}",
@@ -156,7 +156,7 @@ impl AppError {
     }
 
     /// A 429 says when to come back.
-    fn add_retry_after(&self, response: &mut Response) {
+    pub(crate) fn add_retry_after(&self, response: &mut Response) {
         if let AppError::TooManyRequests(_, wait) = self {
             response
                 .headers_mut()
@@ -277,7 +277,7 @@ pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
 }
 
 /// After refusing an oversized body, close the connection rather than read the rest.
-fn close_if_too_large(response: &mut Response) {
+pub(crate) fn close_if_too_large(response: &mut Response) {
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         response
             .headers_mut()
@@ -285,36 +285,52 @@ fn close_if_too_large(response: &mut Response) {
     }
 }
 
-/// Unknown paths: JSON under the API, a page elsewhere.
-pub async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError(AppError::NotFound(
-            "Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms.".into(),
-        ))
-        .into_response()
+/// Answers an error in the shape of the part of the site `path` belongs to: Open311's
+/// (`<errors>`, JSON or XML by the path's extension) under `/open311/`, JSON under `/api/`,
+/// a page elsewhere. Every edge that answers before a handler (framing, rate limits, the
+/// router's fallback, axum's own errors) goes through here.
+pub fn for_path(path: &str, error: AppError) -> Response {
+    if path.starts_with(super::open311::PREFIX) {
+        super::open311::Open311Error::for_path(path, error).into_response()
+    } else if path.starts_with("/api/") {
+        ApiError(error).into_response()
     } else {
-        PageError(AppError::NotFound(
-            "Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.".into(),
-        ))
-        .into_response()
+        PageError(error).into_response()
     }
+}
+
+/// Unknown paths, told what there is in each part of the site.
+pub async fn not_found(uri: Uri) -> Response {
+    let path = uri.path();
+    let message = if path.starts_with(super::open311::PREFIX) {
+        "Cette adresse n'existe pas dans l'API Open311 : commencez par GET /open311/v2/discovery.json (ou .xml)."
+    } else if path.starts_with("/api/") {
+        "Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms."
+    } else {
+        "Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche."
+    };
+    for_path(path, AppError::NotFound(message.into()))
 }
 
 /// Rewrites the error responses that axum and tower produce on their own (a malformed query
 /// string, a wrong method, a timeout) into our plain-French errors, so that every error has
-/// the same shape: JSON under `/api/`, a page elsewhere.
+/// the same shape: that of the part of the site ([`for_path`]).
 pub async fn framework_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let is_api = request.uri().path().starts_with("/api/");
+    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
     let ours = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+        .is_some_and(|v| {
+            v.starts_with("application/json")
+                || v.starts_with("text/html")
+                || v.starts_with("text/xml")
+        });
     if ours || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
@@ -341,12 +357,7 @@ pub async fn framework_errors(
         }
         _ => "Cette demande ne peut pas être traitée : vérifiez l'adresse.",
     };
-    let error = AppError::from_status(status, message.to_owned());
-    if is_api {
-        ApiError(error).into_response()
-    } else {
-        PageError(error).into_response()
-    }
+    for_path(&path, AppError::from_status(status, message.to_owned()))
 }
 
 #[cfg(test)]

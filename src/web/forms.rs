@@ -82,11 +82,7 @@ pub async fn refuse_nul_in_address(
         let error = AppError::BadRequest(
             "L'adresse demandée contient un caractère nul (%00) : vérifiez le lien.".into(),
         );
-        return if uri.path().starts_with("/api/") {
-            super::error::ApiError(error).into_response()
-        } else {
-            PageError(error).into_response()
-        };
+        return super::error::for_path(uri.path(), error);
     }
     next.run(request).await
 }
@@ -102,8 +98,9 @@ pub fn read(
 
 /// Refuses a state-changing request a browser sent from another site: its `Origin` (or
 /// `Sec-Fetch-Site`) gives it away. Together with SameSite cookies and the per-session CSRF
-/// token, this keeps other sites from acting in a signed-in person's name. The JSON API is
-/// exempt: it is authenticated by bearer tokens, which browsers never send on their own.
+/// token, this keeps other sites from acting in a signed-in person's name. The JSON API and
+/// Open311 are exempt: they are authenticated by bearer tokens or API keys, which browsers
+/// never send on their own, and a territory's partners call them from their own sites.
 ///
 /// The site's origin is `--public-url`'s, not `Host`: behind a reverse proxy `Host` names
 /// the upstream (nginx sends `Host: $proxy_host` by default), not what the browser saw.
@@ -121,6 +118,7 @@ pub async fn refuse_cross_site(
         .and_then(|c| c.site_origin.clone());
     if changes_state
         && !request.uri().path().starts_with("/api/")
+        && !request.uri().path().starts_with(super::open311::PREFIX)
         && is_cross_site(request.headers(), site_origin.as_deref())
     {
         return PageError(AppError::Forbidden(

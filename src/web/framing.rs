@@ -11,11 +11,11 @@
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower::{Layer, Service};
 
 use super::Limits;
-use super::error::{ApiError, AppError, PageError};
+use super::error::AppError;
 
 /// Refuses a request whose `Host` is missing (HTTP/1.1), given more than once (even with
 /// the same value), or not a host with an optional port. An empty `Host` is refused too:
@@ -165,13 +165,9 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         })
 }
 
-/// JSON under the API, a page elsewhere.
+/// In the shape of the part of the site the path belongs to.
 fn answer(path: &str, error: AppError) -> Response {
-    if path.starts_with("/api/") {
-        ApiError(error).into_response()
-    } else {
-        PageError(error).into_response()
-    }
+    super::error::for_path(path, error)
 }
 
 /// The request's framing cannot be trusted: answer, then close rather than read on.

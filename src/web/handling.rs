@@ -144,7 +144,7 @@ fn field<'a>(fields: &'a HashMap<String, String>, name: &str) -> &'a str {
 }
 
 /// Reads an action from a form's (or a JSON body's) fields. `kind` names it: take, assign,
-/// status, note, message, transfer, priority, due.
+/// status, note, public_note, message, transfer, priority, due.
 pub async fn parse_action(
     state: &AppState,
     catalogue: &Catalogue,
@@ -180,6 +180,9 @@ pub async fn parse_action(
             })?,
         },
         "note" => Action::Note {
+            text: field(fields, "text").to_owned(),
+        },
+        "public_note" => Action::PublicNote {
             text: field(fields, "text").to_owned(),
         },
         "message" => Action::Message {

@@ -1,4 +1,5 @@
-//! The web layer: the citizens' portal (HTML, no JavaScript required) and the JSON API.
+//! The web layer: the citizens' portal (HTML, no JavaScript required), the back office, the
+//! JSON API and Open311 GeoReport v2.
 //!
 //! Handlers are thin: extract, call intake or the store, render. Every error goes through
 //! [`error`], which answers in plain French and never leaks internals.
@@ -13,6 +14,7 @@ pub mod framing;
 pub mod handling;
 pub mod json;
 pub mod markdown;
+pub mod open311;
 pub mod personal_data;
 pub mod public;
 pub mod rate_limits;
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .merge(staff::router(&state))
         .nest("/api/v1", api::router(&state))
         .merge(api::docs())
+        .merge(open311::router(&state))
         .fallback(error::not_found)
         .with_state(state)
         .layer(RequestBodyTimeoutLayer::new(timeout))

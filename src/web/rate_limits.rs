@@ -12,13 +12,13 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::AppState;
 use super::client::ClientInfo;
-use super::error::{ApiError, AppError, PageError, retry_after_secs};
+use super::error::{AppError, retry_after_secs};
 use crate::config::{Rate, RateLimitConfig};
 
 /// Addresses tracked before the buckets that are full again are dropped.
@@ -143,11 +143,7 @@ pub async fn limit_lookups(
             ),
             wait,
         );
-        return if path.starts_with("/api/") {
-            ApiError(error).into_response()
-        } else {
-            PageError(error).into_response()
-        };
+        return super::error::for_path(&path, error);
     }
     next.run(request).await
 }

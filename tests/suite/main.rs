@@ -28,6 +28,7 @@ mod instances;
 mod legal;
 mod lifecycle;
 mod limits;
+mod open311;
 mod open_data;
 mod openapi;
 mod outage;

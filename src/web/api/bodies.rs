@@ -270,7 +270,7 @@ pub struct Erased {
 pub struct ActionBody {
     /// `status`: the new status.
     pub status: Option<String>,
-    /// `notes`, `messages`: the text.
+    /// `notes`, `public_notes`, `messages`: the text.
     pub text: Option<String>,
     /// `messages`: true to wait for the citizen's answer (pauses the deadline).
     pub await_reply: Option<bool>,

@@ -297,13 +297,14 @@ fn json_fields(
 
 /// Acts on a request.
 ///
-/// With a JSON body: `status` `{status}`, `notes` `{text}`, `messages`
-/// `{text, await_reply}`, `transfer` `{queue, reason}`, `assign` `{to}`, `take` `{}`,
-/// `priority` `{priority}`, `due` `{due}`; and, for admins, `erasure` `{reason}` (erases a
-/// closed request's personal data; answers `Erased`).
+/// With a JSON body: `status` `{status}`, `notes` `{text}`, `public_notes` `{text}` (shown to
+/// the citizen and in Open311's `status_notes`), `messages` `{text, await_reply}`,
+/// `transfer` `{queue, reason}`, `assign` `{to}`, `take` `{}`, `priority` `{priority}`, `due`
+/// `{due}`; and, for admins, `erasure` `{reason}` (erases a closed request's personal data;
+/// answers `Erased`).
 #[utoipa::path(post, path = "/requests/{reference}/{action}", tag = STAFF, security(("bearer" = [])),
     params(("reference" = String, Path, description = "The request's reference."),
-        ("action" = String, Path, description = "`status`, `notes`, `messages`, `transfer`, `assign`, `take`, `priority`, `due` or `erasure`.")),
+        ("action" = String, Path, description = "`status`, `notes`, `public_notes`, `messages`, `transfer`, `assign`, `take`, `priority`, `due` or `erasure`.")),
     request_body(content = ActionBody, content_type = "application/json"),
     responses(
         Always,
@@ -341,8 +342,9 @@ pub async fn act(
     let kind = match action.as_str() {
         "notes" => "note",
         "messages" => "message",
+        "public_notes" => "public_note",
         "status" | "transfer" | "assign" | "take" | "priority" | "due" => action.as_str(),
-        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, messages, transfer, assign, take, priority, due ou erasure.".into()).into()),
+        _ => return Err(AppError::NotFound("Cette action n'existe pas : status, notes, public_notes, messages, transfer, assign, take, priority, due ou erasure.".into()).into()),
     };
     let fields = json_fields(body, state.limits.max_json_bytes)?;
     let request = handling::find(&state, &user, &reference).await?;

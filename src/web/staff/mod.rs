@@ -6,6 +6,7 @@ mod elu;
 mod export;
 pub mod export_lines;
 mod login;
+mod open311_keys;
 mod outbox;
 mod personal_data;
 mod queues;
@@ -86,6 +87,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
+        .route(
+            "/bureau/admin/open311",
+            get(open311_keys::show).post(open311_keys::create),
+        )
+        .route(
+            "/bureau/admin/open311/{id}/revocation",
+            post(open311_keys::revoke),
+        )
         .layer(from_fn_with_state(
             BodyLimit::form(&state.limits),
             bound_body,
