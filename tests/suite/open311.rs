@@ -838,3 +838,40 @@ async fn the_road_form_offers_a_position_and_asks_for_a_place() {
         "{page}"
     );
 }
+
+/// Reading requests counts against the look-up limit, like a tracking look-up by reference:
+/// past it, a 429 in Open311's shape with Retry-After; the service documents are not counted.
+#[tokio::test]
+async fn reading_requests_is_rate_limited_like_tracking_lookups() {
+    let app = crate::common::spawn_app_configured(&crate::common::repo_root(), |config| {
+        config.rate_limits.limit_lookups = "2/min".parse().unwrap();
+    })
+    .await;
+    for _ in 0..3 {
+        let (status, _) = get_json(&app, "services.json").await;
+        assert_eq!(status, 200, "service documents are not counted");
+    }
+    let (status, _) = get_json(&app, "requests.json").await;
+    assert_eq!(status, 200);
+    let (status, _) = get_json(&app, "requests/GU-2026-AAAAAA.json").await;
+    assert_eq!(status, 404);
+    let response = app
+        .client
+        .get(app.url("/open311/v2/requests.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("<errors><error><code>429</code>"), "{body}");
+    let (status, body) = get_json(&app, "requests/GU-2026-AAAAAA.json").await;
+    assert_eq!(status, 429);
+    assert_eq!(body[0]["code"], 429, "{body}");
+    assert!(
+        body[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Patientez")
+    );
+}

@@ -16,7 +16,7 @@
 //!   holds the reference and a public link, never the citizen's private tracking link: the
 //!   citizen gets that by e-mail when one was given.
 //! - `GET requests.{fmt}` and `requests/{id}.{fmt}`: public fields only
-//!   (`requests::public`), read by anyone.
+//!   (`requests::public`), read by anyone, under the tracking look-up limit.
 //!
 //! Errors are Open311's: `[{code, description}]` or `<errors><error>…`, each description
 //! naming the argument it is about (`lat: …`, `attribute[urgence]: …`). A missing, unknown or
@@ -53,6 +53,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/open311/v2/services/{document}", get(services::definition))
         .route("/open311/v2/requests/{document}", get(requests::show))
+        .route_layer(from_fn_with_state(state.clone(), limit_request_reads))
+}
+
+/// Reading requests, one by reference or the listing, counts against the tracking
+/// look-up limit (`--limit-lookups`), as `/suivi?reference=` does: a client polling at a
+/// sane pace passes, a script guessing references or hammering the listing does not. The
+/// service documents and filing (under its own submission limit) are not counted.
+async fn limit_request_reads(
+    state: axum::extract::State<AppState>,
+    client: crate::web::client::ClientInfo,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let reads_requests = request.method() == axum::http::Method::GET
+        && request.uri().path().starts_with("/open311/v2/requests");
+    if reads_requests {
+        super::rate_limits::limit_lookups(state, client, request, next).await
+    } else {
+        next.run(request).await
+    }
 }
 
 /// `GET /open311/v2/{name}.{fmt}`: the documents at the top.
