@@ -190,6 +190,20 @@ impl Catalogue {
     }
 
     /// The display name of a service, falling back to its id.
+    /// The address a request's citizen gave for e-mails: the form's `email_field` answer
+    /// (`/email` by default), when it reads as one address.
+    pub fn citizen_email(&self, form_id: &str, data: &serde_json::Value) -> Option<String> {
+        let pointer = self
+            .form(form_id)
+            .and_then(|f| f.meta.email_field.clone())
+            .unwrap_or_else(|| "/email".to_owned());
+        data.pointer(&pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|e| e.contains('@') && e.len() <= 254 && !e.contains(['\r', '\n']))
+            .map(str::to_owned)
+    }
+
     pub fn service_name<'a>(&'a self, id: &'a str) -> &'a str {
         self.territory.service(id).map_or(id, |s| s.name.as_str())
     }

@@ -714,7 +714,10 @@ name = "Q"
         for kind in EventKind::ALL {
             assert_eq!(
                 hook.wants(kind),
-                !matches!(kind, EventKind::Note | EventKind::Anonymised),
+                !matches!(
+                    kind,
+                    EventKind::Note | EventKind::Anonymised | EventKind::TrackingRenewed
+                ),
                 "{kind}"
             );
         }

@@ -74,6 +74,16 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
             "Suivre ma demande",
             field(p, "tracking_url"),
         ),
+        "new_link" => (
+            format!("Votre nouveau lien de suivi pour la demande {reference}"),
+            vec![
+                format!("Vous avez demandé à retrouver vos demandes : voici un nouveau lien pour suivre votre demande « {form} », transmise au service « {service} »."),
+                format!("Votre référence : {reference}. L'ancien lien de suivi ne fonctionne plus."),
+                "Ce lien est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas. Si vous n'avez rien demandé, vous pouvez ignorer ce message : seule la personne qui lit cette boîte aux lettres reçoit le lien.".to_owned(),
+            ],
+            "Suivre ma demande",
+            field(p, "tracking_url"),
+        ),
         "status" => (
             format!("Votre demande {reference} : {}", status.to_lowercase()),
             vec![

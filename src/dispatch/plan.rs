@@ -4,7 +4,8 @@
 //!   also goes to the service it leaves). `"*"` means the kinds that may leave Guichet
 //!   ([`EventKind::webhook_events`]): never an internal note.
 //! - The citizen, when the form holds their e-mail address: the receipt with the private
-//!   tracking link, status changes and the service's messages.
+//!   tracking link, status changes, the service's messages, and a fresh link when they
+//!   lost theirs.
 //! - The service, when it has an address: each new request (or transferred-in one), at once
 //!   or in a digest.
 //! - The élu who filed the request: every step the citizen would see.
@@ -47,20 +48,6 @@ fn digest_slot(now: OffsetDateTime, minutes: u32) -> OffsetDateTime {
     midnight + time::Duration::minutes((elapsed / minutes + 1) * minutes)
 }
 
-fn citizen_email(catalogue: &Catalogue, input: &PlanInput<'_>) -> Option<String> {
-    let pointer = catalogue
-        .form(input.form_id)
-        .and_then(|f| f.meta.email_field.clone())
-        .unwrap_or_else(|| "/email".to_owned());
-    input
-        .data
-        .pointer(&pointer)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|e| e.contains('@') && e.len() <= 254 && !e.contains(['\r', '\n']))
-        .map(str::to_owned)
-}
-
 fn plan(
     catalogue: &Catalogue,
     public_url: &str,
@@ -86,7 +73,7 @@ fn plan(
         "assignee": after.assignee,
         "due_at": after.due_at.map(format_time),
     });
-    let citizen = citizen_email(catalogue, input);
+    let citizen = catalogue.citizen_email(input.form_id, input.data);
     let lookup_url = format!("{public_url}/suivi?reference={reference}");
     let staff_url = format!("{public_url}/bureau/demandes/{reference}");
     let mail = |template: &str, extra: Value| -> Value {
@@ -171,6 +158,17 @@ fn plan(
                 EventKind::Message => {
                     messages.push(email(to, "message", mail("message", json!({"text": text}))))
                 }
+                // The fresh link of a citizen who lost theirs: like the receipt, the only
+                // other message that carries the private link.
+                EventKind::TrackingRenewed => {
+                    if let Some(tracking_url) = tracking_url {
+                        messages.push(email(
+                            to,
+                            "new_link",
+                            mail("new_link", json!({"tracking_url": tracking_url})),
+                        ));
+                    }
+                }
                 _ => {}
             }
         }
@@ -201,7 +199,10 @@ fn plan(
         if let Some(elu) = input.filed_by
             && elu != input.actor
             && event.visible_to_citizen
-            && event.kind != EventKind::Submitted
+            && !matches!(
+                event.kind,
+                EventKind::Submitted | EventKind::TrackingRenewed
+            )
         {
             let what =
                 crate::requests::describe::describe_for_citizen(catalogue, event.kind, &event.body);

@@ -24,13 +24,16 @@ pub enum EventKind {
     /// A note the service publishes about the request: shown to the citizen and to anyone
     /// reading the request's public fields (Open311's `status_notes`).
     PublicNote,
+    /// A fresh tracking link was sent to the citizen, who had lost theirs (`/suivi/retrouver`);
+    /// the old link stopped working. Recorded by Guichet, never an action staff take.
+    TrackingRenewed,
     /// The request's personal data was removed (retention or erasure). Recorded by Guichet
     /// itself, never an action anyone can take.
     Anonymised,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Submitted,
         EventKind::Routed,
         EventKind::Assigned,
@@ -43,6 +46,7 @@ impl EventKind {
         EventKind::DueChanged,
         EventKind::Reopened,
         EventKind::PublicNote,
+        EventKind::TrackingRenewed,
         EventKind::Anonymised,
     ];
 
@@ -60,6 +64,7 @@ impl EventKind {
             EventKind::DueChanged => "due_changed",
             EventKind::Reopened => "reopened",
             EventKind::PublicNote => "public_note",
+            EventKind::TrackingRenewed => "tracking_renewed",
             EventKind::Anonymised => "anonymised",
         }
     }
@@ -76,10 +81,11 @@ impl EventKind {
     /// `note` gets them (`guichet check` refuses that name).
     ///
     /// `anonymised` does not leave either: it concerns a request whose data is gone, and an
-    /// erasure's reason is an admin's words about a person.
+    /// erasure's reason is an admin's words about a person. Nor does `tracking_renewed`: it
+    /// is between the citizen and Guichet, and changes nothing a business application holds.
     pub fn leaves_guichet(self) -> bool {
         match self {
-            EventKind::Note | EventKind::Anonymised => false,
+            EventKind::Note | EventKind::Anonymised | EventKind::TrackingRenewed => false,
             EventKind::Submitted
             | EventKind::Routed
             | EventKind::Assigned

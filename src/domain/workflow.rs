@@ -52,6 +52,9 @@ pub enum Action {
     PublicNote {
         text: String,
     },
+    /// The citizen lost their tracking link and asked for a fresh one: nothing changes but
+    /// the link (written by the caller in the same transaction). Allowed in any status.
+    RenewTracking,
     /// Shown on the citizen's tracking page. With `await_reply`, the request waits for the
     /// citizen and its deadline clock stops.
     Message {
@@ -292,6 +295,11 @@ pub fn apply(
                 body: json!({"text": text}),
             });
         }
+        Action::RenewTracking => events.push(NewEvent {
+            kind: EventKind::TrackingRenewed,
+            visible_to_citizen: true,
+            body: json!({}),
+        }),
         Action::Message { text, await_reply } => {
             let text = checked_text(text, TextName::Message)?;
             if !is_open(state.status) {

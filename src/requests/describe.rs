@@ -170,6 +170,10 @@ pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value
         }
         EventKind::Message => format!("Message du service : {}", text("text")),
         EventKind::PublicNote => format!("Note publique du service : {}", text("text")),
+        EventKind::TrackingRenewed => {
+            "Nouveau lien de suivi envoyé à votre adresse e-mail (l'ancien ne fonctionne plus)"
+                .to_owned()
+        }
         EventKind::CitizenReply => format!("Votre réponse : {}", text("text")),
         // The reason of a transfer is internal: the citizen learns the new service.
         EventKind::Transferred => format!(
@@ -235,6 +239,9 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
         EventKind::Note => format!("Note interne : {}", words("text")),
         EventKind::Message => format!("Message au demandeur : {}", words("text")),
         EventKind::PublicNote => format!("Note publique : {}", words("text")),
+        EventKind::TrackingRenewed => {
+            "Nouveau lien de suivi envoyé au demandeur, qui avait perdu le sien".to_owned()
+        }
         EventKind::CitizenReply => format!("Réponse du demandeur : {}", words("text")),
         EventKind::Transferred => format!(
             "Transférée de « {} » vers « {} » : {}",
@@ -347,6 +354,7 @@ pub fn step_label(kind: EventKind) -> &'static str {
         EventKind::DueChanged => "échéance changée",
         EventKind::Reopened => "rouverte par le demandeur",
         EventKind::PublicNote => "note publique",
+        EventKind::TrackingRenewed => "lien de suivi renvoyé",
         EventKind::Anonymised => "données personnelles effacées",
     }
 }

@@ -57,7 +57,7 @@ pub async fn claim_next(
 }
 
 /// The rest of an action once its request is locked and in scope.
-async fn apply(
+pub(super) async fn apply(
     mut tx: Box<dyn RequestTransaction>,
     request: LockedRequest,
     actor: &str,

@@ -12,6 +12,7 @@ pub mod describe;
 pub mod filing;
 pub mod handling;
 pub mod public;
+pub mod recovery;
 
 pub use filing::{Filer, file};
 pub use handling::{act, claim_next};

@@ -247,6 +247,14 @@ pub trait RequestTransaction: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    /// Replaces a locked request's tracking link: `tracking_hash` is the SHA-256 of the new
+    /// token. The old link stops working when the transaction commits.
+    async fn write_tracking_hash(
+        &mut self,
+        id: Uuid,
+        tracking_hash: &str,
+    ) -> Result<(), StoreError>;
+
     /// Appends one event to a request's history.
     async fn append_event(
         &mut self,

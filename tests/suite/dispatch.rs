@@ -7,6 +7,7 @@ use crate::common;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use common::mail::{Mail, mails, wait_for};
 use common::receiver::{Mode, Receiver, SECRET, catalogue_with_hook, catalogue_with_webhook};
 use common::staff::{add_user, login};
 use common::{TestApp, spawn_app_with};
@@ -35,14 +36,6 @@ async fn file_road_report(app: &TestApp, email: Option<&str>) -> String {
     assert_eq!(response.status(), StatusCode::CREATED);
     let created: Value = response.json().await.unwrap();
     created["reference"].as_str().unwrap().to_owned()
-}
-
-async fn wait_for(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn states(app: &TestApp) -> Vec<(String, u64)> {
@@ -249,62 +242,6 @@ async fn the_last_failure_parks_a_dead_letter_which_an_admin_redelivers() {
         agent.get(&app, "/bureau/admin/envois").await.0,
         StatusCode::NOT_FOUND
     );
-}
-
-/// An e-mail the file transport wrote: its recipient, its subject and its decoded text.
-struct Mail {
-    to: String,
-    subject: String,
-    text: String,
-}
-
-fn mails(app: &TestApp) -> Vec<Mail> {
-    let dir = app.data_dir.path().join("mail");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        // A file being written may not be whole UTF-8 yet: it is read at the next look.
-        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-        .map(|raw| {
-            let header = |name: &str| {
-                raw.lines()
-                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let text_part = raw
-                .split("Content-Type: text/plain")
-                .nth(1)
-                .unwrap_or_default();
-            let text_part = text_part.split("\n--").next().unwrap_or_default();
-            Mail {
-                to: header("To"),
-                subject: header("Subject"),
-                text: decode_quoted_printable(text_part),
-            }
-        })
-        .collect()
-}
-
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

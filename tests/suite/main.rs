@@ -34,6 +34,7 @@ mod openapi;
 mod outage;
 mod portal;
 mod privacy;
+mod recovery;
 mod retention;
 mod rights;
 mod routing;

@@ -3,6 +3,7 @@
 //! `guichet` binary as operators do, its log read from a pipe.
 
 use crate::common;
+use crate::common::mail::wait_for;
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,18 +12,6 @@ use common::receiver::{Mode, Receiver, catalogue_with_webhook};
 use common::{ServerProcess, guichet, on_postgres, test_database};
 use guichet::config::DatabaseConfig;
 use serde_json::{Value, json};
-
-/// Polls `check` every 50 ms until it holds, or fails after `within`.
-async fn wait_for(what: &str, within: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + within;
-    while !check().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "waited {within:?} for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn database_config(url: &str) -> DatabaseConfig {
     DatabaseConfig {

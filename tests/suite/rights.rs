@@ -67,22 +67,6 @@ async fn records_of(app: &TestApp, reference: &str) -> Vec<(String, String, Stri
         .collect()
 }
 
-/// Runs one SQL statement on the app's database, behind its back.
-async fn execute_sql(app: &TestApp, sql: &'static str) {
-    use sqlx::Connection;
-    if app.database_url.starts_with("postgres") {
-        let mut connection = sqlx::PgConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::query(sql).execute(&mut connection).await.unwrap();
-    } else {
-        let mut connection = sqlx::SqliteConnection::connect(&app.database_url)
-            .await
-            .unwrap();
-        sqlx::query(sql).execute(&mut connection).await.unwrap();
-    }
-}
-
 #[tokio::test]
 async fn the_citizen_downloads_every_answer_with_its_label() {
     let app = spawn_app().await;
@@ -670,11 +654,8 @@ async fn without_its_access_record_no_personal_data_is_shown() {
     let agent = login(&app, "agent@vdg.example.org").await;
     let token = api_token(&app, &account).await;
 
-    execute_sql(
-        &app,
-        "ALTER TABLE access_records RENAME TO access_records_away",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE access_records RENAME TO access_records_away")
+        .await;
     let (status, page) = agent
         .get(&app, &format!("/bureau/demandes/{reference}"))
         .await;
@@ -693,11 +674,8 @@ async fn without_its_access_record_no_personal_data_is_shown() {
     assert!(!body.to_string().contains("Claire Martin"));
     assert!(common::first_error(&body).contains("journal des accès"));
 
-    execute_sql(
-        &app,
-        "ALTER TABLE access_records_away RENAME TO access_records",
-    )
-    .await;
+    app.execute_sql("ALTER TABLE access_records_away RENAME TO access_records")
+        .await;
     let (status, page) = agent
         .get(&app, &format!("/bureau/demandes/{reference}"))
         .await;

@@ -203,6 +203,19 @@ impl RequestTransaction for PostgresTransaction {
         row.as_ref().map(locked_request).transpose()
     }
 
+    async fn write_tracking_hash(
+        &mut self,
+        id: Uuid,
+        tracking_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE requests SET tracking_hash = $1 WHERE id = $2")
+            .bind(tracking_hash)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn write_state(
         &mut self,
         id: Uuid,

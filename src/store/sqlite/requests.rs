@@ -204,6 +204,19 @@ impl RequestTransaction for SqliteTransaction {
         row.as_ref().map(locked_request).transpose()
     }
 
+    async fn write_tracking_hash(
+        &mut self,
+        id: Uuid,
+        tracking_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE requests SET tracking_hash = ? WHERE id = ?")
+            .bind(tracking_hash)
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn write_state(
         &mut self,
         id: Uuid,

@@ -9,6 +9,7 @@ mod open_data;
 
 pub use open_data::OpenDataCache;
 mod portal;
+mod recovery;
 pub mod site;
 mod tracking;
 pub mod view;
@@ -47,6 +48,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 )),
         )
         .route("/suivi", get(tracking::lookup).layer(lookups()))
+        // A lost link: asking counts as a look-up.
+        .route(
+            "/suivi/retrouver",
+            get(recovery::show).merge(axum::routing::post(recovery::send).layer(lookups()).layer(
+                from_fn_with_state(BodyLimit::form(&state.limits), bound_body),
+            )),
+        )
         .route("/suivi/{token}", get(tracking::show).layer(lookups()))
         // The citizen's copy of their data (right of access): a printable page and a file.
         .route(

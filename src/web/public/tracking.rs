@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::domain::time::date_fr;
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{Reference, Status, TrackingToken};
+use crate::requests::describe::{Section, VersionQuestions, answers};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};
 use crate::web::tracking::{self, history_label};
@@ -41,6 +42,8 @@ pub struct TrackPage {
     pub files: Vec<(String, String)>,
     /// A closed request: the day its personal data goes.
     pub planned_anonymisation: String,
+    /// The citizen's own answers, labelled as their form version asked them.
+    pub answers: Vec<Section>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -66,7 +69,23 @@ pub async fn show(
     let (token, request) = tracking::find(&state, &token).await?;
     let mut page = track_page(&state, &token, &request, query.recu.is_some());
     page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
+    page.answers = your_answers(&state, &request).await?;
     Ok(page)
+}
+
+/// The request's answers with the labels of the version the citizen filed (none when that
+/// version cannot be read).
+async fn your_answers(
+    state: &AppState,
+    request: &TrackedRequest,
+) -> Result<Vec<Section>, AppError> {
+    let mut versions = VersionQuestions::default();
+    let fields = versions
+        .of(state.store.as_ref(), &request.form_version)
+        .await?;
+    Ok(fields
+        .map(|f| answers(f, &request.data))
+        .unwrap_or_default())
 }
 
 /// The day a closed request's personal data goes (empty while it is open).
@@ -117,6 +136,7 @@ fn track_page(
         error: String::new(),
         text: String::new(),
         planned_anonymisation: String::new(),
+        answers: Vec::new(),
         files: crate::web::uploads::files_of(&request.data)
             .into_iter()
             .map(|f| {
@@ -165,6 +185,7 @@ pub async fn respond(
         Err(AppError::Conflict(message) | AppError::Unprocessable(message)) => {
             let mut page = track_page(&state, &token, &request, false);
             page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
+            page.answers = your_answers(&state, &request).await?;
             page.error = message;
             page.text = text;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

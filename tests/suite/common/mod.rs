@@ -14,6 +14,7 @@ use guichet::store::Store;
 use tempfile::TempDir;
 
 pub mod conformance;
+pub mod mail;
 pub mod python;
 pub mod receiver;
 pub mod staff;
@@ -81,6 +82,24 @@ pub fn first_error(body: &serde_json::Value) -> &str {
 }
 
 impl TestApp {
+    /// Runs one SQL statement on the app's database, behind its back (to set up a state the
+    /// product cannot reach in a test's time, such as a request filed a year ago).
+    pub async fn execute_sql(&self, sql: impl Into<String>) {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.into());
+        if self.database_url.starts_with("postgres") {
+            let mut connection = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut connection).await.unwrap();
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut connection).await.unwrap();
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
