@@ -115,6 +115,34 @@ fn walk(value: &Value, pointer: &mut String, limit: usize, found: &mut Vec<Strin
     }
 }
 
+/// French typography: a no-break space (U+00A0) before `?`, `!`, `:` and `;` (a plain
+/// space there is replaced, and one is added where none was typed after a letter), so the
+/// mark never starts a line on its own. `https://` and times like `10:30` are left alone:
+/// a colon directly between two non-letters, or followed by `/`, is not punctuation.
+pub fn french_spacing(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let is_mark = matches!(c, '?' | '!' | ':' | ';');
+        let next = chars.get(i + 1).copied();
+        let punctuation = is_mark && !(c == ':' && matches!(next, Some('/') | Some('0'..='9')));
+        if punctuation {
+            match out.chars().last() {
+                Some(' ') => {
+                    out.pop();
+                    out.push('\u{a0}');
+                }
+                Some(prev) if prev.is_alphabetic() || prev == '»' || prev == ')' => {
+                    out.push('\u{a0}')
+                }
+                _ => {}
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +192,21 @@ mod tests {
             json!({"a": " ", "b": "x", "c": {"d": "\u{200B}", "e": 3}, "f": ["\u{A0}", {"g": ""}]});
         drop_blank_answers(&mut data);
         assert_eq!(data, json!({"b": "x", "c": {"e": 3}, "f": ["\u{A0}", {}]}));
+    }
+
+    #[test]
+    fn french_marks_get_a_no_break_space_before_them() {
+        assert_eq!(
+            french_spacing("Pourquoi ? Ce champ est obligatoire : choisissez!"),
+            "Pourquoi\u{a0}? Ce champ est obligatoire\u{a0}: choisissez\u{a0}!"
+        );
+        assert_eq!(french_spacing("« Oui »; non"), "« Oui »\u{a0}; non");
+        // Not punctuation: a time, an address, a mark already spaced.
+        assert_eq!(
+            french_spacing("à 10:30 sur https://x.fr"),
+            "à 10:30 sur https://x.fr"
+        );
+        assert_eq!(french_spacing("Déjà\u{a0}?"), "Déjà\u{a0}?");
+        assert_eq!(french_spacing("??"), "??");
     }
 }

@@ -700,7 +700,13 @@ async fn edits_made_outside_the_builder_join_the_history_on_reload() {
     let catalogue = catalogue_without_the_bin_form(true);
     let data = tempfile::TempDir::new().unwrap();
     let database = common::test_database(data.path());
-    let server = common::ServerProcess::start(catalogue.path(), &database);
+    // Reloaded by SIGHUP only: the folder watcher could catch the edited file before its
+    // commit, and record the version without its author.
+    let server = common::ServerProcess::start_with(
+        catalogue.path(),
+        &database,
+        &["--catalogue-refresh-secs", "0"],
+    );
     let path = catalogue
         .path()
         .join("form-definitions/contact-mairie.json");

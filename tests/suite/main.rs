@@ -16,6 +16,7 @@ mod back_office;
 mod browser;
 mod builder;
 mod check;
+mod citizen_pages;
 mod claims;
 mod clients;
 mod commune_sites;

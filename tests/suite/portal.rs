@@ -124,7 +124,10 @@ async fn errors_are_summarised_and_shown_next_to_fields_with_values_kept() {
     let html = response.text().await.unwrap();
     // The summary links to each field.
     assert!(html.contains("error-summary"), "{html}");
-    assert!(html.contains(r##"<a href="#f-categorie">Catégorie : Ce champ est obligatoire : choisissez une réponse.</a>"##), "{html}");
+    assert!(
+        html.contains("<a href=\"#f-categorie\">Catégorie\u{a0}: choisissez une réponse.</a>"),
+        "{html}"
+    );
     assert!(html.contains(r##"<a href="#f-details">"##));
     // Each message sits next to its field and is announced with it.
     assert!(html.contains(r#"id="f-details-error""#));

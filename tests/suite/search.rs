@@ -253,7 +253,7 @@ async fn a_commune_only_form_filed_from_the_home_page_records_the_commune() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("Indiquez la commune concernée : cette démarche n&#39;est proposée qu&#39;à Tonneins, Clairac."),
+        page.contains("Indiquez la commune concernée\u{a0}: cette démarche n&#39;est proposée qu&#39;à Tonneins, Clairac."),
         "{page}"
     );
     assert!(page.contains("Lucie Martin"), "{page}");

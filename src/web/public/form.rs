@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::view::{self, Row, Section};
 use crate::catalogue::notices::Notice;
 use crate::catalogue::{Catalogue, Form};
+use crate::domain::text::french_spacing;
 use crate::domain::{Channel, TrackingToken};
 use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
@@ -193,7 +194,9 @@ pub async fn post(
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),
         title: form.title.clone(),
-        commune_name: commune_name(&catalogue, commune.as_deref()),
+        // The commune the request will be filed under (an address's commune wins over the
+        // page it was started from), not the page's.
+        commune_name: commune_name(&catalogue, accepted.commune.as_ref().map(|c| c.as_str())),
         commune: commune.clone().unwrap_or_default(),
         sections: view::answers(&form.fields, &accepted.data),
         hidden: posted
@@ -325,13 +328,42 @@ pub fn rows_with_errors(
                 by_pointer.insert(field.pointer(), error.message.clone());
                 summary.push((
                     view::field_id(field),
-                    format!("{} : {}", field.label, error.message),
+                    summary_line(&field.label, &error.message),
                 ));
             }
-            None => summary.push(("main".to_owned(), error.message.clone())),
+            None => summary.push(("main".to_owned(), french_spacing(&error.message))),
         }
     }
     (view::rows(&form.fields, posted, &by_pointer), summary)
+}
+
+/// One line of the error summary: the question, then what to do, read as one French
+/// sentence. « Nom et prénom : complétez-le. », « Pourquoi… ? Choisissez une réponse. »:
+/// the field's own « Ce champ est obligatoire » is implied by the question it follows, and
+/// no colon comes after a question mark.
+fn summary_line(label: &str, message: &str) -> String {
+    let label = label.trim_end();
+    let message = message
+        .strip_prefix("Ce champ est obligatoire : ")
+        .unwrap_or(message);
+    let mut chars = message.chars();
+    let first = chars.next();
+    let line = if label.ends_with(['?', '!', ':', '.']) {
+        let rest: String = first
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .chain(chars)
+            .collect();
+        format!("{label} {rest}")
+    } else {
+        let rest: String = first
+            .into_iter()
+            .flat_map(char::to_lowercase)
+            .chain(chars)
+            .collect();
+        format!("{label} : {rest}")
+    };
+    french_spacing(&line)
 }
 
 pub(crate) fn form_page(

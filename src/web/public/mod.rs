@@ -89,6 +89,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/static/guichet.css", get(stylesheet))
         .route("/static/form.js", get(form_script))
         .route("/static/builder.js", get(builder_script))
+        .route("/static/favicon.svg", get(favicon))
+        // Browsers ask for /favicon.ico on their own; the icon is an SVG.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }),
+        )
         .route("/healthz", get(health))
         .route("/livez", get(alive))
 }
@@ -100,6 +106,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../../static/guichet.css"),
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../../static/favicon.svg"),
     )
 }
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::domain::time::date_fr;
 use crate::domain::workflow::{Action, is_open};
-use crate::domain::{Reference, Status, TrackingToken};
+use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::requests::describe::{Section, VersionQuestions, answers};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};
@@ -44,6 +44,10 @@ pub struct TrackPage {
     pub planned_anonymisation: String,
     /// The citizen's own answers, labelled as their form version asked them.
     pub answers: Vec<Section>,
+    /// On the receipt: the address the confirmation went to (empty when none was given).
+    pub receipt_email: String,
+    /// While the service waits for the citizen: its question (its latest message).
+    pub question: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -115,8 +119,26 @@ fn track_page(
     just_filed: bool,
 ) -> TrackPage {
     let catalogue = state.catalogue.load();
+    let waiting = request.status == Status::WaitingForCitizen;
+    let question = request
+        .history
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Message)
+        .filter(|_| waiting)
+        .and_then(|e| e.body.get("text").and_then(|t| t.as_str()))
+        .unwrap_or_default()
+        .to_owned();
     TrackPage {
         territory: catalogue.territory.territory.name.clone(),
+        receipt_email: if just_filed {
+            catalogue
+                .citizen_email(&request.form_id, &request.data)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        question,
         just_filed,
         tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
         reference: request.reference.to_string(),
@@ -130,7 +152,7 @@ fn track_page(
             .map(|e| (date_fr(e.created_at), history_label(&catalogue, e)))
             .collect(),
         token: token.as_str().to_owned(),
-        waiting: request.status == Status::WaitingForCitizen,
+        waiting,
         open: is_open(request.status),
         resolved: request.status == Status::Resolved,
         error: String::new(),

@@ -136,7 +136,18 @@ fn push_rows(
         row.show_negate,
         row.condition_text,
     ) = describe_condition(field.condition.as_ref(), all);
-    let mut hints: Vec<String> = field.hint.iter().cloned().collect();
+    let mut hints: Vec<String> = field
+        .hint
+        .iter()
+        .map(|h| {
+            if field.required {
+                h.clone()
+            } else {
+                without_optional_prefix(h)
+            }
+        })
+        .filter(|h| !h.is_empty())
+        .collect();
     match &field.kind {
         FieldKind::Text { input, max_length } => {
             row.input_type = input.html_type();
@@ -151,7 +162,12 @@ fn push_rows(
             if input.html_type() == "date" {
                 hints.push("Par exemple : 14/03/2026.".into());
             }
-            hints.extend(max_length.map(length_hint));
+            // What is expected, rather than a length: a pattern's own explanation; and a
+            // length only when it is short enough to matter on one line.
+            match &field.pattern_message {
+                Some(expected) => hints.push(expected.clone()),
+                None => hints.extend(max_length.filter(|max| *max < SHORT_TEXT).map(length_hint)),
+            }
         }
         FieldKind::Textarea { max_length } => {
             row.kind = "textarea";
@@ -247,6 +263,33 @@ pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules) -> Str
     )
 }
 
+/// Below this many characters a one-line answer's limit is worth saying; above it (a name
+/// of 200, an address of 300) nobody reaches it, and the hint would be noise.
+const SHORT_TEXT: u64 = 100;
+
+/// The designer's hint without a leading « Facultatif » the label already says:
+/// « Facultatif : pour être informé » becomes « Pour être informé ».
+fn without_optional_prefix(hint: &str) -> String {
+    let trimmed = hint.trim_start();
+    let Some(rest) = trimmed
+        .get(..10)
+        .filter(|head| head.eq_ignore_ascii_case("facultatif"))
+        .map(|_| &trimmed[10..])
+    else {
+        return hint.to_owned();
+    };
+    let rest = rest.trim_start_matches([' ', '\u{a0}', ':', ',', '.', ';', '-', '–']);
+    let rest = match rest.get(..5) {
+        Some(head) if head.eq_ignore_ascii_case("mais ") => &rest[5..],
+        _ => rest,
+    };
+    let mut chars = rest.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn length_hint(max: u64) -> String {
     format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
 }
@@ -315,5 +358,22 @@ mod tests {
     fn counts_agree_with_their_number() {
         assert_eq!(length_hint(1), "1 caractère maximum.");
         assert_eq!(length_hint(200), "200 caractères maximum.");
+    }
+
+    #[test]
+    fn an_optional_fields_hint_does_not_say_facultatif_twice() {
+        assert_eq!(
+            without_optional_prefix("Facultatif : pour être informé de l'intervention."),
+            "Pour être informé de l'intervention."
+        );
+        assert_eq!(
+            without_optional_prefix("Facultatif, mais obligatoire si vous laissez un e-mail."),
+            "Obligatoire si vous laissez un e-mail."
+        );
+        assert_eq!(without_optional_prefix("Facultatif."), "");
+        assert_eq!(
+            without_optional_prefix("Le numéro sur le couvercle."),
+            "Le numéro sur le couvercle."
+        );
     }
 }
