@@ -37,6 +37,14 @@ impl Status {
             .ok_or_else(|| format!("statut inconnu : {input}"))
     }
 
+    /// What staff and élus read: the same, but the wait is the citizen's, not "yours".
+    pub fn staff_label_fr(self) -> &'static str {
+        match self {
+            Status::WaitingForCitizen => "En attente du demandeur",
+            other => other.label_fr(),
+        }
+    }
+
     /// What a citizen reads on the tracking page.
     pub fn label_fr(self) -> &'static str {
         match self {

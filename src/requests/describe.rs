@@ -205,7 +205,7 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
     };
     let status = |key: &str| {
         Status::parse(&text(key))
-            .map(|s| s.label_fr().to_owned())
+            .map(|s| s.staff_label_fr().to_owned())
             .unwrap_or_else(|_| text(key))
     };
     let queue_name = |key: &str| {

@@ -353,7 +353,8 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
     browser.submit("#note ~ button");
     browser.type_in("#message", "Quel est le numéro de votre ancien bac ?");
     browser.submit("#message ~ button");
-    assert!(browser.text("main").contains("En attente de votre réponse"));
+    // Staff read the wait as the citizen's, not "yours".
+    assert!(browser.text("main").contains("En attente du demandeur"));
 
     // The citizen answers through their link.
     browser.go(&tracking);

@@ -36,6 +36,7 @@ mod outage;
 mod portal;
 mod privacy;
 mod recovery;
+mod request_page;
 mod retention;
 mod rights;
 mod routing;

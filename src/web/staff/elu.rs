@@ -99,7 +99,7 @@ pub async fn follow(
             .collect(),
         statuses: Status::ALL
             .iter()
-            .map(|s| (s.as_str().to_owned(), s.label_fr().to_owned()))
+            .map(|s| (s.as_str().to_owned(), s.staff_label_fr().to_owned()))
             .collect(),
         items: items
             .iter()

@@ -146,7 +146,7 @@ pub async fn export(
             Channel::parse(&item.channel)
                 .map(|c| c.label_fr().to_owned())
                 .unwrap_or_else(|_| item.channel.clone()),
-            item.status.label_fr().to_owned(),
+            item.status.staff_label_fr().to_owned(),
             item.priority.label_fr().to_owned(),
             item.due_at.map(date_fr).unwrap_or_default(),
             item.assignee.clone().unwrap_or_default(),

@@ -175,7 +175,7 @@ pub async fn page(
             reference: f.request.reference.to_string(),
             form_title: f.title.clone(),
             filed_on: date_fr(f.request.created_at),
-            status: f.request.status.label_fr().to_owned(),
+            status: f.request.status.staff_label_fr().to_owned(),
             places: f.places.join(", "),
         })
         .collect();

@@ -70,7 +70,7 @@ impl ItemView {
                 .and_then(|c| catalogue.territory.commune(c))
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
-            status: item.status.label_fr().to_owned(),
+            status: item.status.staff_label_fr().to_owned(),
             service: catalogue.service_name(&item.service).to_owned(),
             priority: item.priority.label_fr().to_owned(),
             urgent: item.priority >= Priority::High,
@@ -306,7 +306,7 @@ pub async fn queue(
             .map(|s| {
                 (
                     s.as_str().to_owned(),
-                    s.label_fr().to_owned(),
+                    s.staff_label_fr().to_owned(),
                     counts.of(*s),
                 )
             })
@@ -314,7 +314,7 @@ pub async fn queue(
         overdue: counts.overdue,
         statuses: Status::ALL
             .iter()
-            .map(|s| (s.as_str().to_owned(), s.label_fr().to_owned()))
+            .map(|s| (s.as_str().to_owned(), s.staff_label_fr().to_owned()))
             .collect(),
         priorities: Priority::ALL
             .iter()

@@ -35,6 +35,12 @@ pub struct TimelineEntry {
 pub struct RequestPage {
     pub territory: String,
     pub me: Me,
+    /// The tags its routing rule set (the bin size, "danger"…).
+    pub tags: Vec<String>,
+    /// Whether "Prendre la demande" makes sense: open and not already the reader's.
+    pub can_take: bool,
+    /// The due day as the date field reads it (`YYYY-MM-DD`), to pre-fill it.
+    pub due_iso: String,
     pub reference: String,
     pub form_title: String,
     pub version: String,
@@ -132,6 +138,13 @@ async fn page(
     Ok(RequestPage {
         territory: catalogue.territory.territory.name.clone(),
         me: Me::of(user, csrf),
+        tags: request.tags.clone(),
+        can_take: crate::domain::workflow::is_open(request.status)
+            && request.assignee.as_deref() != Some(user.email.as_str()),
+        due_iso: request
+            .due_at
+            .map(|d| crate::domain::time::paris_time(d).date().to_string())
+            .unwrap_or_default(),
         reference: request.reference.to_string(),
         form_title,
         version: request.form_version.as_str().chars().take(12).collect(),
@@ -144,7 +157,7 @@ async fn page(
             .and_then(|c| catalogue.territory.commune(c))
             .map(|c| c.name.clone())
             .unwrap_or_default(),
-        status: request.status.label_fr().to_owned(),
+        status: request.status.staff_label_fr().to_owned(),
         service: catalogue.service_name(&request.service).to_owned(),
         queue_id: request.queue.to_string(),
         queue: queue_name(&request.queue),
@@ -180,7 +193,7 @@ async fn page(
         next_statuses: Status::ALL
             .iter()
             .filter(|s| allowed_transition(request.status, **s))
-            .map(|s| (s.as_str().to_owned(), s.label_fr().to_owned()))
+            .map(|s| (s.as_str().to_owned(), s.staff_label_fr().to_owned()))
             .collect(),
         priorities: Priority::ALL
             .iter()
@@ -257,13 +270,33 @@ pub async fn post(
     let user = &signed.session.user;
     let request = handling::find(&state, user, &reference).await?;
     let catalogue = state.catalogue.load();
-    let kind = fields
-        .get("_action")
-        .map(String::as_str)
-        .unwrap_or_default();
+    let kind = fields.get("_action").cloned().unwrap_or_default();
+    let kind = kind.as_str();
     if kind == "erase_ask" || kind == "erase" {
         return erase(&state, &signed, &reference, request, kind, &fields).await;
     }
+    // Removing the deadline is its own button; an empty date sent with "Fixer l'échéance"
+    // is a mistake to point out, not a removal.
+    let mut fields = fields;
+    let kind = match kind {
+        "due_clear" => {
+            fields.insert("due".into(), String::new());
+            "due"
+        }
+        "due" if fields.get("due").is_none_or(|d| d.trim().is_empty()) => {
+            let page = page(
+                &state,
+                &catalogue,
+                user,
+                &signed.session.csrf_token,
+                request,
+                "Choisissez la date de l'échéance, ou utilisez « Retirer l'échéance » pour n'en avoir aucune.".into(),
+            )
+            .await?;
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        other => other,
+    };
     let outcome =
         match handling::parse_action(&state, &catalogue, &request.service, kind, &fields).await {
             Ok(action) => handling::act(&state, user, &reference, action)
