@@ -130,6 +130,27 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "",
             )
         }
+        "citizen_update" => {
+            let (subject, said) = match field(p, "what") {
+                "not_fixed" => (
+                    format!("Demande {reference} : le demandeur signale que ce n'est pas résolu"),
+                    "Le demandeur signale que le problème n'est pas résolu : la demande est rouverte.",
+                ),
+                _ => (
+                    format!("Demande {reference} : le demandeur a répondu"),
+                    "Le demandeur a répondu au service.",
+                ),
+            };
+            (
+                subject,
+                vec![
+                    format!("Demande « {form} » ({reference}), service « {service} » : {said}"),
+                    "Ouvrez la demande pour lire son message.".to_owned(),
+                ],
+                "Ouvrir la demande",
+                field(p, "staff_url"),
+            )
+        }
         "elu_update" => (
             format!("Demande {reference} : du nouveau"),
             vec![

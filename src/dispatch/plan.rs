@@ -8,6 +8,8 @@
 //!   lost theirs.
 //! - The service, when it has an address: each new request (or transferred-in one), at once
 //!   or in a digest.
+//! - Whoever handles the request (its assignee, else the service's address) when the
+//!   citizen answers or says it is not fixed.
 //! - The élu who filed the request: every step the citizen would see.
 
 use std::sync::Arc;
@@ -192,6 +194,30 @@ fn plan(
                     ..email(address, "digest_item", mail("digest_item", json!({})))
                 }),
                 Notify::None => {}
+            }
+        }
+
+        // The citizen answered or says it is not fixed: whoever handles it is told (the
+        // assignee, else the service's address), without the citizen's words, which are
+        // read in the back office where each look is recorded.
+        if matches!(event.kind, EventKind::CitizenReply | EventKind::Reopened) {
+            let to = after.assignee.clone().or_else(|| {
+                catalogue
+                    .territory
+                    .service(&after.service)
+                    .and_then(|s| s.email.clone())
+            });
+            if let Some(to) = to {
+                let what = if event.kind == EventKind::CitizenReply {
+                    "answered"
+                } else {
+                    "not_fixed"
+                };
+                messages.push(email(
+                    &to,
+                    "citizen_update",
+                    mail("citizen_update", json!({"what": what})),
+                ));
             }
         }
 

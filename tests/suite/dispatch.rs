@@ -816,3 +816,99 @@ fn serve_refuses_an_empty_or_blank_webhook_secret() {
     let (started, err) = serve_with_secret(catalogue.path(), "le secret partagé");
     assert!(started, "{err}");
 }
+
+/// When the citizen answers or says it is not fixed, whoever handles the request is told:
+/// the assignee, or the service's address while nobody has it; never with the citizen's
+/// words, which are read in the back office.
+#[tokio::test]
+async fn the_handler_is_told_when_the_citizen_answers_or_says_it_is_not_fixed() {
+    let app = common::spawn_app().await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "agent@vdg.example.org").await;
+    let (reference, token) = common::staff::file_bin_request(&app, "marmande").await;
+    let reply = async |what: &str, text: &str| {
+        let response = app
+            .client
+            .post(app.url(&format!("/suivi/{token}/{what}")))
+            .form(&[("text", text)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    };
+    // By the text: a subject with accents is encoded in its header.
+    let told = |to: &str, said: &str| {
+        mails(&app)
+            .into_iter()
+            .filter(|m| m.to.contains(to) && m.text.contains(said))
+            .collect::<Vec<Mail>>()
+    };
+
+    // Nobody has it yet: the service's address is told.
+    reply("reponse", "Le bac est devant le portail, numéro 00123456.").await;
+    wait_for(
+        "the service's e-mail",
+        Duration::from_secs(10),
+        async || {
+            !told(
+                "environnement@val-de-garonne.example.org",
+                "Le demandeur a répondu au service.",
+            )
+            .is_empty()
+        },
+    )
+    .await;
+    let mail = told(
+        "environnement@val-de-garonne.example.org",
+        "Le demandeur a répondu au service.",
+    )
+    .remove(0);
+    assert!(mail.text.contains(&reference), "{}", mail.text);
+    assert!(
+        mail.text.contains(&format!("/bureau/demandes/{reference}")),
+        "{}",
+        mail.text
+    );
+    assert!(
+        !mail.text.contains("00123456"),
+        "not the citizen's words: {}",
+        mail.text
+    );
+
+    // Taken, then resolved: the citizen says it is not fixed, and the assignee is told.
+    assert_eq!(
+        agent.act(&app, &reference, "take", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        agent
+            .act(&app, &reference, "status", &[("status", "resolved")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    reply("non-resolu", "Toujours pas de bac livré.").await;
+    wait_for(
+        "the assignee's e-mail",
+        Duration::from_secs(10),
+        async || !told("agent@vdg.example.org", "le problème n'est pas résolu").is_empty(),
+    )
+    .await;
+    let mail = told("agent@vdg.example.org", "le problème n'est pas résolu").remove(0);
+    assert!(!mail.text.contains("Toujours pas"), "{}", mail.text);
+    // The service's address got the first one only: the assignee now handles it.
+    assert!(
+        told(
+            "environnement@val-de-garonne.example.org",
+            "le problème n'est pas résolu"
+        )
+        .is_empty()
+    );
+}
