@@ -54,8 +54,16 @@ async fn bench(name: &str, url: &str, rows: u64, dir: &std::path::Path) {
         .await
         .unwrap();
     let token = Capability::generate();
+    let now = time::OffsetDateTime::now_utc();
     store
-        .create_api_token(&agent.id, &token.hash())
+        .create_api_token(&guichet::store::staff::NewApiToken {
+            user_id: agent.id.clone(),
+            token_hash: token.hash(),
+            name: "bench".into(),
+            created_at: now,
+            expires_at: now + time::Duration::days(1),
+            can_act: false,
+        })
         .await
         .unwrap();
     store.close().await;

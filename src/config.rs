@@ -133,8 +133,21 @@ pub enum UserCommand {
     /// Set a new password (read like `add`'s), forget its failed logins (every client's
     /// lock on it) and end its sessions.
     Reset { email: String },
-    /// Create an API token for the account, print it once, store only its hash.
-    Token { email: String },
+    /// Create an API token for the account, print it once, store only its hash. It expires
+    /// after `--days` (90 by default); the account lists and revokes its tokens at
+    /// /bureau/jetons.
+    Token {
+        email: String,
+        /// What the token is for, as the list shows it.
+        #[arg(long, default_value = "ligne de commande")]
+        name: String,
+        /// Days before it expires (1 to 366).
+        #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+        /// The token reads, it cannot act on requests.
+        #[arg(long)]
+        read_only: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

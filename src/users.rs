@@ -125,7 +125,12 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                 "New password set for {email}; its failed logins are forgotten and its sessions ended."
             );
         }
-        UserCommand::Token { email } => {
+        UserCommand::Token {
+            email,
+            name,
+            days,
+            read_only,
+        } => {
             let user = store
                 .user_by_email(&email)
                 .await?
@@ -133,10 +138,31 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             if user.disabled {
                 bail!("{email} is disabled: enable it before creating a token");
             }
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                bail!("--name must say what the token is for, in 1 to 100 characters");
+            }
             let token = Capability::generate();
-            store.create_api_token(&user.id, &token.hash()).await?;
+            let now = time::OffsetDateTime::now_utc();
+            let expires_at = now + time::Duration::days(days);
+            store
+                .create_api_token(&crate::store::staff::NewApiToken {
+                    user_id: user.id.clone(),
+                    token_hash: token.hash(),
+                    name: name.to_owned(),
+                    created_at: now,
+                    expires_at,
+                    can_act: !read_only,
+                })
+                .await?;
             eprintln!(
-                "API token for {email} (shown once; send it as `Authorization: Bearer <token>`):"
+                "API token « {name} » for {email}, {}, expires on {} (shown once; send it as `Authorization: Bearer <token>`):",
+                if read_only {
+                    "read only"
+                } else {
+                    "reads and acts"
+                },
+                expires_at.date()
             );
             println!("{}", token.as_str());
         }

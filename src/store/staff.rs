@@ -118,9 +118,71 @@ pub trait StaffStore: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<Option<Session>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
-    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError>;
-    /// The enabled account behind an API token's hash.
-    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError>;
+    async fn create_api_token(&self, token: &NewApiToken) -> Result<(), StoreError>;
+    /// The enabled account behind a live API token's hash (not expired, not revoked), and
+    /// whether the token may act; records its use (at most once a minute).
+    async fn user_by_api_token(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(StaffUser, bool)>, StoreError>;
+    /// An account's tokens, newest first, revoked and expired ones included.
+    async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError>;
+    /// Revokes the account's token whose id (see [`ApiTokenInfo::id`]) is given; `false`
+    /// when it has none such still live.
+    async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// How long a token lives unless its maker chooses otherwise.
+pub const API_TOKEN_DEFAULT_DAYS: i64 = 90;
+
+/// A token to store: only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub user_id: String,
+    pub token_hash: String,
+    /// What it is for, as its maker named it ("Logiciel de tournées").
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// False: it reads, it cannot act on requests.
+    pub can_act: bool,
+}
+
+/// A token as its owner sees it in the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiTokenInfo {
+    /// The first 16 hex digits of its hash: names it without revealing it.
+    pub id: String,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub can_act: bool,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// How many hex digits of a token's hash name it.
+pub const API_TOKEN_ID_LEN: usize = 16;
+
+/// A token's row (`token_hash, name, created_at, expires_at, can_act, last_used_at,
+/// revoked_at`).
+pub(super) fn api_token_info(row: &impl super::row::ReadRow) -> Result<ApiTokenInfo, StoreError> {
+    let hash = row.text("token_hash")?;
+    Ok(ApiTokenInfo {
+        id: hash.chars().take(API_TOKEN_ID_LEN).collect(),
+        name: row.text("name")?,
+        created_at: row.time("created_at")?,
+        expires_at: row.opt_time("expires_at")?,
+        can_act: row.flag("can_act")?,
+        last_used_at: row.opt_time("last_used_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
+    })
 }
 
 /// A staff account (the columns of `USER_COLUMNS` in each database's module).

@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod api;
+mod api_tokens;
 mod attachments;
 mod back_office;
 mod browser;

@@ -142,11 +142,17 @@ async fn accounts_are_managed_from_the_command_line() {
     })
     .await
     .unwrap();
-    let account = store
-        .user_by_api_token(&token.hash())
+    let (account, can_act) = store
+        .user_by_api_token(&token.hash(), time::OffsetDateTime::now_utc())
         .await
         .unwrap()
         .expect("the token is stored hashed");
+    assert!(can_act, "a command-line token acts unless --read-only");
+    let listed = store.api_tokens(&account.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "ligne de commande");
+    let lifetime = listed[0].expires_at.unwrap() - listed[0].created_at;
+    assert_eq!(lifetime.whole_days(), 90, "expires in 90 days by default");
     assert_eq!(account.email, "agent.env@vdg.example.org");
     assert_eq!(account.role, Role::Agent);
     assert!(guichet::auth::password::verify(
@@ -174,7 +180,7 @@ async fn accounts_are_managed_from_the_command_line() {
     assert!(disabled.status.success());
     assert!(
         store
-            .user_by_api_token(&token.hash())
+            .user_by_api_token(&token.hash(), time::OffsetDateTime::now_utc())
             .await
             .unwrap()
             .is_none(),

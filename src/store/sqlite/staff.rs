@@ -1,5 +1,7 @@
 //! SQLite: staff accounts, login attempts, sessions and API tokens.
 
+use crate::store::row::ReadRow;
+use crate::store::staff::{API_TOKEN_ID_LEN, ApiTokenInfo, NewApiToken, api_token_info};
 use async_trait::async_trait;
 use serde_json::json;
 use sqlx::Row;
@@ -241,24 +243,82 @@ impl StaffStore for SqliteStore {
         Ok(())
     }
 
-    async fn create_api_token(&self, user_id: &str, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(format_time(OffsetDateTime::now_utc()))
-            .execute(&self.writer)
-            .await?;
+    async fn create_api_token(&self, token: &NewApiToken) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_id, created_at, name, expires_at, can_act)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&token.token_hash)
+        .bind(&token.user_id)
+        .bind(format_time(token.created_at))
+        .bind(&token.name)
+        .bind(format_time(token.expires_at))
+        .bind(token.can_act)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
-    async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<StaffUser>, StoreError> {
+    async fn user_by_api_token(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(StaffUser, bool)>, StoreError> {
+        let now_text = format_time(now);
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
-             WHERE t.token_hash = ? AND u.disabled = 0"
+            "SELECT {USER_COLUMNS}, t.can_act FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
+             WHERE t.token_hash = ? AND u.disabled = 0 AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > ?)"
         )))
         .bind(token_hash)
+        .bind(&now_text)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(staff_user).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        // Its last use, to the minute: one write a minute at most, not one per call.
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = ?
+             WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        )
+        .bind(&now_text)
+        .bind(token_hash)
+        .bind(format_time(now - time::Duration::minutes(1)))
+        .execute(&self.writer)
+        .await?;
+        Ok(Some((staff_user(&row)?, row.flag("can_act")?)))
+    }
+
+    async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT token_hash, name, created_at, expires_at, can_act, last_used_at, revoked_at
+             FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(api_token_info).collect()
+    }
+
+    async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        if id.len() != API_TOKEN_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ?
+             WHERE user_id = ? AND substr(token_hash, 1, 16) = ? AND revoked_at IS NULL",
+        )
+        .bind(format_time(now))
+        .bind(user_id)
+        .bind(id.to_ascii_lowercase())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -29,8 +29,11 @@ use crate::web::staff::export_lines::ExportLine;
 use crate::web::staff::{Filters, export_lines};
 use crate::web::{handling, personal_data};
 
-/// The account behind the request's bearer token.
+/// The account behind the request's bearer token (live: not expired, not revoked).
 pub struct ApiStaff(pub StaffUser);
+
+/// The same, for a route that acts on requests: a read-only token is refused (403).
+pub struct ApiActor(pub StaffUser);
 
 impl FromRequestParts<AppState> for ApiStaff {
     type Rejection = Response;
@@ -38,7 +41,7 @@ impl FromRequestParts<AppState> for ApiStaff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let unauthorized = || {
             let mut response = ApiError(AppError::Unauthorized(
-                "Authentification requise : envoyez un jeton d'API valide dans l'en-tête `Authorization: Bearer <jeton>` (créé par `guichet user token EMAIL`).".into(),
+                "Authentification requise : envoyez un jeton d'API valide, ni expiré ni révoqué, dans l'en-tête `Authorization: Bearer <jeton>` (créé sur /bureau/jetons ou par `guichet user token EMAIL`).".into(),
             ))
             .into_response();
             response.headers_mut().insert(
@@ -54,10 +57,36 @@ impl FromRequestParts<AppState> for ApiStaff {
             .and_then(|v| v.strip_prefix("Bearer "))
             .and_then(|t| Capability::parse(t.trim()).ok())
             .ok_or_else(unauthorized)?;
-        match state.store.user_by_api_token(&token.hash()).await {
-            Ok(Some(user)) => Ok(ApiStaff(user)),
+        match state
+            .store
+            .user_by_api_token(&token.hash(), OffsetDateTime::now_utc())
+            .await
+        {
+            Ok(Some((user, can_act))) => {
+                parts.extensions.insert(TokenMayAct(can_act));
+                Ok(ApiStaff(user))
+            }
             Ok(None) => Err(unauthorized()),
             Err(err) => Err(ApiError(AppError::from(err)).into_response()),
+        }
+    }
+}
+
+/// Whether the request's token may act, as its extractor found it.
+#[derive(Clone, Copy)]
+struct TokenMayAct(bool);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ApiStaff(user) = ApiStaff::from_request_parts(parts, state).await?;
+        match parts.extensions.get::<TokenMayAct>() {
+            Some(TokenMayAct(true)) => Ok(ApiActor(user)),
+            _ => Err(ApiError(AppError::Forbidden(
+                "Ce jeton d'API est en lecture seule : créez un jeton qui peut agir (/bureau/jetons) pour traiter les demandes.".into(),
+            ))
+            .into_response()),
         }
     }
 }
@@ -312,7 +341,7 @@ fn json_fields(
             body = inline(ActionResult)),
         (status = 400, description = "The body is not a JSON object.", body = Errors),
         (status = 401, description = "No valid API token.", body = Errors),
-        (status = 403, description = "The account's role may not take this action.", body = Errors),
+        (status = 403, description = "The account's role may not take this action, or the token is read-only.", body = Errors),
         (status = 404, description = "No such request in the account's scope, or no such action.", body = Errors),
         (status = 409, description = "Refused in the request's state (closed, anonymised, not yet closed for an erasure…).", body = Errors),
         (status = 413, description = "The body is larger than the limit.", body = Errors),
@@ -320,7 +349,7 @@ fn json_fields(
     ))]
 pub async fn act(
     State(state): State<AppState>,
-    ApiStaff(user): ApiStaff,
+    ApiActor(user): ApiActor,
     Path((reference, action)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {

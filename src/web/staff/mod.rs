@@ -1,6 +1,7 @@
 //! The back office (`/bureau`): staff sign in, work their queues, handle requests; élus
 //! file requests for citizens and follow those of their communes.
 
+mod api_tokens;
 mod builder;
 mod elu;
 mod export;
@@ -87,6 +88,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
+        .route(
+            "/bureau/jetons",
+            get(api_tokens::show).post(api_tokens::create),
+        )
+        .route("/bureau/jetons/{id}/revocation", post(api_tokens::revoke))
         .route(
             "/bureau/admin/open311",
             get(open311_keys::show).post(open311_keys::create),

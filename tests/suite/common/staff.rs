@@ -32,11 +32,19 @@ pub async fn add_user(
         .unwrap()
 }
 
-/// An API token for the account.
+/// An API token for the account, that may act, for 90 days.
 pub async fn api_token(app: &TestApp, user: &StaffUser) -> String {
     let token = Capability::generate();
+    let now = time::OffsetDateTime::now_utc();
     app.store
-        .create_api_token(&user.id, &token.hash())
+        .create_api_token(&guichet::store::staff::NewApiToken {
+            user_id: user.id.clone(),
+            token_hash: token.hash(),
+            name: "tests".into(),
+            created_at: now,
+            expires_at: now + time::Duration::days(90),
+            can_act: true,
+        })
         .await
         .unwrap();
     token.as_str().to_owned()
