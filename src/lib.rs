@@ -23,6 +23,7 @@ pub mod domain;
 pub mod intake;
 pub mod requests;
 pub mod retention;
+pub mod statistics;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::catalogue::Form;
 use crate::domain::outbox::{PlanInput, Planner};
+use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::intake::Accepted;
@@ -115,6 +116,7 @@ pub async fn store_request(
         for (event, actor) in events.iter().zip(first_actors(request)) {
             tx.append_event(id, actor, event, now).await?;
         }
+        super::facts::record(tx.as_mut(), id, origin(request)).await?;
         let messages = planner(&filing_plan(request, &reference, &state, &events));
         tx.queue_outbox(id, &messages, now).await?;
         tx.commit().await?;
@@ -165,10 +167,22 @@ pub fn filed_state(request: &NewRequest, now: OffsetDateTime) -> (HandlingState,
                 "priority": request.priority.as_str(),
                 "reason": request.routing_reason,
                 "fallback": request.routing_fallback,
+                // The first deadline, so that statistics can follow it from the events alone.
+                "due_at": state.due_at.map(crate::domain::time::format_time),
             }),
         },
     ];
     (state, events)
+}
+
+/// What statistics keep of a request as it is filed.
+fn origin(request: &NewRequest) -> FactsOrigin {
+    FactsOrigin {
+        form_id: request.form.form_id.clone(),
+        commune: request.commune.as_ref().map(ToString::to_string),
+        channel: request.channel.as_str().to_owned(),
+        filed_by: request.filed_by.clone(),
+    }
 }
 
 /// Who each first event is by: the filer submitted it, Guichet routed it.

@@ -6,6 +6,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::outbox::{PlanInput, Planner};
+use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{self, Action};
 use crate::domain::{EventKind, Reference};
 use crate::store::{
@@ -78,6 +79,13 @@ async fn apply(
     for event in &transition.events {
         tx.append_event(request.id, actor, event, now).await?;
     }
+    let origin = FactsOrigin {
+        form_id: request.form_id.clone(),
+        commune: request.commune.as_ref().map(ToString::to_string),
+        channel: request.channel.clone(),
+        filed_by: request.filed_by.clone(),
+    };
+    super::facts::record(tx.as_mut(), request.id, origin).await?;
     let messages = planner(&PlanInput {
         reference: &request.reference,
         form_id: &request.form_id,

@@ -5,6 +5,7 @@
 //! [`error`], which answers in plain French and never leaks internals.
 
 pub mod access;
+pub mod charts;
 pub mod api;
 pub mod client;
 pub mod embed;
@@ -21,6 +22,7 @@ pub mod rate_limits;
 pub mod reload;
 pub mod scrape;
 pub mod staff;
+pub mod statistics;
 pub mod tracking;
 pub mod uploads;
 

@@ -5,7 +5,7 @@ mod commune_finder;
 pub mod form;
 mod legal;
 mod my_data;
-mod open_data;
+pub mod open_data;
 
 pub use open_data::OpenDataCache;
 mod portal;
