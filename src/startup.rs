@@ -129,6 +129,7 @@ impl Application {
         let state = AppState {
             retention: Arc::new(places),
             open_data: Arc::default(),
+            public_statistics: Arc::default(),
             catalogue,
             store,
             digest_minutes: dispatch.mail_digest_minutes.max(1),

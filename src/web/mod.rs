@@ -65,6 +65,8 @@ pub struct AppState {
     pub retention: Arc<crate::retention::Places>,
     /// The open-data file, computed at most once a minute.
     pub open_data: Arc<public::OpenDataCache>,
+    /// The public statistics page, computed at most once a minute.
+    pub public_statistics: Arc<public::PublicStatisticsCache>,
 }
 
 impl AppState {

@@ -242,6 +242,17 @@ pub fn ranking_chart(id: &str, title: &str, rows: &[(String, u64)], counts: Coun
     }
 }
 
+/// Requests per 1,000 inhabitants, with one decimal, once the population is known.
+pub fn per_thousand(filed: u64, population: Option<u32>) -> String {
+    match population {
+        Some(p) if p > 0 => {
+            let tenths = (filed * 10_000 + u64::from(p) / 2) / u64::from(p);
+            format!("{},{}", tenths / 10, tenths % 10)
+        }
+        _ => "—".to_owned(),
+    }
+}
+
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -254,6 +265,14 @@ fn capitalised(text: &str) -> String {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn rates_per_thousand_inhabitants_need_a_population() {
+        assert_eq!(per_thousand(12, Some(1712)), "7,0");
+        assert_eq!(per_thousand(1, Some(3)), "333,3");
+        assert_eq!(per_thousand(5, None), "—");
+        assert_eq!(per_thousand(5, Some(0)), "—");
+    }
 
     #[test]
     fn durations_and_shares_read_in_french() {

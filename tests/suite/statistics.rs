@@ -688,3 +688,67 @@ async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
     assert_eq!(rebuilt, 36);
     assert_eq!(dump(&app, select).await, kept);
 }
+
+/// The public page: territory-wide figures, counts under 5 withheld, nothing personal.
+#[tokio::test]
+async fn the_public_page_withholds_small_counts_and_personal_data() {
+    let app = spawn_app().await;
+    let now = OffsetDateTime::now_utc();
+    seed(&app, now).await;
+    for _ in 0..2 {
+        crate::common::staff::file_bin_request(&app, "seyches").await;
+    }
+    let truths = truths(&app).await;
+    let response = app.client.get(app.url("/statistiques")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    for personal in ["Claire Martin", "claire.martin", "Libération", ELU, AGENT] {
+        assert!(!page.contains(personal), "« {personal} » is on the public page");
+    }
+    assert!(page.contains(&format!("<span class=\"key-value\">{}</span>", truths.len())));
+    let communes = table(&page, "Demandes par commune");
+    let line = |name: &str| {
+        communes
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("no line for {name}: {communes:?}"))
+            .clone()
+    };
+    assert_eq!(line("Seyches")[1..], ["moins de 5", "—"]);
+    let catalogue = guichet::catalogue::Catalogue::load_strict(&common::repo_root()).unwrap();
+    let marmande = truths
+        .iter()
+        .filter(|t| t.commune.as_deref() == Some("marmande"))
+        .count() as u64;
+    let population = catalogue.territory.commune("marmande").unwrap().population;
+    assert_eq!(
+        line("Marmande")[1..],
+        [
+            marmande.to_string(),
+            guichet::web::statistics::per_thousand(marmande, population)
+        ]
+    );
+    // Each month's total, withheld under 5.
+    let rows = table(&page, "Demandes déposées par mois, par statut actuel");
+    for row in &rows[1..] {
+        let filed = truths
+            .iter()
+            .filter(|t| {
+                let d = OffsetDateTime::from_unix_timestamp(t.filed_at).unwrap().date();
+                bucket_label(Grain::Month, d.replace_day(1).unwrap()) == row[0]
+            })
+            .count();
+        let shown = if (1..5).contains(&filed) {
+            "moins de 5".to_owned()
+        } else {
+            filed.to_string()
+        };
+        assert_eq!(row.last().unwrap(), &shown, "{}", row[0]);
+        for cell in &row[1..] {
+            assert!(
+                cell == "moins de 5" || cell == "0" || cell.parse::<u64>().unwrap() >= 5,
+                "a small count is shown: {row:?}"
+            );
+        }
+    }
+}

@@ -10,6 +10,8 @@ pub mod open_data;
 pub use open_data::OpenDataCache;
 mod portal;
 pub mod site;
+mod statistics;
+pub use statistics::PublicStatisticsCache;
 mod tracking;
 pub mod view;
 
@@ -74,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/donnees-personnelles", get(legal::personal_data))
         .route("/accessibilite", get(legal::accessibility))
         .route("/plan-du-site", get(legal::site_map))
+        .route("/statistiques", get(statistics::page))
         .route(
             "/donnees-ouvertes/demandes.csv",
             get(open_data::requests_csv),

@@ -21,7 +21,8 @@ use crate::store::{Scope, StaffUser};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::statistics::{
-    ChartView, Counts, Stack, backlog_chart, duration_fr, filings_chart, percent, ranking_chart,
+    ChartView, Counts, Stack, backlog_chart, duration_fr, filings_chart, per_thousand, percent,
+    ranking_chart,
 };
 
 /// The longest period one page covers: three years, about 160 weeks.
@@ -567,17 +568,6 @@ fn group_rows(
         .collect()
 }
 
-/// Requests per 1,000 inhabitants, with one decimal, once the population is known.
-pub fn per_thousand(filed: u64, population: Option<u32>) -> String {
-    match population {
-        Some(p) if p > 0 => {
-            let tenths = (filed * 10_000 + u64::from(p) / 2) / u64::from(p);
-            format!("{},{}", tenths / 10, tenths % 10)
-        }
-        _ => "—".to_owned(),
-    }
-}
-
 // --- The élus' summary -----------------------------------------------------------------
 
 /// One commune's line of the summary.
@@ -765,15 +755,3 @@ pub async fn summary_csv(
         .into_response())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_per_thousand_inhabitants_need_a_population() {
-        assert_eq!(per_thousand(12, Some(1712)), "7,0");
-        assert_eq!(per_thousand(1, Some(3)), "333,3");
-        assert_eq!(per_thousand(5, None), "—");
-        assert_eq!(per_thousand(5, Some(0)), "—");
-    }
-}
