@@ -11,7 +11,7 @@
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::domain::{Channel, Status};
-use crate::store::statistics::{Dimension, FactsFilter, Percentiles, Shares, Span};
+use crate::store::statistics::{DayGroup, Dimension, FactsFilter, Percentiles, Shares, Span};
 use crate::store::{Store, StoreError};
 
 /// Figures per week or per month.
@@ -122,22 +122,17 @@ pub async fn figures(
             Grain::Month => next_month(day),
         };
     }
-    let filings = store.filings_by_day(filter).await?;
+    let groups = store.day_groups(filter, now).await?;
     let closures = store.closures_by_day(filter).await?;
-    let mut placed: Vec<(usize, usize, Option<usize>, u64)> = Vec::new();
-    for f in &filings {
-        if let Some(i) = bucket_of(&buckets, f.day) {
-            let status = Status::ALL.iter().position(|s| s.as_str() == f.status);
-            let channel = Channel::ALL.iter().position(|c| c.as_str() == f.channel);
-            if let Some(status) = status {
-                placed.push((i, status, channel, f.count));
-            }
+    for g in &groups {
+        let Some(i) = bucket_of(&buckets, g.day) else {
+            continue;
+        };
+        if let Some(status) = Status::ALL.iter().position(|s| s.as_str() == g.status) {
+            buckets[i].by_status[status] += g.counts.filed;
         }
-    }
-    for (i, status, channel, count) in placed {
-        buckets[i].by_status[status] += count;
-        if let Some(channel) = channel {
-            buckets[i].by_channel[channel] += count;
+        if let Some(channel) = Channel::ALL.iter().position(|c| c.as_str() == g.channel) {
+            buckets[i].by_channel[channel] += g.counts.filed;
         }
     }
     let closed: Vec<(usize, u64)> = closures
@@ -174,12 +169,7 @@ pub async fn figures(
         grain,
         buckets,
         backlog_before,
-        totals: store
-            .shares(filter, Dimension::All, now)
-            .await?
-            .into_iter()
-            .next()
-            .unwrap_or_default(),
+        totals: shares_by(&groups, |_| None).pop().unwrap_or_default(),
         first_action,
         resolution,
         first_action_by_form: store
@@ -188,10 +178,26 @@ pub async fn figures(
         resolution_by_form: store
             .percentiles(filter, Span::Resolution, Dimension::Form)
             .await?,
-        by_service: store.shares(filter, Dimension::Service, now).await?,
-        by_form: store.shares(filter, Dimension::Form, now).await?,
-        by_commune: store.shares(filter, Dimension::Commune, now).await?,
+        by_service: shares_by(&groups, |g| Some(g.service.clone())),
+        by_form: shares_by(&groups, |g| Some(g.form_id.clone())),
+        by_commune: shares_by(&groups, |g| g.commune.clone()),
     })
+}
+
+/// The groups' counts summed per `key`, largest first (then by key).
+pub fn shares_by(groups: &[DayGroup], key: impl Fn(&DayGroup) -> Option<String>) -> Vec<Shares> {
+    let mut sums: std::collections::BTreeMap<Option<String>, Shares> = Default::default();
+    for g in groups {
+        let k = key(g);
+        let sum = sums.entry(k.clone()).or_insert_with(|| Shares {
+            key: k,
+            ..Shares::default()
+        });
+        sum.add(&g.counts);
+    }
+    let mut out: Vec<Shares> = sums.into_values().collect();
+    out.sort_by(|a, b| b.filed.cmp(&a.filed).then_with(|| a.key.cmp(&b.key)));
+    out
 }
 
 /// The bucket an epoch day falls in.
@@ -212,13 +218,23 @@ mod tests {
 
     #[test]
     fn weeks_start_on_monday_and_months_on_the_first() {
-        assert_eq!(bucket_start(Grain::Week, date!(2026-12-06)), date!(2026-11-30));
-        assert_eq!(bucket_start(Grain::Week, date!(2026-11-30)), date!(2026-11-30));
-        assert_eq!(bucket_start(Grain::Month, date!(2026-02-28)), date!(2026-02-01));
-        assert_eq!(next_month(date!(2026-12-15)), date!(2027-01-01));
-        assert_eq!(epoch_day(0), date!(1970-01-01));
         assert_eq!(
-            Period::year_to(date!(2026-12-07)).seconds().1 - Period::year_to(date!(2026-12-07)).seconds().0,
+            bucket_start(Grain::Week, date!(2026 - 12 - 06)),
+            date!(2026 - 11 - 30)
+        );
+        assert_eq!(
+            bucket_start(Grain::Week, date!(2026 - 11 - 30)),
+            date!(2026 - 11 - 30)
+        );
+        assert_eq!(
+            bucket_start(Grain::Month, date!(2026 - 02 - 28)),
+            date!(2026 - 02 - 01)
+        );
+        assert_eq!(next_month(date!(2026 - 12 - 15)), date!(2027 - 01 - 01));
+        assert_eq!(epoch_day(0), date!(1970 - 01 - 01));
+        assert_eq!(
+            Period::year_to(date!(2026 - 12 - 07)).seconds().1
+                - Period::year_to(date!(2026 - 12 - 07)).seconds().0,
             365 * 86_400
         );
     }

@@ -20,12 +20,16 @@ CREATE TABLE request_facts (
     within_deadline INTEGER,                -- 1 or 0 once closed with a deadline, else NULL
     reopened        INTEGER NOT NULL,
     transferred     INTEGER NOT NULL,
-    fallback        INTEGER NOT NULL        -- 1 when the rule's fallback routed it
+    fallback        INTEGER NOT NULL,       -- 1 when the rule's fallback routed it
+    filed_day       BIGINT NOT NULL,        -- filed_at's UTC day (days since the epoch)
+    closed_day      BIGINT                  -- closed_at's
 );
--- A period's filings, with what the figures read, so that a year's dashboard reads the index
--- alone.
-CREATE INDEX request_facts_by_filing ON request_facts (filed_at, service, queue, form_id,
-    commune, channel, status, first_action_at, closed_at, due_at, within_deadline, reopened,
-    transferred, fallback, filed_by);
--- The backlog: closures by time.
-CREATE INDEX request_facts_by_closing ON request_facts (closed_at, filed_at);
+-- A period's requests in the order the dashboard groups them (day, status, channel, service,
+-- form, commune), with every column its figures read: one pass over the index, no sort, no
+-- table lookup.
+CREATE INDEX request_facts_by_day ON request_facts (filed_day, status, channel, service, form_id,
+    commune, queue, filed_by, first_action_at, closed_at, due_at, within_deadline, reopened,
+    transferred, fallback);
+-- The backlog: closures by day.
+CREATE INDEX request_facts_by_closing ON request_facts (closed_day, service, queue, form_id,
+    commune, channel, filed_by);

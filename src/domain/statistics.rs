@@ -227,7 +227,11 @@ mod tests {
             created_at: filed,
         };
         let mut events: Vec<(EventKind, Value, OffsetDateTime)> = vec![
-            (EventKind::Submitted, json!({"service": "environnement"}), filed),
+            (
+                EventKind::Submitted,
+                json!({"service": "environnement"}),
+                filed,
+            ),
             (
                 EventKind::Routed,
                 json!({"service": "environnement", "queue": "dechets-bacs", "fallback": null,

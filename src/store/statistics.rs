@@ -30,8 +30,9 @@ pub struct MonthlyCount {
     pub count: u64,
 }
 
-/// The requests a figure counts: filed in `[from, to)` (seconds since the epoch), within
-/// `scope`, and matching each filter that is set.
+/// The requests a figure counts: filed in `[from, to)` (seconds since the epoch, both
+/// midnights UTC: figures are counted by whole days), within `scope`, and matching each
+/// filter that is set.
 #[derive(Debug, Clone)]
 pub struct FactsFilter {
     pub from: i64,
@@ -68,13 +69,17 @@ impl FigureRow {
     }
 }
 
-/// Requests filed on one UTC day (days since the epoch), in one status now, by one channel.
+/// The requests filed on one UTC day (days since the epoch) that share a status (now), a
+/// channel, a service (now), a form and a commune, with what the figures count of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayCount {
+pub struct DayGroup {
     pub day: i64,
     pub status: String,
     pub channel: String,
-    pub count: u64,
+    pub service: String,
+    pub form_id: String,
+    pub commune: Option<String>,
+    pub counts: Shares,
 }
 
 /// Which duration, from filing.
@@ -133,6 +138,21 @@ pub struct Shares {
     pub fallback: u64,
 }
 
+impl Shares {
+    /// Adds another group's counts to these.
+    pub fn add(&mut self, other: &Shares) {
+        self.filed += other.filed;
+        self.closed += other.closed;
+        self.resolved += other.resolved;
+        self.closed_with_deadline += other.closed_with_deadline;
+        self.within_deadline += other.within_deadline;
+        self.overdue += other.overdue;
+        self.reopened += other.reopened;
+        self.transferred += other.transferred;
+        self.fallback += other.fallback;
+    }
+}
+
 #[async_trait]
 pub trait StatisticsStore: Send + Sync {
     /// Every (month, form, commune, status) that has requests, with their number, in that
@@ -156,24 +176,60 @@ pub trait StatisticsStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<(Uuid, FactsOrigin)>, StoreError>;
 
-    /// Requests filed per UTC day, by current status and channel.
-    async fn filings_by_day(&self, filter: &FactsFilter) -> Result<Vec<DayCount>, StoreError> {
-        let (clause, binds) = where_clause(filter, true);
+    /// Every (day, status, channel, service, form, commune) group of the filter's requests,
+    /// with its counts; overdue ones are counted at `now`. One pass over the period in the
+    /// order of its index (no sort): every count, share and ranking the pages show is a sum
+    /// of these groups.
+    async fn day_groups(
+        &self,
+        filter: &FactsFilter,
+        now: OffsetDateTime,
+    ) -> Result<Vec<DayGroup>, StoreError> {
+        let (clause, filter_binds) = where_clause(filter, true);
         let sql = format!(
-            "SELECT status AS k0, channel AS k1, CAST(filed_at / 86400 AS BIGINT) AS n0,
-                    CAST(count(*) AS BIGINT) AS n1
+            "SELECT status AS k0, channel AS k1, service AS k2, form_id AS k3, commune AS k4,
+                    filed_day AS n0, CAST(count(*) AS BIGINT) AS n1,
+                    CAST(count(closed_at) AS BIGINT) AS n2,
+                    CAST(count(within_deadline) AS BIGINT) AS n3,
+                    CAST(coalesce(sum(within_deadline), 0) AS BIGINT) AS n4,
+                    CAST(sum(CASE WHEN due_at < ? THEN 1 ELSE 0 END) AS BIGINT) AS n5,
+                    CAST(sum(CASE WHEN reopened > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n6,
+                    CAST(sum(CASE WHEN transferred > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n7,
+                    CAST(sum(fallback) AS BIGINT) AS n8
              FROM request_facts WHERE {clause}
-             GROUP BY filed_at / 86400, status, channel ORDER BY 3, 1, 2"
+             GROUP BY filed_day, status, channel, service, form_id, commune"
         );
+        let mut binds = vec![Bind::Int(now.unix_timestamp())];
+        binds.extend(filter_binds);
         Ok(self
-            .figure_rows(&sql, &binds, 2, 2)
+            .figure_rows(&sql, &binds, 5, 9)
             .await?
             .into_iter()
-            .map(|r| DayCount {
-                status: r.key(0).unwrap_or_default(),
-                channel: r.key(1).unwrap_or_default(),
-                day: r.number(0),
-                count: r.number(1).max(0) as u64,
+            .map(|r| {
+                let n = |i| r.number(i).max(0) as u64;
+                let status = r.key(0).unwrap_or_default();
+                let open_now = matches!(status.as_str(), "received" | "in_progress");
+                DayGroup {
+                    day: r.number(0),
+                    channel: r.key(1).unwrap_or_default(),
+                    service: r.key(2).unwrap_or_default(),
+                    form_id: r.key(3).unwrap_or_default(),
+                    commune: r.key(4),
+                    counts: Shares {
+                        key: None,
+                        filed: n(1),
+                        closed: n(2),
+                        resolved: if status == "resolved" { n(1) } else { 0 },
+                        closed_with_deadline: n(3),
+                        within_deadline: n(4),
+                        // Overdue as the queues count it: received or in progress only.
+                        overdue: if open_now { n(5) } else { 0 },
+                        reopened: n(6),
+                        transferred: n(7),
+                        fallback: n(8),
+                    },
+                    status,
+                }
             })
             .collect())
     }
@@ -181,12 +237,13 @@ pub trait StatisticsStore: Send + Sync {
     /// Closures (of requests filed at any time, matching the filter's other cuts) per UTC
     /// day of the period: with the filings and [`Self::open_at`], the backlog over time.
     async fn closures_by_day(&self, filter: &FactsFilter) -> Result<Vec<(i64, u64)>, StoreError> {
-        let (clause, mut binds) = where_clause(filter, false);
-        binds.extend([Bind::Int(filter.from), Bind::Int(filter.to)]);
+        let (clause, filter_binds) = where_clause(filter, false);
+        let mut binds = vec![Bind::Int(day_of(filter.from)), Bind::Int(day_of(filter.to))];
+        binds.extend(filter_binds);
         let sql = format!(
-            "SELECT CAST(closed_at / 86400 AS BIGINT) AS n0, CAST(count(*) AS BIGINT) AS n1
-             FROM request_facts WHERE {clause} AND closed_at >= ? AND closed_at < ?
-             GROUP BY closed_at / 86400 ORDER BY 1"
+            "SELECT closed_day AS n0, CAST(count(*) AS BIGINT) AS n1
+             FROM request_facts WHERE closed_day >= ? AND closed_day < ? AND {clause}
+             GROUP BY closed_day ORDER BY 1"
         );
         Ok(self
             .figure_rows(&sql, &binds, 0, 2)
@@ -196,20 +253,21 @@ pub trait StatisticsStore: Send + Sync {
             .collect())
     }
 
-    /// How many requests matching the filter's cuts (not its period) were open at `at`:
-    /// filed before it and not closed before it (a request's closure being its current one).
+    /// How many requests matching the filter's cuts (not its period) were open at `at` (a
+    /// midnight): filed before it and not closed before it (a request's closure being its
+    /// current one).
     async fn open_at(&self, filter: &FactsFilter, at: i64) -> Result<u64, StoreError> {
         let (clause, once) = where_clause(filter, false);
         let sql = format!(
-            "SELECT CAST((SELECT count(*) FROM request_facts WHERE {clause} AND filed_at < ?)
-                       - (SELECT count(*) FROM request_facts WHERE {clause} AND closed_at < ?)
+            "SELECT CAST((SELECT count(*) FROM request_facts WHERE filed_day < ? AND {clause})
+                       - (SELECT count(*) FROM request_facts WHERE closed_day < ? AND {clause})
                     AS BIGINT) AS n0"
         );
         // The clause is bound twice, once for each count.
-        let mut binds = once.clone();
-        binds.push(Bind::Int(at));
+        let mut binds = vec![Bind::Int(day_of(at))];
+        binds.extend(once.clone());
+        binds.push(Bind::Int(day_of(at)));
         binds.extend(once);
-        binds.push(Bind::Int(at));
         let rows = self.figure_rows(&sql, &binds, 0, 1).await?;
         Ok(rows.first().map_or(0, |r| r.number(0).max(0) as u64))
     }
@@ -240,7 +298,12 @@ pub trait StatisticsStore: Send + Sync {
         );
         let mut out: Vec<Percentiles> = Vec::new();
         for row in self.figure_rows(&sql, &binds, 1, 3).await? {
-            let (key, n, value, rank) = (row.key(0), row.number(0) as u64, row.number(1), row.number(2) as u64);
+            let (key, n, value, rank) = (
+                row.key(0),
+                row.number(0) as u64,
+                row.number(1),
+                row.number(2) as u64,
+            );
             if out.last().is_none_or(|last| last.key != key) {
                 out.push(Percentiles {
                     key: key.clone(),
@@ -259,53 +322,6 @@ pub trait StatisticsStore: Send + Sync {
         }
         Ok(out)
     }
-
-    /// The shares' counts per `by`, largest group first, overdue being counted at `now`.
-    async fn shares(
-        &self,
-        filter: &FactsFilter,
-        by: Dimension,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Shares>, StoreError> {
-        let (clause, filter_binds) = where_clause(filter, true);
-        let now = now.unix_timestamp();
-        let group = by.column();
-        let sql = format!(
-            "SELECT {group} AS k0, CAST(count(*) AS BIGINT) AS n0,
-                    CAST(count(closed_at) AS BIGINT) AS n1,
-                    CAST(sum(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) AS BIGINT) AS n2,
-                    CAST(count(within_deadline) AS BIGINT) AS n3,
-                    CAST(coalesce(sum(within_deadline), 0) AS BIGINT) AS n4,
-                    CAST(sum(CASE WHEN status IN ('received', 'in_progress') AND due_at < ? THEN 1 ELSE 0 END) AS BIGINT) AS n5,
-                    CAST(sum(CASE WHEN reopened > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n6,
-                    CAST(sum(CASE WHEN transferred > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n7,
-                    CAST(sum(fallback) AS BIGINT) AS n8
-             FROM request_facts WHERE {clause}
-             GROUP BY {group} ORDER BY 2 DESC, 1"
-        );
-        let mut binds = vec![Bind::Int(now)];
-        binds.extend(filter_binds);
-        Ok(self
-            .figure_rows(&sql, &binds, 1, 9)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let n = |i| r.number(i).max(0) as u64;
-                Shares {
-                    key: r.key(0),
-                    filed: n(0),
-                    closed: n(1),
-                    resolved: n(2),
-                    closed_with_deadline: n(3),
-                    within_deadline: n(4),
-                    overdue: n(5),
-                    reopened: n(6),
-                    transferred: n(7),
-                    fallback: n(8),
-                }
-            })
-            .collect())
-    }
 }
 
 /// The filter as SQL (`?` placeholders) and its values. Identifiers are only ever bound,
@@ -314,8 +330,8 @@ pub fn where_clause(filter: &FactsFilter, with_period: bool) -> (String, Vec<Bin
     let mut parts = Vec::new();
     let mut binds = Vec::new();
     if with_period {
-        parts.push("filed_at >= ? AND filed_at < ?".to_owned());
-        binds.extend([Bind::Int(filter.from), Bind::Int(filter.to)]);
+        parts.push("filed_day >= ? AND filed_day < ?".to_owned());
+        binds.extend([Bind::Int(day_of(filter.from)), Bind::Int(day_of(filter.to))]);
     }
     let list = |n: usize| vec!["?"; n].join(", ");
     match &filter.scope {
@@ -357,6 +373,11 @@ pub fn where_clause(filter: &FactsFilter, with_period: bool) -> (String, Vec<Bin
     (parts.join(" AND "), binds)
 }
 
+/// The UTC day (since the epoch) of an instant in seconds.
+pub fn day_of(seconds: i64) -> i64 {
+    seconds.div_euclid(86_400)
+}
+
 /// A figure's row, read by column names (`k0…`, `n0…`), once for both databases.
 pub(super) fn figure_row(
     row: &impl ReadRow,
@@ -385,9 +406,10 @@ pub(super) fn facts_origin(row: &impl ReadRow) -> Result<FactsOrigin, StoreError
 }
 
 /// The columns a facts row writes, in [`FactsRow`]'s order.
-pub(super) const FACTS_COLUMNS: &str = "form_id, commune, channel, filed_by, service, queue, status, filed_at,
+pub(super) const FACTS_COLUMNS: &str =
+    "form_id, commune, channel, filed_by, service, queue, status, filed_at,
     first_action_at, closed_at, due_at, paused_seconds, within_deadline, reopened, transferred,
-    fallback";
+    fallback, filed_day, closed_day";
 
 /// A facts row's values, for the databases' binds.
 pub struct FactsRow {
@@ -407,6 +429,8 @@ pub struct FactsRow {
     pub reopened: i32,
     pub transferred: i32,
     pub fallback: i32,
+    pub filed_day: i64,
+    pub closed_day: Option<i64>,
 }
 
 impl FactsRow {
@@ -429,6 +453,8 @@ impl FactsRow {
             reopened: i32::try_from(facts.reopened).unwrap_or(i32::MAX),
             transferred: i32::try_from(facts.transferred).unwrap_or(i32::MAX),
             fallback: i32::from(facts.fallback),
+            filed_day: day_of(facts.filed_at.unix_timestamp()),
+            closed_day: seconds(facts.closed_at).map(day_of),
         }
     }
 }

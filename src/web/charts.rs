@@ -65,7 +65,9 @@ fn open(id: &str, title: &str, desc: &str, series: usize) -> String {
             1 => r##"<path d="M0,8 L8,0" stroke="#000" stroke-opacity=".55" stroke-width="1.2"/>"##,
             2 => r##"<circle cx="4" cy="4" r="1.4" fill="#000" fill-opacity=".55"/>"##,
             3 => r##"<path d="M0,4 H8" stroke="#000" stroke-opacity=".55" stroke-width="1.2"/>"##,
-            4 => r##"<path d="M0,0 L8,8 M0,8 L8,0" stroke="#000" stroke-opacity=".5" stroke-width="1"/>"##,
+            4 => {
+                r##"<path d="M0,0 L8,8 M0,8 L8,0" stroke="#000" stroke-opacity=".5" stroke-width="1"/>"##
+            }
             _ => r##"<path d="M4,0 V8" stroke="#000" stroke-opacity=".55" stroke-width="1.2"/>"##,
         };
         let _ = write!(
@@ -140,9 +142,20 @@ fn legend(svg: &mut String, id: &str, names: &[&str]) {
 }
 
 /// Bars per label, each stacking the series' values.
-pub fn stacked_bars(id: &str, title: &str, desc: &str, labels: &[String], series: &[Series]) -> String {
+pub fn stacked_bars(
+    id: &str,
+    title: &str,
+    desc: &str,
+    labels: &[String],
+    series: &[Series],
+) -> String {
     let totals: Vec<u64> = (0..labels.len())
-        .map(|i| series.iter().map(|s| s.values.get(i).copied().unwrap_or(0)).sum())
+        .map(|i| {
+            series
+                .iter()
+                .map(|s| s.values.get(i).copied().unwrap_or(0))
+                .sum()
+        })
         .collect();
     let top = axis_top(totals.iter().copied().max().unwrap_or(0));
     let mut svg = open(id, title, desc, series.len());
@@ -278,7 +291,10 @@ mod tests {
         assert!(svg.contains(r#"role="img" aria-labelledby="c-t c-d""#));
         assert!(svg.contains("<title id=\"c-t\">Demandes &lt;déposées&gt;</title>"));
         assert!(svg.contains("Résumé &amp; détails"));
-        assert!(svg.contains("url(#c-p1)"), "each series has its own pattern");
+        assert!(
+            svg.contains("url(#c-p1)"),
+            "each series has its own pattern"
+        );
         assert_eq!(axis_top(7), 10);
         assert_eq!(axis_top(11), 20);
         assert_eq!(axis_top(0), 1);

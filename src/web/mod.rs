@@ -5,8 +5,8 @@
 //! [`error`], which answers in plain French and never leaks internals.
 
 pub mod access;
-pub mod charts;
 pub mod api;
+pub mod charts;
 pub mod client;
 pub mod embed;
 pub mod error;

@@ -107,8 +107,14 @@ pub fn filings_chart(figures: &Figures, stack: Stack, counts: Counts) -> ChartVi
         .map(|b| bucket_label(figures.grain, b.first))
         .collect();
     let names: Vec<String> = match stack {
-        Stack::Status => Status::ALL.iter().map(|s| s.label_fr().to_owned()).collect(),
-        Stack::Channel => Channel::ALL.iter().map(|c| capitalised(c.label_fr())).collect(),
+        Stack::Status => Status::ALL
+            .iter()
+            .map(|s| s.label_fr().to_owned())
+            .collect(),
+        Stack::Channel => Channel::ALL
+            .iter()
+            .map(|c| capitalised(c.label_fr()))
+            .collect(),
     };
     let series: Vec<Series> = names
         .iter()
@@ -283,8 +289,11 @@ mod tests {
         assert_eq!(percent(1, 3), "33 %");
         assert_eq!(percent(2, 3), "67 %");
         assert_eq!(percent(0, 0), "—");
-        assert_eq!(bucket_label(Grain::Month, date!(2026-12-01)), "déc. 2026");
-        assert_eq!(bucket_label(Grain::Week, date!(2026-11-30)), "30/11/26");
+        assert_eq!(
+            bucket_label(Grain::Month, date!(2026 - 12 - 01)),
+            "déc. 2026"
+        );
+        assert_eq!(bucket_label(Grain::Week, date!(2026 - 11 - 30)), "30/11/26");
         assert_eq!(Counts::Published.show(4), "moins de 5");
         assert_eq!(Counts::Published.show(5), "5");
         assert_eq!(Counts::Exact.show(1), "1");

@@ -19,15 +19,15 @@ use reqwest::StatusCode;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
-use crate::common::{self, TestApp, on_postgres, spawn_app};
 use crate::common::staff::{add_user, login};
+use crate::common::{self, TestApp, on_postgres, spawn_app};
 
 const AGENT: &str = "agent@vdg.example.org";
 const ELU: &str = "elu.marmande@vdg.example.org";
 const COMMUNES: [&str; 3] = ["marmande", "tonneins", "clairac"];
 
 /// Files and handles 36 requests over five months, each at its own instants.
-async fn seed(app: &TestApp, now: OffsetDateTime) {
+pub(crate) async fn seed(store: &dyn guichet::store::Store, now: OffsetDateTime) {
     let catalogue = guichet::catalogue::Catalogue::load_strict(&common::repo_root()).unwrap();
     let form = catalogue.form("remplacement-bac").unwrap();
     let base = now - Duration::days(160);
@@ -42,7 +42,11 @@ async fn seed(app: &TestApp, now: OffsetDateTime) {
             "email": "claire.martin@example.org"
         });
         let by_phone = i % 4 == 3;
-        let channel = if by_phone { Channel::Phone } else { Channel::Web };
+        let channel = if by_phone {
+            Channel::Phone
+        } else {
+            Channel::Web
+        };
         let accepted = guichet::intake::accept(&catalogue, form, data, None, channel).unwrap();
         let filer = if by_phone {
             Filer {
@@ -60,25 +64,22 @@ async fn seed(app: &TestApp, now: OffsetDateTime) {
             request.due_in_days = None;
         }
         let filed = base + Duration::days(4 * i) + Duration::hours(i);
-        let receipt = store_request_at(
-            app.store.as_ref(),
-            &request,
-            &guichet::dispatch::no_messages,
-            filed,
-        )
-        .await
-        .unwrap();
+        let receipt = store_request_at(store, &request, &guichet::dispatch::no_messages, filed)
+            .await
+            .unwrap();
         let act = |action: Action, at: OffsetDateTime| {
             let reference: Reference = receipt.reference.clone();
-            let actor = if matches!(action, Action::CitizenReply { .. } | Action::NotFixed { .. })
-            {
+            let actor = if matches!(
+                action,
+                Action::CitizenReply { .. } | Action::NotFixed { .. }
+            ) {
                 "citoyen"
             } else {
                 AGENT
             };
             async move {
                 act_at(
-                    app.store.as_ref(),
+                    store,
                     Target::Reference(&reference),
                     &Scope::All,
                     actor,
@@ -100,7 +101,11 @@ async fn seed(app: &TestApp, now: OffsetDateTime) {
                 act(Action::Take, hours(2)).await;
                 // Some in three days, some a day past their 10 days.
                 let late = i % 12 == 8;
-                act(status(Status::Resolved), hours(if late { 24 * 11 } else { 72 + i })).await;
+                act(
+                    status(Status::Resolved),
+                    hours(if late { 24 * 11 } else { 72 + i }),
+                )
+                .await;
             }
             3 => {
                 act(Action::Take, hours(1)).await;
@@ -369,7 +374,12 @@ fn key_figure(html: &str, label: &str) -> (String, String) {
 
 fn csv_rows(body: &str) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_reader(body.as_bytes());
-    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     reader
         .records()
         .map(|r| {
@@ -386,7 +396,7 @@ fn csv_rows(body: &str) -> Vec<BTreeMap<String, String>> {
 async fn every_figure_matches_an_independent_computation_from_the_events() {
     let app = spawn_app().await;
     let now = OffsetDateTime::now_utc();
-    seed(&app, now).await;
+    seed(app.store.as_ref(), now).await;
     add_user(&app, "admin@vdg.example.org", Role::Admin, &[], &[]).await;
     let admin = login(&app, "admin@vdg.example.org").await;
     let truths = truths(&app).await;
@@ -487,7 +497,10 @@ async fn every_figure_matches_an_independent_computation_from_the_events() {
     // Shares.
     let closed_with_deadline = truths.iter().filter(|t| t.within().is_some()).count();
     let within = truths.iter().filter(|t| t.within() == Some(true)).count();
-    assert!(within > 0 && within < closed_with_deadline, "a varied history");
+    assert!(
+        within > 0 && within < closed_with_deadline,
+        "a varied history"
+    );
     assert_eq!(
         key_figure(&page, "Closes dans les délais").1,
         format!("{within} sur {closed_with_deadline} closes avec une échéance")
@@ -531,7 +544,10 @@ async fn every_figure_matches_an_independent_computation_from_the_events() {
         assert_eq!(line["closes"], n(&|t| t.closed_at.is_some()));
         assert_eq!(line["traitees"], n(&|t| t.status == "resolved"));
         assert_eq!(line["closes_avec_echeance"], n(&|t| t.within().is_some()));
-        assert_eq!(line["closes_dans_les_delais"], n(&|t| t.within() == Some(true)));
+        assert_eq!(
+            line["closes_dans_les_delais"],
+            n(&|t| t.within() == Some(true))
+        );
         assert_eq!(line["en_retard"], n(&|t| t.overdue(now_s)));
         assert_eq!(line["rouvertes"], n(&|t| t.reopened > 0));
         let median = percentile(
@@ -556,13 +572,34 @@ fn app_service_name(id: &str) -> String {
 async fn each_reader_sees_only_their_scope() {
     let app = spawn_app().await;
     let now = OffsetDateTime::now_utc();
-    seed(&app, now).await;
+    seed(app.store.as_ref(), now).await;
     let truths = truths(&app).await;
-    add_user(&app, "mairies@vdg.example.org", Role::Agent, &["mairies"], &[]).await;
-    add_user(&app, "env@vdg.example.org", Role::Agent, &["environnement"], &[]).await;
+    add_user(
+        &app,
+        "mairies@vdg.example.org",
+        Role::Agent,
+        &["mairies"],
+        &[],
+    )
+    .await;
+    add_user(
+        &app,
+        "env@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
     add_user(&app, "elu.agme@vdg.example.org", Role::Elu, &[], &["agme"]).await;
     add_user(&app, ELU, Role::Elu, &[], &["marmande"]).await;
-    add_user(&app, "designer@vdg.example.org", Role::Designer, &["environnement"], &[]).await;
+    add_user(
+        &app,
+        "designer@vdg.example.org",
+        Role::Designer,
+        &["environnement"],
+        &[],
+    )
+    .await;
 
     let filed = |page: &str| key_figure(page, "Demandes déposées").0;
     for (who, expected) in [
@@ -570,7 +607,10 @@ async fn each_reader_sees_only_their_scope() {
         ("elu.agme@vdg.example.org", 0),
         (
             "env@vdg.example.org",
-            truths.iter().filter(|t| t.service == "environnement").count(),
+            truths
+                .iter()
+                .filter(|t| t.service == "environnement")
+                .count(),
         ),
         (
             ELU,
@@ -586,16 +626,17 @@ async fn each_reader_sees_only_their_scope() {
         let (status, page) = browser.get(&app, "/bureau/statistiques").await;
         assert_eq!(status, StatusCode::OK, "{who}: {page}");
         assert_eq!(filed(&page), expected.to_string(), "{who}");
-        let (_, csv) = browser
-            .get(&app, "/bureau/statistiques/synthese.csv")
-            .await;
+        let (_, csv) = browser.get(&app, "/bureau/statistiques/synthese.csv").await;
         let lines = csv_rows(&csv);
         if expected == 0 {
             assert!(
                 lines.iter().all(|l| l["deposees"] == "0"),
                 "{who} sees nothing: {csv}"
             );
-            assert!(!page.contains("Marmande</th>"), "{who} sees no commune's figures");
+            assert!(
+                !page.contains("Marmande</th>"),
+                "{who} sees no commune's figures"
+            );
         }
     }
     // Naming a commune out of scope in the filter shows nothing either.
@@ -631,10 +672,11 @@ async fn each_reader_sees_only_their_scope() {
 #[tokio::test]
 async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
     let app = spawn_app().await;
-    seed(&app, OffsetDateTime::now_utc()).await;
+    seed(app.store.as_ref(), OffsetDateTime::now_utc()).await;
     let select = "SELECT CAST(request_id AS TEXT) AS id, form_id, commune, channel, filed_by,
                   service, queue, status, filed_at, first_action_at, closed_at, due_at,
-                  paused_seconds, within_deadline, reopened, transferred, fallback
+                  paused_seconds, within_deadline, reopened, transferred, fallback, filed_day,
+                  closed_day
                   FROM request_facts ORDER BY 1";
     async fn dump(app: &TestApp, sql: &str) -> Vec<String> {
         use sqlx::Row;
@@ -643,7 +685,7 @@ async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
                 $rows
                     .iter()
                     .map(|r| {
-                        (0..17)
+                        (0..19)
                             .map(|i| {
                                 r.try_get::<Option<String>, _>(i)
                                     .map(|v| format!("{v:?}"))
@@ -694,18 +736,29 @@ async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
 async fn the_public_page_withholds_small_counts_and_personal_data() {
     let app = spawn_app().await;
     let now = OffsetDateTime::now_utc();
-    seed(&app, now).await;
+    seed(app.store.as_ref(), now).await;
     for _ in 0..2 {
         crate::common::staff::file_bin_request(&app, "seyches").await;
     }
     let truths = truths(&app).await;
-    let response = app.client.get(app.url("/statistiques")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/statistiques"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.unwrap();
     for personal in ["Claire Martin", "claire.martin", "Libération", ELU, AGENT] {
-        assert!(!page.contains(personal), "« {personal} » is on the public page");
+        assert!(
+            !page.contains(personal),
+            "« {personal} » is on the public page"
+        );
     }
-    assert!(page.contains(&format!("<span class=\"key-value\">{}</span>", truths.len())));
+    assert!(page.contains(&format!(
+        "<span class=\"key-value\">{}</span>",
+        truths.len()
+    )));
     let communes = table(&page, "Demandes par commune");
     let line = |name: &str| {
         communes
@@ -734,7 +787,9 @@ async fn the_public_page_withholds_small_counts_and_personal_data() {
         let filed = truths
             .iter()
             .filter(|t| {
-                let d = OffsetDateTime::from_unix_timestamp(t.filed_at).unwrap().date();
+                let d = OffsetDateTime::from_unix_timestamp(t.filed_at)
+                    .unwrap()
+                    .date();
                 bucket_label(Grain::Month, d.replace_day(1).unwrap()) == row[0]
             })
             .count();

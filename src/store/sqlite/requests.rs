@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::{SqliteStore, is_unique_violation_on};
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::statistics::RequestFacts;
-use crate::store::statistics::{FACTS_COLUMNS, FactsRow};
 use crate::domain::workflow::{self, HandlingState, NewEvent};
 use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
@@ -17,9 +16,11 @@ use crate::store::requests::{
     LOCKED_COLUMNS, event, form_version_row, locked_request, status_summary, stored_request,
     tracked_request,
 };
+use crate::store::statistics::{FACTS_COLUMNS, FactsRow};
 use crate::store::{
-    Event,    FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
-    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest, format_time,
+    Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
+    RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
+    format_time,
 };
 
 #[async_trait]
@@ -270,8 +271,8 @@ impl RequestTransaction for SqliteTransaction {
         let row = FactsRow::of(facts);
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day"
         )))
         .bind(id.to_string())
         .bind(row.form_id)
@@ -290,6 +291,8 @@ impl RequestTransaction for SqliteTransaction {
         .bind(row.reopened)
         .bind(row.transferred)
         .bind(row.fallback)
+        .bind(row.filed_day)
+        .bind(row.closed_day)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

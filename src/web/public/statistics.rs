@@ -107,10 +107,7 @@ async fn compute(state: &AppState) -> Result<PublicStatisticsPage, AppError> {
         .take(10)
         .map(|s| {
             let id = s.key.clone().unwrap_or_default();
-            (
-                catalogue.form(&id).map_or(id, |f| f.title.clone()),
-                s.filed,
-            )
+            (catalogue.form(&id).map_or(id, |f| f.title.clone()), s.filed)
         })
         .collect();
     let communes = figures

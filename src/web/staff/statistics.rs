@@ -15,7 +15,7 @@ use super::Me;
 use super::session::Signed;
 use crate::catalogue::Catalogue;
 use crate::domain::{Channel, Role};
-use crate::statistics::{self, Figures, Grain, Period};
+use crate::statistics::{self, Figures, Grain, Period, shares_by};
 use crate::store::statistics::{Dimension, FactsFilter, Percentiles, Shares, Span};
 use crate::store::{Scope, StaffUser};
 use crate::web::AppState;
@@ -429,7 +429,9 @@ fn period_fr(period: Period) -> String {
 }
 
 fn form_title(catalogue: &Catalogue, id: &str) -> String {
-    catalogue.form(id).map_or(id.to_owned(), |f| f.title.clone())
+    catalogue
+        .form(id)
+        .map_or(id.to_owned(), |f| f.title.clone())
 }
 
 fn commune_name(catalogue: &Catalogue, slug: &str) -> String {
@@ -543,10 +545,7 @@ fn duration_rows(
         .collect()
 }
 
-fn group_rows(
-    shares: &[Shares],
-    name: impl Fn(&str) -> (String, Option<u32>),
-) -> Vec<GroupRow> {
+fn group_rows(shares: &[Shares], name: impl Fn(&str) -> (String, Option<u32>)) -> Vec<GroupRow> {
     shares
         .iter()
         .map(|s| {
@@ -613,9 +612,8 @@ async fn summary(
     let now = OffsetDateTime::now_utc();
     let chosen = query.choose(&catalogue, scope.clone(), now.date())?;
     let store = state.store.as_ref();
-    let shares = store
-        .shares(&chosen.filter, Dimension::Commune, now)
-        .await?;
+    let groups = store.day_groups(&chosen.filter, now).await?;
+    let shares = shares_by(&groups, |g| g.commune.clone());
     let medians = store
         .percentiles(&chosen.filter, Span::Resolution, Dimension::Commune)
         .await?;
@@ -656,7 +654,7 @@ async fn summary(
             }
         })
         .collect();
-    let forms = store.shares(&chosen.filter, Dimension::Form, now).await?;
+    let forms = shares_by(&groups, |g| Some(g.form_id.clone()));
     let top_forms = top(&forms, |k| form_title(&catalogue, k))
         .into_iter()
         .take(5)
@@ -685,10 +683,7 @@ pub async fn summary_page(
         period: period_fr(chosen.period),
         communes,
         top_forms,
-        csv_link: format!(
-            "/bureau/statistiques/synthese.csv?{}",
-            query.query_string()
-        ),
+        csv_link: format!("/bureau/statistiques/synthese.csv?{}", query.query_string()),
         printed_on: crate::domain::time::date_fr(OffsetDateTime::now_utc()),
     })
 }
@@ -754,4 +749,3 @@ pub async fn summary_csv(
     )
         .into_response())
 }
-
