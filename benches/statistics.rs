@@ -9,8 +9,8 @@
 //! five) and their facts are generated in the database too, filings spread over two years
 //! (one every 63 s), four forms of three services, ten communes, six channels, the five
 //! statuses, first actions and closures from minutes to two weeks, some reopened,
-//! transferred or routed by a fallback. Each reader's page is fetched once cold, then 30
-//! times; the median and the 95th percentile are printed.
+//! transferred or routed by a fallback. Each reader's page is fetched once cold, then 30 times
+//! (`BENCH_STATISTICS_RUNS`); the median and the 95th percentile are printed.
 
 use std::time::{Duration, Instant};
 
@@ -22,18 +22,18 @@ use guichet::store::{self, NewStaffUser};
 #[path = "support/fill.rs"]
 mod fill;
 
-const RUNS: usize = 30;
 const PASSWORD: &str = "une phrase de passe pour le banc";
 
 fn main() {
     let rows = fill::rows("BENCH_STATISTICS_ROWS", 1_000_000);
+    let runs = fill::rows("BENCH_STATISTICS_runs", 30) as usize;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::TempDir::new().unwrap();
     for (name, url) in fill::backends(dir.path(), "statistics.db") {
-        runtime.block_on(bench(name, &url, rows, dir.path()));
+        runtime.block_on(bench(name, &url, rows, runs, dir.path()));
     }
 }
 
@@ -131,7 +131,7 @@ async fn fill_facts(url: &str, rows: u64) {
     }
 }
 
-async fn bench(name: &str, url: &str, rows: u64, dir: &std::path::Path) {
+async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::Path) {
     let database = DatabaseConfig {
         url: url.to_owned(),
         max_connections: 4,
@@ -225,8 +225,8 @@ async fn bench(name: &str, url: &str, rows: u64, dir: &std::path::Path) {
             started.elapsed()
         };
         let cold = page().await;
-        let mut times: Vec<Duration> = Vec::with_capacity(RUNS);
-        for _ in 0..RUNS {
+        let mut times: Vec<Duration> = Vec::with_capacity(runs);
+        for _ in 0..runs {
             times.push(page().await);
         }
         times.sort();
@@ -234,9 +234,9 @@ async fn bench(name: &str, url: &str, rows: u64, dir: &std::path::Path) {
         println!(
             "  {what:<22} first {:>8.1} ms   p50 {:>8.1} ms   p95 {:>8.1} ms   worst {:>8.1} ms",
             ms(cold),
-            ms(times[RUNS / 2]),
-            ms(times[(RUNS * 95).div_ceil(100) - 1]),
-            ms(times[RUNS - 1])
+            ms(times[runs / 2]),
+            ms(times[(runs * 95).div_ceil(100) - 1]),
+            ms(times[runs - 1])
         );
     }
 }

@@ -122,8 +122,33 @@ pub async fn figures(
             Grain::Month => next_month(day),
         };
     }
-    let groups = store.day_groups(filter, now).await?;
-    let closures = store.closures_by_day(filter).await?;
+    // The queries are independent: run together, they use several of the pool's
+    // connections (and the machine's cores) at once.
+    let (
+        groups,
+        closures,
+        backlog_before,
+        (first_all, first_by_service, first_action_by_form),
+        (resolution_all, resolution_by_service, resolution_by_form),
+    ) = tokio::try_join!(
+        store.day_groups(filter, now),
+        store.closures_by_day(filter),
+        store.open_at(filter, filter.from),
+        async {
+            tokio::try_join!(
+                store.percentiles(filter, Span::FirstAction, Dimension::All),
+                store.percentiles(filter, Span::FirstAction, Dimension::Service),
+                store.percentiles(filter, Span::FirstAction, Dimension::Form),
+            )
+        },
+        async {
+            tokio::try_join!(
+                store.percentiles(filter, Span::Resolution, Dimension::All),
+                store.percentiles(filter, Span::Resolution, Dimension::Service),
+                store.percentiles(filter, Span::Resolution, Dimension::Form),
+            )
+        },
+    )?;
     for g in &groups {
         let Some(i) = bucket_of(&buckets, g.day) else {
             continue;
@@ -142,28 +167,15 @@ pub async fn figures(
     for (i, n) in closed {
         buckets[i].closed += n;
     }
-    let backlog_before = store.open_at(filter, filter.from).await?;
     let mut open = backlog_before as i64;
     for bucket in &mut buckets {
         open += bucket.filed() as i64 - bucket.closed as i64;
         bucket.backlog = open.max(0) as u64;
     }
-    let mut first_action = store
-        .percentiles(filter, Span::FirstAction, Dimension::All)
-        .await?;
-    first_action.extend(
-        store
-            .percentiles(filter, Span::FirstAction, Dimension::Service)
-            .await?,
-    );
-    let mut resolution = store
-        .percentiles(filter, Span::Resolution, Dimension::All)
-        .await?;
-    resolution.extend(
-        store
-            .percentiles(filter, Span::Resolution, Dimension::Service)
-            .await?,
-    );
+    let mut first_action = first_all;
+    first_action.extend(first_by_service);
+    let mut resolution = resolution_all;
+    resolution.extend(resolution_by_service);
     Ok(Figures {
         period,
         grain,
@@ -172,12 +184,8 @@ pub async fn figures(
         totals: shares_by(&groups, |_| None).pop().unwrap_or_default(),
         first_action,
         resolution,
-        first_action_by_form: store
-            .percentiles(filter, Span::FirstAction, Dimension::Form)
-            .await?,
-        resolution_by_form: store
-            .percentiles(filter, Span::Resolution, Dimension::Form)
-            .await?,
+        first_action_by_form,
+        resolution_by_form,
         by_service: shares_by(&groups, |g| Some(g.service.clone())),
         by_form: shares_by(&groups, |g| Some(g.form_id.clone())),
         by_commune: shares_by(&groups, |g| g.commune.clone()),

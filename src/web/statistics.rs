@@ -109,7 +109,7 @@ pub fn filings_chart(figures: &Figures, stack: Stack, counts: Counts) -> ChartVi
     let names: Vec<String> = match stack {
         Stack::Status => Status::ALL
             .iter()
-            .map(|s| s.label_fr().to_owned())
+            .map(|s| status_label(*s).to_owned())
             .collect(),
         Stack::Channel => Channel::ALL
             .iter()
@@ -139,9 +139,9 @@ pub fn filings_chart(figures: &Figures, stack: Stack, counts: Counts) -> ChartVi
         .iter()
         .zip(&labels)
         .max_by_key(|(b, _)| b.filed());
-    let per = match figures.grain {
-        Grain::Week => "semaine",
-        Grain::Month => "mois",
+    let (per, busiest_is) = match figures.grain {
+        Grain::Week => ("semaine", "la semaine la plus chargée commence le"),
+        Grain::Month => ("mois", "le mois le plus chargé est"),
     };
     let by = match stack {
         Stack::Status => "statut actuel",
@@ -149,7 +149,7 @@ pub fn filings_chart(figures: &Figures, stack: Stack, counts: Counts) -> ChartVi
     };
     let summary = match busiest {
         Some((b, label)) if total > 0 => format!(
-            "{} demandes déposées sur la période ; la plus forte {per} est {label} ({}).",
+            "{} demandes déposées sur la période ; {busiest_is} {label} ({}).",
             counts.show(total),
             counts.show(b.filed())
         ),
@@ -256,6 +256,17 @@ pub fn per_thousand(filed: u64, population: Option<u32>) -> String {
             format!("{},{}", tenths / 10, tenths % 10)
         }
         _ => "—".to_owned(),
+    }
+}
+
+/// A status as staff name it (the citizen's labels speak to the citizen).
+pub fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Received => "Reçue",
+        Status::InProgress => "En cours",
+        Status::WaitingForCitizen => "En attente de l'habitant",
+        Status::Resolved => "Traitée",
+        Status::Rejected => "Refusée",
     }
 }
 
