@@ -26,7 +26,7 @@ const PASSWORD: &str = "une phrase de passe pour le banc";
 
 fn main() {
     let rows = fill::rows("BENCH_STATISTICS_ROWS", 1_000_000);
-    let runs = fill::rows("BENCH_STATISTICS_runs", 30) as usize;
+    let runs = fill::rows("BENCH_STATISTICS_RUNS", 30) as usize;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
