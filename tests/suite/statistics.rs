@@ -461,16 +461,14 @@ async fn every_figure_matches_an_independent_computation_from_the_events() {
 
     // Durations: overall and per service, medians and 90th percentiles.
     let rows = table(&page, "Délais par service");
-    let mut groups: Vec<(String, Box<dyn Fn(&Truth) -> bool>)> =
-        vec![("Ensemble".to_owned(), Box::new(|_| true))];
-    for id in ["environnement", "voirie"] {
-        let id = id.to_owned();
-        groups.push((
-            app_service_name(id.as_str()),
-            Box::new(move |t: &Truth| t.service == id),
-        ));
-    }
-    for (name, keep) in &groups {
+    // (the line's name, the service it keeps; `None`: every request)
+    let groups = [
+        ("Ensemble".to_owned(), None),
+        (app_service_name("environnement"), Some("environnement")),
+        (app_service_name("voirie"), Some("voirie")),
+    ];
+    for (name, service) in &groups {
+        let keep = |t: &&Truth| service.is_none_or(|s| t.service == s);
         let row = rows
             .iter()
             .find(|r| &r[0] == name)
