@@ -747,6 +747,12 @@ async fn the_public_page_withholds_small_counts_and_personal_data() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.unwrap();
+    assert!(
+        app.get_text("/plan-du-site")
+            .await
+            .contains(r#"<a href="/statistiques">"#),
+        "the site map links to the figures"
+    );
     for personal in ["Claire Martin", "claire.martin", "Libération", ELU, AGENT] {
         assert!(
             !page.contains(personal),
