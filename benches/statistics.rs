@@ -219,8 +219,9 @@ async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::P
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), 200);
+            let status = response.status();
             let body = response.text().await.unwrap();
+            assert_eq!(status, 200, "{body}");
             assert!(body.contains("<svg"), "the page has its charts");
             started.elapsed()
         };

@@ -122,31 +122,40 @@ pub async fn figures(
             Grain::Month => next_month(day),
         };
     }
-    // The queries are independent: run together, they use several of the pool's
-    // connections (and the machine's cores) at once.
+    // The queries are independent: two chains of them run together, on two of the pool's
+    // connections (and the machine's cores), leaving the others to the rest of the site.
     let (
-        groups,
-        closures,
-        backlog_before,
-        (first_all, first_by_service, first_action_by_form),
+        (groups, closures, backlog_before, first_all, first_by_service, first_action_by_form),
         (resolution_all, resolution_by_service, resolution_by_form),
     ) = tokio::try_join!(
-        store.day_groups(filter, now),
-        store.closures_by_day(filter),
-        store.open_at(filter, filter.from),
         async {
-            tokio::try_join!(
-                store.percentiles(filter, Span::FirstAction, Dimension::All),
-                store.percentiles(filter, Span::FirstAction, Dimension::Service),
-                store.percentiles(filter, Span::FirstAction, Dimension::Form),
-            )
+            Ok::<_, StoreError>((
+                store.day_groups(filter, now).await?,
+                store.closures_by_day(filter).await?,
+                store.open_at(filter, filter.from).await?,
+                store
+                    .percentiles(filter, Span::FirstAction, Dimension::All)
+                    .await?,
+                store
+                    .percentiles(filter, Span::FirstAction, Dimension::Service)
+                    .await?,
+                store
+                    .percentiles(filter, Span::FirstAction, Dimension::Form)
+                    .await?,
+            ))
         },
         async {
-            tokio::try_join!(
-                store.percentiles(filter, Span::Resolution, Dimension::All),
-                store.percentiles(filter, Span::Resolution, Dimension::Service),
-                store.percentiles(filter, Span::Resolution, Dimension::Form),
-            )
+            Ok::<_, StoreError>((
+                store
+                    .percentiles(filter, Span::Resolution, Dimension::All)
+                    .await?,
+                store
+                    .percentiles(filter, Span::Resolution, Dimension::Service)
+                    .await?,
+                store
+                    .percentiles(filter, Span::Resolution, Dimension::Form)
+                    .await?,
+            ))
         },
     )?;
     for g in &groups {
