@@ -24,6 +24,7 @@ pub mod intake;
 pub mod requests;
 pub mod retention;
 pub mod startup;
+pub mod statistics;
 pub mod store;
 pub mod telemetry;
 pub mod territory_file;

@@ -97,6 +97,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         requests(read),
         read - new
     );
+    // The imported requests' statistics, from their events.
+    let folded = guichet::requests::facts::rebuild_missing(store.as_ref()).await?;
+    if folded > 0 {
+        eprintln!(
+            "statistics: {folded} {} folded from their events",
+            requests(folded)
+        );
+    }
     Ok(())
 }
 

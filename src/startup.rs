@@ -129,6 +129,7 @@ impl Application {
         let state = AppState {
             retention: Arc::new(places),
             open_data: Arc::default(),
+            public_statistics: Arc::default(),
             catalogue,
             store,
             digest_minutes: dispatch.mail_digest_minutes.max(1),
@@ -225,6 +226,7 @@ impl Application {
             self.state.store.clone(),
             self.state.catalogue.load_full(),
         ));
+        tokio::spawn(rebuild_statistics(self.state.store.clone()));
         let retention = tokio::spawn(crate::retention::daily(
             self.state.store.clone(),
             self.state.catalogue.clone(),
@@ -443,4 +445,14 @@ fn list(problems: &[Diagnostic]) -> String {
         .map(|p| format!("  {p}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Folds the events of requests that have no statistics facts yet (filed before facts were
+/// kept, or imported) into theirs, in the background: the dashboard counts them once done.
+async fn rebuild_statistics(store: std::sync::Arc<dyn crate::store::Store>) {
+    match crate::requests::facts::rebuild_missing(store.as_ref()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(requests = n, "statistics rebuilt from the events"),
+        Err(err) => tracing::error!(error = %err, "statistics could not be rebuilt"),
+    }
 }

@@ -10,6 +10,7 @@ mod priority;
 mod reference;
 mod role;
 pub mod site;
+pub mod statistics;
 mod status;
 pub mod text;
 pub mod time;

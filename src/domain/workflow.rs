@@ -220,6 +220,12 @@ fn change_status(
     });
 }
 
+/// The instant a due date ends: the end of that day, Paris time being at most UTC+2.
+pub fn end_of_due_day(day: Date) -> OffsetDateTime {
+    day.with_time(Time::from_hms(21, 59, 59).expect("valid"))
+        .assume_utc()
+}
+
 /// Applies `action`, taken by `actor`, at `now`.
 pub fn apply(
     current: &HandlingState,
@@ -353,11 +359,7 @@ pub fn apply(
             state.priority = *priority;
         }
         Action::SetDueDate { due } => {
-            // A due date is the end of that day, Paris time being at most UTC+2.
-            let due_at = due.map(|d| {
-                d.with_time(Time::from_hms(21, 59, 59).expect("valid"))
-                    .assume_utc()
-            });
+            let due_at = due.map(end_of_due_day);
             if due_at == state.due_at {
                 return refuse("L'échéance est inchangée.");
             }

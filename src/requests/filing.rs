@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use crate::catalogue::Form;
 use crate::domain::outbox::{PlanInput, Planner};
+use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::intake::Accepted;
@@ -49,27 +50,12 @@ pub async fn file(
     + Sync
     + 'static,
 ) -> Result<(Receipt, TrackingToken), StoreError> {
-    let (filed_by, citizen_contact) = filer.on_behalf.unzip();
-    let decision = accepted.decision;
-    let rule_fallback = decision.fallback.is_some();
-    let (service, queue) = (decision.service.clone(), decision.queue.clone());
-    let request = NewRequest {
-        tracking_hash: token.hash(),
-        form: FormVersionRecord::of(form),
-        commune: accepted.commune,
-        channel: accepted.channel,
-        data: accepted.data,
-        service: decision.service,
-        queue: decision.queue,
-        priority: decision.priority,
-        tags: decision.tags,
-        routing_reason: decision.reason,
-        routing_fallback: decision.fallback.map(|f| f.message),
-        due_in_days: decision.due_in_days,
-        actor: filer.actor,
-        filed_by,
-        citizen_contact: citizen_contact.flatten(),
-    };
+    let rule_fallback = accepted.decision.fallback.is_some();
+    let (service, queue) = (
+        accepted.decision.service.clone(),
+        accepted.decision.queue.clone(),
+    );
+    let request = new_request(form, accepted, &token, filer);
     // Filing runs in its own task: if the client goes away or a timeout drops this handler,
     // the transaction still completes (or rolls back) on its own, never half-way.
     let store = Arc::clone(store);
@@ -93,6 +79,34 @@ pub async fn file(
     Ok((receipt, token))
 }
 
+/// The request `accepted` becomes, filed by `filer` under `token`.
+pub fn new_request(
+    form: &Form,
+    accepted: Accepted,
+    token: &TrackingToken,
+    filer: Filer,
+) -> NewRequest {
+    let (filed_by, citizen_contact) = filer.on_behalf.unzip();
+    let decision = accepted.decision;
+    NewRequest {
+        tracking_hash: token.hash(),
+        form: FormVersionRecord::of(form),
+        commune: accepted.commune,
+        channel: accepted.channel,
+        data: accepted.data,
+        service: decision.service,
+        queue: decision.queue,
+        priority: decision.priority,
+        tags: decision.tags,
+        routing_reason: decision.reason,
+        routing_fallback: decision.fallback.map(|f| f.message),
+        due_in_days: decision.due_in_days,
+        actor: filer.actor,
+        filed_by,
+        citizen_contact: citizen_contact.flatten(),
+    }
+}
+
 /// Stores a routed request with its first events and the messages they cause, in one
 /// transaction, under a fresh reference (drawn again, in a new transaction, on the rare
 /// clash). Returns only after the commit is durable; `AlreadyFiled` when the same
@@ -102,7 +116,17 @@ pub async fn store_request(
     request: &NewRequest,
     planner: &Planner,
 ) -> Result<Receipt, StoreError> {
-    let now = OffsetDateTime::now_utc();
+    store_request_at(store, request, planner, OffsetDateTime::now_utc()).await
+}
+
+/// [`store_request`] as if it were `now`: imports and seeded histories (tests, benches)
+/// file at the instant they say.
+pub async fn store_request_at(
+    store: &dyn Store,
+    request: &NewRequest,
+    planner: &Planner,
+    now: OffsetDateTime,
+) -> Result<Receipt, StoreError> {
     let (state, events) = filed_state(request, now);
     for _ in 0..REFERENCE_ATTEMPTS {
         let reference = Reference::generate();
@@ -115,6 +139,7 @@ pub async fn store_request(
         for (event, actor) in events.iter().zip(first_actors(request)) {
             tx.append_event(id, actor, event, now).await?;
         }
+        super::facts::record(tx.as_mut(), id, origin(request)).await?;
         let messages = planner(&filing_plan(request, &reference, &state, &events));
         tx.queue_outbox(id, &messages, now).await?;
         tx.commit().await?;
@@ -165,10 +190,22 @@ pub fn filed_state(request: &NewRequest, now: OffsetDateTime) -> (HandlingState,
                 "priority": request.priority.as_str(),
                 "reason": request.routing_reason,
                 "fallback": request.routing_fallback,
+                // The first deadline, so that statistics can follow it from the events alone.
+                "due_at": state.due_at.map(crate::domain::time::format_time),
             }),
         },
     ];
     (state, events)
+}
+
+/// What statistics keep of a request as it is filed.
+fn origin(request: &NewRequest) -> FactsOrigin {
+    FactsOrigin {
+        form_id: request.form.form_id.clone(),
+        commune: request.commune.as_ref().map(ToString::to_string),
+        channel: request.channel.as_str().to_owned(),
+        filed_by: request.filed_by.clone(),
+    }
 }
 
 /// Who each first event is by: the filer submitted it, Guichet routed it.

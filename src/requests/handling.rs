@@ -6,6 +6,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::outbox::{PlanInput, Planner};
+use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{self, Action};
 use crate::domain::{EventKind, Reference};
 use crate::store::{
@@ -24,6 +25,29 @@ pub async fn act(
     action: &Action,
     planner: &Planner,
 ) -> Result<Option<ActionDone>, StoreError> {
+    act_at(
+        store,
+        target,
+        scope,
+        actor,
+        action,
+        planner,
+        OffsetDateTime::now_utc(),
+    )
+    .await
+}
+
+/// [`act`] as if it were `now`: seeded histories (tests, benches) act at the instant they
+/// say.
+pub async fn act_at(
+    store: &dyn Store,
+    target: Target<'_>,
+    scope: &Scope,
+    actor: &str,
+    action: &Action,
+    planner: &Planner,
+    now: OffsetDateTime,
+) -> Result<Option<ActionDone>, StoreError> {
     let mut tx = store.begin().await?;
     let Some(request) = tx.lock(target).await? else {
         return Ok(None);
@@ -36,7 +60,9 @@ pub async fn act(
     ) {
         return Ok(None);
     }
-    apply(tx, request, actor, action, planner).await.map(Some)
+    apply(tx, request, actor, action, planner, now)
+        .await
+        .map(Some)
 }
 
 /// Takes the oldest received request of `queue` for `actor`, as [`Action::Take`] would.
@@ -52,7 +78,8 @@ pub async fn claim_next(
     let Some(request) = tx.lock_next_received(queue).await? else {
         return Ok(None);
     };
-    let done = apply(tx, request, actor, &Action::Take, planner).await?;
+    let now = OffsetDateTime::now_utc();
+    let done = apply(tx, request, actor, &Action::Take, planner, now).await?;
     Ok(Some(done.reference))
 }
 
@@ -63,11 +90,11 @@ pub(super) async fn apply(
     actor: &str,
     action: &Action,
     planner: &Planner,
+    now: OffsetDateTime,
 ) -> Result<ActionDone, StoreError> {
     if let Some(anonymised_at) = request.anonymised_at {
         return Err(crate::store::retention::anonymised_refusal(anonymised_at));
     }
-    let now = OffsetDateTime::now_utc();
     let transition = workflow::apply(&request.state, action, actor, now)?;
     let state = &transition.state;
     let last_event = transition
@@ -78,6 +105,13 @@ pub(super) async fn apply(
     for event in &transition.events {
         tx.append_event(request.id, actor, event, now).await?;
     }
+    let origin = FactsOrigin {
+        form_id: request.form_id.clone(),
+        commune: request.commune.as_ref().map(ToString::to_string),
+        channel: request.channel.clone(),
+        filed_by: request.filed_by.clone(),
+    };
+    super::facts::record(tx.as_mut(), request.id, origin).await?;
     let messages = planner(&PlanInput {
         reference: &request.reference,
         form_id: &request.form_id,

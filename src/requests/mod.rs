@@ -9,6 +9,7 @@
 //! one function of this module, and render what it returns.
 
 pub mod describe;
+pub mod facts;
 pub mod filing;
 pub mod handling;
 pub mod public;

@@ -14,6 +14,7 @@ use super::StoreError;
 use super::archive::ArchivedFormVersion;
 use super::handling::Target;
 use crate::domain::outbox::OutboxMessage;
+use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{
     Channel, CommuneSlug, EventKind, FormVersion, Priority, QueueId, Reference, ServiceId, Status,
@@ -263,6 +264,13 @@ pub trait RequestTransaction: Send {
         event: &NewEvent,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    /// The request's whole history, oldest first, as this transaction sees it.
+    async fn history(&mut self, id: Uuid) -> Result<Vec<Event>, StoreError>;
+
+    /// Writes what statistics know of the request (its row of `request_facts`), replacing
+    /// what was there.
+    async fn write_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError>;
 
     /// Queues the planner's messages for delivery once the transaction commits.
     async fn queue_outbox(

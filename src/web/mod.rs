@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api;
+pub mod charts;
 pub mod client;
 pub mod embed;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod rate_limits;
 pub mod reload;
 pub mod scrape;
 pub mod staff;
+pub mod statistics;
 pub mod tracking;
 pub mod uploads;
 
@@ -63,6 +65,8 @@ pub struct AppState {
     pub retention: Arc<crate::retention::Places>,
     /// The open-data file, computed at most once a minute.
     pub open_data: Arc<public::OpenDataCache>,
+    /// The public statistics page, computed at most once a minute.
+    pub public_statistics: Arc<public::PublicStatisticsCache>,
 }
 
 impl AppState {

@@ -653,3 +653,110 @@ fn the_api_description_renders_offline_in_a_browser() {
             .contains("/forms/{id}/submissions")
     );
 }
+
+/// Where `.ci/run` installs axe-core (`npm install --prefix /tmp/guichet-ci-node axe-core@4`);
+/// `AXE_CORE_JS` names another copy.
+fn axe_source() -> String {
+    let path = std::env::var("AXE_CORE_JS")
+        .unwrap_or_else(|_| "/tmp/guichet-ci-node/node_modules/axe-core/axe.min.js".to_owned());
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core is not at {path} ({e}): npm install --prefix /tmp/guichet-ci-node axe-core@4"
+        )
+    })
+}
+
+impl Browser {
+    /// Runs axe-core on the current page with the WCAG 2.1 A and AA rules; returns the
+    /// critical and serious violations, each with the first elements it names.
+    fn axe_violations(&self, axe: &str) -> Vec<String> {
+        let script = format!(
+            "{axe}\n;return axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}})
+               .then(r => r.violations.map(v => ({{id: v.id, impact: v.impact, help: v.help,
+                   nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}})));"
+        );
+        let found = self.command(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        );
+        found
+            .as_array()
+            .expect("axe answers a list of violations")
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("critical" | "serious")))
+            .map(|v| {
+                format!(
+                    "{} ({}): {} at {}",
+                    v["id"], v["impact"], v["help"], v["nodes"]
+                )
+            })
+            .collect()
+    }
+}
+
+/// The statistics dashboard and the public page pass axe-core's WCAG 2.1 A/AA rules (no
+/// critical or serious violation), on a seeded history. With `GUICHET_SCREENSHOT=1` it also
+/// writes the dashboard's screenshot to docs/statistics-dashboard.png.
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn the_statistics_pages_pass_the_accessibility_checks() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = guichet::store::open(&guichet::config::DatabaseConfig {
+            url: database.clone(),
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        crate::statistics::seed(store.as_ref(), time::OffsetDateTime::now_utc()).await;
+        store.close().await;
+    });
+    add_account(
+        &database,
+        &[
+            "admin@vdg.example.org",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    browser.command(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 2000}),
+    );
+
+    browser.go(&format!("{}/statistiques", server.address));
+    assert!(browser.text("h1").contains("Statistiques"));
+    let public = browser.axe_violations(&axe);
+    assert!(public.is_empty(), "/statistiques:\n{}", public.join("\n"));
+
+    browser.sign_in(&server.address, "admin@vdg.example.org");
+    browser.go(&format!("{}/bureau/statistiques", server.address));
+    assert!(browser.text("h1").contains("Statistiques"));
+    let dashboard = browser.axe_violations(&axe);
+    assert!(
+        dashboard.is_empty(),
+        "/bureau/statistiques:\n{}",
+        dashboard.join("\n")
+    );
+    if std::env::var("GUICHET_SCREENSHOT").is_ok_and(|v| v == "1") {
+        use base64::Engine;
+        let png = browser.command("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(repo_root().join("docs/statistics-dashboard.png"), png).unwrap();
+    }
+
+    browser.go(&format!("{}/bureau/statistiques/synthese", server.address));
+    let summary = browser.axe_violations(&axe);
+    assert!(summary.is_empty(), "synthèse:\n{}", summary.join("\n"));
+    server.stop();
+}

@@ -42,6 +42,7 @@ mod retention;
 mod rights;
 mod routing;
 mod search;
+mod statistics;
 mod territory_data;
 mod transfer;
 mod users_cli;

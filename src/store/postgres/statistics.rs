@@ -1,10 +1,15 @@
-//! PostgreSQL: counts of requests for the public figures.
+//! PostgreSQL: counts of requests for the public figures, and the dashboard's figure queries
+//! (their SQL is shared, in `store::statistics`).
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::PostgresStore;
+use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
-use crate::store::statistics::{MonthlyCount, StatisticsStore, monthly_count};
+use crate::store::statistics::{
+    Bind, FigureRow, MonthlyCount, StatisticsStore, facts_origin, figure_row, monthly_count,
+};
 
 #[async_trait]
 impl StatisticsStore for PostgresStore {
@@ -19,5 +24,74 @@ impl StatisticsStore for PostgresStore {
         .iter()
         .map(monthly_count)
         .collect()
+    }
+
+    async fn figure_rows(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+        keys: usize,
+        numbers: usize,
+    ) -> Result<Vec<FigureRow>, StoreError> {
+        let sql = numbered_placeholders(sql);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(n) => query.bind(*n),
+                Bind::Text(t) => query.bind(t.clone()),
+            };
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| figure_row(row, keys, numbers))
+            .collect()
+    }
+
+    async fn requests_without_facts(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, FactsOrigin)>, StoreError> {
+        use crate::store::row::ReadRow;
+        sqlx::query(
+            "SELECT r.id, r.form_id, r.commune, r.channel, r.filed_by FROM requests r
+             WHERE NOT EXISTS (SELECT 1 FROM request_facts f WHERE f.request_id = r.id)
+             ORDER BY r.id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.uuid("id")?, facts_origin(row)?)))
+        .collect()
+    }
+}
+
+/// The shared SQL's `?` placeholders as PostgreSQL's `$1, $2…` (the figures' SQL holds no
+/// other question mark).
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            super::numbered_placeholders("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
     }
 }

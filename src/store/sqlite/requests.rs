@@ -8,16 +8,19 @@ use uuid::Uuid;
 
 use super::{SqliteStore, is_unique_violation_on};
 use crate::domain::outbox::OutboxMessage;
+use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{self, HandlingState, NewEvent};
 use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
 use crate::store::requests::{
-    LOCKED_COLUMNS, form_version_row, locked_request, status_summary, stored_request,
+    LOCKED_COLUMNS, event, form_version_row, locked_request, status_summary, stored_request,
     tracked_request,
 };
+use crate::store::statistics::{FACTS_COLUMNS, FactsRow};
 use crate::store::{
-    FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore, RequestTransaction,
-    StatusSummary, StoreError, StoredRequest, Target, TrackedRequest, format_time,
+    Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
+    RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
+    format_time,
 };
 
 #[async_trait]
@@ -264,6 +267,47 @@ impl RequestTransaction for SqliteTransaction {
             .bind(format_time(now))
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn history(&mut self, id: Uuid) -> Result<Vec<Event>, StoreError> {
+        sqlx::query("SELECT kind, actor, body, created_at FROM request_events WHERE request_id = ? ORDER BY id")
+            .bind(id.to_string())
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(event)
+            .collect()
+    }
+
+    async fn write_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError> {
+        let row = FactsRow::of(facts);
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day"
+        )))
+        .bind(id.to_string())
+        .bind(row.form_id)
+        .bind(row.commune)
+        .bind(row.channel)
+        .bind(row.filed_by)
+        .bind(row.service)
+        .bind(row.queue)
+        .bind(row.status)
+        .bind(row.filed_at)
+        .bind(row.first_action_at)
+        .bind(row.closed_at)
+        .bind(row.due_at)
+        .bind(row.paused_seconds)
+        .bind(row.within_deadline)
+        .bind(row.reopened)
+        .bind(row.transferred)
+        .bind(row.fallback)
+        .bind(row.filed_day)
+        .bind(row.closed_day)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

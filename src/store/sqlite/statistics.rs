@@ -1,10 +1,15 @@
-//! SQLite: counts of requests for the public figures.
+//! SQLite: counts of requests for the public figures, and the dashboard's figure queries
+//! (their SQL is shared, in `store::statistics`).
 
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::SqliteStore;
+use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
-use crate::store::statistics::{MonthlyCount, StatisticsStore, monthly_count};
+use crate::store::statistics::{
+    Bind, FigureRow, MonthlyCount, StatisticsStore, facts_origin, figure_row, monthly_count,
+};
 
 #[async_trait]
 impl StatisticsStore for SqliteStore {
@@ -18,6 +23,46 @@ impl StatisticsStore for SqliteStore {
         .await?
         .iter()
         .map(monthly_count)
+        .collect()
+    }
+
+    async fn figure_rows(
+        &self,
+        sql: &str,
+        binds: &[Bind],
+        keys: usize,
+        numbers: usize,
+    ) -> Result<Vec<FigureRow>, StoreError> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(n) => query.bind(*n),
+                Bind::Text(t) => query.bind(t.clone()),
+            };
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| figure_row(row, keys, numbers))
+            .collect()
+    }
+
+    async fn requests_without_facts(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, FactsOrigin)>, StoreError> {
+        use crate::store::row::ReadRow;
+        sqlx::query(
+            "SELECT r.id, r.form_id, r.commune, r.channel, r.filed_by FROM requests r
+             WHERE NOT EXISTS (SELECT 1 FROM request_facts f WHERE f.request_id = r.id)
+             ORDER BY r.id LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.uuid("id")?, facts_origin(row)?)))
         .collect()
     }
 }

@@ -5,12 +5,14 @@ mod commune_finder;
 pub mod form;
 mod legal;
 mod my_data;
-mod open_data;
+pub mod open_data;
 
 pub use open_data::OpenDataCache;
 mod portal;
 mod recovery;
 pub mod site;
+mod statistics;
+pub use statistics::PublicStatisticsCache;
 mod tracking;
 pub mod view;
 
@@ -82,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/donnees-personnelles", get(legal::personal_data))
         .route("/accessibilite", get(legal::accessibility))
         .route("/plan-du-site", get(legal::site_map))
+        .route("/statistiques", get(statistics::page))
         .route(
             "/donnees-ouvertes/demandes.csv",
             get(open_data::requests_csv),

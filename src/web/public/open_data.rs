@@ -20,6 +20,13 @@ use crate::web::error::{AppError, PageError};
 /// Counts under this are not published.
 pub const SMALLEST_PUBLISHED: u64 = 5;
 
+/// A count as it may be published: `None` when it is under [`SMALLEST_PUBLISHED`] (and not
+/// zero: that nobody asked singles nobody out). The public statistics page follows the same
+/// rule.
+pub fn published(count: u64) -> Option<u64> {
+    (count == 0 || count >= SMALLEST_PUBLISHED).then_some(count)
+}
+
 /// How long a computed file is served before it is counted again.
 const FRESH_FOR: Duration = Duration::from_secs(60);
 
@@ -87,7 +94,7 @@ async fn compute(state: &AppState) -> Result<Vec<u8>, AppError> {
         let place = commune
             .as_deref()
             .and_then(|slug| catalogue.territory.commune(slug));
-        let published = count >= SMALLEST_PUBLISHED;
+        let published = published(count).is_some();
         out.write_record([
             month,
             form_id,

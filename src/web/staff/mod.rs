@@ -15,6 +15,7 @@ pub use queues::Filters;
 mod request;
 pub mod session;
 mod site;
+mod statistics;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -56,6 +57,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/bureau/atelier/{id}/apercu", get(builder::preview))
         .route("/bureau/atelier/{id}/comparer", get(builder::compare))
         .route("/bureau/elu", get(elu::follow))
+        .route("/bureau/statistiques", get(statistics::dashboard))
+        .route(
+            "/bureau/statistiques/synthese",
+            get(statistics::summary_page),
+        )
+        .route(
+            "/bureau/statistiques/synthese.csv",
+            get(statistics::summary_csv),
+        )
         .route(
             "/bureau/demandes/{reference}/acces",
             get(personal_data::records),
