@@ -94,7 +94,8 @@ impl RequestFacts {
 
     fn record(&mut self, kind: EventKind, body: &Value, at: OffsetDateTime) {
         match kind {
-            EventKind::Submitted | EventKind::Anonymised => return,
+            // Not the service acting: a lost link sent again at the citizen's request.
+            EventKind::Submitted | EventKind::Anonymised | EventKind::TrackingRenewed => return,
             EventKind::Routed => {
                 self.service = text(body, "service").unwrap_or_else(|| self.service.clone());
                 self.queue = text(body, "queue").unwrap_or_default();

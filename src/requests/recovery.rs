@@ -82,6 +82,14 @@ async fn renew(
     let token = TrackingToken::generate();
     tx.write_tracking_hash(request.id, &token.hash()).await?;
     let planner = planner_for(&token);
-    apply(tx, request, ACTOR, &Action::RenewTracking, planner.as_ref()).await?;
+    apply(
+        tx,
+        request,
+        ACTOR,
+        &Action::RenewTracking,
+        planner.as_ref(),
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
     Ok(true)
 }
