@@ -35,12 +35,10 @@ pub async fn renew_links(
     now: OffsetDateTime,
     planner_for: &(dyn Fn(&TrackingToken) -> Arc<Planner> + Send + Sync),
 ) -> Result<Vec<Reference>, StoreError> {
-    let Ok(key @ ContactKey::Email(_)) = ContactKey::parse(email) else {
+    let Ok(ContactKey::Email(address)) = ContactKey::parse(email) else {
         return Ok(Vec::new());
     };
-    let ContactKey::Email(address) = &key else {
-        unreachable!("matched above")
-    };
+    let key = ContactKey::Email(address.clone());
     let mut renewed = Vec::new();
     for found in store.find_subject(&key).await? {
         let Some(request) = store.request_by_reference(&found.reference).await? else {
@@ -48,7 +46,7 @@ pub async fn renew_links(
         };
         let theirs = catalogue
             .citizen_email(&request.form_id, &request.data)
-            .is_some_and(|given| given.eq_ignore_ascii_case(address));
+            .is_some_and(|given| given.eq_ignore_ascii_case(&address));
         if !theirs || request.anonymised_at.is_some() || request.created_at < now - LOOKBACK {
             continue;
         }

@@ -6,10 +6,10 @@
 use crate::common;
 
 use common::spawn_app;
-use common::staff::{add_user, file_bin_request, login};
+use common::staff::{add_user, api as call, file_bin_request, login};
 use guichet::domain::{Capability, Role};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The token a creation page shows once.
 fn shown_token(page: &str) -> String {
@@ -18,16 +18,6 @@ fn shown_token(page: &str) -> String {
         .and_then(|rest| rest.split("</code>").next())
         .unwrap_or_else(|| panic!("a token on the page: {page}"))
         .to_owned()
-}
-
-async fn call(
-    app: &common::TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    common::staff::api(app, token, method, path, body).await
 }
 
 #[tokio::test]

@@ -39,55 +39,54 @@ impl FromRequestParts<AppState> for ApiStaff {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let unauthorized = || {
-            let mut response = ApiError(AppError::Unauthorized(
-                "Authentification requise : envoyez un jeton d'API valide, ni expiré ni révoqué, dans l'en-tête `Authorization: Bearer <jeton>` (créé sur /bureau/jetons ou par `guichet user token EMAIL`).".into(),
-            ))
-            .into_response();
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            response
-        };
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| Capability::parse(t.trim()).ok())
-            .ok_or_else(unauthorized)?;
-        match state
-            .store
-            .user_by_api_token(&token.hash(), OffsetDateTime::now_utc())
-            .await
-        {
-            Ok(Some((user, can_act))) => {
-                parts.extensions.insert(TokenMayAct(can_act));
-                Ok(ApiStaff(user))
-            }
-            Ok(None) => Err(unauthorized()),
-            Err(err) => Err(ApiError(AppError::from(err)).into_response()),
-        }
+        let (user, _) = authenticate(parts, state).await?;
+        Ok(ApiStaff(user))
     }
 }
-
-/// Whether the request's token may act, as its extractor found it.
-#[derive(Clone, Copy)]
-struct TokenMayAct(bool);
 
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let ApiStaff(user) = ApiStaff::from_request_parts(parts, state).await?;
-        match parts.extensions.get::<TokenMayAct>() {
-            Some(TokenMayAct(true)) => Ok(ApiActor(user)),
-            _ => Err(ApiError(AppError::Forbidden(
+        match authenticate(parts, state).await? {
+            (user, true) => Ok(ApiActor(user)),
+            (_, false) => Err(ApiError(AppError::Forbidden(
                 "Ce jeton d'API est en lecture seule : créez un jeton qui peut agir (/bureau/jetons) pour traiter les demandes.".into(),
             ))
             .into_response()),
         }
+    }
+}
+
+/// The account behind the bearer token, and whether the token may act; 401 (with
+/// `WWW-Authenticate`) without a live token.
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<(StaffUser, bool), Response> {
+    let unauthorized = || {
+        let mut response = ApiError(AppError::Unauthorized(
+            "Authentification requise : envoyez un jeton d'API valide, ni expiré ni révoqué, dans l'en-tête `Authorization: Bearer <jeton>` (créé sur /bureau/jetons ou par `guichet user token EMAIL`).".into(),
+        ))
+        .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        response
+    };
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| Capability::parse(t.trim()).ok())
+        .ok_or_else(unauthorized)?;
+    match state
+        .store
+        .user_by_api_token(&token.hash(), OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(unauthorized()),
+        Err(err) => Err(ApiError(AppError::from(err)).into_response()),
     }
 }
 
