@@ -140,6 +140,8 @@ pub struct RequestQuery {
     pub commune: Option<CommuneSlug>,
     pub form_id: Option<String>,
     pub priority: Option<Priority>,
+    /// Only requests whose routing rule set this tag.
+    pub tag: Option<String>,
     pub overdue: bool,
     pub assignee: Option<AssigneeFilter>,
     pub sort: SortOrder,
@@ -172,6 +174,7 @@ impl RequestQuery {
             commune: None,
             form_id: None,
             priority: None,
+            tag: None,
             overdue: false,
             assignee: None,
             sort: SortOrder::Oldest,
@@ -196,6 +199,8 @@ pub struct QueueItem {
     pub priority: Priority,
     pub assignee: Option<String>,
     pub filed_by: Option<String>,
+    /// The tags its routing rule set.
+    pub tags: Vec<String>,
     pub due_at: Option<OffsetDateTime>,
     pub paused: bool,
     /// The kind of the last event the reader may see.
@@ -267,6 +272,7 @@ pub(super) fn queue_item(
         priority: row.parsed("priority", Priority::parse)?,
         assignee: row.opt_text("assignee")?,
         filed_by: row.opt_text("filed_by")?,
+        tags: row.decoded("tags")?,
         paused: row.opt_time("paused_at")?.is_some(),
         last_event: row.event_kind("last_event")?,
         created_at: row.time("created_at")?,

@@ -760,3 +760,89 @@ fn the_statistics_pages_pass_the_accessibility_checks() {
     assert!(summary.is_empty(), "synthèse:\n{}", summary.join("\n"));
     server.stop();
 }
+
+/// On a phone (390 px, and 320 px) an agent's home and a queue's listing fit the screen:
+/// no horizontal scrolling, each request a card with its tags; and the listing passes
+/// axe-core's WCAG 2.1 A/AA rules.
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn queues_fit_a_phone_screen() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "agent@vdg.example.org",
+            "--name",
+            "Aline Agent",
+            "--role",
+            "agent",
+            "--service",
+            "environnement",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    for residents in [1, 4, 7] {
+        let status = Client::new()
+            .post(format!(
+                "{}/api/v1/forms/remplacement-bac/submissions",
+                server.address
+            ))
+            .json(&json!({
+                "motif": "taille", "type_bac": "ordures-menageres", "nombre_residents": residents,
+                "nom": "Claire Martin", "adresse": {"rue": "Rue de la Libération", "commune": "marmande"}
+            }))
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, reqwest::StatusCode::CREATED);
+    }
+    let browser = Browser::start();
+    browser.sign_in(&server.address, "agent@vdg.example.org");
+    for width in [390, 320] {
+        browser.command(
+            "POST",
+            "/window/rect",
+            json!({"width": width, "height": 900}),
+        );
+        for path in ["/bureau", "/bureau/files/dechets-bacs"] {
+            browser.go(&format!("{}{path}", server.address));
+            browser.find("h1");
+            let sizes = browser.command(
+                "POST",
+                "/execute/sync",
+                json!({"script": "return [document.documentElement.scrollWidth, window.innerWidth];", "args": []}),
+            );
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            assert!(
+                scroll <= inner,
+                "{path} at {width} px scrolls sideways: {scroll} px of content in {inner} px"
+            );
+        }
+        // Each request is a card, its cells labelled.
+        assert!(browser.displayed(".queue-table.cards a.tag"));
+        let label = browser.command(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return getComputedStyle(document.querySelector('.queue-table.cards td[data-label]'), '::before').content;", "args": []}),
+        );
+        assert!(
+            label.as_str().unwrap().contains("Démarche"),
+            "cards name their cells: {label}"
+        );
+    }
+    browser.command(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 1000}),
+    );
+    browser.go(&format!(
+        "{}/bureau/files/dechets-bacs?tag=bac-120L",
+        server.address
+    ));
+    assert!(browser.text("main").contains("bac-120L"));
+    let violations = browser.axe_violations(&axe);
+    assert!(violations.is_empty(), "queue:\n{}", violations.join("\n"));
+    server.stop();
+}

@@ -106,3 +106,122 @@ async fn the_request_page_shows_tags_offers_only_sensible_actions_and_never_drop
     assert!(page.contains("→ En attente du demandeur"), "{page}");
     assert!(!page.contains("En attente de votre réponse"), "{page}");
 }
+
+/// Files a bin request for a household of `residents` (the rule tags the bin's size).
+async fn file_for_household(app: &common::TestApp, residents: u32) -> String {
+    let response = app
+        .client
+        .post(app.url("/api/v1/forms/remplacement-bac/submissions"))
+        .json(&serde_json::json!({
+            "motif": "taille",
+            "type_bac": "ordures-menageres",
+            "nombre_residents": residents,
+            "nom": "Claire Martin",
+            "adresse": {"rue": "Rue de la Libération", "commune": "marmande"},
+            "email": "claire.martin@example.org"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["reference"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn queues_show_tags_and_filter_on_them_in_the_page_the_api_and_the_exports() {
+    let app = spawn_app().await;
+    let agent = add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let browser = login(&app, "agent@vdg.example.org").await;
+    let small = file_for_household(&app, 1).await; // bac-120L
+    let large = file_for_household(&app, 6).await; // bac-240L
+
+    // Each line shows its tags, each a link that filters on it.
+    let (status, page) = browser.get(&app, "/bureau/files/dechets-bacs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&small) && page.contains(&large));
+    assert!(page.contains("href=\"?tag=bac-120L\""), "{page}");
+    assert!(page.contains("href=\"?tag=bac-240L\""), "{page}");
+    assert!(
+        page.contains("data-label=\"Étiquettes\""),
+        "the phone layout's labels"
+    );
+
+    // Filtered: only the matching request, and the filter is kept in the form and exports.
+    let (status, page) = browser
+        .get(&app, "/bureau/files/dechets-bacs?tag=bac-120L")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&small), "{page}");
+    assert!(!page.contains(&large), "{page}");
+    assert!(page.contains("name=\"tag\" value=\"bac-120L\""), "{page}");
+    let export = page
+        .split("export.csv?")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(export.contains("tag=bac-120L"), "{export}");
+
+    // A tag nobody has, or one shaped like an injection, matches nothing (and is no error).
+    for tag in ["inconnu", "' OR 1=1 --", "\"]"] {
+        let path = format!(
+            "/bureau/files/dechets-bacs?{}",
+            serde_urlencoded::to_string([("tag", tag)]).unwrap()
+        );
+        let (status, page) = browser.get(&app, &path).await;
+        assert_eq!(status, StatusCode::OK, "{tag}");
+        assert!(!page.contains(&small) && !page.contains(&large), "{tag}");
+    }
+    // An overlong tag is refused with a plain message.
+    let (status, page) = browser
+        .get(
+            &app,
+            &format!("/bureau/files/dechets-bacs?tag={}", "x".repeat(101)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("Le filtre « étiquette » n'est pas valide") || page.contains("étiquette")
+    );
+
+    // The CSV export has a tags column, and follows the filter.
+    let (status, csv) = browser
+        .get(&app, "/bureau/files/dechets-bacs/export.csv?tag=bac-240L")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains("Étiquettes"), "{header}");
+    assert!(csv.contains(&large) && !csv.contains(&small), "{csv}");
+    assert!(
+        csv.contains("bac-240L, ordures-menageres, changement-taille"),
+        "{csv}"
+    );
+
+    // The staff API lists tags and filters on them too.
+    let token = common::staff::api_token(&app, &agent).await;
+    let (status, body) = common::staff::api(
+        &app,
+        &token,
+        reqwest::Method::GET,
+        "/queues/dechets-bacs/requests?tag=bac-120L",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let listed: Vec<&str> = body["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [small.as_str()]);
+    let tags = body["requests"][0]["tags"].as_array().unwrap();
+    assert!(tags.iter().any(|t| t == "bac-120L"), "{body}");
+}

@@ -66,7 +66,7 @@ impl HandlingStore for PostgresStore {
     async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Postgres>::new(
             "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
-                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
+                    r.priority, r.tags, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
         );
         push_last_event(&mut qb, query.sees_internal_events);
         qb.push(" FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE TRUE");
@@ -85,6 +85,11 @@ impl HandlingStore for PostgresStore {
         }
         if let Some(priority) = query.priority {
             qb.push(" AND r.priority = ").push_bind(priority.as_str());
+        }
+        if let Some(tag) = &query.tag {
+            qb.push(" AND r.tags @> jsonb_build_array(")
+                .push_bind(tag.clone())
+                .push("::text)");
         }
         match &query.assignee {
             None => {}

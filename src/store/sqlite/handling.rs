@@ -77,7 +77,7 @@ impl HandlingStore for SqliteStore {
     async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError> {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT r.id, r.reference, r.form_id, v.title, r.commune, r.channel, r.status, r.service, r.queue,
-                    r.priority, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
+                    r.priority, r.tags, r.assignee, r.filed_by, r.due_at, r.paused_at, r.created_at, r.updated_at, ",
         );
         push_last_event(&mut qb, query.sees_internal_events);
         qb.push(" FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE 1");
@@ -96,6 +96,11 @@ impl HandlingStore for SqliteStore {
         }
         if let Some(priority) = query.priority {
             qb.push(" AND r.priority = ").push_bind(priority.as_str());
+        }
+        if let Some(tag) = &query.tag {
+            qb.push(" AND EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value = ")
+                .push_bind(tag.clone())
+                .push(")");
         }
         match &query.assignee {
             None => {}

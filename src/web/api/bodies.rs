@@ -169,6 +169,8 @@ pub struct QueueEntry {
     pub priority: String,
     /// The assignee's e-mail.
     pub assignee: Option<String>,
+    /// The tags its routing rule set.
+    pub tags: Vec<String>,
     pub due_at: Option<String>,
     /// True while the request waits for the citizen (the deadline is paused).
     pub paused: bool,

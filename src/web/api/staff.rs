@@ -101,6 +101,7 @@ fn queue_entry(item: &QueueItem) -> QueueEntry {
         queue: item.queue.to_string(),
         priority: item.priority.as_str().to_owned(),
         assignee: item.assignee.clone(),
+        tags: item.tags.clone(),
         due_at: item.due_at.map(format_time),
         paused: item.paused,
         last_event: item.last_event.as_str().to_owned(),

@@ -25,7 +25,7 @@ use crate::web::{AppState, personal_data};
 pub const MAX_EXPORT_ROWS: usize = 5_000;
 const BATCH: u32 = 500;
 
-const HEADER: [&str; 10] = [
+const HEADER: [&str; 11] = [
     "Référence",
     "Déposée le",
     "Démarche",
@@ -35,6 +35,7 @@ const HEADER: [&str; 10] = [
     "Priorité",
     "Échéance",
     "Attribuée à",
+    "Étiquettes",
     "Réponses",
 ];
 
@@ -150,6 +151,7 @@ pub async fn export(
             item.priority.label_fr().to_owned(),
             item.due_at.map(date_fr).unwrap_or_default(),
             item.assignee.clone().unwrap_or_default(),
+            item.tags.join(", "),
             answers,
         ];
         record.extend(questions.iter().map(|q| {

@@ -52,6 +52,7 @@ pub struct ItemView {
     pub priority: String,
     pub urgent: bool,
     pub assignee: String,
+    pub tags: Vec<String>,
     pub due: String,
     pub overdue: bool,
     pub paused: bool,
@@ -75,6 +76,7 @@ impl ItemView {
             priority: item.priority.label_fr().to_owned(),
             urgent: item.priority >= Priority::High,
             assignee: item.assignee.clone().unwrap_or_default(),
+            tags: item.tags.clone(),
             due: item.due_at.map(date_fr).unwrap_or_default(),
             overdue: is_overdue(item.status, item.due_at, now),
             paused: item.paused,
@@ -145,6 +147,10 @@ pub struct Filters {
     #[serde(default)]
     #[param(required = false)]
     pub priority: String,
+    /// A tag set by the routing rule (exactly as shown on the request).
+    #[serde(default)]
+    #[param(required = false)]
+    pub tag: String,
     /// `1`, `on` or `true`: only requests past their due date.
     #[serde(default)]
     #[param(required = false)]
@@ -183,6 +189,13 @@ impl Filters {
         if !self.priority.is_empty() {
             query.priority = Some(Priority::parse(&self.priority).map_err(|_| bad("priorité"))?);
         }
+        let tag = self.tag.trim();
+        if !tag.is_empty() {
+            if tag.chars().count() > 100 {
+                return Err(bad("étiquette"));
+            }
+            query.tag = Some(tag.to_owned());
+        }
         query.overdue = matches!(self.overdue.as_str(), "1" | "on" | "true");
         query.assignee = match self.assignee.as_str() {
             "" => None,
@@ -205,6 +218,7 @@ impl Filters {
             ("commune", self.commune.as_str()),
             ("form", self.form.as_str()),
             ("priority", self.priority.as_str()),
+            ("tag", self.tag.as_str()),
             ("overdue", self.overdue.as_str()),
             ("assignee", self.assignee.as_str()),
             ("sort", self.sort.as_str()),
