@@ -227,6 +227,7 @@ impl Application {
             self.state.catalogue.load_full(),
         ));
         tokio::spawn(rebuild_statistics(self.state.store.clone()));
+        let reminders = tokio::spawn(follow_up_waiting_requests(self.state.clone()));
         let retention = tokio::spawn(crate::retention::daily(
             self.state.store.clone(),
             self.state.catalogue.clone(),
@@ -256,6 +257,8 @@ impl Application {
         // A run cut short leaves each request whole (one transaction each) and is redone.
         retention.abort();
         let _ = retention.await;
+        reminders.abort();
+        let _ = reminders.await;
         if let Some(metrics) = metrics {
             metrics.abort();
         }
@@ -445,6 +448,31 @@ fn list(problems: &[Diagnostic]) -> String {
         .map(|p| format!("  {p}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Every hour, reminds the citizens a service has waited on too long and closes the
+/// requests whose reminder went unanswered (`x-guichet.reminders`). A failed run is logged
+/// and tried again the next hour. The first run waits a minute, as retention's does, so
+/// that a restart loop does not run it at every start.
+async fn follow_up_waiting_requests(state: web::AppState) {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    loop {
+        let catalogue = state.catalogue.load_full();
+        let planner = state.planner(None);
+        let now = time::OffsetDateTime::now_utc();
+        match crate::requests::reminders::run(state.store.as_ref(), &catalogue, &planner, now).await
+        {
+            Ok(report) if report.reminded.is_empty() && report.closed.is_empty() => {}
+            Ok(report) => tracing::info!(
+                reminded = report.reminded.len(),
+                closed = report.closed.len(),
+                failed = report.failed,
+                "waiting requests followed up"
+            ),
+            Err(err) => tracing::error!(error = %err, "waiting requests could not be followed up"),
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
 }
 
 /// Folds the events of requests that have no statistics facts yet (filed before facts were

@@ -58,6 +58,103 @@ pub struct FormMeta {
     pub cases: Vec<Case>,
     /// The fields that receive Open311's standard arguments (see `super::open311`).
     pub open311: Option<super::open311::Mapping>,
+    /// When a request waits for the citizen's answer: the reminder, then the closing.
+    #[serde(default)]
+    pub reminders: Reminders,
+}
+
+/// `x-guichet.reminders`: a request waiting for the citizen's answer gets a reminder to the
+/// citizen after `remind_after_days`, then, `close_after_days` after the reminder, is closed
+/// "sans réponse" with a message. `false` turns both off; `true` or a missing key means the
+/// defaults (15 and 30 days); an object may give either number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reminders {
+    Off,
+    After {
+        remind_after_days: u32,
+        close_after_days: u32,
+    },
+}
+
+impl Reminders {
+    pub const DEFAULT_REMIND_AFTER_DAYS: u32 = 15;
+    pub const DEFAULT_CLOSE_AFTER_DAYS: u32 = 30;
+    /// The longest wait either number may name.
+    pub const MAX_DAYS: u32 = 365;
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders::After {
+            remind_after_days: Self::DEFAULT_REMIND_AFTER_DAYS,
+            close_after_days: Self::DEFAULT_CLOSE_AFTER_DAYS,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Reminders {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Days {
+            remind_after_days: Option<u32>,
+            close_after_days: Option<u32>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Switch(bool),
+            Days(Days),
+        }
+        let days = match Raw::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom(
+                "`reminders` must be false, true, or {\"remind_after_days\": N, \"close_after_days\": M}",
+            )
+        })? {
+            Raw::Switch(false) => return Ok(Reminders::Off),
+            Raw::Switch(true) => Days {
+                remind_after_days: None,
+                close_after_days: None,
+            },
+            Raw::Days(days) => days,
+        };
+        let checked = |value: Option<u32>, default: u32, name: &str| match value.unwrap_or(default)
+        {
+            n @ 1..=Reminders::MAX_DAYS => Ok(n),
+            n => Err(serde::de::Error::custom(format!(
+                "`reminders.{name}` must be between 1 and {} days, not {n}",
+                Reminders::MAX_DAYS
+            ))),
+        };
+        Ok(Reminders::After {
+            remind_after_days: checked(
+                days.remind_after_days,
+                Self::DEFAULT_REMIND_AFTER_DAYS,
+                "remind_after_days",
+            )?,
+            close_after_days: checked(
+                days.close_after_days,
+                Self::DEFAULT_CLOSE_AFTER_DAYS,
+                "close_after_days",
+            )?,
+        })
+    }
+}
+
+impl Serialize for Reminders {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Reminders::Off => serializer.serialize_bool(false),
+            Reminders::After {
+                remind_after_days,
+                close_after_days,
+            } => serde_json::json!({
+                "remind_after_days": remind_after_days,
+                "close_after_days": close_after_days,
+            })
+            .serialize(serializer),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]

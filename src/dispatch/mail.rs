@@ -103,6 +103,25 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
             "Voir l'état de la demande",
             field(p, "lookup_url"),
         ),
+        "reminder" => (
+            format!("Rappel : le service attend votre réponse (demande {reference})"),
+            vec![
+                format!("Le service « {service} » attend toujours votre réponse au sujet de votre demande « {form} » :"),
+                field(p, "text").to_owned(),
+                format!("Sans réponse de votre part d'ici le {}, la demande sera close. Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.", field(p, "close_on")),
+            ],
+            "Voir l'état de la demande",
+            field(p, "lookup_url"),
+        ),
+        "closed_no_reply" => (
+            format!("Votre demande {reference} est close sans réponse"),
+            vec![
+                format!("Votre demande « {form} » est close : le service « {service} » attendait votre réponse et ne l'a pas reçue, malgré le rappel."),
+                field(p, "text").to_owned(),
+            ],
+            "Voir l'état de la demande",
+            field(p, "lookup_url"),
+        ),
         "new_request" => (
             format!("Nouvelle demande {reference} : {form}"),
             vec![match p.get("commune").and_then(Value::as_str) {

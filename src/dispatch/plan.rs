@@ -149,13 +149,34 @@ fn plan(
                         .get("to")
                         .and_then(Value::as_str)
                         .and_then(|s| Status::parse(s).ok());
-                    if let Some(status) = to_status {
+                    let closed_without_reply =
+                        event.body.get("reason").and_then(Value::as_str) == Some("no_reply");
+                    if closed_without_reply {
+                        messages.push(email(
+                            to,
+                            "closed_no_reply",
+                            mail("closed_no_reply", json!({"text": text})),
+                        ));
+                    } else if let Some(status) = to_status {
                         messages.push(email(
                             to,
                             "status",
                             mail("status", json!({"status": status.label_fr()})),
                         ));
                     }
+                }
+                EventKind::Reminded => {
+                    let close_on = event
+                        .body
+                        .get("close_on")
+                        .and_then(Value::as_str)
+                        .and_then(crate::requests::describe::iso_date_fr)
+                        .unwrap_or_default();
+                    messages.push(email(
+                        to,
+                        "reminder",
+                        mail("reminder", json!({"text": text, "close_on": close_on})),
+                    ))
                 }
                 EventKind::Message => {
                     messages.push(email(to, "message", mail("message", json!({"text": text}))))

@@ -24,6 +24,9 @@ pub enum EventKind {
     /// A note the service publishes about the request: shown to the citizen and to anyone
     /// reading the request's public fields (Open311's `status_notes`).
     PublicNote,
+    /// Guichet reminded the citizen that the service still waits for their answer
+    /// (`x-guichet.reminders`). Recorded by Guichet, never an action staff take.
+    Reminded,
     /// A fresh tracking link was sent to the citizen, who had lost theirs (`/suivi/retrouver`);
     /// the old link stopped working. Recorded by Guichet, never an action staff take.
     TrackingRenewed,
@@ -33,7 +36,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::Submitted,
         EventKind::Routed,
         EventKind::Assigned,
@@ -46,6 +49,7 @@ impl EventKind {
         EventKind::DueChanged,
         EventKind::Reopened,
         EventKind::PublicNote,
+        EventKind::Reminded,
         EventKind::TrackingRenewed,
         EventKind::Anonymised,
     ];
@@ -64,6 +68,7 @@ impl EventKind {
             EventKind::DueChanged => "due_changed",
             EventKind::Reopened => "reopened",
             EventKind::PublicNote => "public_note",
+            EventKind::Reminded => "reminded",
             EventKind::TrackingRenewed => "tracking_renewed",
             EventKind::Anonymised => "anonymised",
         }
@@ -96,7 +101,8 @@ impl EventKind {
             | EventKind::PriorityChanged
             | EventKind::DueChanged
             | EventKind::Reopened
-            | EventKind::PublicNote => true,
+            | EventKind::PublicNote
+            | EventKind::Reminded => true,
         }
     }
 

@@ -94,8 +94,12 @@ impl RequestFacts {
 
     fn record(&mut self, kind: EventKind, body: &Value, at: OffsetDateTime) {
         match kind {
-            // Not the service acting: a lost link sent again at the citizen's request.
-            EventKind::Submitted | EventKind::Anonymised | EventKind::TrackingRenewed => return,
+            // Not the service acting: a lost link sent again at the citizen's request, a
+            // reminder Guichet sends on its own.
+            EventKind::Submitted
+            | EventKind::Anonymised
+            | EventKind::TrackingRenewed
+            | EventKind::Reminded => return,
             EventKind::Routed => {
                 self.service = text(body, "service").unwrap_or_else(|| self.service.clone());
                 self.queue = text(body, "queue").unwrap_or_default();

@@ -82,6 +82,17 @@ pub enum Action {
     NotFixed {
         text: String,
     },
+    /// Guichet reminds the citizen that the service still waits for their answer, and
+    /// says on which day the request will be closed without it. Only while it waits.
+    Remind {
+        text: String,
+        close_on: Date,
+    },
+    /// Guichet closes a request whose citizen never answered, despite the reminder: it is
+    /// rejected, with `text` telling the citizen why and what to do. Only while it waits.
+    CloseWithoutReply {
+        text: String,
+    },
 }
 
 /// The kinds of events internal to the services: élus never see them, nor learn from
@@ -300,6 +311,26 @@ pub fn apply(
                 visible_to_citizen: true,
                 body: json!({"text": text}),
             });
+        }
+        Action::Remind { text, close_on } => {
+            if state.status != Status::WaitingForCitizen {
+                return refuse("Cette demande n'attend plus de réponse du demandeur.");
+            }
+            events.push(NewEvent {
+                kind: EventKind::Reminded,
+                visible_to_citizen: true,
+                body: json!({"text": text, "close_on": close_on.to_string()}),
+            });
+        }
+        Action::CloseWithoutReply { text } => {
+            if state.status != Status::WaitingForCitizen {
+                return refuse("Cette demande n'attend plus de réponse du demandeur.");
+            }
+            change_status(&mut state, Status::Rejected, now, &mut events);
+            if let Some(Value::Object(body)) = events.last_mut().map(|e| &mut e.body) {
+                body.insert("reason".into(), json!("no_reply"));
+                body.insert("text".into(), json!(text));
+            }
         }
         Action::RenewTracking => events.push(NewEvent {
             kind: EventKind::TrackingRenewed,

@@ -166,9 +166,16 @@ pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value
                     .map(|s| s.label_fr())
                     .unwrap_or("?")
             };
-            format!("Statut : {} → {}", label("from"), label("to"))
+            match body.get("reason").and_then(|r| r.as_str()) {
+                Some("no_reply") => format!(
+                    "Demande close sans réponse de votre part : {}",
+                    text("text")
+                ),
+                _ => format!("Statut : {} → {}", label("from"), label("to")),
+            }
         }
         EventKind::Message => format!("Message du service : {}", text("text")),
+        EventKind::Reminded => format!("Relance : {}", text("text")),
         EventKind::PublicNote => format!("Note publique du service : {}", text("text")),
         EventKind::TrackingRenewed => {
             "Nouveau lien de suivi envoyé à votre adresse e-mail (l'ancien ne fonctionne plus)"
@@ -235,7 +242,16 @@ pub fn describe_event(catalogue: &Catalogue, event: &Event) -> String {
             line
         }
         EventKind::Assigned => format!("Attribuée à {}", text("to")),
+        EventKind::StatusChanged if text("reason") == "no_reply" => format!(
+            "Statut : {} → {}, par Guichet, faute de réponse du demandeur après la relance",
+            status("from"),
+            status("to")
+        ),
         EventKind::StatusChanged => format!("Statut : {} → {}", status("from"), status("to")),
+        EventKind::Reminded => format!(
+            "Relance automatique envoyée au demandeur (close sans réponse le {})",
+            iso_date_fr(&text("close_on")).unwrap_or_else(|| text("close_on"))
+        ),
         EventKind::Note => format!("Note interne : {}", words("text")),
         EventKind::Message => format!("Message au demandeur : {}", words("text")),
         EventKind::PublicNote => format!("Note publique : {}", words("text")),
@@ -354,6 +370,7 @@ pub fn step_label(kind: EventKind) -> &'static str {
         EventKind::DueChanged => "échéance changée",
         EventKind::Reopened => "rouverte par le demandeur",
         EventKind::PublicNote => "note publique",
+        EventKind::Reminded => "demandeur relancé",
         EventKind::TrackingRenewed => "lien de suivi renvoyé",
         EventKind::Anonymised => "données personnelles effacées",
     }

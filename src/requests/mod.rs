@@ -14,6 +14,7 @@ pub mod filing;
 pub mod handling;
 pub mod public;
 pub mod recovery;
+pub mod reminders;
 
 pub use filing::{Filer, file};
 pub use handling::{act, claim_next};

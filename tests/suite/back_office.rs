@@ -984,7 +984,7 @@ async fn the_elus_list_shows_the_last_step_they_may_see() {
             .split("<tr")
             .find(|row| row.contains(&format!(">{reference}</a>")))
             .unwrap_or_else(|| panic!("{reference} in {listing}"));
-        row.rsplit("<td>")
+        row.rsplit("<td data-label=\"Dernière étape\">")
             .next()
             .unwrap()
             .split("</td>")

@@ -232,7 +232,7 @@ fn webhook_events_are_the_documented_list_without_internal_notes() {
     let dir = catalogue_copy(&fixture("minimal"), &[&fixture("check/webhook-events")]);
     let (ok, out) = check(dir.path());
     assert!(!ok);
-    let events = "events are submitted, routed, assigned, status_changed, message, citizen_reply, transferred, priority_changed, due_changed, reopened, public_note, or \"*\" for all of them";
+    let events = "events are submitted, routed, assigned, status_changed, message, citizen_reply, transferred, priority_changed, due_changed, reopened, public_note, reminded, or \"*\" for all of them";
     assert_eq!(
         out,
         format!(

@@ -37,6 +37,7 @@ mod outage;
 mod portal;
 mod privacy;
 mod recovery;
+mod reminders;
 mod request_page;
 mod retention;
 mod rights;

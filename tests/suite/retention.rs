@@ -79,6 +79,7 @@ async fn start() -> (ServerProcess, TestApp) {
         data_dir,
         database_url,
         audit: None,
+        state: None,
     };
     (server, app)
 }

@@ -38,6 +38,9 @@ pub struct TestApp {
     pub database_url: String,
     /// The OpenAPI conformance of its API answers, when it runs in this process.
     pub audit: Option<Arc<conformance::Audit>>,
+    /// What its handlers share (catalogue, planner…), when it runs in this process: for
+    /// the jobs a test runs at an instant it chooses.
+    pub state: Option<guichet::web::AppState>,
 }
 
 /// A test whose server gave an answer the OpenAPI document does not describe fails.
@@ -251,7 +254,8 @@ pub async fn spawn_app_configured(
     let database_url = config.database.url.clone();
     let app = Application::build(config).await.expect("the app starts");
     let address = format!("http://{}", app.local_addr());
-    let store = app.state().store.clone();
+    let state = app.state();
+    let store = state.store.clone();
     let audit = Arc::new(conformance::Audit::default());
     let checks = audit.clone();
     let app = app.wrap(move |router| {
@@ -281,6 +285,7 @@ pub async fn spawn_app_configured(
         data_dir,
         database_url,
         audit: Some(audit),
+        state: Some(state),
     }
 }
 
