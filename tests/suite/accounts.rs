@@ -22,6 +22,7 @@ const NEW_PASSWORD: &str = "trois mots bien choisis";
 /// A page's text with askama's escapes undone.
 fn text(page: &str) -> String {
     page.replace("&#39;", "'")
+        .replace("&#x27;", "'")
         .replace("&#34;", "\"")
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
@@ -328,7 +329,7 @@ async fn a_scope_change_holds_at_once_and_disabling_kills_sessions_and_tokens() 
     assert!(page.contains("accès modifiés"), "{page}");
     assert!(
         page.contains(
-            "avant : agent, agent (Environnement) ; après : Agent Voirie, agent (Voirie)"
+            "avant : agent, agent (Environnement et déchets) ; après : Agent Voirie, agent (Voirie et éclairage public)"
         ),
         "{page}"
     );
@@ -616,10 +617,12 @@ async fn a_forgotten_password_answers_the_same_for_any_address_and_sends_only_to
             .await
             .unwrap();
         let status = response.status();
-        (
-            status,
-            text(&response.text().await.unwrap()).replace(email, "ADRESSE"),
-        )
+        let page = text(&response.text().await.unwrap());
+        if email.is_empty() {
+            (status, page)
+        } else {
+            (status, page.replace(email, "ADRESSE"))
+        }
     };
     let unknown = ask("personne@vdg.example.org").await;
     let disabled = ask("parti@vdg.example.org").await;
@@ -674,7 +677,7 @@ async fn a_forgotten_password_answers_the_same_for_any_address_and_sends_only_to
     // An empty address is pointed out.
     let (status, page) = ask("").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("Saisissez l'adresse"));
+    assert!(page.contains("Saisissez l'adresse"), "{page}");
 }
 
 #[tokio::test]
