@@ -102,19 +102,35 @@ impl Access {
         if site_editor && role != Role::Elu {
             return Err(AccountProblem::EditorNotElu);
         }
-        let mut services = services;
-        services.sort();
-        services.dedup();
-        let mut communes = communes;
-        communes.sort();
-        communes.dedup();
         Ok(Access {
             role,
-            services,
-            communes,
+            services: once_each(services),
+            communes: once_each(communes),
             site_editor,
         })
     }
+
+    /// Whether two accesses give the same rights, in whatever order their lists are.
+    pub fn same_as(&self, other: &Access) -> bool {
+        let sorted = |a: &Access| {
+            let (mut services, mut communes) = (a.services.clone(), a.communes.clone());
+            services.sort();
+            communes.sort();
+            (a.role, services, communes, a.site_editor)
+        };
+        sorted(self) == sorted(other)
+    }
+}
+
+/// The list in its order, each item once.
+fn once_each<T: PartialEq>(given: Vec<T>) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(given.len());
+    for item in given {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept
 }
 
 /// Why an account cannot be made or changed as asked. Each has a French sentence for the

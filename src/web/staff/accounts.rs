@@ -502,7 +502,7 @@ pub async fn change(
         let error = "Vous ne pouvez pas retirer vous-même votre rôle d'administrateur : demandez-le à un autre administrateur.";
         return refuse_change(&state, &signed, &catalogue, &user, &typed, error.into()).await;
     }
-    if name != user.name || access != user.access() {
+    if name != user.name || !access.same_as(&user.access()) {
         let by = AccountActor::now(&signed.session.user.email);
         if !state
             .store
