@@ -159,6 +159,16 @@ pub trait StaffStore: Send + Sync {
     async fn user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError>;
     async fn user_by_id(&self, id: &str) -> Result<Option<StaffUser>, StoreError>;
     async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError>;
+    /// Every account's (e-mail address, display name): how the back office names the
+    /// people in a request's history. Staff are a few hundred at most.
+    async fn staff_names(&self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.email, u.name))
+            .collect())
+    }
     /// Gives the account this name and access (rédacteur rights included) and records the
     /// change, before and after, in its history. `false` if there is no such account. Its
     /// sessions and tokens read the account afresh on every request, so the change holds

@@ -226,6 +226,25 @@ async fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link_and_work
     let nadia = login_with(&app, "nadia.benali@vdg.example.org", NEW_PASSWORD).await;
     let (status, _) = nadia.get(&app, "/bureau").await;
     assert_eq!(status, StatusCode::OK);
+    // The back office shows her by name where it shows people.
+    assert_eq!(
+        nadia.act(&app, &reference, "take", &[]).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, page) = nadia
+        .get(&app, &format!("/bureau/demandes/{reference}"))
+        .await;
+    assert!(
+        page.contains("<dt>Attribuée à</dt><dd>Nadia Benali</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"who\">Nadia Benali</span>"),
+        "{page}"
+    );
+    let (_, queue) = nadia.get(&app, "/bureau/files/dechets-bacs").await;
+    assert!(queue.contains("<td>Nadia Benali</td>"), "{queue}");
+
     let (_, page) = admin.get(&app, &account).await;
     let page = text(&page);
     assert!(page.contains("mot de passe choisi"), "{page}");

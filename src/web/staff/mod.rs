@@ -166,6 +166,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
 }
 
+/// Staff by name where the back office shows people (assignee, history, who filed): an
+/// actor is an e-mail address, or a word such as « citoyen », shown as it is.
+pub struct StaffNames(std::collections::HashMap<String, String>);
+
+impl StaffNames {
+    pub async fn load(state: &super::AppState) -> Result<StaffNames, super::error::AppError> {
+        Ok(StaffNames(
+            state.store.staff_names().await?.into_iter().collect(),
+        ))
+    }
+
+    /// The account's name, or `actor` itself when no account has that address.
+    pub fn of(&self, actor: &str) -> String {
+        self.0
+            .get(actor)
+            .cloned()
+            .unwrap_or_else(|| actor.to_owned())
+    }
+}
+
 /// The signed-in person, as every back-office page shows them.
 pub struct Me {
     pub name: String,
