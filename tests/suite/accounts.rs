@@ -353,6 +353,11 @@ async fn a_scope_change_holds_at_once_and_disabling_kills_sessions_and_tokens() 
         "{page}"
     );
 
+    // A link sent before the account is disabled…
+    let (status, _) = admin.post(&app, &format!("{account}/lien"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let link = link_in(&mails_to(&app, "agent@vdg.example.org", 1).await[0]);
+
     // Disabled: the session and the token die at once, and signing in is refused.
     let (status, _) = admin
         .post(&app, &format!("{account}/desactivation"), &[])
@@ -368,6 +373,10 @@ async fn a_scope_change_holds_at_once_and_disabling_kills_sessions_and_tokens() 
             .status(),
         StatusCode::UNAUTHORIZED
     );
+    // …no longer works, nor will it once the account is enabled again.
+    let (status, _, cookie, _) = choose(&app, &link, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(cookie.is_none());
     // No link for a disabled account.
     let (status, page) = admin.post(&app, &format!("{account}/lien"), &[]).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -385,6 +394,8 @@ async fn a_scope_change_holds_at_once_and_disabling_kills_sessions_and_tokens() 
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (_, page) = admin.get(&app, &account).await;
     assert!(text(&page).contains("compte réactivé"));
+    let response = app.client.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::GONE);
 
     // An admin neither disables nor demotes themself.
     let me = app.store.user_by_email(ADMIN).await.unwrap().unwrap();

@@ -763,7 +763,8 @@ fn the_statistics_pages_pass_the_accessibility_checks() {
 
 /// An admin creates an agent in the accounts page; the agent opens the e-mailed link,
 /// chooses a password and lands signed in on their queues; the link then no longer works.
-/// The accounts pages and the link's page pass axe-core's WCAG 2.1 A/AA rules.
+/// The accounts pages and the link's page pass axe-core's WCAG 2.1 A/AA rules. With
+/// `GUICHET_SCREENSHOT=1` it also writes the account's page to docs/account-page.png.
 #[test]
 #[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
 fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link() {
@@ -782,6 +783,11 @@ fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link() {
     );
     let server = ServerProcess::start(&repo_root(), &database);
     let browser = Browser::start();
+    browser.command(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 1800}),
+    );
     let accessible = |page: &str| {
         let violations = browser.axe_violations(&axe);
         assert!(violations.is_empty(), "{page}:\n{}", violations.join("\n"));
@@ -805,6 +811,14 @@ fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link() {
     );
     assert!(browser.text("main").contains("lien de mot de passe envoyé"));
     accessible("an account's page");
+    if std::env::var("GUICHET_SCREENSHOT").is_ok_and(|v| v == "1") {
+        use base64::Engine;
+        let png = browser.command("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(repo_root().join("docs/account-page.png"), png).unwrap();
+    }
     browser.sign_out();
 
     let deadline = Instant::now() + Duration::from_secs(10);
