@@ -171,24 +171,12 @@ fn access_form(
         services: territory
             .services
             .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    s.name.clone(),
-                    services.iter().any(|x| *x == s.id),
-                )
-            })
+            .map(|s| (s.id.clone(), s.name.clone(), services.contains(&s.id)))
             .collect(),
         communes: territory
             .communes
             .iter()
-            .map(|c| {
-                (
-                    c.slug.clone(),
-                    c.name.clone(),
-                    communes.iter().any(|x| *x == c.slug),
-                )
-            })
+            .map(|c| (c.slug.clone(), c.name.clone(), communes.contains(&c.slug)))
             .collect(),
         site_editor,
     }
