@@ -43,14 +43,18 @@ async fn bench(name: &str, url: &str, rows: u64, dir: &std::path::Path) {
     fill::fill(&store, url, rows, DATA).await;
     println!("  generated in {:.1} s", started.elapsed().as_secs_f64());
     let agent = store
-        .create_user(NewStaffUser {
-            email: format!("bench-{}@example.org", name.to_lowercase()),
-            name: "Bench".into(),
-            role: Role::Agent,
-            services: vec!["environnement".parse().unwrap()],
-            communes: Vec::new(),
-            password_hash: "unused".into(),
-        })
+        .create_user(
+            NewStaffUser {
+                email: format!("bench-{}@example.org", name.to_lowercase()),
+                name: "Bench".into(),
+                role: Role::Agent,
+                services: vec!["environnement".parse().unwrap()],
+                communes: Vec::new(),
+                site_editor: false,
+                password_hash: "unused".into(),
+            },
+            &guichet::store::staff::AccountActor::now("bench"),
+        )
         .await
         .unwrap();
     let token = Capability::generate();

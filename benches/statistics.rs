@@ -162,14 +162,18 @@ async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::P
     for (i, (_, role, services, communes)) in readers.iter().enumerate() {
         let email = format!("bench{i}-{}@example.org", name.to_lowercase());
         store
-            .create_user(NewStaffUser {
-                email: email.clone(),
-                name: "Bench".into(),
-                role: *role,
-                services: services.clone(),
-                communes: communes.clone(),
-                password_hash: hash.clone(),
-            })
+            .create_user(
+                NewStaffUser {
+                    email: email.clone(),
+                    name: "Bench".into(),
+                    role: *role,
+                    services: services.clone(),
+                    communes: communes.clone(),
+                    site_editor: false,
+                    password_hash: hash.clone(),
+                },
+                &guichet::store::staff::AccountActor::now("bench"),
+            )
             .await
             .unwrap();
         emails.push(email);

@@ -11,6 +11,7 @@
 //! logs, which hold no personal data); [`transfer`] moves a territory's requests between
 //! stores.
 
+pub mod accounts;
 pub mod attachments;
 pub mod auth;
 pub mod backup;

@@ -5,11 +5,15 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
+use crate::accounts::{self, AccountError};
 use crate::auth::password;
 use crate::catalogue::Catalogue;
+use crate::catalogue::territory::Territory;
 use crate::config::{UserArgs, UserCommand};
+use crate::domain::account::{Access, AccountProblem, StaffEmail, display_name};
 use crate::domain::{Capability, Role};
-use crate::store::{self, NewStaffUser};
+use crate::store;
+use crate::store::staff::{AccountActor, COMMAND_LINE};
 
 pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     let store = store::open(&args.database).await?;
@@ -22,34 +26,30 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             communes,
             redacteur,
         } => {
-            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
-            if redacteur && role != Role::Elu {
-                bail!("--redacteur is for élus; a rédacteur account is --role redacteur");
-            }
-            let email = checked_email(&email)?;
-            check_scope(&args.catalogue, role, &services, &communes)?;
-            if name.trim().is_empty() {
-                bail!("--name must not be empty");
-            }
+            let territory = load_territory(&args.catalogue)?;
+            let access = accounts::check_access(&territory, &role, &services, &communes, redacteur)
+                .map_err(problem)?;
+            let email = StaffEmail::parse(&email).map_err(problem)?;
+            let name = display_name(&name).map_err(problem)?;
             let password = read_new_password()?;
-            let user = store
-                .create_user(NewStaffUser {
-                    email,
-                    name: name.trim().to_owned(),
-                    role,
-                    services: parse_ids(&services)?,
-                    communes: parse_ids(&communes)?,
-                    password_hash: password::hash_async(password).await?,
-                })
-                .await?;
-            if redacteur {
-                store.set_site_editor(&user.email, true).await?;
-            }
+            let user = accounts::create(
+                &store,
+                email,
+                name,
+                access,
+                password::hash_async(password).await?,
+                &AccountActor::now(COMMAND_LINE),
+            )
+            .await
+            .map_err(|err| match err {
+                AccountError::Problem(p) => problem(p),
+                other => anyhow::Error::from(other),
+            })?;
             eprintln!(
                 "Account created: {} ({}{})",
                 user.email,
                 user.role,
-                if redacteur { ", rédacteur" } else { "" }
+                if user.site_editor { ", rédacteur" } else { "" }
             );
         }
         UserCommand::Redacteur { email, revoke } => {
@@ -63,7 +63,18 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                     user.role
                 );
             }
-            store.set_site_editor(&user.email, !revoke).await?;
+            let access = Access {
+                site_editor: !revoke,
+                ..user.access()
+            };
+            store
+                .change_access(
+                    &user.id,
+                    &user.name,
+                    &access,
+                    &AccountActor::now(COMMAND_LINE),
+                )
+                .await?;
             if revoke {
                 eprintln!("{email} no longer edits the sites of their communes.");
             } else {
@@ -102,13 +113,19 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             );
         }
         UserCommand::Disable { email } => {
-            if !store.set_user_disabled(&email, true).await? {
+            if !store
+                .set_user_disabled(&email, true, &AccountActor::now(COMMAND_LINE))
+                .await?
+            {
                 bail!("no account for {email}");
             }
             eprintln!("{email} is disabled; its sessions and API tokens are revoked.");
         }
         UserCommand::Enable { email } => {
-            if !store.set_user_disabled(&email, false).await? {
+            if !store
+                .set_user_disabled(&email, false, &AccountActor::now(COMMAND_LINE))
+                .await?
+            {
                 bail!("no account for {email}");
             }
             eprintln!("{email} is enabled.");
@@ -119,7 +136,11 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             }
             let password = read_new_password()?;
             store
-                .set_password(&email, &password::hash_async(password).await?)
+                .set_password(
+                    &email,
+                    &password::hash_async(password).await?,
+                    &AccountActor::now(COMMAND_LINE),
+                )
                 .await?;
             eprintln!(
                 "New password set for {email}; its failed logins are forgotten and its sessions ended."
@@ -170,20 +191,15 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A refusal as the command line says it.
+fn problem(problem: AccountProblem) -> anyhow::Error {
+    anyhow::anyhow!(problem.cli())
+}
+
 /// Aligned columns, each as wide as its widest cell, so every column starts at the same
 /// place on every line whatever the lengths of e-mails and names. Widths count what a
 /// terminal shows: a combining accent (a name typed in decomposed form) takes no column,
 /// and a control character is shown as `?` so it cannot move the cursor.
-/// Identifiers given on the command line, each checked for its shape.
-fn parse_ids<T: TryFrom<String, Error = crate::domain::InvalidId>>(
-    given: &[String],
-) -> anyhow::Result<Vec<T>> {
-    given
-        .iter()
-        .map(|id| T::try_from(id.clone()).map_err(anyhow::Error::from))
-        .collect()
-}
-
 fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
     let shown = |cell: &str| -> String {
         cell.chars()
@@ -220,44 +236,8 @@ fn is_combining(c: char) -> bool {
     ('\u{300}'..='\u{36f}').contains(&c)
 }
 
-fn checked_email(email: &str) -> anyhow::Result<String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if !valid {
-        bail!("{email:?} is not an e-mail address");
-    }
-    Ok(email)
-}
-
-/// Agents and designers need services, élus communes, all of them real.
-fn check_scope(
-    catalogue_dir: &Path,
-    role: Role,
-    services: &[String],
-    communes: &[String],
-) -> anyhow::Result<()> {
-    match role {
-        Role::Agent | Role::Designer if services.is_empty() => {
-            bail!("a {role} works for at least one service: add --service ID")
-        }
-        Role::Elu if communes.is_empty() => {
-            bail!("an élu represents at least one commune: add --commune SLUG")
-        }
-        Role::Redacteur if communes.is_empty() => {
-            bail!("a rédacteur keeps the site of at least one commune: add --commune SLUG")
-        }
-        Role::Elu | Role::Redacteur if !services.is_empty() => {
-            bail!("a {role} works for communes, not services: drop --service")
-        }
-        Role::Admin if !services.is_empty() || !communes.is_empty() => {
-            bail!("an admin sees everything: drop --service and --commune")
-        }
-        _ => {}
-    }
+/// The territory whose services and communes accounts may be scoped to.
+fn load_territory(catalogue_dir: &Path) -> anyhow::Result<Territory> {
     let catalogue = Catalogue::load_strict(catalogue_dir).map_err(|problems| {
         anyhow::anyhow!(
             "the catalogue in {} does not load ({} problem{}; run `guichet check`)",
@@ -266,17 +246,7 @@ fn check_scope(
             if problems.len() == 1 { "" } else { "s" }
         )
     })?;
-    for service in services {
-        if catalogue.territory.service(service).is_none() {
-            bail!("unknown service {service:?}: see territory.toml");
-        }
-    }
-    for commune in communes {
-        if catalogue.territory.commune(commune).is_none() {
-            bail!("unknown commune {commune:?}: see territory.toml");
-        }
-    }
-    Ok(())
+    Ok(catalogue.territory.clone())
 }
 
 /// The first line of standard input, or a prompt (twice) on a terminal. Never an argument:

@@ -180,6 +180,29 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
             "Ouvrir la demande",
             field(p, "staff_url"),
         ),
+        "password_link" => {
+            let name = field(p, "name");
+            let (subject, opening) = match field(p, "reason") {
+                "forgotten" => (
+                    "Choisir un nouveau mot de passe pour le bureau".to_owned(),
+                    format!("Quelqu'un, sans doute vous, a demandé à choisir un nouveau mot de passe pour le compte de {name} au bureau ({}).", field(p, "email")),
+                ),
+                _ => (
+                    "Votre compte au bureau : choisissez votre mot de passe".to_owned(),
+                    format!("Un compte vous est ouvert au bureau, où le territoire traite les demandes des habitants, au nom de {name}. Votre identifiant est votre adresse : {}.", field(p, "email")),
+                ),
+            };
+            (
+                subject,
+                vec![
+                    opening,
+                    format!("Ouvrez le lien ci-dessous pour choisir votre mot de passe. Il ne sert qu'une fois et expire le {}.", field(p, "expires")),
+                    "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe actuel reste valable.".to_owned(),
+                ],
+                "Choisir mon mot de passe",
+                field(p, "link_url"),
+            )
+        }
         other => return Err(format!("unknown e-mail template « {other} »")),
     };
     let territory = field(p, "territory");
@@ -292,7 +315,7 @@ mod tests {
         OutboxRow {
             id: "1".into(),
             idempotency_key: "k".into(),
-            request_id: "r".into(),
+            request_id: Some("r".into()),
             channel: OutboxChannel::Email,
             target: "voirie@example.org".into(),
             kind: kind.into(),

@@ -1,5 +1,6 @@
 //! Domain newtypes: once you hold one, it is valid ("parse, don't validate").
 
+pub mod account;
 mod channel;
 pub mod contact;
 mod event;

@@ -14,7 +14,8 @@ use crate::domain::outbox::OutboxChannel;
 pub struct OutboxRow {
     pub id: String,
     pub idempotency_key: String,
-    pub request_id: String,
+    /// `None` for an e-mail about an account (a password-set link).
+    pub request_id: Option<String>,
     pub channel: OutboxChannel,
     pub target: String,
     pub kind: String,
@@ -69,7 +70,7 @@ pub(super) fn outbox_row(row: &impl super::row::ReadRow) -> Result<OutboxRow, St
     Ok(OutboxRow {
         id: row.uuid("id")?.to_string(),
         idempotency_key: row.uuid("idempotency_key")?.to_string(),
-        request_id: row.uuid("request_id")?.to_string(),
+        request_id: row.opt_uuid("request_id")?.map(|id| id.to_string()),
         channel: row.parsed("channel", |c| {
             OutboxChannel::parse(c).ok_or_else(|| format!("unknown channel {c}"))
         })?,

@@ -27,7 +27,12 @@ pub trait ReadRow {
     /// A JSON column, or JSON kept as text (a form's definition, whose key order is the
     /// order of its questions); never NULL.
     fn json(&self, column: &str) -> Result<Value, StoreError>;
-    fn uuid(&self, column: &str) -> Result<Uuid, StoreError>;
+    fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError>;
+
+    fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
+        self.opt_uuid(column)?
+            .ok_or_else(|| unreadable(column, "NULL where an id is required"))
+    }
 
     fn text(&self, column: &str) -> Result<String, StoreError> {
         self.opt_text(column)?
@@ -108,8 +113,10 @@ impl ReadRow for sqlx::sqlite::SqliteRow {
         serde_json::from_str(&self.text(column)?).map_err(|e| unreadable(column, e))
     }
 
-    fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
-        Uuid::parse_str(&self.text(column)?).map_err(|e| unreadable(column, e))
+    fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
+        self.opt_text(column)?
+            .map(|text| Uuid::parse_str(&text).map_err(|e| unreadable(column, e)))
+            .transpose()
     }
 }
 
@@ -152,7 +159,7 @@ impl ReadRow for sqlx::postgres::PgRow {
         }
     }
 
-    fn uuid(&self, column: &str) -> Result<Uuid, StoreError> {
+    fn opt_uuid(&self, column: &str) -> Result<Option<Uuid>, StoreError> {
         Ok(sqlx::Row::try_get(self, column)?)
     }
 }

@@ -353,7 +353,11 @@ async fn a_disabled_account_loses_its_sessions_and_tokens() {
 
     assert!(
         app.store
-            .set_user_disabled("env@vdg.example.org", true)
+            .set_user_disabled(
+                "env@vdg.example.org",
+                true,
+                &guichet::store::staff::AccountActor::now("tests")
+            )
             .await
             .unwrap()
     );

@@ -684,7 +684,16 @@ async fn a_strangers_failures_do_not_lock_the_owner_out() {
 
     // An admin's reset forgets every pair of the address.
     let hash = guichet::auth::password::hash("un tout nouveau mot de passe").unwrap();
-    assert!(app.store.set_password(email, &hash).await.unwrap());
+    assert!(
+        app.store
+            .set_password(
+                email,
+                &hash,
+                &guichet::store::staff::AccountActor::now("tests")
+            )
+            .await
+            .unwrap()
+    );
     let response = try_login_from(&app, &attacker, email, "un tout nouveau mot de passe").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }

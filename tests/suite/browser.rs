@@ -846,3 +846,97 @@ fn queues_fit_a_phone_screen() {
     assert!(violations.is_empty(), "queue:\n{}", violations.join("\n"));
     server.stop();
 }
+
+/// An admin creates an agent in the accounts page; the agent opens the e-mailed link,
+/// chooses a password and lands signed in on their queues; the link then no longer works.
+/// The accounts pages and the link's page pass axe-core's WCAG 2.1 A/AA rules. With
+/// `GUICHET_SCREENSHOT=1` it also writes the account's page to docs/account-page.png.
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "admin@vdg.example.org",
+            "--name",
+            "Ada Admin",
+            "--role",
+            "admin",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    browser.command(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 1800}),
+    );
+    let accessible = |page: &str| {
+        let violations = browser.axe_violations(&axe);
+        assert!(violations.is_empty(), "{page}:\n{}", violations.join("\n"));
+    };
+
+    browser.sign_in(&server.address, "admin@vdg.example.org");
+    browser.click(r#"a[href="/bureau/admin/comptes"]"#);
+    browser.wait_for_url("/bureau/admin/comptes");
+    assert!(browser.text("main").contains("Ada Admin"));
+    accessible("/bureau/admin/comptes");
+    browser.type_in("#email", "nadia.benali@vdg.example.org");
+    browser.type_in("#name", "Nadia Benali");
+    browser.click("#role-agent");
+    browser.click("#service-environnement");
+    browser.submit(r#"form[action="/bureau/admin/comptes"] button[type="submit"]"#);
+    browser.wait_for_url("/bureau/admin/comptes/");
+    assert!(
+        browser
+            .text(".notice")
+            .contains("Un lien pour choisir son mot de passe")
+    );
+    assert!(browser.text("main").contains("lien de mot de passe envoyé"));
+    accessible("an account's page");
+    if std::env::var("GUICHET_SCREENSHOT").is_ok_and(|v| v == "1") {
+        use base64::Engine;
+        let png = browser.command("GET", "/screenshot", json!({}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(repo_root().join("docs/account-page.png"), png).unwrap();
+    }
+    browser.sign_out();
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mail = loop {
+        if let Some(mail) = common::mail::mails_in(server.mail_dir.path())
+            .into_iter()
+            .find(|m| m.to.contains("nadia.benali@vdg.example.org"))
+        {
+            break mail;
+        }
+        assert!(Instant::now() < deadline, "no e-mail to the new agent");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let at = mail.text.find("/bureau/mot-de-passe/nouveau/").unwrap();
+    let link = mail.text[at..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    browser.go(&format!("{}{link}", server.address));
+    assert!(browser.text("main").contains("Nadia Benali"));
+    accessible("the link's page");
+    browser.type_in("#new", "trois mots bien choisis");
+    browser.type_in("#again", "trois mots bien choisis");
+    browser.submit("main form button");
+    let landed = browser.current_url();
+    assert!(landed.ends_with("/bureau"), "{landed}");
+    assert!(browser.text("main").contains("Environnement"));
+    assert!(browser.text("header").contains("Nadia Benali"));
+
+    browser.go(&format!("{}{link}", server.address));
+    assert!(browser.text("h1").contains("Ce lien ne fonctionne plus"));
+    server.stop();
+}

@@ -10,6 +10,7 @@
 mod common;
 
 mod access;
+mod accounts;
 mod api;
 mod api_tokens;
 mod attachments;

@@ -76,14 +76,18 @@ async fn thousands_of_requests_move_between_stores_unchanged() {
     // Some requests are being handled (assignee, paused deadline, back-office events), and
     // the staff has accounts: all of it moves too.
     let agent = source
-        .create_user(guichet::store::NewStaffUser {
-            email: "agent@vdg.example.org".into(),
-            name: "Aline".into(),
-            role: guichet::domain::Role::Admin,
-            services: vec![],
-            communes: vec![],
-            password_hash: guichet::auth::password::hash("une phrase de passe solide").unwrap(),
-        })
+        .create_user(
+            guichet::store::NewStaffUser {
+                email: "agent@vdg.example.org".into(),
+                name: "Aline".into(),
+                role: guichet::domain::Role::Admin,
+                services: vec![],
+                communes: vec![],
+                site_editor: false,
+                password_hash: guichet::auth::password::hash("une phrase de passe solide").unwrap(),
+            },
+            &guichet::store::staff::AccountActor::now("tests"),
+        )
         .await
         .unwrap();
     for (reference, _) in &tokens {

@@ -155,6 +155,14 @@ async fn accounts_are_managed_from_the_command_line() {
     assert_eq!(lifetime.whole_days(), 90, "expires in 90 days by default");
     assert_eq!(account.email, "agent.env@vdg.example.org");
     assert_eq!(account.role, Role::Agent);
+    // The command line's changes are in the account's history too.
+    let created = store.account_events(&account.id).await.unwrap();
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0].kind,
+        guichet::domain::account::AccountEventKind::Created
+    );
+    assert_eq!(created[0].actor, "ligne de commande");
     assert!(guichet::auth::password::verify(
         "une phrase de passe solide",
         &account.password_hash
@@ -186,6 +194,9 @@ async fn accounts_are_managed_from_the_command_line() {
             .is_none(),
         "disabling revokes tokens"
     );
+    let history = store.account_events(&account.id).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["disabled", "password_set", "created"]);
     let missing = user(&database, &["disable", "nobody@vdg.example.org"], "");
     assert!(!missing.status.success());
     assert!(text(&missing.stderr).contains("no account"));

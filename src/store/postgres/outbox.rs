@@ -14,7 +14,7 @@ use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError};
 /// Writes the planner's messages in the caller's transaction.
 pub(super) async fn insert_outbox(
     tx: &mut sqlx::PgConnection,
-    request_id: Uuid,
+    request_id: Option<Uuid>,
     messages: &[OutboxMessage],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -68,7 +68,7 @@ impl OutboxStore for PostgresStore {
         let query = match outcome {
             Outcome::Delivered => sqlx::query(
                 "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
-                    payload = payload - 'tracking_url' WHERE id = $2",
+                    payload = payload - 'tracking_url' - 'link_url' WHERE id = $2",
             )
             .bind(OffsetDateTime::now_utc())
             .bind(id),

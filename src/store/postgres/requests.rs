@@ -316,7 +316,7 @@ impl RequestTransaction for PostgresTransaction {
         messages: &[OutboxMessage],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        super::outbox::insert_outbox(&mut self.tx, id, messages, now).await?;
+        super::outbox::insert_outbox(&mut self.tx, Some(id), messages, now).await?;
         Ok(())
     }
 

@@ -1,8 +1,14 @@
 //! PostgreSQL: staff accounts, login attempts, sessions and API tokens.
 
+use crate::domain::account::{Access, AccountEventKind};
+use crate::domain::outbox::OutboxMessage;
 use crate::store::row::ReadRow;
-use crate::store::staff::{API_TOKEN_ID_LEN, ApiTokenInfo, NewApiToken, api_token_info};
+use crate::store::staff::{
+    API_TOKEN_ID_LEN, AccountActor, AccountEvent, ApiTokenInfo, NewApiToken, NewPasswordLink,
+    access_json, account_event, api_token_info,
+};
 use async_trait::async_trait;
+use serde_json::json;
 use sqlx::Row;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -16,35 +22,141 @@ pub(super) fn parse_user_id(id: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(id).map_err(|e| other(format!("bad account id {id}: {e}")))
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at, u.last_sign_in_at,
+    EXISTS (SELECT 1 FROM site_editors e WHERE e.email = u.email) AS site_editor";
+
+/// Appends to an account's history, in the caller's transaction.
+async fn record(
+    tx: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    kind: AccountEventKind,
+    by: &AccountActor,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO account_events (account_id, kind, actor, detail, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(account_id)
+    .bind(kind.as_str())
+    .bind(&by.actor)
+    .bind(Json(detail))
+    .bind(by.at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Spends every live password link of the account.
+async fn spend_links(
+    tx: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE password_links SET spent_at = $1 WHERE account_id = $2 AND spent_at IS NULL",
+    )
+    .bind(at)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn set_site_editor(
+    tx: &mut sqlx::PgConnection,
+    email: &str,
+    editor: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(if editor {
+        "INSERT INTO site_editors (email) VALUES ($1) ON CONFLICT (email) DO NOTHING"
+    } else {
+        "DELETE FROM site_editors WHERE email = $1"
+    })
+    .bind(email)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the password, forgets the address's failed logins, ends the sessions, spends the
+/// links and records it.
+async fn write_password(
+    tx: &mut sqlx::PgConnection,
+    email: &str,
+    password_hash: &str,
+    by: &AccountActor,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let email = email.trim().to_lowercase();
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE staff_users SET password_hash = $1 WHERE email = $2 RETURNING id",
+    )
+    .bind(password_hash)
+    .bind(&email)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+    spend_links(tx, id, by.at).await?;
+    record(tx, id, AccountEventKind::PasswordSet, by, json!({})).await?;
+    Ok(Some(id))
+}
 
 #[async_trait]
 impl StaffStore for PostgresStore {
-    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError> {
+    async fn create_user(
+        &self,
+        user: NewStaffUser,
+        by: &AccountActor,
+    ) -> Result<StaffUser, StoreError> {
+        let id = Uuid::new_v4();
+        let email = user.email.trim().to_lowercase();
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(Uuid::new_v4())
-        .bind(user.email.to_lowercase())
+        .bind(id)
+        .bind(&email)
         .bind(&user.name)
         .bind(user.role.as_str())
         .bind(Json(&user.services))
         .bind(Json(&user.communes))
         .bind(&user.password_hash)
-        .bind(OffsetDateTime::now_utc())
-        .execute(&self.pool)
+        .bind(by.at)
+        .execute(&mut *tx)
         .await;
         match result {
             Err(err) if violates(&err, "staff_users_email_key") => {
                 return Err(StoreError::Refused(format!(
-                    "an account already exists for {}",
-                    user.email
+                    "an account already exists for {email}"
                 )));
             }
             other => other?,
         };
-        self.user_by_email(&user.email)
+        let access = Access {
+            role: user.role,
+            services: user.services,
+            communes: user.communes,
+            site_editor: user.site_editor,
+        };
+        set_site_editor(&mut tx, &email, access.site_editor).await?;
+        record(
+            &mut tx,
+            id,
+            AccountEventKind::Created,
+            by,
+            json!({ "after": access_json(&user.name, &access) }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user_by_email(&email)
             .await?
             .ok_or_else(|| other("the account just created cannot be read back"))
     }
@@ -59,6 +171,19 @@ impl StaffStore for PostgresStore {
         row.as_ref().map(staff_user).transpose()
     }
 
+    async fn user_by_id(&self, id: &str) -> Result<Option<StaffUser>, StoreError> {
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
     async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM staff_users u ORDER BY u.email"
@@ -68,50 +193,220 @@ impl StaffStore for PostgresStore {
         rows.iter().map(staff_user).collect()
     }
 
-    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+    async fn change_access(
+        &self,
+        user_id: &str,
+        name: &str,
+        access: &Access,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
+        let Ok(id) = Uuid::parse_str(user_id) else {
+            return Ok(false);
+        };
         let mut tx = self.pool.begin().await?;
-        let id: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE staff_users SET disabled = $1 WHERE email = $2 RETURNING id",
-        )
-        .bind(disabled)
-        .bind(email.trim().to_lowercase())
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.id = $1 FOR UPDATE OF u"
+        )))
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(id) = id else { return Ok(false) };
+        let Some(before) = row.as_ref().map(staff_user).transpose()? else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE staff_users SET name = $1, role = $2, services = $3, communes = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(access.role.as_str())
+        .bind(Json(&access.services))
+        .bind(Json(&access.communes))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        set_site_editor(&mut tx, &before.email, access.site_editor).await?;
+        record(
+            &mut tx,
+            id,
+            AccountEventKind::AccessChanged,
+            by,
+            json!({
+                "before": access_json(&before.name, &before.access()),
+                "after": access_json(name, access),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_user_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(Uuid, bool)> =
+            sqlx::query_as("SELECT id, disabled FROM staff_users WHERE email = $1 FOR UPDATE")
+                .bind(email.trim().to_lowercase())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, was_disabled)) = row else {
+            return Ok(false);
+        };
+        if was_disabled == disabled {
+            return Ok(true);
+        }
+        sqlx::query("UPDATE staff_users SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         if disabled {
             sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            // Revoked, not deleted: they stay listed with their last use.
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(by.at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            spend_links(&mut tx, id, by.at).await?;
         }
+        let kind = if disabled {
+            AccountEventKind::Disabled
+        } else {
+            AccountEventKind::Enabled
+        };
+        record(&mut tx, id, kind, by, json!({})).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError> {
+    async fn set_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE staff_users SET password_hash = $1 WHERE email = $2 RETURNING id",
+        let done = write_password(&mut tx, email, password_hash, by).await?;
+        tx.commit().await?;
+        Ok(done.is_some())
+    }
+
+    async fn issue_password_link(
+        &self,
+        link: &NewPasswordLink,
+        mail: &OutboxMessage,
+        by: &AccountActor,
+    ) -> Result<(), StoreError> {
+        let id = parse_user_id(&link.user_id)?;
+        let mut tx = self.pool.begin().await?;
+        spend_links(&mut tx, id, link.created_at).await?;
+        sqlx::query(
+            "INSERT INTO password_links (token_hash, account_id, reason, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(password_hash)
-        .bind(email.trim().to_lowercase())
+        .bind(&link.token_hash)
+        .bind(id)
+        .bind(link.reason.as_str())
+        .bind(link.created_at)
+        .bind(link.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        super::outbox::insert_outbox(&mut tx, None, std::slice::from_ref(mail), link.created_at)
+            .await?;
+        record(
+            &mut tx,
+            id,
+            AccountEventKind::LinkSent,
+            by,
+            json!({ "reason": link.reason.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn password_link_account(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM password_links l JOIN staff_users u ON u.id = l.account_id
+             WHERE l.token_hash = $1 AND l.spent_at IS NULL AND l.expires_at > $2 AND NOT u.disabled"
+        )))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
+    async fn use_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock makes a second use at the same moment wait, then find it spent.
+        let email: Option<String> = sqlx::query_scalar(
+            "UPDATE password_links l SET spent_at = $1
+             FROM staff_users u
+             WHERE l.token_hash = $2 AND l.spent_at IS NULL AND l.expires_at > $1
+               AND u.id = l.account_id AND NOT u.disabled
+             RETURNING u.email",
+        )
+        .bind(now)
+        .bind(token_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(id) = id else { return Ok(false) };
-        sqlx::query("DELETE FROM staff_sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(email.trim().to_lowercase())
-            .execute(&mut *tx)
-            .await?;
+        let Some(email) = email else {
+            return Ok(None);
+        };
+        let by = AccountActor {
+            actor: email.clone(),
+            at: now,
+        };
+        write_password(&mut tx, &email, password_hash, &by).await?;
         tx.commit().await?;
-        Ok(true)
+        self.user_by_email(&email).await
+    }
+
+    async fn last_password_link_at(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let Ok(id) = Uuid::parse_str(user_id) else {
+            return Ok(None);
+        };
+        Ok(
+            sqlx::query_scalar("SELECT MAX(created_at) FROM password_links WHERE account_id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn account_events(&self, user_id: &str) -> Result<Vec<AccountEvent>, StoreError> {
+        let Ok(id) = Uuid::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(
+            "SELECT kind, actor, detail, created_at FROM account_events
+             WHERE account_id = $1 ORDER BY id DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_event).collect()
     }
 
     async fn count_login_attempt(
@@ -211,6 +506,11 @@ impl StaffStore for PostgresStore {
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
+        sqlx::query("UPDATE staff_users SET last_sign_in_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(parse_user_id(user_id)?)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError, format_time};
 /// Writes the planner's messages in the caller's transaction.
 pub(super) async fn insert_outbox(
     tx: &mut sqlx::SqliteConnection,
-    request_id: &str,
+    request_id: Option<&str>,
     messages: &[OutboxMessage],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -65,7 +65,7 @@ impl OutboxStore for SqliteStore {
         let query = match outcome {
             Outcome::Delivered => sqlx::query(
                 "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL,
-                    payload = json_remove(payload, '$.tracking_url') WHERE id = ?",
+                    payload = json_remove(payload, '$.tracking_url', '$.link_url') WHERE id = ?",
             )
             .bind(now)
             .bind(id),

@@ -317,7 +317,7 @@ impl RequestTransaction for SqliteTransaction {
         messages: &[OutboxMessage],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        super::outbox::insert_outbox(&mut self.tx, &id.to_string(), messages, now).await?;
+        super::outbox::insert_outbox(&mut self.tx, Some(&id.to_string()), messages, now).await?;
         Ok(())
     }
 

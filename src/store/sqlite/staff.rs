@@ -1,7 +1,12 @@
 //! SQLite: staff accounts, login attempts, sessions and API tokens.
 
+use crate::domain::account::{Access, AccountEventKind};
+use crate::domain::outbox::OutboxMessage;
 use crate::store::row::ReadRow;
-use crate::store::staff::{API_TOKEN_ID_LEN, ApiTokenInfo, NewApiToken, api_token_info};
+use crate::store::staff::{
+    API_TOKEN_ID_LEN, AccountActor, AccountEvent, ApiTokenInfo, NewApiToken, NewPasswordLink,
+    access_json, account_event, api_token_info,
+};
 use async_trait::async_trait;
 use serde_json::json;
 use sqlx::Row;
@@ -14,36 +19,138 @@ use crate::store::{
     LoginCount, NewStaffUser, Session, StaffStore, StaffUser, StoreError, format_time, parse_time,
 };
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.services, u.communes, u.disabled, u.password_hash, u.created_at, u.last_sign_in_at,
+    EXISTS (SELECT 1 FROM site_editors e WHERE e.email = u.email) AS site_editor";
+
+/// Appends to an account's history, in the caller's transaction.
+async fn record(
+    tx: &mut sqlx::SqliteConnection,
+    account_id: &str,
+    kind: AccountEventKind,
+    by: &AccountActor,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO account_events (account_id, kind, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(account_id)
+    .bind(kind.as_str())
+    .bind(&by.actor)
+    .bind(detail.to_string())
+    .bind(format_time(by.at))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Spends every live password link of the account.
+async fn spend_links(
+    tx: &mut sqlx::SqliteConnection,
+    account_id: &str,
+    at: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE password_links SET spent_at = ? WHERE account_id = ? AND spent_at IS NULL")
+        .bind(format_time(at))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn set_site_editor(
+    tx: &mut sqlx::SqliteConnection,
+    email: &str,
+    editor: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(if editor {
+        "INSERT INTO site_editors (email) VALUES (?) ON CONFLICT (email) DO NOTHING"
+    } else {
+        "DELETE FROM site_editors WHERE email = ?"
+    })
+    .bind(email)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets the password, forgets the address's failed logins, ends the sessions, spends the
+/// links and records it.
+async fn write_password(
+    tx: &mut sqlx::SqliteConnection,
+    email: &str,
+    password_hash: &str,
+    by: &AccountActor,
+) -> Result<Option<String>, sqlx::Error> {
+    let email = email.trim().to_lowercase();
+    let id: Option<String> =
+        sqlx::query_scalar("UPDATE staff_users SET password_hash = ? WHERE email = ? RETURNING id")
+            .bind(password_hash)
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(id) = id else { return Ok(None) };
+    sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM login_failures WHERE email = ?")
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+    spend_links(tx, &id, by.at).await?;
+    record(tx, &id, AccountEventKind::PasswordSet, by, json!({})).await?;
+    Ok(Some(id))
+}
 
 #[async_trait]
 impl StaffStore for SqliteStore {
-    async fn create_user(&self, user: NewStaffUser) -> Result<StaffUser, StoreError> {
+    async fn create_user(
+        &self,
+        user: NewStaffUser,
+        by: &AccountActor,
+    ) -> Result<StaffUser, StoreError> {
         let id = Uuid::new_v4().to_string();
+        let email = user.email.trim().to_lowercase();
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let result = sqlx::query(
             "INSERT INTO staff_users (id, email, name, role, services, communes, password_hash, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
-        .bind(user.email.to_lowercase())
+        .bind(&email)
         .bind(&user.name)
         .bind(user.role.as_str())
         .bind(json!(user.services).to_string())
         .bind(json!(user.communes).to_string())
         .bind(&user.password_hash)
-        .bind(format_time(OffsetDateTime::now_utc()))
-        .execute(&self.writer)
+        .bind(format_time(by.at))
+        .execute(&mut *tx)
         .await;
         match result {
             Err(err) if is_unique_violation_on(&err, "staff_users.email") => {
                 return Err(StoreError::Refused(format!(
-                    "an account already exists for {}",
-                    user.email
+                    "an account already exists for {email}"
                 )));
             }
             other => other?,
         };
-        self.user_by_email(&user.email)
+        let access = Access {
+            role: user.role,
+            services: user.services,
+            communes: user.communes,
+            site_editor: user.site_editor,
+        };
+        set_site_editor(&mut tx, &email, access.site_editor).await?;
+        record(
+            &mut tx,
+            &id,
+            AccountEventKind::Created,
+            by,
+            json!({ "after": access_json(&user.name, &access) }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user_by_email(&email)
             .await?
             .ok_or_else(|| other("the account just created cannot be read back"))
     }
@@ -58,6 +165,16 @@ impl StaffStore for SqliteStore {
         row.as_ref().map(staff_user).transpose()
     }
 
+    async fn user_by_id(&self, id: &str) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
     async fn list_users(&self) -> Result<Vec<StaffUser>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM staff_users u ORDER BY u.email"
@@ -67,49 +184,208 @@ impl StaffStore for SqliteStore {
         rows.iter().map(staff_user).collect()
     }
 
-    async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool, StoreError> {
+    async fn change_access(
+        &self,
+        user_id: &str,
+        name: &str,
+        access: &Access,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<String> =
-            sqlx::query_scalar("UPDATE staff_users SET disabled = ? WHERE email = ? RETURNING id")
-                .bind(disabled)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM staff_users u WHERE u.id = ?"
+        )))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = row.as_ref().map(staff_user).transpose()? else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE staff_users SET name = ?, role = ?, services = ?, communes = ? WHERE id = ?",
+        )
+        .bind(name)
+        .bind(access.role.as_str())
+        .bind(json!(access.services).to_string())
+        .bind(json!(access.communes).to_string())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        set_site_editor(&mut tx, &before.email, access.site_editor).await?;
+        record(
+            &mut tx,
+            user_id,
+            AccountEventKind::AccessChanged,
+            by,
+            json!({
+                "before": access_json(&before.name, &before.access()),
+                "after": access_json(name, access),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_user_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<(String, bool)> =
+            sqlx::query_as("SELECT id, disabled FROM staff_users WHERE email = ?")
                 .bind(email.trim().to_lowercase())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some(id) = id else { return Ok(false) };
+        let Some((id, was_disabled)) = row else {
+            return Ok(false);
+        };
+        if was_disabled == disabled {
+            return Ok(true);
+        }
+        sqlx::query("UPDATE staff_users SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
         if disabled {
             sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            // Revoked, not deleted: they stay listed with their last use.
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            )
+            .bind(format_time(by.at))
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            spend_links(&mut tx, &id, by.at).await?;
         }
+        let kind = if disabled {
+            AccountEventKind::Disabled
+        } else {
+            AccountEventKind::Enabled
+        };
+        record(&mut tx, &id, kind, by, json!({})).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool, StoreError> {
+    async fn set_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+        by: &AccountActor,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<String> = sqlx::query_scalar(
-            "UPDATE staff_users SET password_hash = ? WHERE email = ? RETURNING id",
+        let done = write_password(&mut tx, email, password_hash, by).await?;
+        tx.commit().await?;
+        Ok(done.is_some())
+    }
+
+    async fn issue_password_link(
+        &self,
+        link: &NewPasswordLink,
+        mail: &OutboxMessage,
+        by: &AccountActor,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        spend_links(&mut tx, &link.user_id, link.created_at).await?;
+        sqlx::query(
+            "INSERT INTO password_links (token_hash, account_id, reason, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
         )
-        .bind(password_hash)
-        .bind(email.trim().to_lowercase())
+        .bind(&link.token_hash)
+        .bind(&link.user_id)
+        .bind(link.reason.as_str())
+        .bind(format_time(link.created_at))
+        .bind(format_time(link.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        super::outbox::insert_outbox(&mut tx, None, std::slice::from_ref(mail), link.created_at)
+            .await?;
+        record(
+            &mut tx,
+            &link.user_id,
+            AccountEventKind::LinkSent,
+            by,
+            json!({ "reason": link.reason.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn password_link_account(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM password_links l JOIN staff_users u ON u.id = l.account_id
+             WHERE l.token_hash = ? AND l.spent_at IS NULL AND l.expires_at > ? AND u.disabled = 0"
+        )))
+        .bind(token_hash)
+        .bind(format_time(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(staff_user).transpose()
+    }
+
+    async fn use_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<StaffUser>, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let email: Option<String> = sqlx::query_scalar(
+            "UPDATE password_links SET spent_at = ?1
+             WHERE token_hash = ?2 AND spent_at IS NULL AND expires_at > ?1
+               AND account_id IN (SELECT id FROM staff_users WHERE disabled = 0)
+             RETURNING (SELECT email FROM staff_users WHERE id = account_id)",
+        )
+        .bind(format_time(now))
+        .bind(token_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(id) = id else { return Ok(false) };
-        sqlx::query("DELETE FROM staff_sessions WHERE user_id = ?")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = ?")
-            .bind(email.trim().to_lowercase())
-            .execute(&mut *tx)
-            .await?;
+        let Some(email) = email else {
+            return Ok(None);
+        };
+        let by = AccountActor {
+            actor: email.clone(),
+            at: now,
+        };
+        write_password(&mut tx, &email, password_hash, &by).await?;
         tx.commit().await?;
-        Ok(true)
+        self.user_by_email(&email).await
+    }
+
+    async fn last_password_link_at(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let at: Option<String> =
+            sqlx::query_scalar("SELECT MAX(created_at) FROM password_links WHERE account_id = ?")
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?;
+        at.as_deref().map(parse_time).transpose()
+    }
+
+    async fn account_events(&self, user_id: &str) -> Result<Vec<AccountEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, actor, detail, created_at FROM account_events
+             WHERE account_id = ? ORDER BY id DESC",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_event).collect()
     }
 
     async fn count_login_attempt(
@@ -205,6 +481,11 @@ impl StaffStore for SqliteStore {
             .bind(csrf_token)
             .bind(format_time(now))
             .bind(format_time(expires_at))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE staff_users SET last_sign_in_at = ? WHERE id = ?")
+            .bind(format_time(now))
+            .bind(user_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -72,6 +72,7 @@ pub async fn follow(
     }
     filters.apply(&mut query, user)?;
     let items = state.store.list_requests(&query).await?;
+    let names = super::StaffNames::load(&state).await?;
     let next = if items.len() == PAGE_SIZE as usize {
         items
             .last()
@@ -103,7 +104,7 @@ pub async fn follow(
             .collect(),
         items: items
             .iter()
-            .map(|i| ItemView::of(&catalogue, i, now))
+            .map(|i| ItemView::of(&catalogue, &names, i, now))
             .collect(),
         next,
         filters,

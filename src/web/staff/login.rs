@@ -108,7 +108,7 @@ pub async fn post(
         // account or which pair is locked (see `crate::auth`).
         Err(LoginError::Invalid) => Ok(page(
             StatusCode::UNAUTHORIZED,
-            "Adresse électronique ou mot de passe incorrect. Après cinq essais manqués, ce poste doit attendre un quart d'heure avant de réessayer avec cette adresse ; en cas d'oubli, demandez à un administrateur de réinitialiser votre mot de passe.",
+            "Adresse électronique ou mot de passe incorrect. Après cinq essais manqués, ce poste doit attendre un quart d'heure avant de réessayer avec cette adresse ; en cas d'oubli, suivez « Mot de passe oublié ? ».",
         )),
         Err(LoginError::Store(err)) => Err(err.into()),
         Err(LoginError::Internal(err)) => Err(AppError::Internal(err).into()),
@@ -184,7 +184,14 @@ pub async fn change_password(
         .await
         .map_err(AppError::Internal)?;
     // Every session ends, this one included: sign in again with the new password.
-    state.store.set_password(&user.email, &hash).await?;
+    state
+        .store
+        .set_password(
+            &user.email,
+            &hash,
+            &crate::store::staff::AccountActor::now(&user.email),
+        )
+        .await?;
     Ok((
         [(header::SET_COOKIE, session::set_cookie("", 0))],
         PasswordPage {

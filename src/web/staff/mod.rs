@@ -1,6 +1,7 @@
 //! The back office (`/bureau`): staff sign in, work their queues, handle requests; élus
 //! file requests for citizens and follow those of their communes.
 
+mod accounts;
 mod api_tokens;
 mod builder;
 mod elu;
@@ -9,6 +10,7 @@ pub mod export_lines;
 mod login;
 mod open311_keys;
 mod outbox;
+mod password_link;
 mod personal_data;
 mod queues;
 pub use queues::Filters;
@@ -96,6 +98,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/bureau/communes/{slug}/actualites/{id}",
             get(site::news_show).post(site::news_update),
         )
+        .route(
+            "/bureau/mot-de-passe-oublie",
+            get(password_link::forgotten_form).post(password_link::forgotten),
+        )
+        .route(
+            "/bureau/mot-de-passe/nouveau/{token}",
+            get(password_link::show).post(password_link::set),
+        )
+        .route(
+            "/bureau/admin/comptes",
+            get(accounts::list).post(accounts::create),
+        )
+        .route("/bureau/admin/comptes/{id}", get(accounts::show))
+        .route("/bureau/admin/comptes/{id}/acces", post(accounts::change))
+        .route(
+            "/bureau/admin/comptes/{id}/desactivation",
+            post(accounts::disable),
+        )
+        .route(
+            "/bureau/admin/comptes/{id}/reactivation",
+            post(accounts::enable),
+        )
+        .route("/bureau/admin/comptes/{id}/lien", post(accounts::send_link))
         .route("/bureau/admin/envois", get(outbox::show))
         .route("/bureau/admin/envois/{id}", post(outbox::redeliver))
         .route(
@@ -139,6 +164,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
                     bound_body,
                 )),
         )
+}
+
+/// Staff by name where the back office shows people (assignee, history, who filed): an
+/// actor is an e-mail address, or a word such as « citoyen », shown as it is.
+pub struct StaffNames(std::collections::HashMap<String, String>);
+
+impl StaffNames {
+    pub async fn load(state: &super::AppState) -> Result<StaffNames, super::error::AppError> {
+        Ok(StaffNames(
+            state.store.staff_names().await?.into_iter().collect(),
+        ))
+    }
+
+    /// The account's name, or `actor` itself when no account has that address.
+    pub fn of(&self, actor: &str) -> String {
+        self.0
+            .get(actor)
+            .cloned()
+            .unwrap_or_else(|| actor.to_owned())
+    }
 }
 
 /// The signed-in person, as every back-office page shows them.

@@ -61,7 +61,12 @@ pub struct ItemView {
 }
 
 impl ItemView {
-    pub fn of(catalogue: &Catalogue, item: &QueueItem, now: OffsetDateTime) -> ItemView {
+    pub fn of(
+        catalogue: &Catalogue,
+        names: &super::StaffNames,
+        item: &QueueItem,
+        now: OffsetDateTime,
+    ) -> ItemView {
         ItemView {
             reference: item.reference.to_string(),
             form_title: item.form_title.clone(),
@@ -75,7 +80,11 @@ impl ItemView {
             service: catalogue.service_name(&item.service).to_owned(),
             priority: item.priority.label_fr().to_owned(),
             urgent: item.priority >= Priority::High,
-            assignee: item.assignee.clone().unwrap_or_default(),
+            assignee: item
+                .assignee
+                .as_deref()
+                .map(|a| names.of(a))
+                .unwrap_or_default(),
             tags: item.tags.clone(),
             due: item.due_at.map(date_fr).unwrap_or_default(),
             overdue: is_overdue(item.status, item.due_at, now),
@@ -290,6 +299,7 @@ pub async fn queue(
     query.limit = PAGE_SIZE;
     filters.apply(&mut query, user)?;
     let items = state.store.list_requests(&query).await?;
+    let names = super::StaffNames::load(&state).await?;
     let counts = state
         .store
         .count_by_status(&user.scope(), Some(&queue_id), now)
@@ -348,7 +358,7 @@ pub async fn queue(
             .collect(),
         items: items
             .iter()
-            .map(|i| ItemView::of(&catalogue, i, now))
+            .map(|i| ItemView::of(&catalogue, &names, i, now))
             .collect(),
         next,
         filters,

@@ -128,6 +128,7 @@ async fn page(
         })
         .unwrap_or_default()
         .to_owned();
+    let names = super::StaffNames::load(state).await?;
     let queue_name = |id: &str| {
         catalogue
             .territory
@@ -162,13 +163,21 @@ async fn page(
         queue_id: request.queue.to_string(),
         queue: queue_name(&request.queue),
         priority: request.priority.label_fr().to_owned(),
-        assignee: request.assignee.clone().unwrap_or_default(),
+        assignee: request
+            .assignee
+            .as_deref()
+            .map(|a| names.of(a))
+            .unwrap_or_default(),
         due: request.due_at.map(date_fr).unwrap_or_default(),
         overdue: is_overdue(request.status, request.due_at, now),
         paused: request.paused_at.is_some(),
         routing_reason: request.routing_reason.clone().unwrap_or_default(),
         routing_fallback: request.routing_fallback.clone().unwrap_or_default(),
-        filed_by: request.filed_by.clone().unwrap_or_default(),
+        filed_by: request
+            .filed_by
+            .as_deref()
+            .map(|f| names.of(f))
+            .unwrap_or_default(),
         citizen_contact: request.citizen_contact.clone().unwrap_or_default(),
         contact_masked: if personal_data::contact_hidden(
             catalogue,
@@ -185,7 +194,7 @@ async fn page(
             .iter()
             .map(|e| TimelineEntry {
                 when: date_fr(e.created_at),
-                who: e.actor.clone(),
+                who: names.of(&e.actor),
                 what: crate::requests::describe::describe_event(catalogue, e),
                 internal: crate::domain::workflow::is_internal(e.kind),
             })

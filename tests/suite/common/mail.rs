@@ -22,8 +22,12 @@ pub struct Mail {
 }
 
 pub fn mails(app: &TestApp) -> Vec<Mail> {
-    let dir = app.data_dir.path().join("mail");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    mails_in(&app.data_dir.path().join("mail"))
+}
+
+/// The e-mails a file transport wrote into `dir` (a server started as a process).
+pub fn mails_in(dir: &std::path::Path) -> Vec<Mail> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     entries

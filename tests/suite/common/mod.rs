@@ -103,6 +103,25 @@ impl TestApp {
         }
     }
 
+    /// Runs one SQL statement behind the app's back and says whether the database took it
+    /// (to show that it refuses some).
+    pub async fn try_execute_sql(&self, sql: impl Into<String>) -> Result<(), String> {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.into());
+        let result = if self.database_url.starts_with("postgres") {
+            let mut connection = sqlx::PgConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut connection).await.map(|_| ())
+        } else {
+            let mut connection = sqlx::SqliteConnection::connect(&self.database_url)
+                .await
+                .unwrap();
+            sqlx::query(sql).execute(&mut connection).await.map(|_| ())
+        };
+        result.map_err(|e| e.to_string())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

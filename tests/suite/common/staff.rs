@@ -20,14 +20,18 @@ pub async fn add_user(
     communes: &[&str],
 ) -> StaffUser {
     app.store
-        .create_user(NewStaffUser {
-            email: email.to_owned(),
-            name: email.split('@').next().unwrap().to_owned(),
-            role,
-            services: services.iter().map(|s| s.parse().unwrap()).collect(),
-            communes: communes.iter().map(|s| s.parse().unwrap()).collect(),
-            password_hash: password::hash(PASSWORD).unwrap(),
-        })
+        .create_user(
+            NewStaffUser {
+                email: email.to_owned(),
+                name: email.split('@').next().unwrap().to_owned(),
+                role,
+                services: services.iter().map(|s| s.parse().unwrap()).collect(),
+                communes: communes.iter().map(|s| s.parse().unwrap()).collect(),
+                site_editor: false,
+                password_hash: password::hash(PASSWORD).unwrap(),
+            },
+            &guichet::store::staff::AccountActor::now("tests"),
+        )
         .await
         .unwrap()
 }
