@@ -21,6 +21,7 @@ pub mod check;
 pub mod config;
 pub mod dispatch;
 pub mod domain;
+pub mod elu_digest;
 pub mod intake;
 pub mod requests;
 pub mod retention;

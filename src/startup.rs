@@ -227,7 +227,7 @@ impl Application {
             self.state.catalogue.load_full(),
         ));
         tokio::spawn(rebuild_statistics(self.state.store.clone()));
-        let reminders = tokio::spawn(follow_up_waiting_requests(self.state.clone()));
+        let reminders = tokio::spawn(hourly_follow_ups(self.state.clone()));
         let retention = tokio::spawn(crate::retention::daily(
             self.state.store.clone(),
             self.state.catalogue.clone(),
@@ -451,10 +451,11 @@ fn list(problems: &[Diagnostic]) -> String {
 }
 
 /// Every hour, reminds the citizens a service has waited on too long and closes the
-/// requests whose reminder went unanswered (`x-guichet.reminders`). A failed run is logged
+/// requests whose reminder went unanswered (`x-guichet.reminders`), and queues the élus'
+/// daily digests once 7:00 has passed. A failed run is logged
 /// and tried again the next hour. The first run waits a minute, as retention's does, so
 /// that a restart loop does not run it at every start.
-async fn follow_up_waiting_requests(state: web::AppState) {
+async fn hourly_follow_ups(state: web::AppState) {
     tokio::time::sleep(Duration::from_secs(60)).await;
     loop {
         let catalogue = state.catalogue.load_full();
@@ -470,6 +471,12 @@ async fn follow_up_waiting_requests(state: web::AppState) {
                 "waiting requests followed up"
             ),
             Err(err) => tracing::error!(error = %err, "waiting requests could not be followed up"),
+        }
+        match crate::elu_digest::run(state.store.as_ref(), &catalogue, &state.public_url, now).await
+        {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "élus' daily digests queued"),
+            Err(err) => tracing::error!(error = %err, "the élus' daily digests could not be sent"),
         }
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }

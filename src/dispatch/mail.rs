@@ -149,6 +149,26 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "",
             )
         }
+        "elu_digest" => {
+            let lines = p.get("lines").and_then(Value::as_array).cloned().unwrap_or_default();
+            for line in &lines {
+                items.push((field(line, "text").to_owned(), field(line, "url").to_owned()));
+            }
+            let count = |key: &str| p.get(key).and_then(Value::as_u64).unwrap_or(0);
+            let plural = |n: u64, one: &str, many: &str| {
+                if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
+            };
+            (
+                format!(
+                    "Vos communes : {}, {}",
+                    plural(count("filed"), "nouvelle demande", "nouvelles demandes"),
+                    plural(count("resolved"), "demande traitée", "demandes traitées")
+                ),
+                vec!["Voici les demandes de vos communes déposées ou traitées depuis le dernier résumé :".to_owned()],
+                "Arrêter ou reprendre ce résumé",
+                field(p, "settings_url"),
+            )
+        }
         "citizen_update" => {
             let (subject, said) = match field(p, "what") {
                 "not_fixed" => (

@@ -9,6 +9,7 @@
 
 pub mod archive;
 pub mod builder;
+pub mod digest;
 pub mod handling;
 pub mod open311;
 pub mod outbox;
@@ -130,6 +131,7 @@ pub trait Store:
     + site::SiteStore
     + statistics::StatisticsStore
     + open311::Open311Store
+    + digest::DigestStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

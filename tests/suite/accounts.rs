@@ -243,7 +243,10 @@ async fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link_and_work
         "{page}"
     );
     let (_, queue) = nadia.get(&app, "/bureau/files/dechets-bacs").await;
-    assert!(queue.contains("<td>Nadia Benali</td>"), "{queue}");
+    assert!(
+        queue.contains("<td data-label=\"Attribuée à\">Nadia Benali</td>"),
+        "{queue}"
+    );
 
     let (_, page) = admin.get(&app, &account).await;
     let page = text(&page);

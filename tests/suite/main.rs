@@ -25,6 +25,7 @@ mod commune_sites;
 mod crash;
 mod deploy;
 mod dispatch;
+mod elu_digest;
 mod exports;
 mod hostile;
 mod instances;

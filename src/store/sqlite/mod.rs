@@ -17,6 +17,7 @@
 
 mod archive;
 mod builder;
+mod digest;
 mod handling;
 mod open311;
 mod outbox;

@@ -3,9 +3,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
 
 use super::Me;
@@ -37,6 +40,10 @@ pub struct FollowPage {
     pub filters: Filters,
     pub items: Vec<ItemView>,
     pub next: String,
+    /// Whether the élu asked for the daily digest (only élus can).
+    pub digest: Option<bool>,
+    /// "Résumé activé" or "arrêté", right after the change.
+    pub notice: String,
 }
 
 fn elu_only(user: &StaffUser) -> Result<(), AppError> {
@@ -60,6 +67,7 @@ pub async fn follow(
     State(state): State<AppState>,
     signed: Signed,
     Query(mut filters): Query<Filters>,
+    Query(confirmed): Query<std::collections::HashMap<String, String>>,
 ) -> Result<FollowPage, PageError> {
     let user = &signed.session.user;
     elu_only(user)?;
@@ -73,6 +81,17 @@ pub async fn follow(
     filters.apply(&mut query, user)?;
     let items = state.store.list_requests(&query).await?;
     let names = super::StaffNames::load(&state).await?;
+    let digest = if user.role == Role::Elu {
+        Some(state.store.digest_sent_until(&user.id).await?.is_some())
+    } else {
+        None
+    };
+    let notice = match confirmed.get("resume").map(String::as_str) {
+        Some("active") => "Résumé quotidien activé : vous le recevrez chaque matin à partir de demain, quand il y a du nouveau.",
+        Some("arrete") => "Résumé quotidien arrêté.",
+        _ => "",
+    }
+    .to_owned();
     let next = if items.len() == PAGE_SIZE as usize {
         items
             .last()
@@ -108,7 +127,47 @@ pub async fn follow(
             .collect(),
         next,
         filters,
+        digest,
+        notice,
     })
+}
+
+/// Asks for the daily digest of the élu's communes (`resume=1`), or stops it.
+pub async fn set_digest(
+    State(state): State<AppState>,
+    signed: Signed,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, PageError> {
+    let fields = crate::web::forms::read(&headers, body, state.limits.max_form_bytes)?;
+    signed.check_csrf(&fields)?;
+    let user = &signed.session.user;
+    if user.role != Role::Elu {
+        return Err(AppError::NotFound(
+            "Le résumé quotidien est réservé aux élus, pour les demandes de leurs communes.".into(),
+        )
+        .into());
+    }
+    let wanted = match fields.get("resume").map(String::as_str) {
+        Some("1") => true,
+        Some("0") => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choisissez de recevoir ou d'arrêter le résumé quotidien, puis validez.".into(),
+            )
+            .into());
+        }
+    };
+    state
+        .store
+        .set_digest(&user.id, wanted, OffsetDateTime::now_utc())
+        .await?;
+    Ok(Redirect::to(if wanted {
+        "/bureau/elu?resume=active"
+    } else {
+        "/bureau/elu?resume=arrete"
+    })
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -59,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/bureau/atelier/{id}/apercu", get(builder::preview))
         .route("/bureau/atelier/{id}/comparer", get(builder::compare))
         .route("/bureau/elu", get(elu::follow))
+        .route("/bureau/elu/resume", post(elu::set_digest))
         .route("/bureau/statistiques", get(statistics::dashboard))
         .route(
             "/bureau/statistiques/synthese",
