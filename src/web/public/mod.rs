@@ -3,6 +3,7 @@
 
 mod commune_finder;
 pub mod form;
+pub mod form_state;
 mod legal;
 mod my_data;
 pub mod open_data;
