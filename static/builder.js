@@ -355,7 +355,8 @@
       render(); sync();
     });
     actions.appendChild(remove);
-    if (!f.group) { var chooser = stepChooser(f.key); if (chooser) { box.insertBefore(chooser, actions); } }
+    var chooser = f.group ? null : stepChooser(f.key);
+    if (chooser) { box.appendChild(chooser); }
     box.appendChild(actions);
     return box;
   }

@@ -988,6 +988,97 @@ fn the_bulky_waste_request_is_filed_in_three_steps_without_javascript() {
     let data = tempfile::TempDir::new().unwrap();
     let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
     let browser = Browser::start_without_javascript();
+    // Scripts do not run: the bin number, which the script hides until « cassé » is chosen,
+    // is shown with the sentence saying when to fill it in.
+    browser.go(&format!("{}/demarches/remplacement-bac", server.address));
+    assert!(browser.displayed("#f-numero_bac"), "no script ran");
     file_bulky_waste_in_three_steps(&browser, &server.address, None);
+    server.stop();
+}
+
+/// The Environment service's designer edits the bulky-waste form's steps in the visual
+/// editor: renames one, adds one and moves a question into it, removes another (its
+/// questions join the step before); the definition the server receives follows each change.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn a_designer_edits_the_steps_of_a_form() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "design@vdg.example.org",
+            "--name",
+            "Denis Design",
+            "--role",
+            "designer",
+            "--service",
+            "environnement",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    browser.sign_in(&server.address, "design@vdg.example.org");
+    browser.go(&format!("{}/bureau/atelier/encombrants", server.address));
+    let steps = || -> Value {
+        let definition = browser.command(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.getElementById('definition').value;", "args": []}),
+        );
+        let definition: Value = serde_json::from_str(definition.as_str().unwrap()).unwrap();
+        definition["x-guichet"]["steps"].clone()
+    };
+    assert_eq!(steps().as_array().unwrap().len(), 3);
+
+    // Rename the third step.
+    let title = r#"#steps [data-step="2"] input[data-role=step-title]"#;
+    let field = browser.find(title);
+    browser.command("POST", &format!("/element/{field}/clear"), json!({}));
+    browser.type_in(title, "Vous joindre");
+    assert_eq!(steps()[2]["title"], "Vous joindre");
+
+    // A fourth step, and the access instructions moved into it.
+    browser.click("#add-step");
+    assert_eq!(steps()[3]["title"], "Nouvelle étape");
+    browser.click(r#".ve-field[data-key="acces"] select[data-role=step] option[value="3"]"#);
+    assert_eq!(steps()[3]["properties"], json!(["acces"]));
+    assert_eq!(steps()[1]["properties"], json!(["adresse"]));
+
+    // Removing the second step gives its questions to the first.
+    browser.click(r#"#steps [data-step="1"] button[data-role=step-remove]"#);
+    let now = steps();
+    assert_eq!(now.as_array().unwrap().len(), 3, "{now}");
+    assert_eq!(
+        now[0]["properties"],
+        json!(["objets", "detail_objets", "volume_m3", "adresse"])
+    );
+    // Every question is still in exactly one step.
+    let mut all: Vec<String> = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned())
+        })
+        .collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "acces",
+            "adresse",
+            "date_souhaitee",
+            "detail_objets",
+            "nom",
+            "objets",
+            "telephone",
+            "volume_m3"
+        ]
+    );
     server.stop();
 }
