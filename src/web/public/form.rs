@@ -799,3 +799,138 @@ fn postcode_link(catalogue: &Catalogue, form: &Form) -> Option<(String, String, 
         .collect();
     Some((postcode, commune, map.join(";")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::territory::Territory;
+
+    /// Three steps: `a`, then `b`, then `c`.
+    fn form() -> Form {
+        let territory = Territory::parse(
+            "[territory]\nname = \"T\"\n[[services]]\nid = \"s\"\nname = \"S\"\ndefault_queue = \"q\"\n[[services.queues]]\nid = \"q\"\nname = \"Q\"\n",
+        )
+        .unwrap();
+        let definition = serde_json::json!({
+            "title": "F", "type": "object", "additionalProperties": false,
+            "x-guichet": {"service": "s", "steps": [
+                {"title": "Un", "properties": ["a"]},
+                {"title": "Deux", "properties": ["b"]},
+                {"title": "Trois", "properties": ["c"]}
+            ]},
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}, "c": {"type": "string"}}
+        });
+        Form::load("f", &definition.to_string(), &territory, &HashMap::new()).unwrap()
+    }
+
+    fn error(path: &str) -> FieldError {
+        FieldError::new(path, "x")
+    }
+
+    #[test]
+    fn buttons_read_as_actions() {
+        assert_eq!(Action::parse("next"), Action::Next);
+        assert_eq!(Action::parse("review"), Action::Next);
+        assert_eq!(Action::parse(""), Action::Next);
+        assert_eq!(Action::parse("back"), Action::Back);
+        assert_eq!(Action::parse("submit"), Action::Submit);
+        assert_eq!(Action::parse("edit"), Action::Edit(0));
+        assert_eq!(Action::parse("edit-3"), Action::Edit(2));
+        assert_eq!(Action::parse("edit-0"), Action::Next, "steps count from 1");
+        assert_eq!(Action::parse("edit-x"), Action::Next);
+    }
+
+    #[test]
+    fn continuing_checks_the_step_then_moves_on() {
+        let form = form();
+        // Problems at later steps do not hold the person back.
+        let later = [error("/c")];
+        assert_eq!(
+            destination(&form, Action::Next, Some(0), false, &later),
+            Destination::Fill(1)
+        );
+        assert_eq!(
+            destination(&form, Action::Next, Some(1), false, &[error("/b")]),
+            Destination::Fix(1)
+        );
+        // The last step, or a step changed from the review: the first step with a problem.
+        assert_eq!(
+            destination(&form, Action::Next, Some(2), false, &[error("/a")]),
+            Destination::Fix(0)
+        );
+        assert_eq!(
+            destination(&form, Action::Next, Some(2), false, &[]),
+            Destination::Review
+        );
+        assert_eq!(
+            destination(&form, Action::Next, Some(0), true, &[]),
+            Destination::Review
+        );
+        assert_eq!(
+            destination(&form, Action::Next, Some(0), true, &later),
+            Destination::Fix(2)
+        );
+        // A problem about the whole form belongs to the first step.
+        assert_eq!(
+            destination(&form, Action::Submit, None, false, &[error("")]),
+            Destination::Fix(0)
+        );
+    }
+
+    #[test]
+    fn back_and_edit_lead_to_a_step_to_fill() {
+        let form = form();
+        assert_eq!(
+            destination(&form, Action::Back, Some(2), false, &[]),
+            Destination::Fill(1)
+        );
+        assert_eq!(
+            destination(&form, Action::Back, Some(0), false, &[]),
+            Destination::Fill(0)
+        );
+        assert_eq!(
+            destination(&form, Action::Edit(1), None, false, &[]),
+            Destination::Fill(1)
+        );
+        assert_eq!(
+            destination(&form, Action::Edit(9), None, false, &[]),
+            Destination::Fill(2)
+        );
+    }
+
+    #[test]
+    fn a_post_replaces_the_answers_of_its_own_step_only() {
+        let form = form();
+        let kept = FormState {
+            form: "f".into(),
+            version: form.version.as_str().into(),
+            page: Page::Step(1),
+            back_to_review: false,
+            answers: vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "old".into()),
+                ("c".into(), "3".into()),
+            ],
+            issued: 0,
+        };
+        // `b` emptied (not posted), and an answer to another step's question ignored.
+        let merged = merged_answers(&form, &kept, vec![("a".into(), "forged".into())]);
+        assert_eq!(
+            merged.pairs(),
+            [
+                ("a".to_owned(), "1".to_owned()),
+                ("c".to_owned(), "3".to_owned())
+            ]
+        );
+        let review = FormState {
+            page: Page::Review,
+            ..kept
+        };
+        let merged = merged_answers(&form, &review, vec![("b".into(), "new".into())]);
+        assert_eq!(
+            merged.first("b"),
+            Some("old"),
+            "the review page posts no answer"
+        );
+    }
+}
