@@ -908,6 +908,11 @@ fn file_bulky_waste_in_three_steps(browser: &Browser, address: &str, axe: Option
     let summary = browser.text(".error-summary");
     assert!(summary.contains("Quels objets"), "{summary}");
     assert!(!summary.contains("Nom et prénom"), "{summary}");
+    // With or without the script (the summary has `autofocus`), the focus is on it.
+    assert!(
+        browser.focused(".error-summary"),
+        "the refused step focuses its summary"
+    );
     check("step 1 with its errors");
     browser.click("#f-objets");
     browser.type_in("#f-volume_m3", "2,5");
