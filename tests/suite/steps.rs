@@ -856,3 +856,32 @@ async fn a_form_without_steps_is_one_page_as_before() {
         "{review}"
     );
 }
+
+#[tokio::test]
+async fn an_elu_files_a_form_in_steps_on_one_page_under_its_titles() {
+    use common::staff::{add_user, login};
+    use guichet::domain::Role;
+    let app = common::spawn_app().await;
+    add_user(&app, "elu@vdg.example.org", Role::Elu, &[], &["marmande"]).await;
+    let elu = login(&app, "elu@vdg.example.org").await;
+    let (status, page) = elu.get(&app, "/bureau/elu/demarches/encombrants").await;
+    assert_eq!(status, StatusCode::OK);
+    let titles = [
+        "Vos objets",
+        "L&#39;adresse d&#39;enlèvement",
+        "Vos coordonnées et la date souhaitée",
+    ];
+    let mut at = 0;
+    for title in titles {
+        let found = page[at..]
+            .find(&format!(r#"<h2 class="step-title">{title}</h2>"#))
+            .unwrap_or_else(|| panic!("{title} after the one before: {page}"));
+        at += found;
+    }
+    for name in ["objets", "adresse.rue", "telephone"] {
+        assert!(
+            page.contains(&format!(r#"name="{name}""#)),
+            "{name}: {page}"
+        );
+    }
+}

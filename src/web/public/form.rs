@@ -570,7 +570,22 @@ pub fn rows_with_errors(
     posted: &Posted,
     errors: &[FieldError],
 ) -> (Vec<Row>, Vec<(String, String)>) {
-    rows_of(form, &form.fields, posted, errors)
+    if !form.steps.declared() {
+        return rows_of(form, &form.fields, posted, errors);
+    }
+    // The whole form on one page (an élu filing for a resident): each step's questions
+    // under its title, in the citizens' order.
+    let (_, summary) = rows_of(form, &[], posted, errors);
+    let rows = form
+        .steps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, step)| {
+            let (rows, _) = rows_of(form, &fields_of_step(form, i), posted, errors);
+            std::iter::once(Row::heading(step.title.clone())).chain(rows)
+        })
+        .collect();
+    (rows, summary)
 }
 
 /// [`rows_with_errors`] for some of the form's questions (a step's).
