@@ -126,7 +126,11 @@ impl Application {
                     config.attachments_dir.display()
                 )
             })?;
+        let form_state_key = crate::web::public::form_state::FormStateKey::load(store.as_ref())
+            .await
+            .context("cannot read or keep the key that signs form pages")?;
         let state = AppState {
+            form_state_key: Arc::new(form_state_key),
             retention: Arc::new(places),
             open_data: Arc::default(),
             public_statistics: Arc::default(),

@@ -296,7 +296,10 @@
     box.appendChild(input("Libellé de la question", f.title, function (v) { f.title = v; sync(); }, { "data-role": "label" }));
     box.appendChild(input("Nom technique (lettres, chiffres, _)", f.key, function (v) {
       var clean = v.replace(/[^a-z0-9_]/gi, "_").toLowerCase();
-      if (clean && !siblingsOf(f).some(function (o) { return o.key === clean; })) { f.key = clean; sync(); }
+      if (clean && !siblingsOf(f).some(function (o) { return o.key === clean; })) {
+        if (!f.group) { renameInSteps(f.key, clean); }
+        f.key = clean; sync();
+      }
     }, { "data-role": "key" }));
     if (!f.advanced) {
       box.appendChild(select("Type de réponse", TYPES, f.kind, function (v) { f.kind = v; render(); sync(); }));
@@ -347,10 +350,97 @@
     });
     var remove = el("button", { type: "button", text: "Supprimer la question" });
     remove.addEventListener("click", function () {
-      list.splice(list.indexOf(f), 1); render(); sync();
+      list.splice(list.indexOf(f), 1);
+      if (!f.group) { removeFromSteps(f.key); }
+      render(); sync();
     });
     actions.appendChild(remove);
+    var chooser = f.group ? null : stepChooser(f.key);
+    if (chooser) { box.appendChild(chooser); }
     box.appendChild(actions);
+    return box;
+  }
+
+  // ---- steps (x-guichet.steps) ----------------------------------------------------------
+  // Each step is a title and the top-level questions (or sections) it holds; without steps
+  // the form is one page. The blocks keep the list in step with renames and removals.
+
+  function stepsOf() { return (model.root["x-guichet"] || {}).steps || null; }
+
+  function topKeys() {
+    return model.items.map(function (i) { return i.groupKey || i.key; });
+  }
+
+  function renameInSteps(from, to) {
+    (stepsOf() || []).forEach(function (s) {
+      s.properties = s.properties.map(function (p) { return p === from ? to : p; });
+    });
+  }
+
+  function removeFromSteps(key) {
+    (stepsOf() || []).forEach(function (s) {
+      s.properties = s.properties.filter(function (p) { return p !== key; });
+    });
+  }
+
+  function putInStep(key, index) {
+    var steps = stepsOf();
+    if (!steps || !steps[index]) { return; }
+    removeFromSteps(key);
+    steps[index].properties.push(key);
+  }
+
+  // A question added while the form has steps goes to the last one.
+  function addToLastStep(key) {
+    var steps = stepsOf();
+    if (steps && steps.length) { putInStep(key, steps.length - 1); }
+  }
+
+  function stepChooser(key) {
+    var steps = stepsOf();
+    if (!steps || !steps.length) { return null; }
+    var current = 0;
+    steps.forEach(function (s, i) { if (s.properties.indexOf(key) !== -1) { current = i; } });
+    var chooser = select("Étape", steps.map(function (s, i) { return [String(i), (i + 1) + ". " + (s.title || "sans titre")]; }),
+      String(current), function (v) { putInStep(key, Number(v)); sync(); });
+    chooser.querySelector("select").setAttribute("data-role", "step");
+    return chooser;
+  }
+
+  function stepsEditor() {
+    var meta = model.root["x-guichet"] = model.root["x-guichet"] || {};
+    var box = el("fieldset", { "class": "ve-settings", id: "steps" }, [el("legend", { text: "Étapes" })]);
+    box.appendChild(el("p", { "class": "hint", text: meta.steps && meta.steps.length
+      ? "Les habitants remplissent le formulaire une étape à la fois. Choisissez l'étape de chaque question dans son bloc."
+      : "Le formulaire tient sur une seule page. Ajoutez une étape pour le découper." }));
+    (meta.steps || []).forEach(function (step, i) {
+      var item = el("fieldset", { "class": "ve-field", "data-step": String(i) }, [el("legend", { text: "Étape " + (i + 1) })]);
+      item.appendChild(input("Titre de l'étape " + (i + 1), step.title, function (v) { step.title = v; sync(); }, { "data-role": "step-title" }));
+      var remove = el("button", { type: "button", text: "Supprimer l'étape " + (i + 1), "data-role": "step-remove" });
+      remove.addEventListener("click", function () {
+        var steps = meta.steps;
+        var orphans = steps[i].properties;
+        steps.splice(i, 1);
+        if (!steps.length) { delete meta.steps; } else {
+          // Its questions join the step before it (or the new first step).
+          var into = steps[Math.max(0, i - 1)];
+          into.properties = into.properties.concat(orphans);
+        }
+        render(); sync();
+      });
+      item.appendChild(el("p", { "class": "actions" }, [remove]));
+      box.appendChild(item);
+    });
+    var add = el("button", { type: "button", id: "add-step", text: "Ajouter une étape" });
+    add.addEventListener("click", function () {
+      if (!meta.steps || !meta.steps.length) {
+        // The questions so far make the first step.
+        meta.steps = [{ title: "Étape 1", properties: topKeys() }];
+      }
+      meta.steps.push({ title: "Nouvelle étape", properties: [] });
+      render(); sync();
+    });
+    box.appendChild(add);
     return box;
   }
 
@@ -442,12 +532,15 @@
   function render() {
     host.textContent = "";
     host.appendChild(settings());
+    host.appendChild(stepsEditor());
     var questions = el("section", { "aria-label": "Questions" }, [el("h2", { text: "Questions" })]);
     var top = model.items.filter(function (i) { return !i.groupKey; });
     model.items.forEach(function (item) {
       if (item.groupKey) {
-        var group = el("fieldset", { "class": "ve-group" }, [el("legend", { text: "Rubrique : " + item.title })]);
+        var group = el("fieldset", { "class": "ve-group", "data-key": item.groupKey }, [el("legend", { text: "Rubrique : " + item.title })]);
         group.appendChild(input("Titre de la rubrique", item.title, function (v) { item.title = v; sync(); }));
+        var inStep = stepChooser(item.groupKey);
+        if (inStep) { group.appendChild(inStep); }
         group.appendChild(input("Rubrique obligatoire", !!item.required, function (on) { item.required = on; sync(); }, { type: "checkbox" }));
         item.fields.forEach(function (f) { group.appendChild(fieldBlock(f, item.fields)); });
         var addIn = el("button", { type: "button", text: "Ajouter une question dans la rubrique" });
@@ -459,12 +552,15 @@
       }
     });
     var add = el("button", { type: "button", id: "add-question", text: "Ajouter une question" });
-    add.addEventListener("click", function () { model.items.push(newField(null, top)); render(); sync(); });
+    add.addEventListener("click", function () {
+      var f = newField(null, top); model.items.push(f); addToLastStep(f.key); render(); sync();
+    });
     var addGroup = el("button", { type: "button", text: "Ajouter une rubrique" });
     addGroup.addEventListener("click", function () {
       var n = 1;
       while (model.items.some(function (i) { return i.groupKey === "rubrique_" + n || i.key === "rubrique_" + n; })) { n++; }
       model.items.push({ groupKey: "rubrique_" + n, title: "Nouvelle rubrique", original: {}, fields: [] });
+      addToLastStep("rubrique_" + n);
       render(); sync();
     });
     questions.appendChild(el("p", { "class": "actions" }, [add, addGroup]));

@@ -13,6 +13,7 @@ use super::fields::{self, Field};
 use super::legal::{FORM_PRIVACY_KEYS, FormPrivacy, MAX_PRIVACY_TEXT};
 use super::rule::Rule;
 use super::rule_reads::data_reads;
+use super::steps::{self, Steps};
 use super::territory::{Territory, is_valid_id};
 use crate::domain::FormVersion;
 
@@ -61,6 +62,9 @@ pub struct FormMeta {
     /// When a request waits for the citizen's answer: the reminder, then the closing.
     #[serde(default)]
     pub reminders: Reminders,
+    /// The pages the portal shows the form in (see `super::steps`); none: one page.
+    #[serde(default)]
+    pub steps: Vec<super::steps::Step>,
 }
 
 /// `x-guichet.reminders`: a request waiting for the citizen's answer gets a reminder to the
@@ -204,6 +208,8 @@ pub struct Form {
     pub rule: Option<Arc<Rule>>,
     pub version: FormVersion,
     pub fields: Vec<Field>,
+    /// The pages citizens fill it in: the declared steps, or one holding every question.
+    pub steps: Steps,
     pub examples: Vec<Value>,
     /// Relative path of the definition file.
     pub file: PathBuf,
@@ -357,6 +363,15 @@ impl Form {
                 problems.extend(found.into_iter().map(|(p, m)| at(&p, m)));
                 None
             }
+            Some(block)
+                if block.get("steps").is_some_and(|s| {
+                    !steps::shape_problems(s, &format!("/{META_KEY}/steps")).is_empty()
+                }) =>
+            {
+                let found = steps::shape_problems(&block["steps"], &format!("/{META_KEY}/steps"));
+                problems.extend(found.into_iter().map(|(p, m)| at(&p, m)));
+                None
+            }
             Some(block) => match serde_json::from_value::<FormMeta>(block.clone()) {
                 Ok(meta) => Some(meta),
                 Err(err) => {
@@ -399,6 +414,11 @@ impl Form {
                 return Err(problems);
             }
         };
+        problems.extend(
+            steps::coverage_problems(&meta.steps, &fields, &format!("/{META_KEY}/steps"))
+                .into_iter()
+                .map(|(p, m)| at(&p, m)),
+        );
         if let Some(pointer) = &meta.commune_field {
             let path: Vec<String> = pointer.split('/').skip(1).map(str::to_owned).collect();
             if fields::find(&fields, &path).is_none() {
@@ -462,6 +482,7 @@ impl Form {
             return Err(problems);
         }
         let version = FormVersion::compute(&schema, rule.as_ref().map(|r| r.source.as_str()));
+        let steps = Steps::of(&meta.steps, &fields);
         Ok(Form {
             id: id.to_owned(),
             title: title.unwrap_or_default(),
@@ -473,6 +494,7 @@ impl Form {
             meta,
             rule,
             version,
+            steps,
             fields,
             examples,
             file,

@@ -20,6 +20,7 @@ pub mod rule_limits;
 pub mod rule_messages;
 pub mod rule_reads;
 pub mod search;
+pub mod steps;
 pub mod territory;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -139,6 +139,10 @@ pub trait Store:
     /// The connection pools' use, read without touching the database.
     fn pool_stats(&self) -> Vec<PoolStats>;
 
+    /// The server's secret called `name`: the one already kept, or else `fresh`, kept now.
+    /// Every instance on the database gets the same, whoever asked first.
+    async fn server_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError>;
+
     /// Ends the store on a graceful shutdown, after the last request. SQLite folds its
     /// write-ahead log back into the file and empties it, so what was deleted or overwritten
     /// (a session's token, later a scrubbed answer) leaves no copy in the WAL.

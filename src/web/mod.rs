@@ -67,6 +67,8 @@ pub struct AppState {
     pub open_data: Arc<public::OpenDataCache>,
     /// The public statistics page, computed at most once a minute.
     pub public_statistics: Arc<public::PublicStatisticsCache>,
+    /// Signs the answers a form carries from page to page (`public::form_state`).
+    pub form_state_key: Arc<public::form_state::FormStateKey>,
 }
 
 impl AppState {

@@ -29,6 +29,16 @@ struct Browser {
 
 impl Browser {
     fn start() -> Browser {
+        Browser::start_with(true)
+    }
+
+    /// A browser whose pages run no script (Chromium's content setting), as for a person
+    /// who turned JavaScript off or whose script did not load.
+    fn start_without_javascript() -> Browser {
+        Browser::start_with(false)
+    }
+
+    fn start_with(javascript: bool) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -62,9 +72,14 @@ impl Browser {
             "--disable-dev-shm-usage",
             &format!("--user-data-dir={}", profile.path().display()),
         ];
+        let prefs = if javascript {
+            json!({})
+        } else {
+            json!({"profile.managed_default_content_settings.javascript": 2})
+        };
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args, "prefs": prefs}
         }}});
         let session: Value = http
             .post(format!("{base}/session"))
@@ -938,5 +953,317 @@ fn an_admin_creates_an_agent_who_chooses_a_password_from_the_link() {
 
     browser.go(&format!("{}{link}", server.address));
     assert!(browser.text("h1").contains("Ce lien ne fonctionne plus"));
+    server.stop();
+}
+
+impl Browser {
+    /// Presses keys (WebDriver key codes: Tab `\u{E004}`, Enter `\u{E007}`, or text) on
+    /// whatever has the focus, as a keyboard does.
+    fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                [
+                    json!({"type": "keyDown", "value": c.to_string()}),
+                    json!({"type": "keyUp", "value": c.to_string()}),
+                ]
+            })
+            .collect();
+        self.command(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        );
+    }
+
+    /// Whether the focused element matches `css`.
+    fn focused(&self, css: &str) -> bool {
+        self.command(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return !!document.activeElement && document.activeElement.matches(arguments[0]);", "args": [css]}),
+        )
+        .as_bool()
+        .unwrap()
+    }
+
+    /// Presses Tab until `css` has the focus (at most 80 times).
+    fn tab_to(&self, css: &str) {
+        for _ in 0..80 {
+            if self.focused(css) {
+                return;
+            }
+            self.press(TAB);
+        }
+        panic!("Tab never reached {css}");
+    }
+
+    /// Presses a key that sends the page's form, and waits for the next page.
+    fn press_and_wait(&self, keys: &str) {
+        let before = self.find("html");
+        self.press(keys);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.find("html") == before {
+            assert!(Instant::now() < deadline, "the page did not change");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = " ";
+
+/// A person who uses no mouse files the bin request with Tab, Space and Enter (and types
+/// the answers): a first try with nothing filled in is refused, and the focus is on the
+/// error summary, which a screen reader then reads.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_bin_request_is_filed_with_the_keyboard_only() {
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
+    let browser = Browser::start();
+    browser.go(&format!("{}/demarches/remplacement-bac", server.address));
+
+    browser.tab_to(r#"button[value="review"]"#);
+    browser.press_and_wait(ENTER);
+    assert!(browser.text(".error-summary").contains("Nom et prénom"));
+    assert!(
+        browser.focused(".error-summary"),
+        "the refused form puts the focus on its error summary"
+    );
+
+    browser.tab_to("#f-motif");
+    browser.press(SPACE);
+    browser.tab_to("#f-numero_bac");
+    browser.press("00123456");
+    browser.tab_to("#f-type_bac");
+    browser.press(SPACE);
+    browser.tab_to("#f-nombre_residents");
+    browser.press("4");
+    browser.tab_to("#f-nom");
+    browser.press("Claire Martin");
+    browser.tab_to("#f-adresse-rue");
+    browser.press("Rue de la Libération");
+    browser.tab_to("#f-adresse-commune");
+    // A focused list picks the option whose name is typed.
+    browser.press("Marmande");
+    browser.tab_to(r#"button[value="review"]"#);
+    browser.press_and_wait(ENTER);
+    let review = browser.text("main");
+    assert!(review.contains("Vérifiez vos réponses"), "{review}");
+    assert!(
+        review.contains("Il est cassé") && review.contains("Marmande"),
+        "{review}"
+    );
+
+    browser.tab_to(r#"button[value="submit"]"#);
+    browser.press(ENTER);
+    browser.wait_for_url("/suivi/");
+    let reference = browser.text(".reference");
+    assert!(
+        guichet::domain::Reference::parse(&reference).is_ok(),
+        "{reference}"
+    );
+    server.stop();
+}
+
+/// The bulky-waste request in its three steps, in a browser with or without JavaScript:
+/// a step refused for its own problem only, « Retour » keeping the answers, the review by
+/// step with « Modifier » coming back to it, then the receipt. With `axe`, each page state
+/// passes axe-core's WCAG 2.1 A/AA rules (no critical or serious violation).
+fn file_bulky_waste_in_three_steps(browser: &Browser, address: &str, axe: Option<&str>) {
+    let check = |what: &str| {
+        if let Some(axe) = axe {
+            let found = browser.axe_violations(axe);
+            assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
+        }
+    };
+    browser.go(&format!("{address}/demarches/encombrants"));
+    assert!(browser.text("main").contains("Étape 1 sur 3"));
+    check("step 1");
+
+    // Nothing ticked: step 1 refused with its own problems only.
+    browser.submit(r#"button[value="next"]"#);
+    let summary = browser.text(".error-summary");
+    assert!(summary.contains("Quels objets"), "{summary}");
+    assert!(!summary.contains("Nom et prénom"), "{summary}");
+    // With or without the script (the summary has `autofocus`), the focus is on it.
+    assert!(
+        browser.focused(".error-summary"),
+        "the refused step focuses its summary"
+    );
+    check("step 1 with its errors");
+    browser.click("#f-objets");
+    browser.type_in("#f-volume_m3", "2,5");
+    browser.submit(r#"button[value="next"]"#);
+
+    assert!(browser.text("main").contains("Étape 2 sur 3"));
+    check("step 2");
+    browser.type_in("#f-adresse-rue", "Rue de la Libération");
+    browser.type_in("#f-adresse-code_postal", "47200");
+    browser.click(r#"#f-adresse-commune option[value="marmande"]"#);
+    // Back to step 1 and on again: both steps' answers are there.
+    browser.submit(r#"button[value="back"]"#);
+    assert!(browser.text("main").contains("Étape 1 sur 3"));
+    let volume = browser.find("#f-volume_m3");
+    let kept = browser.command(
+        "GET",
+        &format!("/element/{volume}/property/value"),
+        Value::Null,
+    );
+    assert_eq!(kept, "2,5");
+    browser.submit(r#"button[value="next"]"#);
+    let street = browser.find("#f-adresse-rue");
+    let kept = browser.command(
+        "GET",
+        &format!("/element/{street}/property/value"),
+        Value::Null,
+    );
+    assert_eq!(kept, "Rue de la Libération");
+    browser.submit(r#"button[value="next"]"#);
+
+    assert!(browser.text("main").contains("Étape 3 sur 3"));
+    check("step 3");
+    browser.type_in("#f-nom", "Claire Martin");
+    browser.type_in("#f-telephone", "05 36 49 00 12");
+    browser.type_in("#f-date_souhaitee", "17/03/2027");
+    browser.submit(r#"button[value="review"]"#);
+
+    let review = browser.text("main");
+    assert!(review.contains("Vérifiez vos réponses"), "{review}");
+    assert!(review.contains("L'adresse d'enlèvement"), "{review}");
+    check("review");
+    browser.submit(r#"button[value="edit-2"]"#);
+    assert!(browser.text("main").contains("Étape 2 sur 3"));
+    let street = browser.find("#f-adresse-rue");
+    browser.command("POST", &format!("/element/{street}/clear"), json!({}));
+    browser.type_in("#f-adresse-rue", "Avenue Jean Jaurès");
+    browser.submit(r#"button[value="next"]"#);
+    let review = browser.text("main");
+    assert!(
+        review.contains("Vérifiez vos réponses"),
+        "back to the review: {review}"
+    );
+    assert!(review.contains("Avenue Jean Jaurès"), "{review}");
+
+    browser.click(r#"button[value="submit"]"#);
+    browser.wait_for_url("/suivi/");
+    let reference = browser.text(".reference");
+    assert!(
+        guichet::domain::Reference::parse(&reference).is_ok(),
+        "{reference}"
+    );
+}
+
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn the_bulky_waste_request_is_filed_in_three_steps_and_each_step_passes_axe() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
+    let browser = Browser::start();
+    file_bulky_waste_in_three_steps(&browser, &server.address, Some(&axe));
+    server.stop();
+}
+
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn the_bulky_waste_request_is_filed_in_three_steps_without_javascript() {
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
+    let browser = Browser::start_without_javascript();
+    // Scripts do not run: the bin number, which the script hides until « cassé » is chosen,
+    // is shown with the sentence saying when to fill it in.
+    browser.go(&format!("{}/demarches/remplacement-bac", server.address));
+    assert!(browser.displayed("#f-numero_bac"), "no script ran");
+    file_bulky_waste_in_three_steps(&browser, &server.address, None);
+    server.stop();
+}
+
+/// The Environment service's designer edits the bulky-waste form's steps in the visual
+/// editor: renames one, adds one and moves a question into it, removes another (its
+/// questions join the step before); the definition the server receives follows each change.
+#[test]
+#[ignore = "needs chromium and chromium-driver; .ci/run installs them and runs it"]
+fn a_designer_edits_the_steps_of_a_form() {
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "design@vdg.example.org",
+            "--name",
+            "Denis Design",
+            "--role",
+            "designer",
+            "--service",
+            "environnement",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    browser.sign_in(&server.address, "design@vdg.example.org");
+    browser.go(&format!("{}/bureau/atelier/encombrants", server.address));
+    let steps = || -> Value {
+        let definition = browser.command(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.getElementById('definition').value;", "args": []}),
+        );
+        let definition: Value = serde_json::from_str(definition.as_str().unwrap()).unwrap();
+        definition["x-guichet"]["steps"].clone()
+    };
+    assert_eq!(steps().as_array().unwrap().len(), 3);
+
+    // Rename the third step.
+    let title = r#"#steps [data-step="2"] input[data-role=step-title]"#;
+    let field = browser.find(title);
+    browser.command("POST", &format!("/element/{field}/clear"), json!({}));
+    browser.type_in(title, "Vous joindre");
+    assert_eq!(steps()[2]["title"], "Vous joindre");
+
+    // A fourth step, and the access instructions moved into it.
+    browser.click("#add-step");
+    assert_eq!(steps()[3]["title"], "Nouvelle étape");
+    browser.click(r#".ve-field[data-key="acces"] select[data-role=step] option[value="3"]"#);
+    assert_eq!(steps()[3]["properties"], json!(["acces"]));
+    assert_eq!(steps()[1]["properties"], json!(["adresse"]));
+
+    // Removing the second step gives its questions to the first.
+    browser.click(r#"#steps [data-step="1"] button[data-role=step-remove]"#);
+    let now = steps();
+    assert_eq!(now.as_array().unwrap().len(), 3, "{now}");
+    assert_eq!(
+        now[0]["properties"],
+        json!(["objets", "detail_objets", "volume_m3", "adresse"])
+    );
+    // Every question is still in exactly one step.
+    let mut all: Vec<String> = now
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["properties"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned())
+        })
+        .collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "acces",
+            "adresse",
+            "date_souhaitee",
+            "detail_objets",
+            "nom",
+            "objets",
+            "telephone",
+            "volume_m3"
+        ]
+    );
     server.stop();
 }

@@ -416,13 +416,14 @@ async fn html_submissions_over_the_limit_keep_the_answers_then_go_through() {
         "{page}"
     );
     assert!(page.contains("vos réponses sont conservées"), "{page}");
-    // The review page again, with the answers and the same token to send.
+    // The review page again, with the answers (in its signed state) and the same token.
     assert!(page.contains("Vérifiez vos réponses"), "{page}");
-    let hidden = hidden_inputs(&page);
     assert!(
-        hidden.contains(&("details".into(), "Lampadaire éteint depuis lundi".into())),
-        "{hidden:?}"
+        page.contains("<dd>Lampadaire éteint depuis lundi</dd>"),
+        "{page}"
     );
+    let hidden = hidden_inputs(&page);
+    assert!(hidden.iter().any(|(name, _)| name == "_etat"), "{hidden:?}");
     assert!(
         hidden.contains(&("_token".into(), token.clone())),
         "{hidden:?}"

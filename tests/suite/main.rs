@@ -46,6 +46,7 @@ mod rights;
 mod routing;
 mod search;
 mod statistics;
+mod steps;
 mod territory_data;
 mod transfer;
 mod users_cli;

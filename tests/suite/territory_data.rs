@@ -429,7 +429,29 @@ async fn an_address_postcode_must_be_its_communes_through_the_html_form() {
         "{page}"
     );
     assert!(page.contains("47400:"), "{page}");
-    assert!(page.contains(r#"autocomplete="postal-code""#), "{page}");
+    // The address is the form's second step.
+    let state = common::uploads::hidden_inputs(&page)
+        .into_iter()
+        .find(|(name, _)| name == "_etat")
+        .unwrap()
+        .1;
+    let second = app
+        .client
+        .post(app.url("/demarches/encombrants"))
+        .form(&[
+            ("_etat", state.as_str()),
+            ("_action", "next"),
+            ("objets", "meubles"),
+            ("volume_m3", "2"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(second.contains(r#"autocomplete="postal-code""#), "{second}");
+    assert!(second.contains(r#"data-postcode-field="adresse.code_postal""#));
 
     let mut pairs = vec![("_action".to_owned(), "review".to_owned())];
     form_pairs(

@@ -90,6 +90,23 @@ impl Store for PostgresStore {
         vec![super::PoolStats::of("main", &self.pool)]
     }
 
+    async fn server_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .bind(super::format_time(time::OffsetDateTime::now_utc()))
+        .execute(&self.pool)
+        .await?;
+        let secret: String =
+            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(secret)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

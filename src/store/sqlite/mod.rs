@@ -146,6 +146,22 @@ impl Store for SqliteStore {
         ]
     }
 
+    async fn server_secret(&self, name: &str, fresh: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO server_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .bind(super::format_time(time::OffsetDateTime::now_utc()))
+        .execute(&self.writer)
+        .await?;
+        let secret: String = sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(secret)
+    }
+
     async fn close(&self) {
         // Readers first: a checkpoint cannot pass a reader's snapshot.
         self.pool.close().await;

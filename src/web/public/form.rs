@@ -1,9 +1,19 @@
-//! The generated form: show it, check the answers, file the request.
+//! The generated form: show it one step at a time, check each step, review, file.
 //!
-//! One URL, three steps, no session and no JavaScript: `POST` with `_action=review` shows
-//! the "check your answers" page (the answers travel in hidden fields), `_action=edit`
-//! goes back to the form with every value kept, and `_action=submit` files the request and
-//! redirects to its tracking page.
+//! One URL, no session and no JavaScript. A form is one or more steps (`catalogue::steps`;
+//! a form that declares none is one step). Every page posts to the form's URL, with
+//! `_action`:
+//! - `next` (`review` on the last step's button): checks the step's own answers, then shows
+//!   the next step; after the last step, or a step changed from the review page, the whole
+//!   form is checked and the "check your answers" page shown, or else the first step with a
+//!   problem, with its problems (a condition that spans steps is reported at its own field);
+//! - `back`: the previous step, with what was typed kept but not checked;
+//! - `edit` / `edit-N` (the review page's « Modifier »): step N, and then back to review;
+//! - `submit`: checks everything once more, files the request and redirects to its tracking
+//!   page.
+//!
+//! The answers travel in one signed hidden input (`form_state`): nothing is written before
+//! the request is sent. A post without it (a script, a test) is taken as the whole form.
 
 use std::collections::HashMap;
 
@@ -13,8 +23,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
 
+use super::form_state::{FormState, FormStateKey, Page};
+use super::form_steps::{
+    Action, Destination, carried_over, destination, errors_of_step, merged_answers,
+};
 use super::view::{self, Row, Section};
+use crate::attachments::StoredFile;
+use crate::catalogue::fields::Field;
 use crate::catalogue::notices::Notice;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::text::french_spacing;
@@ -54,6 +72,28 @@ pub struct FormPage {
     /// For form.js to narrow the commune list to an address's postcode: the two fields'
     /// names and `postcode:slug,slug;…`. Empty when the form links no postcode.
     pub postcode_link: Option<(String, String, String)>,
+    /// « Étape 2 sur 3 : Votre adresse »; empty for a form on one page.
+    pub step_title: String,
+    /// The first step: the description, the privacy notice and the commune choice.
+    pub first_step: bool,
+    /// The signed answers so far (`_etat`); empty in a preview.
+    pub state: String,
+    /// A « Retour » button to the previous step.
+    pub back: bool,
+    /// The main button's words and value.
+    pub next_label: &'static str,
+    pub next_value: &'static str,
+    /// Why the person is shown this page rather than the one they asked for.
+    pub notice: String,
+}
+
+/// One step on the review page, with its answers and its « Modifier » button.
+pub struct ReviewStep {
+    /// 1-based; the button posts `edit-{number}`.
+    pub number: usize,
+    /// The step's title; empty for a form on one page.
+    pub title: String,
+    pub sections: Vec<Section>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -64,8 +104,12 @@ pub struct ReviewPage {
     pub title: String,
     pub commune: String,
     pub commune_name: String,
-    pub sections: Vec<Section>,
+    pub steps: Vec<ReviewStep>,
+    /// The form declares steps: each has its heading and its « Modifier ».
+    pub by_step: bool,
     pub hidden: Vec<(String, String)>,
+    /// The signed answers (`_etat`).
+    pub state: String,
     /// The tracking token this submission will be filed under (see `post`).
     pub token: String,
     /// Why sending did not work (a rate limit): the answers stay on the page.
@@ -78,6 +122,8 @@ pub struct ReviewPage {
 pub struct FormQuery {
     commune: Option<String>,
 }
+
+const FORM_CHANGED: &str = "Ce formulaire a été mis à jour pendant que vous le remplissiez. Vos réponses sont gardées : vérifiez-les étape par étape, puis continuez.";
 
 pub async fn show(
     State(state): State<AppState>,
@@ -95,13 +141,16 @@ pub async fn show(
             slug.clone(),
         ));
     }
-    Ok(form_page(
+    Ok(step_page(
         &catalogue,
         form,
         commune,
         &Posted::from_pairs(pairs),
         &[],
         &Default::default(),
+        0,
+        false,
+        Some(&state.form_state_key),
     ))
 }
 
@@ -122,20 +171,16 @@ pub async fn post(
         uploaded,
         files_refused,
     } = uploads::read_anonymous(&state, &form, request, client.address).await?;
-    let action = pairs
-        .iter()
-        .find(|(k, _)| k == "_action")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let submission_token = pairs
-        .iter()
-        .find(|(k, _)| k == "_token")
-        .and_then(|(_, v)| TrackingToken::parse(v).ok());
-    let commune_hint = pairs
-        .iter()
-        .find(|(k, _)| k == "_commune")
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty());
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let action = Action::parse(&field("_action").unwrap_or_default());
+    let submission_token = field("_token").and_then(|v| TrackingToken::parse(&v).ok());
+    let commune_hint = field("_commune").filter(|v| !v.is_empty());
+    let sealed = field("_etat").filter(|v| !v.is_empty());
     // The page's commune, or the one chosen beside the form. One outside the territory is a
     // forged post; one of the territory where the form is not offered, intake reports next
     // to the other answers, which stay on the page.
@@ -150,7 +195,56 @@ pub async fn post(
         }
         Err(err) => return Err(err.into()),
     };
-    let posted = Posted::from_pairs(pairs.into_iter().filter(|(k, _)| !k.starts_with('_')));
+    let key = state.form_state_key.as_ref();
+    let step_page = |posted: &Posted, errors: &[FieldError], step: usize, back_to_review: bool| {
+        step_page(
+            &catalogue,
+            &form,
+            commune.clone(),
+            posted,
+            errors,
+            &files,
+            step,
+            back_to_review,
+            Some(key),
+        )
+    };
+    let answers: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .cloned()
+        .collect();
+    let kept =
+        match sealed.map(|text| FormState::open(&text, key, &form.id, OffsetDateTime::now_utc())) {
+            None => None,
+            Some(Ok(kept)) => Some(kept),
+            Some(Err(refused)) => {
+                // Nothing of the post is used; its files go with it.
+                let mut page = step_page(&Posted::default(), &[], 0, false);
+                page.hidden_files.clear();
+                page.notice = refused.message_fr().to_owned();
+                return Ok((StatusCode::BAD_REQUEST, page).into_response());
+            }
+        };
+    let (posted, on, back_to_review) = match &kept {
+        None => (Posted::from_pairs(answers), None, false),
+        Some(kept) if kept.version != form.version.as_str() => {
+            uploaded.keep();
+            let posted = carried_over(kept, answers);
+            let mut page = step_page(&posted, &[], 0, false);
+            page.notice = FORM_CHANGED.to_owned();
+            return Ok(page.into_response());
+        }
+        Some(kept) => (
+            merged_answers(&form, kept, answers),
+            match kept.page {
+                Page::Step(step) => Some(step.min(form.steps.len() - 1)),
+                Page::Review => None,
+            },
+            kept.back_to_review,
+        ),
+    };
+    let shown = on.unwrap_or(0);
 
     if let Some(wait) = files_refused {
         // The answers come back; the files sent earlier too (they were kept then).
@@ -161,17 +255,27 @@ pub async fn post(
                 rate_limits::wait_fr(wait)
             ),
         )];
-        errors.extend(file_errors);
-        let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);
+        errors.extend(errors_of_step(&form, &file_errors, shown));
+        let page = step_page(&posted, &errors, shown, back_to_review);
         return Ok(too_many(wait, page));
     }
-    if action == "edit" {
-        uploaded.keep();
-        return Ok(form_page(&catalogue, &form, commune, &posted, &[], &files).into_response());
+    match action {
+        Action::Back | Action::Edit(_) => {
+            let step = match destination(&form, action, on, back_to_review, &[]) {
+                Destination::Fill(step) | Destination::Fix(step) => step,
+                Destination::Review => 0,
+            };
+            uploaded.keep();
+            let back_to_review = back_to_review || matches!(action, Action::Edit(_));
+            return Ok(step_page(&posted, &[], step, back_to_review).into_response());
+        }
+        Action::Next | Action::Submit => {}
     }
     file_errors.extend(repeated(&form.fields, &posted));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
+    // File (and repeated-field) problems first: what the person must fix by choosing again.
+    let mut errors = file_errors;
     let accepted = match intake::accept(
         &catalogue,
         &form,
@@ -179,36 +283,75 @@ pub async fn post(
         commune_hint.as_deref(),
         Channel::Web,
     ) {
-        Ok(accepted) if file_errors.is_empty() => accepted,
-        result => {
-            // File (and repeated-field) problems first: what the person must fix by
-            // choosing again.
-            let mut errors = file_errors;
-            errors.extend(result.err().unwrap_or_default());
-            let page = form_page(&catalogue, &form, commune, &posted, &errors, &files);
+        Ok(accepted) => Some(accepted),
+        Err(found) => {
+            errors.extend(found);
+            None
+        }
+    };
+    let accepted = match (
+        destination(&form, action, on, back_to_review, &errors),
+        accepted,
+    ) {
+        (Destination::Review, Some(accepted)) if errors.is_empty() => accepted,
+        (Destination::Fill(step), _) => {
+            uploaded.keep();
+            return Ok(step_page(&posted, &[], step, back_to_review).into_response());
+        }
+        (Destination::Fix(step), _) => {
+            let own = errors_of_step(&form, &errors, step);
+            // A problem found at the end (or at sending) sends the person to its step; from
+            // there, continuing comes back to the review.
+            let back_to_review = back_to_review || on != Some(step);
+            let page = step_page(&posted, &own, step, back_to_review);
+            uploaded.keep();
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        (Destination::Review, _) => {
+            // Not reached: the review is chosen only when nothing is wrong.
+            let page = step_page(&posted, &errors, 0, back_to_review);
             uploaded.keep();
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let review = |token: &TrackingToken, error: String| ReviewPage {
-        territory: catalogue.territory.territory.name.clone(),
-        id: form.id.clone(),
-        title: form.title.clone(),
-        // The commune the request will be filed under (an address's commune wins over the
-        // page it was started from), not the page's.
-        commune_name: commune_name(&catalogue, accepted.commune.as_ref().map(|c| c.as_str())),
-        commune: commune.clone().unwrap_or_default(),
-        sections: view::answers(&form.fields, &accepted.data),
-        hidden: posted
-            .pairs()
-            .into_iter()
-            .chain(uploads::hidden(&files))
-            .collect(),
-        token: token.as_str().to_owned(),
-        error,
-        privacy: Notice::of(&form, &catalogue),
+    let review = |token: &TrackingToken, error: String| {
+        let steps = form
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| ReviewStep {
+                number: i + 1,
+                title: step.title.clone(),
+                sections: view::answers(&fields_of_step(&form, i), &accepted.data),
+            })
+            .collect();
+        let sealed = FormState {
+            form: form.id.clone(),
+            version: form.version.as_str().to_owned(),
+            page: Page::Review,
+            back_to_review: false,
+            answers: posted.pairs(),
+            issued: OffsetDateTime::now_utc().unix_timestamp(),
+        }
+        .seal(key);
+        ReviewPage {
+            territory: catalogue.territory.territory.name.clone(),
+            id: form.id.clone(),
+            title: form.title.clone(),
+            // The commune the request will be filed under (an address's commune wins over
+            // the page it was started from), not the page's.
+            commune_name: commune_name(&catalogue, accepted.commune.as_ref().map(|c| c.as_str())),
+            commune: commune.clone().unwrap_or_default(),
+            steps,
+            by_step: form.steps.declared(),
+            hidden: uploads::hidden(&files),
+            state: sealed,
+            token: token.as_str().to_owned(),
+            error,
+            privacy: Notice::of(&form, &catalogue),
+        }
     };
-    if action != "submit" {
+    if action != Action::Submit {
         uploaded.keep();
         return Ok(review(&TrackingToken::generate(), String::new()).into_response());
     }
@@ -311,6 +454,31 @@ pub fn rows_with_errors(
     posted: &Posted,
     errors: &[FieldError],
 ) -> (Vec<Row>, Vec<(String, String)>) {
+    if !form.steps.declared() {
+        return rows_of(form, &form.fields, posted, errors);
+    }
+    // The whole form on one page (an élu filing for a resident): each step's questions
+    // under its title, in the citizens' order.
+    let (_, summary) = rows_of(form, &[], posted, errors);
+    let rows = form
+        .steps
+        .iter()
+        .enumerate()
+        .flat_map(|(i, step)| {
+            let (rows, _) = rows_of(form, &fields_of_step(form, i), posted, errors);
+            std::iter::once(Row::heading(step.title.clone())).chain(rows)
+        })
+        .collect();
+    (rows, summary)
+}
+
+/// [`rows_with_errors`] for some of the form's questions (a step's).
+fn rows_of(
+    form: &Form,
+    shown: &[Field],
+    posted: &Posted,
+    errors: &[FieldError],
+) -> (Vec<Row>, Vec<(String, String)>) {
     let mut by_pointer: HashMap<String, String> = HashMap::new();
     let mut summary = Vec::new();
     for error in errors {
@@ -334,7 +502,36 @@ pub fn rows_with_errors(
             None => summary.push(("main".to_owned(), french_spacing(&error.message))),
         }
     }
-    (view::rows(&form.fields, posted, &by_pointer), summary)
+    (view::rows(shown, posted, &by_pointer), summary)
+}
+
+/// The questions of one step. A question shown only for some answer given at another step
+/// is decided here, since that answer is not on the page for the script to follow: shown
+/// (and then always) when it holds, left out when it does not (its answer would be dropped).
+pub fn fields_of_step(form: &Form, step: usize) -> Vec<Field> {
+    fields_of_step_given(form, step, None)
+}
+
+fn fields_of_step_given(form: &Form, step: usize, data: Option<&Value>) -> Vec<Field> {
+    let Some(holding) = form.steps.get(step) else {
+        return Vec::new();
+    };
+    let here = |name: Option<&String>| name.is_some_and(|n| holding.properties.contains(n));
+    form.fields
+        .iter()
+        .filter(|f| here(f.path.first()))
+        .filter_map(|f| match (&f.condition, data) {
+            (Some(condition), Some(data)) if !here(condition.path.first()) => {
+                let controlling = condition.path.first().and_then(|name| data.get(name));
+                condition.holds(controlling).then(|| Field {
+                    required: f.required || condition.required_when_shown,
+                    condition: None,
+                    ..f.clone()
+                })
+            }
+            _ => Some(f.clone()),
+        })
+        .collect()
 }
 
 /// One line of the error summary: the question, then what to do, read as one French
@@ -366,15 +563,24 @@ fn summary_line(label: &str, message: &str) -> String {
     french_spacing(&line)
 }
 
-pub(crate) fn form_page(
+/// The page of one step, with the answers so far, the step's own problems, and its state.
+/// `key` is `None` for a designer's preview, which is never sent.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn step_page(
     catalogue: &Catalogue,
     form: &Form,
     commune: Option<String>,
     posted: &Posted,
     errors: &[FieldError],
-    files: &HashMap<String, Vec<crate::attachments::StoredFile>>,
+    files: &HashMap<String, Vec<StoredFile>>,
+    step: usize,
+    back_to_review: bool,
+    key: Option<&FormStateKey>,
 ) -> FormPage {
-    let (mut rows, summary) = rows_with_errors(form, posted, errors);
+    let step = step.min(form.steps.len() - 1);
+    let data = coerce(&form.fields, posted);
+    let shown = fields_of_step_given(form, step, Some(&data));
+    let (mut rows, summary) = rows_of(form, &shown, posted, errors);
     for row in rows.iter_mut().filter(|r| r.kind == "file") {
         row.files = files
             .get(&row.name)
@@ -385,6 +591,25 @@ pub(crate) fn form_page(
     let commune = commune.or_else(|| match form.meta.communes.as_slice() {
         [only] => Some(only.clone()),
         _ => None,
+    });
+    let last = step + 1 == form.steps.len();
+    let (next_label, next_value) = if back_to_review {
+        ("Enregistrer et revenir à la vérification", "next")
+    } else if last {
+        ("Vérifier mes réponses", "review")
+    } else {
+        ("Continuer", "next")
+    };
+    let state = key.map(|key| {
+        FormState {
+            form: form.id.clone(),
+            version: form.version.as_str().to_owned(),
+            page: Page::Step(step),
+            back_to_review,
+            answers: posted.pairs(),
+            issued: OffsetDateTime::now_utc().unix_timestamp(),
+        }
+        .seal(key)
     });
     FormPage {
         territory: catalogue.territory.territory.name.clone(),
@@ -401,7 +626,59 @@ pub(crate) fn form_page(
         preview: false,
         privacy: Notice::of(form, catalogue),
         postcode_link: postcode_link(catalogue, form),
+        step_title: step_title(form, step),
+        first_step: step == 0,
+        state: state.unwrap_or_default(),
+        back: step > 0,
+        next_label,
+        next_value,
+        notice: String::new(),
     }
+}
+
+/// « Étape 2 sur 3 : Votre adresse », or nothing for a form on one page.
+fn step_title(form: &Form, step: usize) -> String {
+    match form.steps.get(step) {
+        Some(s) if form.steps.declared() => french_spacing(&format!(
+            "Étape {} sur {} : {}",
+            step + 1,
+            form.steps.len(),
+            s.title
+        )),
+        _ => String::new(),
+    }
+}
+
+/// A designer's preview of a draft: every step, one after the other under its title.
+pub(crate) fn preview_page(catalogue: &Catalogue, form: &Form) -> FormPage {
+    let posted = Posted::default();
+    let mut page = step_page(
+        catalogue,
+        form,
+        None,
+        &posted,
+        &[],
+        &Default::default(),
+        0,
+        false,
+        None,
+    );
+    if form.steps.declared() {
+        page.rows = (0..form.steps.len())
+            .flat_map(|step| {
+                std::iter::once(view::Row::heading(step_title(form, step))).chain(view::rows(
+                    &fields_of_step(form, step),
+                    &posted,
+                    &HashMap::new(),
+                ))
+            })
+            .collect();
+        page.step_title = String::new();
+        page.back = false;
+        page.next_label = "Vérifier mes réponses";
+    }
+    page.preview = true;
+    page
 }
 
 /// See [`FormPage::postcode_link`]; the server checks the pair either way (intake).

@@ -3,6 +3,8 @@
 
 mod commune_finder;
 pub mod form;
+pub mod form_state;
+mod form_steps;
 mod legal;
 mod my_data;
 pub mod open_data;

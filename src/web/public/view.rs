@@ -21,7 +21,7 @@ pub struct ChoiceView {
 
 /// One row of the form: a control, or the opening or closing of a fieldset.
 pub struct Row {
-    /// open, close, text, textarea, number, checkbox, radio, select or checkboxes.
+    /// open, close, heading, text, textarea, number, checkbox, radio, select or checkboxes.
     pub kind: &'static str,
     pub id: String,
     pub name: String,
@@ -76,6 +76,13 @@ impl Row {
             multiple: false,
             files: Vec::new(),
         }
+    }
+
+    /// A step's title, between the questions of a designer's preview.
+    pub fn heading(text: String) -> Row {
+        let mut row = Row::new("heading");
+        row.label = text;
+        row
     }
 
     pub fn has_hint(&self) -> bool {

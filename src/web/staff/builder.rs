@@ -847,15 +847,7 @@ pub async fn preview(
         ))
     })?;
     let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
-    let mut page = crate::web::public::form::form_page(
-        &staged.catalogue,
-        form,
-        None,
-        &Default::default(),
-        &[],
-        &Default::default(),
-    );
-    page.preview = true;
+    let page = crate::web::public::form::preview_page(&staged.catalogue, form);
     // The editor shows the preview in a frame of its own page: allow that, and only that.
     Ok((
         [
