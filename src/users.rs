@@ -95,6 +95,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
                     let state = if user.disabled { "disabled" } else { "active" };
                     let scope = match user.role {
                         Role::Admin => "everything".to_owned(),
+                        Role::Accueil => "what it files".to_owned(),
                         Role::Elu | Role::Redacteur => user.communes.join(", "),
                         Role::Agent | Role::Designer => user.services.join(", "),
                     };

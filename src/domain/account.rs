@@ -97,6 +97,9 @@ impl Access {
             Role::Admin if !services.is_empty() || !communes.is_empty() => {
                 return Err(AccountProblem::ScopedAdmin);
             }
+            Role::Accueil if !services.is_empty() || !communes.is_empty() => {
+                return Err(AccountProblem::ScopedFrontDesk);
+            }
             _ => {}
         }
         if site_editor && role != Role::Elu {
@@ -147,6 +150,8 @@ pub enum AccountProblem {
     ServicesForCommunes(Role),
     CommunesForServices(Role),
     ScopedAdmin,
+    /// The front desk files for the whole territory and reads only what it filed.
+    ScopedFrontDesk,
     EditorNotElu,
     UnknownService(String),
     UnknownCommune(String),
@@ -189,6 +194,9 @@ impl AccountProblem {
             ),
             AccountProblem::ScopedAdmin => {
                 "Un administrateur voit tout : décochez les services et les communes.".into()
+            }
+            AccountProblem::ScopedFrontDesk => {
+                "Un agent d'accueil dépose des demandes pour tout le territoire et ne voit que celles qu'il a déposées : décochez les services et les communes.".into()
             }
             AccountProblem::EditorNotElu => {
                 "Seul un élu reçoit en plus les droits de rédacteur de ses communes : pour un rédacteur seul, choisissez le rôle « rédacteur ».".into()
@@ -234,6 +242,9 @@ impl AccountProblem {
             }
             AccountProblem::ScopedAdmin => {
                 "an admin sees everything: drop --service and --commune".into()
+            }
+            AccountProblem::ScopedFrontDesk => {
+                "the front desk (accueil) files for the whole territory: drop --service and --commune".into()
             }
             AccountProblem::EditorNotElu => {
                 "--redacteur is for élus; a rédacteur account is --role redacteur".into()

@@ -15,15 +15,19 @@ pub enum Role {
     Elu,
     /// Keeps the small sites of their communes: page, news, picture (no access to requests).
     Redacteur,
+    /// The front desk and the phone line (accueil): files requests for callers and follows
+    /// those it filed (no access to the services' queues).
+    Accueil,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Designer,
         Role::Agent,
         Role::Elu,
         Role::Redacteur,
+        Role::Accueil,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +37,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Elu => "elu",
             Role::Redacteur => "redacteur",
+            Role::Accueil => "accueil",
         }
     }
 
@@ -47,7 +52,9 @@ impl Role {
             .into_iter()
             .find(|r| r.as_str() == input)
             .ok_or_else(|| {
-                format!("role « {input} » is not one of admin, designer, agent, elu, redacteur")
+                format!(
+                    "role « {input} » is not one of admin, designer, agent, elu, redacteur, accueil"
+                )
             })
     }
 
@@ -58,6 +65,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Elu => "élu",
             Role::Redacteur => "rédacteur",
+            Role::Accueil => "agent d'accueil",
         }
     }
 }

@@ -39,6 +39,11 @@ impl StaffUser {
                 communes: self.communes.clone(),
                 filed_by: self.email.clone(),
             },
+            // The front desk reads what it filed, like an élu of no commune.
+            Role::Accueil => Scope::Communes {
+                communes: Vec::new(),
+                filed_by: self.email.clone(),
+            },
             Role::Designer | Role::Redacteur => Scope::Nothing,
         }
     }

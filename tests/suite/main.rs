@@ -27,6 +27,7 @@ mod deploy;
 mod dispatch;
 mod elu_digest;
 mod exports;
+mod front_desk;
 mod hostile;
 mod instances;
 mod legal;

@@ -109,6 +109,7 @@ fn site(state: &AppState, catalogue: &Catalogue) -> Site {
 fn scope_words(catalogue: &Catalogue, access: &Access) -> String {
     let mut words: Vec<String> = match access.role {
         Role::Admin => vec!["tout le territoire".into()],
+        Role::Accueil => vec!["tout le territoire (les demandes qu'il dépose)".into()],
         Role::Agent | Role::Designer => access
             .services
             .iter()

@@ -1,5 +1,6 @@
 //! The élus' workspace: every request concerning their communes (and those they filed),
-//! and filing a request on a citizen's behalf, recording the channel and the contact.
+//! and filing a request on a citizen's behalf, recording the channel and the contact. The
+//! front desk (`super::front_desk`) files through the same pages, on its own forms.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -46,21 +47,59 @@ pub struct FollowPage {
     pub notice: String,
 }
 
-fn elu_only(user: &StaffUser) -> Result<(), AppError> {
-    if matches!(user.role, Role::Elu | Role::Admin) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound(
-            "Cet espace est réservé aux élus. Retournez à vos files.".into(),
-        ))
+/// Who files a request for someone else, and from where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Desk {
+    /// An élu, for a resident: the forms offered to élus.
+    Elu,
+    /// The front desk and the phone line, for a caller: the forms for staff or citizens.
+    Accueil,
+}
+
+impl Desk {
+    /// Where its pages live.
+    pub fn base(self) -> &'static str {
+        match self {
+            Desk::Elu => "/bureau/elu",
+            Desk::Accueil => "/bureau/accueil",
+        }
+    }
+
+    /// Its home page's name, for the link back.
+    pub fn home_label(self) -> &'static str {
+        match self {
+            Desk::Elu => "Ma commune",
+            Desk::Accueil => "Accueil",
+        }
+    }
+
+    pub fn allows(self, user: &StaffUser) -> Result<(), AppError> {
+        let allowed = match self {
+            Desk::Elu => matches!(user.role, Role::Elu | Role::Admin),
+            Desk::Accueil => matches!(user.role, Role::Accueil | Role::Admin),
+        };
+        if allowed {
+            return Ok(());
+        }
+        Err(AppError::NotFound(match self {
+            Desk::Elu => "Cet espace est réservé aux élus. Retournez à vos files.".into(),
+            Desk::Accueil => {
+                "Cet espace est réservé à l'accueil (agents d'accueil et administrateurs). Retournez à vos files.".into()
+            }
+        }))
+    }
+
+    /// The forms it files.
+    pub fn forms(self, catalogue: &Catalogue) -> impl Iterator<Item = &std::sync::Arc<Form>> {
+        catalogue.forms.values().filter(move |f| match self {
+            Desk::Elu => f.is_for(Audience::Elected),
+            Desk::Accueil => f.is_for(Audience::Staff) || f.is_for(Audience::Citizen),
+        })
     }
 }
 
 fn forms_for_elus(catalogue: &Catalogue) -> impl Iterator<Item = &std::sync::Arc<Form>> {
-    catalogue
-        .forms
-        .values()
-        .filter(|f| f.is_for(Audience::Elected))
+    Desk::Elu.forms(catalogue)
 }
 
 pub async fn follow(
@@ -70,7 +109,7 @@ pub async fn follow(
     Query(confirmed): Query<std::collections::HashMap<String, String>>,
 ) -> Result<FollowPage, PageError> {
     let user = &signed.session.user;
-    elu_only(user)?;
+    Desk::Elu.allows(user)?;
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
     let mut query = RequestQuery::for_reader(user, now);
@@ -195,13 +234,23 @@ pub struct EluFormPage {
     pub commune_choices: Vec<(String, String)>,
     /// The commune chosen among them: at first the élu's own, when it is one of them.
     pub commune: String,
+    /// Where the pages live (`/bureau/elu`, `/bureau/accueil`).
+    pub base: String,
+    pub home_label: String,
 }
 
-fn find_form(catalogue: &Catalogue, id: &str) -> Result<std::sync::Arc<Form>, AppError> {
-    forms_for_elus(catalogue)
+fn find_form(
+    desk: Desk,
+    catalogue: &Catalogue,
+    id: &str,
+) -> Result<std::sync::Arc<Form>, AppError> {
+    desk.forms(catalogue)
         .find(|f| f.id == id)
         .cloned()
-        .ok_or_else(|| AppError::NotFound("Cette démarche n'existe pas ou n'est pas proposée aux élus. Retournez à votre espace.".into()))
+        .ok_or_else(|| AppError::NotFound(match desk {
+            Desk::Elu => "Cette démarche n'existe pas ou n'est pas proposée aux élus. Retournez à votre espace.".into(),
+            Desk::Accueil => "Cette démarche n'existe pas ou ne se dépose pas à l'accueil. Retournez à l'accueil.".into(),
+        }))
 }
 
 fn channels(selected: &str) -> Vec<(String, String, bool)> {
@@ -222,10 +271,20 @@ pub async fn form(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<EluFormPage, PageError> {
+    form_at(Desk::Elu, state, signed, id).await
+}
+
+/// A form to file for someone, from `desk`.
+pub async fn form_at(
+    desk: Desk,
+    state: AppState,
+    signed: Signed,
+    id: String,
+) -> Result<EluFormPage, PageError> {
     let user = &signed.session.user;
-    elu_only(user)?;
+    desk.allows(user)?;
     let catalogue = state.catalogue.load();
-    let form = find_form(&catalogue, &id)?;
+    let form = find_form(desk, &catalogue, &id)?;
     let (rows, errors) = rows_with_errors(&form, &Posted::from_pairs(Vec::new()), &[]);
     Ok(EluFormPage {
         territory: catalogue.territory.territory.name.clone(),
@@ -249,6 +308,8 @@ pub async fn form(
             .map(|c| c.to_string())
             .unwrap_or_default(),
         commune_choices: commune_choices(&catalogue, &form),
+        base: desk.base().to_owned(),
+        home_label: desk.home_label().to_owned(),
     })
 }
 
@@ -258,10 +319,22 @@ pub async fn file(
     Path(id): Path<String>,
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
+    file_at(Desk::Elu, state, signed, id, request).await
+}
+
+/// Files a request for someone, from `desk`: the channel and the person's contact are
+/// recorded, and the one who filed it follows it.
+pub async fn file_at(
+    desk: Desk,
+    state: AppState,
+    signed: Signed,
+    id: String,
+    request: axum::extract::Request,
+) -> Result<Response, PageError> {
     let user = &signed.session.user;
-    elu_only(user)?;
+    desk.allows(user)?;
     let catalogue = state.catalogue.load_full();
-    let form = find_form(&catalogue, &id)?;
+    let form = find_form(desk, &catalogue, &id)?;
     // The files this post stored stay only if the answer carries them on; `?` (a forged
     // post's CSRF check included) and every error below remove them.
     let uploads::FormPost {
@@ -331,6 +404,8 @@ pub async fn file(
         hidden_files: uploads::hidden(&files),
         commune_choices: commune_choices(&catalogue, &form),
         commune,
+        base: desk.base().to_owned(),
+        home_label: desk.home_label().to_owned(),
     };
     let accepted = match accepted {
         Ok(accepted) if errors.is_empty() => accepted,
@@ -359,7 +434,7 @@ pub async fn file(
             Ok(page.into_response())
         }
         Err(StoreError::AlreadyFiled) => Err(AppError::Conflict(
-            "Cette demande a déjà été déposée (le formulaire a été envoyé deux fois). Retrouvez-la dans votre espace.".into(),
+            "Cette demande a déjà été déposée (le formulaire a été envoyé deux fois). Retrouvez-la dans la liste des demandes que vous avez déposées.".into(),
         )
         .into()),
         Err(err) => Err(err.into()),

@@ -93,6 +93,7 @@ pub async fn post(
             let target = match user.role {
                 crate::domain::Role::Elu => "/bureau/elu",
                 crate::domain::Role::Redacteur => "/bureau/communes",
+                crate::domain::Role::Accueil => "/bureau/accueil",
                 _ => "/bureau",
             };
             Ok((

@@ -7,6 +7,7 @@ mod builder;
 mod elu;
 mod export;
 pub mod export_lines;
+mod front_desk;
 mod login;
 mod open311_keys;
 mod outbox;
@@ -59,6 +60,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/bureau/atelier/{id}/apercu", get(builder::preview))
         .route("/bureau/atelier/{id}/comparer", get(builder::compare))
         .route("/bureau/elu", get(elu::follow))
+        .route("/bureau/accueil", get(front_desk::home))
         .route("/bureau/elu/resume", post(elu::set_digest))
         .route("/bureau/statistiques", get(statistics::dashboard))
         .route(
@@ -142,6 +144,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             bound_body,
         ))
         .route(
+            "/bureau/accueil/demarches/{id}",
+            get(front_desk::form)
+                .post(front_desk::file)
+                .layer(from_fn_with_state(
+                    BodyLimit::form_with_files(&state.limits),
+                    bound_body,
+                )),
+        )
+        .route(
             "/bureau/elu/demarches/{id}",
             get(elu::form).post(elu::file).layer(from_fn_with_state(
                 BodyLimit::form_with_files(&state.limits),
@@ -195,6 +206,8 @@ pub struct Me {
     pub csrf: String,
     pub handles: bool,
     pub is_elu: bool,
+    /// The front desk's page: agents d'accueil and admins.
+    pub front_desk: bool,
     pub is_admin: bool,
     pub designs: bool,
     /// Rédacteurs, élus (who may be given the rights) and admins: the communes' sites.
@@ -210,6 +223,7 @@ impl Me {
             csrf: csrf.to_owned(),
             handles: user.handles_requests(),
             is_elu: user.role == Role::Elu,
+            front_desk: matches!(user.role, Role::Accueil | Role::Admin),
             is_admin: user.role == Role::Admin,
             designs: matches!(user.role, Role::Admin | Role::Designer),
             edits_sites: matches!(user.role, Role::Admin | Role::Redacteur | Role::Elu),

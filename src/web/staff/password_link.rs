@@ -205,6 +205,7 @@ pub async fn set(
     let target = match user.role {
         Role::Elu => "/bureau/elu",
         Role::Redacteur => "/bureau/communes",
+        Role::Accueil => "/bureau/accueil",
         _ => "/bureau",
     };
     Ok((

@@ -100,6 +100,9 @@ pub async fn home(State(state): State<AppState>, signed: Signed) -> Result<Respo
     if user.role == Role::Elu {
         return Ok(Redirect::to("/bureau/elu").into_response());
     }
+    if user.role == Role::Accueil {
+        return Ok(Redirect::to("/bureau/accueil").into_response());
+    }
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
     let mut services = Vec::new();

@@ -35,7 +35,7 @@ async fn may_edit(state: &AppState, user: &StaffUser, slug: &str) -> Result<bool
         Role::Admin => true,
         Role::Redacteur => of_commune,
         Role::Elu => of_commune && state.store.is_site_editor(&user.email).await?,
-        Role::Agent | Role::Designer => false,
+        Role::Agent | Role::Designer | Role::Accueil => false,
     })
 }
 
