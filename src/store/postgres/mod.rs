@@ -10,6 +10,7 @@
 mod archive;
 mod builder;
 mod handling;
+mod oidc;
 mod open311;
 mod outbox;
 mod personal_data;

@@ -7,6 +7,7 @@ mod elu;
 mod export;
 pub mod export_lines;
 mod login;
+mod oidc;
 mod open311_keys;
 mod outbox;
 mod personal_data;
@@ -30,6 +31,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/bureau", get(queues::home))
         .route("/bureau/connexion", get(login::show).post(login::post))
+        .route("/bureau/connexion/oidc", get(oidc::begin))
+        .route(oidc::CALLBACK_PATH, get(oidc::finish))
         .route("/bureau/deconnexion", post(login::logout))
         .route(
             "/bureau/mot-de-passe",
