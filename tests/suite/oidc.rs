@@ -88,10 +88,14 @@ impl Provider {
             .spawn()
             .expect("node starts");
         let stdout = child.stdout.take().expect("its standard output");
-        // Its first line names the issuer, once it listens.
+        // Its first line names the issuer, once it listens. The rest is read and dropped
+        // until it ends: node dies of EPIPE when it writes to a pipe nobody reads.
         let first_line = tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stdout);
             let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+            let read = reader.read_line(&mut line).map(|_| line);
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            read
         });
         let line = tokio::time::timeout(Duration::from_secs(30), first_line)
             .await
@@ -279,9 +283,9 @@ async fn an_agent_signs_in_through_the_provider_and_works() {
     let (status, home) = signed.get(&app, "/bureau").await;
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains(&user.name), "{home}");
-    let (status, queue) = signed.get(&app, "/bureau/files/voirie").await;
+    let (status, queue) = signed.get(&app, "/bureau/files/voirie-agglo").await;
     assert_eq!(status, StatusCode::OK, "{queue}");
-    // The jar has it too, as a browser would.
+    // Signing out works as after a password's sign-in.
     let (_, password_page) = signed.get(&app, "/bureau/mot-de-passe").await;
     let signed = Browser {
         csrf: staff::csrf_in(&password_page),
@@ -399,7 +403,7 @@ async fn an_allowed_domain_gets_an_account_with_the_default_role_on_first_sign_i
         csrf: String::new(),
         cookie: session.expect("a session cookie"),
     };
-    let (status, home) = signed.get(&app, "/bureau/files/voirie").await;
+    let (status, home) = signed.get(&app, "/bureau/files/voirie-agglo").await;
     assert_eq!(status, StatusCode::OK, "{home}");
 
     // The second sign-in finds the account, and makes no other.
