@@ -45,22 +45,22 @@ pub fn button(state: &AppState) -> Option<String> {
 }
 
 /// The current settings, or the page to answer instead.
-fn settings(state: &AppState) -> Result<Settings, Response> {
+fn settings(state: &AppState) -> Result<Settings, Box<Response>> {
     let catalogue = state.catalogue.load();
     match state.oidc.settings(&catalogue.territory) {
         Ok(Some(settings)) => Ok(settings),
-        Ok(None) => Err(PageError(AppError::NotFound(
+        Ok(None) => Err(Box::new(PageError(AppError::NotFound(
             "La connexion par un fournisseur d'identité n'est pas proposée ici : connectez-vous avec votre adresse et votre mot de passe.".into(),
         ))
-        .into_response()),
+        .into_response())),
         Err(why) => {
             tracing::error!("OpenID Connect sign-in is misconfigured: {why}");
-            Err(refused(
+            Err(Box::new(refused(
                 state,
                 None,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "La connexion par le fournisseur d'identité est mal configurée. Connectez-vous avec votre mot de passe, et prévenez l'administrateur de Guichet.",
-            ))
+            )))
         }
     }
 }
@@ -95,7 +95,7 @@ pub async fn begin(
 ) -> Result<Response, PageError> {
     let settings = match settings(&state) {
         Ok(settings) => settings,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     // Each start stores a row: the sign-in limit of the client's address bounds them.
     if let Err(wait) = state.login_limiter.check(ip) {
@@ -141,7 +141,7 @@ pub async fn finish(
 ) -> Result<Response, PageError> {
     let settings = match settings(&state) {
         Ok(settings) => settings,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     let Ok(Query(query)) = query else {
         return Ok(answer_refusal(&state, &settings, Refusal::Expired)?);
