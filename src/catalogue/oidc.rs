@@ -228,6 +228,39 @@ mod tests {
         assert!(check_issuer("auth.example.fr").is_err());
     }
 
+    fn problems(oidc: &str) -> Vec<String> {
+        let text = format!(
+            "[territory]\nname = \"T\"\n[[communes]]\nslug = \"a\"\nname = \"A\"\n[[services]]\nid = \"s\"\nname = \"S\"\ndefault_queue = \"q\"\n[[services.queues]]\nid = \"q\"\nname = \"Q\"\n{oidc}"
+        );
+        match Territory::parse(&text) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn check_reports_what_the_oidc_table_gets_wrong() {
+        let good = "[oidc]\nissuer = \"https://kc.example.fr/realms/a\"\nclient_id = \"g\"\nallowed_domains = [\"a.fr\"]\n[oidc.new_accounts]\nrole = \"agent\"\nservices = [\"s\"]\n";
+        assert_eq!(problems(good), Vec::<String>::new());
+        let admin = problems(&good.replace("\"agent\"", "\"admin\""));
+        assert!(admin[0].contains("cannot be admins"), "{admin:?}");
+        let unknown = problems(&good.replace("[\"s\"]", "[\"nope\"]"));
+        assert!(
+            unknown[0].contains("unknown service « nope »"),
+            "{unknown:?}"
+        );
+        let elu = problems(&good.replace("\"agent\"", "\"elu\""));
+        assert!(elu[0].contains("at least one commune"), "{elu:?}");
+        let no_role = problems(
+            "[oidc]\nissuer = \"https://kc.example.fr\"\nclient_id = \"g\"\nallowed_domains = [\"a.fr\"]\n",
+        );
+        assert!(no_role[0].contains("[oidc.new_accounts]"), "{no_role:?}");
+        let plain = problems("[oidc]\nissuer = \"http://kc.example.fr\"\nclient_id = \"g\"\n");
+        assert!(plain[0].contains("must use https"), "{plain:?}");
+        let secret = problems("[oidc]\nclient_secret = \"s3cret\"\n");
+        assert!(secret[0].contains("client_secret"), "{secret:?}");
+    }
+
     #[test]
     fn domains_are_the_part_after_the_at_sign() {
         assert_eq!(check_domain(" @Marmande.FR ").unwrap(), "marmande.fr");

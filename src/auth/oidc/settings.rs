@@ -212,6 +212,40 @@ mod tests {
     }
 
     #[test]
+    fn the_secret_comes_from_one_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let from_file = OidcConfig {
+            oidc_client_secret_file: Some(file.clone()),
+            ..OidcConfig::default()
+        };
+        let read = Overrides::read(&from_file).unwrap();
+        assert_eq!(read.secret.unwrap().expose(), "s3cret");
+        let twice = OidcConfig {
+            oidc_client_secret: Some(Secret::new("other")),
+            ..from_file
+        };
+        assert!(
+            Overrides::read(&twice)
+                .unwrap_err()
+                .to_string()
+                .contains("given twice")
+        );
+        std::fs::write(&file, "\n").unwrap();
+        let empty = OidcConfig {
+            oidc_client_secret_file: Some(file),
+            ..OidcConfig::default()
+        };
+        assert!(
+            Overrides::read(&empty)
+                .unwrap_err()
+                .to_string()
+                .contains("is empty")
+        );
+    }
+
+    #[test]
     fn half_a_configuration_is_refused() {
         let env = Overrides {
             config: OidcConfig {
