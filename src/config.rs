@@ -256,13 +256,9 @@ pub struct OidcConfig {
     /// show in `ps`).
     #[arg(long, env = "GUICHET_OIDC_CLIENT_SECRET_FILE")]
     pub oidc_client_secret_file: Option<PathBuf>,
-    /// The client secret, from the environment only.
-    #[arg(
-        long = "oidc-client-secret-from-env",
-        env = "GUICHET_OIDC_CLIENT_SECRET",
-        hide = true,
-        hide_env_values = true
-    )]
+    /// The client secret itself, for code that builds this configuration (tests); `serve`
+    /// reads it from the variable GUICHET_OIDC_CLIENT_SECRET, never from a flag.
+    #[arg(skip)]
     pub oidc_client_secret: Option<Secret>,
     /// The provider's name on the sign-in button (« Se connecter avec NAME »).
     #[arg(long, env = "GUICHET_OIDC_NAME")]

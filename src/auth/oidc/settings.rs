@@ -9,6 +9,9 @@ use crate::catalogue::Territory;
 use crate::catalogue::oidc::{self, DEFAULT_SCOPES, NewAccountPolicy};
 use crate::config::{OidcConfig, Secret};
 
+/// The variable holding the client secret (a flag would show in `ps`).
+pub const SECRET_VARIABLE: &str = "GUICHET_OIDC_CLIENT_SECRET";
+
 /// What the environment says, the client secret read once at start-up.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -20,7 +23,11 @@ impl Overrides {
     /// Reads the secret from `--oidc-client-secret-file` or GUICHET_OIDC_CLIENT_SECRET (not
     /// both: which one would win is a question the operator should not have to ask).
     pub fn read(config: &OidcConfig) -> anyhow::Result<Overrides> {
-        let secret = match (&config.oidc_client_secret_file, &config.oidc_client_secret) {
+        let given = config
+            .oidc_client_secret
+            .clone()
+            .or_else(|| std::env::var(SECRET_VARIABLE).ok().map(Secret::new));
+        let secret = match (&config.oidc_client_secret_file, &given) {
             (Some(_), Some(_)) => anyhow::bail!(
                 "the OpenID Connect client secret is given twice, by --oidc-client-secret-file (GUICHET_OIDC_CLIENT_SECRET_FILE) and by GUICHET_OIDC_CLIENT_SECRET: keep one"
             ),
