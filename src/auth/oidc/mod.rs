@@ -253,9 +253,15 @@ impl Oidc {
             .id_token()
             .ok_or_else(|| Refusal::Provider("the token answer has no ID token".into()))?;
         let verifier = client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce))
-            .map_err(|err| failed("the ID token", &err))?;
+        let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce)) {
+            Ok(claims) => claims,
+            Err(err) => {
+                // Perhaps signed with a key the provider rotated in since discovery: the
+                // next sign-in fetches the keys again.
+                self.discovered.lock().await.take();
+                return Err(failed("the ID token", &err));
+            }
+        };
         // The access token must be the one issued with this ID token (Core § 3.1.3.8).
         if let Some(expected) = claims.access_token_hash() {
             let algorithm = id_token
