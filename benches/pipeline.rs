@@ -166,6 +166,7 @@ async fn store_and_http(
             limit_submissions: guichet::config::Rate(None),
             ..Default::default()
         },
+        oidc: Default::default(),
     })
     .await
     .unwrap();

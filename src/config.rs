@@ -236,6 +236,73 @@ pub struct ServeConfig {
     pub proxy: ProxyConfig,
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,
+    #[command(flatten)]
+    pub oidc: OidcConfig,
+}
+
+/// Staff sign-in through an OpenID Connect provider. Each flag overrides the same field of
+/// the territory file's `[oidc]` table (docs/sign-in.md); the client secret is only ever
+/// read from the environment or a file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, e.g. `https://auth.example.fr/realms/agents`.
+    #[arg(long, env = "GUICHET_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The client id the provider gave Guichet.
+    #[arg(long, env = "GUICHET_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client secret (its first line), e.g. `/run/secrets/oidc`. The
+    /// secret may instead be in the variable GUICHET_OIDC_CLIENT_SECRET (never a flag: flags
+    /// show in `ps`).
+    #[arg(long, env = "GUICHET_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// The client secret itself, for code that builds this configuration (tests); `serve`
+    /// reads it from the variable GUICHET_OIDC_CLIENT_SECRET, never from a flag.
+    #[arg(skip)]
+    pub oidc_client_secret: Option<Secret>,
+    /// The provider's name on the sign-in button (« Se connecter avec NAME »).
+    #[arg(long, env = "GUICHET_OIDC_NAME")]
+    pub oidc_name: Option<String>,
+    /// Mail domains whose addresses get an account on first sign-in, comma-separated.
+    #[arg(long, env = "GUICHET_OIDC_ALLOWED_DOMAINS", value_delimiter = ',')]
+    pub oidc_allowed_domains: Option<Vec<String>>,
+    /// The role of accounts created on first sign-in (agent, designer, elu, redacteur).
+    #[arg(long, env = "GUICHET_OIDC_NEW_ACCOUNT_ROLE")]
+    pub oidc_new_account_role: Option<String>,
+    /// Their services (agents, designers), comma-separated.
+    #[arg(long, env = "GUICHET_OIDC_NEW_ACCOUNT_SERVICES", value_delimiter = ',')]
+    pub oidc_new_account_services: Option<Vec<String>>,
+    /// Their communes (élus, rédacteurs), comma-separated.
+    #[arg(long, env = "GUICHET_OIDC_NEW_ACCOUNT_COMMUNES", value_delimiter = ',')]
+    pub oidc_new_account_communes: Option<Vec<String>>,
+}
+
+/// A secret read from the environment or a file: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
 }
 
 /// Who stands between the clients and Guichet.

@@ -53,6 +53,12 @@ impl Application {
         if let Some(refusal) = refuse_unsigned_webhooks(&catalogue) {
             anyhow::bail!(refusal);
         }
+        let oidc = crate::auth::oidc::Oidc::new(crate::auth::oidc::Overrides::read(&config.oidc)?)?;
+        // A provider half configured, or new accounts scoped to a service the catalogue does
+        // not have, stops the start rather than the first agent who tries to sign in.
+        if let Err(why) = oidc.settings(&catalogue.territory) {
+            anyhow::bail!("cannot start: {why}");
+        }
         let store = store::open(&config.database).await.with_context(|| {
             format!(
                 "cannot open the database {}",
@@ -168,6 +174,7 @@ impl Application {
                 LOGIN_ATTEMPTS_PER_WINDOW,
                 LOGIN_WINDOW,
             )),
+            oidc: Arc::new(oidc),
         };
         Ok(Application {
             listener,

@@ -5,6 +5,7 @@
 //! SHA-256 hashes. A session also carries a CSRF token, which every state-changing form
 //! sends back.
 
+pub mod oidc;
 pub mod password;
 mod rate_limit;
 

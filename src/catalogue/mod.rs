@@ -13,6 +13,7 @@ pub mod fields;
 pub mod form;
 pub mod legal;
 pub mod notices;
+pub mod oidc;
 pub mod open311;
 pub mod personal;
 pub mod rule;
@@ -230,6 +231,7 @@ fn empty_territory() -> Territory {
         privacy: Default::default(),
         legal: Default::default(),
         elus: territory::Elus::default(),
+        oidc: None,
     }
 }
 

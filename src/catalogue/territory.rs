@@ -33,6 +33,8 @@ pub struct Territory {
     /// What élus see of the requests they follow (see docs/personal-data.md).
     #[serde(default)]
     pub elus: Elus,
+    /// Staff sign-in through an OpenID Connect provider (see docs/sign-in.md).
+    pub oidc: Option<super::oidc::Oidc>,
 }
 
 /// The `[elus]` table.
@@ -485,6 +487,9 @@ impl Territory {
             }
         }
         problems.extend(super::legal::lint_territory(&self.privacy, &self.legal));
+        if let Some(oidc) = &self.oidc {
+            problems.extend(super::oidc::lint(self, oidc));
+        }
         problems
     }
 

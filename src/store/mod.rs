@@ -2,7 +2,7 @@
 //!
 //! Each concern is a trait ([`RequestStore`], [`HandlingStore`], [`StaffStore`],
 //! [`OutboxStore`], [`ArchiveStore`], and the builder's, retention's, personal data's,
-//! commune sites', statistics' and Open311's); [`Store`] is all of them. A database module holds only its SQL: what a
+//! commune sites', statistics', Open311's and OpenID Connect sign-ins'); [`Store`] is all of them. A database module holds only its SQL: what a
 //! request's life does in one transaction (lock, read, write, append events, queue outbox
 //! messages, commit) is written once, in the `requests` module, over the primitives of
 //! [`RequestTransaction`]. The store knows neither HTTP nor templates.
@@ -11,6 +11,7 @@ pub mod archive;
 pub mod builder;
 pub mod digest;
 pub mod handling;
+pub mod oidc;
 pub mod open311;
 pub mod outbox;
 pub mod personal_data;
@@ -132,6 +133,7 @@ pub trait Store:
     + statistics::StatisticsStore
     + open311::Open311Store
     + digest::DigestStore
+    + oidc::OidcStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

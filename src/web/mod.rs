@@ -58,6 +58,8 @@ pub struct AppState {
     pub rate_limits: Arc<rate_limits::RateLimits>,
     /// Login attempts per client address.
     pub login_limiter: Arc<crate::auth::RateLimiter>,
+    /// Sign-in through an OpenID Connect provider, when configured.
+    pub oidc: Arc<crate::auth::oidc::Oidc>,
     /// Minutes between two digest e-mails to a service.
     pub digest_minutes: u32,
     pub attachments: Arc<crate::attachments::Storage>,

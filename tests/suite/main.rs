@@ -33,6 +33,7 @@ mod instances;
 mod legal;
 mod lifecycle;
 mod limits;
+mod oidc;
 mod open311;
 mod open_data;
 mod openapi;

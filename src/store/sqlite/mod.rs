@@ -19,6 +19,7 @@ mod archive;
 mod builder;
 mod digest;
 mod handling;
+mod oidc;
 mod open311;
 mod outbox;
 mod personal_data;

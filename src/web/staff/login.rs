@@ -21,6 +21,8 @@ pub struct LoginPage {
     pub territory: String,
     pub email: String,
     pub error: String,
+    /// The OpenID Connect provider's name, when staff may sign in through it.
+    pub sign_in_with: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,6 +43,7 @@ pub async fn show(State(state): State<AppState>) -> LoginPage {
         territory: territory(&state),
         email: String::new(),
         error: String::new(),
+        sign_in_with: super::oidc::button(&state),
     }
 }
 
@@ -63,6 +66,7 @@ pub async fn post(
                 territory: territory(&state),
                 email: email.clone(),
                 error: error.to_owned(),
+                sign_in_with: super::oidc::button(&state),
             },
         )
             .into_response()
@@ -89,13 +93,8 @@ pub async fn post(
     match auth::authenticate(&state.store, &email, &password, ip).await {
         Ok(user) => {
             let (token, _) = auth::open_session(&state.store, &user).await?;
-            tracing::info!(user = %user.email, "signed in");
-            let target = match user.role {
-                crate::domain::Role::Elu => "/bureau/elu",
-                crate::domain::Role::Redacteur => "/bureau/communes",
-                crate::domain::Role::Accueil => "/bureau/accueil",
-                _ => "/bureau",
-            };
+            tracing::info!(user = %user.id, method = "password", "signed in");
+            let target = super::landing(user.role);
             Ok((
                 [(
                     header::SET_COOKIE,

@@ -9,6 +9,7 @@ mod export;
 pub mod export_lines;
 mod front_desk;
 mod login;
+mod oidc;
 mod open311_keys;
 mod outbox;
 mod password_link;
@@ -33,6 +34,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/bureau", get(queues::home))
         .route("/bureau/connexion", get(login::show).post(login::post))
+        .route("/bureau/connexion/oidc", get(oidc::begin))
+        .route(oidc::CALLBACK_PATH, get(oidc::finish))
         .route("/bureau/deconnexion", post(login::logout))
         .route(
             "/bureau/mot-de-passe",
@@ -212,6 +215,16 @@ pub struct Me {
     pub designs: bool,
     /// Rédacteurs, élus (who may be given the rights) and admins: the communes' sites.
     pub edits_sites: bool,
+}
+
+/// Where an account lands after signing in: its role's own page.
+pub fn landing(role: Role) -> &'static str {
+    match role {
+        Role::Elu => "/bureau/elu",
+        Role::Redacteur => "/bureau/communes",
+        Role::Accueil => "/bureau/accueil",
+        Role::Admin | Role::Agent | Role::Designer => "/bureau",
+    }
 }
 
 impl Me {

@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::session::{self, ClientIp};
 use crate::accounts::{self, LinkError, Site};
 use crate::auth;
-use crate::domain::Role;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::forms;
@@ -201,13 +200,8 @@ pub async fn set(
         Err(LinkError::Internal(err)) => return Err(AppError::Internal(err).into()),
     };
     let (session_token, _) = auth::open_session(&state.store, &user).await?;
-    tracing::info!(user = %user.email, "password chosen from a link; signed in");
-    let target = match user.role {
-        Role::Elu => "/bureau/elu",
-        Role::Redacteur => "/bureau/communes",
-        Role::Accueil => "/bureau/accueil",
-        _ => "/bureau",
-    };
+    tracing::info!(user = %user.id, "password chosen from a link; signed in");
+    let target = super::landing(user.role);
     Ok((
         [(
             header::SET_COOKIE,

@@ -241,6 +241,7 @@ pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
         // Tests file and look up far more than one person would from one address; the
         // limits are tested on their own (tests/deploy.rs).
         rate_limits: no_rate_limits(),
+        oidc: Default::default(),
     }
 }
 
