@@ -122,20 +122,18 @@ pub async fn figures(
             Grain::Month => next_month(day),
         };
     }
-    // The queries are independent: two chains of them run together, on two of the pool's
-    // connections (and the machine's cores), leaving the others to the rest of the site.
-    // The longest are the percentiles', one chain each.
-    let ((groups, closures, backlog_before, first_action), resolution) = tokio::try_join!(
+    // The queries are independent: three chains of them run together, on three of the
+    // pool's connections (and the machine's cores), leaving the others to the rest of the
+    // site: the counts, and each duration's percentiles.
+    let ((groups, closures, backlog_before), first_action, resolution) = tokio::try_join!(
         async {
             Ok::<_, StoreError>((
                 store.day_groups(filter, now).await?,
                 store.closures_by_day(filter).await?,
                 store.open_at(filter, filter.from).await?,
-                store
-                    .percentiles(filter, Span::FirstAction, &DIMENSIONS)
-                    .await?,
             ))
         },
+        store.percentiles(filter, Span::FirstAction, &DIMENSIONS),
         store.percentiles(filter, Span::Resolution, &DIMENSIONS),
     )?;
     let [mut first_action, first_by_service, first_action_by_form] = lists(first_action);

@@ -582,12 +582,23 @@ pub(super) fn figure_row(
     keys: usize,
     numbers: usize,
 ) -> Result<FigureRow, StoreError> {
+    // Named once, not per row: a year's day rows are tens of thousands.
+    const KEYS: [&str; 8] = ["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"];
+    const NUMBERS: [&str; 12] = [
+        "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9", "n10", "n11",
+    ];
     Ok(FigureRow {
         keys: (0..keys)
-            .map(|i| row.opt_text(&format!("k{i}")))
+            .map(|i| match KEYS.get(i) {
+                Some(name) => row.opt_text(name),
+                None => row.opt_text(&format!("k{i}")),
+            })
             .collect::<Result<_, _>>()?,
         numbers: (0..numbers)
-            .map(|i| row.opt_int(&format!("n{i}")))
+            .map(|i| match NUMBERS.get(i) {
+                Some(name) => row.opt_int(name),
+                None => row.opt_int(&format!("n{i}")),
+            })
             .collect::<Result<_, _>>()?,
     })
 }
