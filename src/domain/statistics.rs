@@ -249,9 +249,18 @@ mod tests {
             last = bucket;
             seconds += 1 + seconds / 64;
         }
-        // Every bucket past the exact ones is at most a sixteenth of its start wide.
-        assert_eq!(duration_bucket(3600), duration_bucket(3600 + 3600 / 16 - 1));
-        assert_ne!(duration_bucket(4096), duration_bucket(4096 + 4096 / 16));
+        // Past the exact ones, a bucket that starts at a power of two is a sixteenth of it
+        // wide, and the next ones no wider.
+        for start in [2048, 4096, 1 << 20] {
+            assert_eq!(
+                duration_bucket(start),
+                duration_bucket(start + start / 16 - 1)
+            );
+            assert_eq!(
+                duration_bucket(start) + 1,
+                duration_bucket(start + start / 16)
+            );
+        }
     }
 
     /// The citizen's answer and "not fixed" are not the service acting, nor is the status

@@ -941,3 +941,43 @@ pub(super) fn monthly_count(row: &impl ReadRow) -> Result<MonthlyCount, StoreErr
         count: row.int("n")?.max(0) as u64,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(date: time::Date) -> i64 {
+        i64::from(date.to_julian_day() - 2_440_588)
+    }
+
+    #[test]
+    fn a_period_is_whole_months_between_two_partial_ones() {
+        use time::macros::date;
+        let (from, to) = (day(date!(2025 - 12 - 08)), day(date!(2026 - 12 - 08)));
+        assert_eq!(
+            whole_months(from, to),
+            Some((day(date!(2026 - 01 - 01)), day(date!(2026 - 12 - 01))))
+        );
+        // Starting on a first, ending the day before one: every month whole.
+        let (from, to) = (day(date!(2026 - 01 - 01)), day(date!(2026 - 03 - 01)));
+        assert_eq!(whole_months(from, to), Some((from, to)));
+        // Inside one month: none.
+        let (from, to) = (day(date!(2026 - 02 - 02)), day(date!(2026 - 02 - 27)));
+        assert_eq!(whole_months(from, to), None);
+        assert_eq!(
+            month_of(day(date!(2024 - 02 - 29))),
+            day(date!(2024 - 02 - 01))
+        );
+    }
+
+    #[test]
+    fn a_rank_is_located_in_its_bucket() {
+        let histogram: BTreeMap<i64, u64> = [(3, 2), (7, 5), (9, 1)].into();
+        assert_eq!(locate(&histogram, 1), Some((3, 0)));
+        assert_eq!(locate(&histogram, 2), Some((3, 1)));
+        assert_eq!(locate(&histogram, 3), Some((7, 0)));
+        assert_eq!(locate(&histogram, 7), Some((7, 4)));
+        assert_eq!(locate(&histogram, 8), Some((9, 0)));
+        assert_eq!(locate(&histogram, 9), None);
+    }
+}
