@@ -9,14 +9,17 @@
 //! five) and their facts are generated in the database too, filings spread over two years
 //! (one every 63 s), four forms of three services, ten communes, six channels, the five
 //! statuses, first actions and closures from minutes to two weeks, some reopened,
-//! transferred or routed by a fallback. Each reader's page is fetched once cold, then 30 times
+//! transferred or routed by a fallback. The rollups are then computed from the facts
+//! (`StatisticsStore::rebuild_rollups`, as `guichet statistics rebuild` does). Each reader's page is fetched once cold, then 30 times
 //! (`BENCH_STATISTICS_RUNS`); the median and the 95th percentile are printed.
 
 use std::time::{Duration, Instant};
 
 use guichet::config::{DatabaseConfig, ServeConfig};
 use guichet::domain::Role;
+use guichet::domain::statistics::duration_bucket;
 use guichet::startup::Application;
+use guichet::store::statistics::month_of;
 use guichet::store::{self, NewStaffUser};
 
 #[path = "support/fill.rs"]
@@ -37,10 +40,31 @@ fn main() {
     }
 }
 
+/// `guichet::domain::statistics::duration_bucket` of the duration `d` (seconds), in SQL
+/// (checked against it once the rows are written).
+fn bucket_sql(d: &str) -> String {
+    let mut sql = format!("CASE WHEN {d} < 0 THEN -1 WHEN {d} < 32 THEN {d}");
+    for power in 5..40 {
+        sql.push_str(&format!(
+            " WHEN {d} < {} THEN {} + (({d} >> {}) & 15)",
+            1_i64 << (power + 1),
+            32 + (power - 5) * 16,
+            power - 4
+        ));
+    }
+    sql + " END"
+}
+
 /// The facts and events of the generated requests, as SQL over `i` (the request's number)
-/// and `{id}` (its key); `now` is the current instant in seconds.
-fn facts_select(id: &str, now: i64) -> String {
+/// and `{id}` (its key); `now` is the current instant in seconds; `month` gives the first
+/// day of the month of `{filed}` (seconds) in days since the epoch.
+fn facts_select(id: &str, now: i64, month: &str) -> String {
     let filed = format!("(CAST({now} AS BIGINT) - 730 * 86400 + i * 63)");
+    let first_action = "(600 + (i % 97) * 900)";
+    let resolution = "(3600 + (i % 53) * 21600)";
+    let month = month.replace("{filed}", &filed);
+    let first_action_bucket = bucket_sql(first_action);
+    let resolution_bucket = bucket_sql(resolution);
     format!(
         "SELECT {id}, CASE i % 4 WHEN 0 THEN 'remplacement-bac' WHEN 1 THEN 'encombrants'
                 WHEN 2 THEN 'signalement-voirie' ELSE 'contact-mairie' END,
@@ -67,14 +91,18 @@ fn facts_select(id: &str, now: i64) -> String {
             CASE WHEN i % 17 = 0 THEN 1 ELSE 0 END,
             CASE WHEN i % 41 = 0 THEN 1 ELSE 0 END,
             {filed} / 86400,
-            CASE WHEN i % 5 IN (3, 4) THEN ({filed} + 3600 + (i % 53) * 21600) / 86400 END"
+            CASE WHEN i % 5 IN (3, 4) THEN ({filed} + 3600 + (i % 53) * 21600) / 86400 END,
+            CASE WHEN i % 5 = 0 THEN NULL ELSE {first_action_bucket} END,
+            CASE WHEN i % 5 IN (3, 4) THEN {resolution_bucket} END,
+            {month}"
     )
 }
 
 const FACTS_INSERT: &str =
     "INSERT INTO request_facts (request_id, form_id, commune, channel, filed_by,
     service, queue, status, filed_at, first_action_at, closed_at, due_at, paused_seconds,
-    within_deadline, reopened, transferred, fallback, filed_day, closed_day)";
+    within_deadline, reopened, transferred, fallback, filed_day, closed_day,
+    first_action_bucket, resolution_bucket, filed_month)";
 
 async fn fill_facts(url: &str, rows: u64) {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -86,7 +114,11 @@ async fn fill_facts(url: &str, rows: u64) {
         for sql in [
             format!(
                 "{FACTS_INSERT} {} FROM generate_series(1, {rows}) AS i",
-                facts_select(id, now)
+                facts_select(
+                    id,
+                    now,
+                    "(date_trunc('month', to_timestamp({filed}) AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
+                )
             ),
             format!(
                 "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
@@ -113,7 +145,14 @@ async fn fill_facts(url: &str, rows: u64) {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})"
         );
         for sql in [
-            format!("{numbers} {FACTS_INSERT} {} FROM n", facts_select(id, now)),
+            format!(
+                "{numbers} {FACTS_INSERT} {} FROM n",
+                facts_select(
+                    id,
+                    now,
+                    "CAST(julianday(date({filed}, 'unixepoch', 'start of month')) - 2440587.5 AS INTEGER)"
+                )
+            ),
             format!(
                 "{numbers} INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
                  SELECT {id}, k.kind, 'bench', k.kind <> 'routed', '{{}}', {at}
@@ -131,6 +170,26 @@ async fn fill_facts(url: &str, rows: u64) {
     }
 }
 
+/// The generated buckets and months are the ones Guichet computes.
+async fn check_facts(url: &str) {
+    let sql = "SELECT first_action_at - filed_at AS n0, first_action_bucket AS n1,
+                      closed_at - filed_at AS n2, resolution_bucket AS n3, filed_day AS n4,
+                      filed_month AS n5
+               FROM request_facts WHERE closed_at IS NOT NULL LIMIT 2000";
+    let database = DatabaseConfig {
+        url: url.to_owned(),
+        max_connections: 1,
+    };
+    let store = store::open(&database).await.unwrap();
+    for row in store.figure_rows(sql, &[], 0, 6).await.unwrap() {
+        let n = |i: usize| row.numbers[i].unwrap();
+        assert_eq!(n(1), duration_bucket(n(0)), "{row:?}");
+        assert_eq!(n(3), duration_bucket(n(2)), "{row:?}");
+        assert_eq!(n(5), month_of(n(4)), "{row:?}");
+    }
+    store.close().await;
+}
+
 async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::Path) {
     let database = DatabaseConfig {
         url: url.to_owned(),
@@ -141,7 +200,34 @@ async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::P
     let started = Instant::now();
     fill::fill(&store, url, rows, "{}").await;
     fill_facts(url, rows).await;
+    check_facts(url).await;
     println!("  generated in {:.1} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    store.rebuild_rollups().await.unwrap();
+    let counted = |table: &str| {
+        let sql = format!("SELECT CAST(count(*) AS BIGINT) AS n0 FROM {table}");
+        let store = &store;
+        async move { store.figure_rows(&sql, &[], 0, 1).await.unwrap()[0].numbers[0].unwrap() }
+    };
+    println!(
+        "  rollups computed from the facts in {:.1} s: {} day rows, {} duration rows",
+        started.elapsed().as_secs_f64(),
+        counted("request_day_counts").await,
+        counted("request_duration_counts").await
+    );
+    if !url.starts_with("postgres") {
+        // The planner's statistics, as for the facts.
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        for table in ["request_day_counts", "request_duration_counts"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
     let hash = guichet::auth::password::hash(PASSWORD).unwrap();
     let readers = [
         ("admin (everything)", Role::Admin, vec![], vec![]),

@@ -47,6 +47,22 @@ pub enum Command {
     Purge(PurgeArgs),
     /// Write or update the territory file's communes from the official geographic code.
     Territory(TerritoryArgs),
+    /// The statistics kept from the requests' events.
+    Statistics(StatisticsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatisticsArgs {
+    #[command(subcommand)]
+    pub command: StatisticsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum StatisticsCommand {
+    /// Fold every request's statistics again from its events, then compute the dashboard's
+    /// rollups again from them (safe while the server runs; its figures are partial
+    /// until the rebuild ends).
+    Rebuild(DatabaseConfig),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,5 +1,5 @@
 //! The `guichet` command line: serve, check, migrate, export, import, user, backup, restore,
-//! purge, territory.
+//! purge, territory, statistics.
 
 use std::process::ExitCode;
 
@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
         Command::Restore(args) => guichet::backup::restore(args).await,
         Command::Purge(args) => guichet::retention::purge(args).await,
         Command::Territory(args) => guichet::territory_file::run(args),
+        Command::Statistics(args) => statistics(args).await,
         Command::Migrate(database) => store::open(&database)
             .await
             .map(|_| eprintln!("The database schema is up to date.")),
@@ -106,6 +107,27 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+async fn statistics(args: guichet::config::StatisticsArgs) -> anyhow::Result<()> {
+    match args.command {
+        guichet::config::StatisticsCommand::Rebuild(database) => {
+            let store = store::open(&database).await?;
+            eprintln!("statistics: folding every request from its events…");
+            let started = std::time::Instant::now();
+            let folded = guichet::requests::facts::rebuild(store.as_ref(), &mut |done| {
+                eprint!("\rfolded {done} requests")
+            })
+            .await?;
+            eprintln!(
+                "\nstatistics rebuilt: {folded} {} folded from their events, rollups computed \
+                 again ({:.1} s)",
+                requests(folded),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
 }
 
 /// "request" or "requests", after a count.

@@ -3,7 +3,7 @@
 //! first action and to resolution, and the shares (within the deadline, overdue, reopened,
 //! transferred, routed by a fallback), per service, form and commune.
 //!
-//! Everything comes from `request_facts`, which is folded from the events
+//! Everything comes from `request_facts` and its rollups, which are folded from the events
 //! ([`crate::requests::facts`]); the store computes each figure in SQL, and this module only
 //! puts the days into weeks or months. Weeks and months are UTC calendar ones, as the
 //! open-data file's months are.
@@ -122,42 +122,22 @@ pub async fn figures(
             Grain::Month => next_month(day),
         };
     }
-    // The queries are independent: two chains of them run together, on two of the pool's
-    // connections (and the machine's cores), leaving the others to the rest of the site.
-    let (
-        (groups, closures, backlog_before, first_all, first_by_service, first_action_by_form),
-        (resolution_all, resolution_by_service, resolution_by_form),
-    ) = tokio::try_join!(
+    // The queries are independent: three chains of them run together, on three of the
+    // pool's connections (and the machine's cores), leaving the others to the rest of the
+    // site: the counts, and each duration's percentiles.
+    let ((groups, closures, backlog_before), first_action, resolution) = tokio::try_join!(
         async {
             Ok::<_, StoreError>((
                 store.day_groups(filter, now).await?,
                 store.closures_by_day(filter).await?,
                 store.open_at(filter, filter.from).await?,
-                store
-                    .percentiles(filter, Span::FirstAction, Dimension::All)
-                    .await?,
-                store
-                    .percentiles(filter, Span::FirstAction, Dimension::Service)
-                    .await?,
-                store
-                    .percentiles(filter, Span::FirstAction, Dimension::Form)
-                    .await?,
             ))
         },
-        async {
-            Ok::<_, StoreError>((
-                store
-                    .percentiles(filter, Span::Resolution, Dimension::All)
-                    .await?,
-                store
-                    .percentiles(filter, Span::Resolution, Dimension::Service)
-                    .await?,
-                store
-                    .percentiles(filter, Span::Resolution, Dimension::Form)
-                    .await?,
-            ))
-        },
+        store.percentiles(filter, Span::FirstAction, &DIMENSIONS),
+        store.percentiles(filter, Span::Resolution, &DIMENSIONS),
     )?;
+    let [mut first_action, first_by_service, first_action_by_form] = lists(first_action);
+    let [mut resolution, resolution_by_service, resolution_by_form] = lists(resolution);
     for g in &groups {
         let Some(i) = bucket_of(&buckets, g.day) else {
             continue;
@@ -181,9 +161,7 @@ pub async fn figures(
         open += bucket.filed() as i64 - bucket.closed as i64;
         bucket.backlog = open.max(0) as u64;
     }
-    let mut first_action = first_all;
     first_action.extend(first_by_service);
-    let mut resolution = resolution_all;
     resolution.extend(resolution_by_service);
     Ok(Figures {
         period,
@@ -199,6 +177,15 @@ pub async fn figures(
         by_form: shares_by(&groups, |g| Some(g.form_id.clone())),
         by_commune: shares_by(&groups, |g| g.commune.clone()),
     })
+}
+
+/// The durations' cuts: overall, per service, per form.
+const DIMENSIONS: [Dimension; 3] = [Dimension::All, Dimension::Service, Dimension::Form];
+
+fn lists(mut per_dimension: Vec<Vec<Percentiles>>) -> [Vec<Percentiles>; 3] {
+    per_dimension.resize_with(3, Vec::new);
+    let mut lists = per_dimension.into_iter();
+    [(); 3].map(|_| lists.next().unwrap_or_default())
 }
 
 /// The groups' counts summed per `key`, largest first (then by key).

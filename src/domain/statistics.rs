@@ -6,8 +6,10 @@
 //! dashboard reads can always be rebuilt from the events and never says anything else.
 //!
 //! Definitions (docs/statistics.md shows them to readers):
-//! - *first action*: the first event after filing that is not the filing itself (submitted,
-//!   routed) nor Guichet's own anonymisation: staff took, assigned, noted, wrote, transferred…
+//! - *first action*: the first event after filing that is the service's: staff took,
+//!   assigned, noted, wrote, transferred… Not the filing itself (submitted, routed), not
+//!   Guichet's own records (anonymised, a lost link sent again), and not the citizen's
+//!   doing: an answer or a "not fixed", with the status change it brings.
 //! - *resolution*: the request's current closure (resolved or rejected); a request reopened
 //!   and not yet closed again has none.
 //! - *within the deadline*: closed no later than its deadline as the workflow counts it —
@@ -86,13 +88,20 @@ impl RequestFacts {
             transferred: 0,
             fallback: false,
         };
+        // The instant of the citizen's last answer or "not fixed": the status change that
+        // follows it in the same step is the citizen's doing too.
+        let mut citizen_at = None;
         for (kind, body, at) in events {
-            facts.record(kind, body, at);
+            let citizens = matches!(kind, EventKind::CitizenReply | EventKind::Reopened)
+                || (kind == EventKind::StatusChanged && citizen_at == Some(at));
+            citizen_at = citizens.then_some(at);
+            facts.record(kind, body, at, !citizens);
         }
         Some(facts)
     }
 
-    fn record(&mut self, kind: EventKind, body: &Value, at: OffsetDateTime) {
+    /// Records one event; `by_staff` says whether it is the service's (a first action).
+    fn record(&mut self, kind: EventKind, body: &Value, at: OffsetDateTime, by_staff: bool) {
         match kind {
             // Not the service acting: a lost link sent again at the citizen's request, a
             // reminder Guichet sends on its own.
@@ -109,7 +118,9 @@ impl RequestFacts {
             }
             _ => {}
         }
-        self.first_action_at.get_or_insert(at);
+        if by_staff {
+            self.first_action_at.get_or_insert(at);
+        }
         match kind {
             EventKind::StatusChanged => {
                 let Some(to) = text(body, "to").and_then(|s| Status::parse(&s).ok()) else {
@@ -186,6 +197,24 @@ pub fn percentile_rank(n: u64, p: u32) -> Option<u64> {
     (n > 0).then(|| (u64::from(p) * n).div_ceil(100).max(1))
 }
 
+/// The histogram bucket a duration (in seconds) is counted in, for finding percentiles
+/// without sorting a whole period: the bucket holding a rank is found by adding counts,
+/// then only that bucket's durations are ordered. Buckets are logarithmic: each second
+/// up to 31 s has its own, then every power of two is cut in 16 (a bucket is at most
+/// 1/16 of its lower bound wide: 4 min around an hour, 1.5 h around a day). A larger
+/// duration never falls in a smaller bucket; negative ones (a clock gone back) share -1.
+pub fn duration_bucket(seconds: i64) -> i64 {
+    if seconds < 0 {
+        return -1;
+    }
+    if seconds < 32 {
+        return seconds;
+    }
+    let power = 63 - i64::from(seconds.leading_zeros());
+    let sixteenth = (seconds >> (power - 4)) & 15;
+    32 + (power - 5) * 16 + sixteenth
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +231,75 @@ mod tests {
             channel: "web".into(),
             filed_by: None,
         }
+    }
+
+    #[test]
+    fn duration_buckets_follow_the_durations_order() {
+        assert_eq!(duration_bucket(-5), -1);
+        assert_eq!(duration_bucket(0), 0);
+        assert_eq!(duration_bucket(31), 31);
+        assert_eq!(duration_bucket(32), 32);
+        assert_eq!(duration_bucket(33), 32);
+        assert_eq!(duration_bucket(34), 33);
+        assert_eq!(duration_bucket(64), 48);
+        let mut last = duration_bucket(-1);
+        let mut seconds = 0;
+        while seconds < 400 * 86_400 {
+            let bucket = duration_bucket(seconds);
+            assert!(
+                bucket == last || bucket == last + 1,
+                "{seconds}: {last} → {bucket}"
+            );
+            last = bucket;
+            seconds += 1 + seconds / 64;
+        }
+        // Past the exact ones, a bucket that starts at a power of two is a sixteenth of it
+        // wide, and the next ones no wider.
+        for start in [2048, 4096, 1 << 20] {
+            assert_eq!(
+                duration_bucket(start),
+                duration_bucket(start + start / 16 - 1)
+            );
+            assert_eq!(
+                duration_bucket(start) + 1,
+                duration_bucket(start + start / 16)
+            );
+        }
+    }
+
+    /// The citizen's answer and "not fixed" are not the service acting, nor is the status
+    /// change they bring; the service's next step is.
+    #[test]
+    fn the_citizens_answer_is_not_the_first_action() {
+        let filed = datetime!(2026-03-02 9:00 UTC);
+        let answered = filed + Duration::hours(2);
+        let taken = filed + Duration::hours(5);
+        let events = [
+            (
+                EventKind::Submitted,
+                json!({"service": "environnement"}),
+                filed,
+            ),
+            (EventKind::Routed, json!({"queue": "dechets-bacs"}), filed),
+            (
+                EventKind::CitizenReply,
+                json!({"text": "Précision"}),
+                answered,
+            ),
+            (
+                EventKind::StatusChanged,
+                json!({"from": "received", "to": "received"}),
+                answered,
+            ),
+            (EventKind::Assigned, json!({"to": "agent@x"}), taken),
+        ];
+        let fold = |n: usize| {
+            RequestFacts::fold(origin(), events[..n].iter().map(|(k, b, t)| (*k, b, *t)))
+                .unwrap()
+                .first_action_at
+        };
+        assert_eq!(fold(4), None);
+        assert_eq!(fold(5), Some(taken));
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! What statistics know of each request (`request_facts`), kept from its events: folded in
-//! the transaction that appends them (filing and every action call [`record`] before
-//! committing), and rebuilt from the events for requests that have none ([`rebuild_missing`]:
-//! those filed before facts were kept, or imported), so the table never says anything the
-//! history does not.
+//! What statistics know of each request (`request_facts`, and the rollups the dashboard
+//! reads), kept from its events: folded in the transaction that appends them (filing and
+//! every action call [`record`] before committing), and rebuilt from the events for requests
+//! that have none ([`rebuild_missing`]: those filed before facts were kept, or imported), or
+//! for all of them ([`rebuild`], `guichet statistics rebuild`), so they never say anything
+//! the history does not.
 
 use uuid::Uuid;
 
@@ -33,6 +34,14 @@ pub async fn record(
 /// Writes the facts of every request that has none; returns how many. Idempotent, and
 /// safe while the server runs (each request is rewritten from its events in a transaction).
 pub async fn rebuild_missing(store: &dyn Store) -> Result<u64, StoreError> {
+    fold_missing(store, &mut |_| {}).await
+}
+
+/// [`rebuild_missing`], telling `progress` how many are done after each batch.
+async fn fold_missing(
+    store: &dyn Store,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, StoreError> {
     let mut done = 0;
     loop {
         let batch = store.requests_without_facts(REBUILD_BATCH).await?;
@@ -45,8 +54,23 @@ pub async fn rebuild_missing(store: &dyn Store) -> Result<u64, StoreError> {
             done += 1;
         }
         tx.commit().await?;
+        progress(done);
         if batch.len() < REBUILD_BATCH as usize {
             return Ok(done);
         }
     }
+}
+
+/// Folds every request again from its events, then computes both rollups again from the
+/// facts; returns how many requests. For a database whose statistics are in doubt (a bug
+/// fixed, a restore from parts): while it runs, the dashboard counts only the requests
+/// folded so far. `progress` hears how many are folded after each batch.
+pub async fn rebuild(
+    store: &dyn Store,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, StoreError> {
+    store.forget_facts().await?;
+    let folded = fold_missing(store, progress).await?;
+    store.rebuild_rollups().await?;
+    Ok(folded)
 }

@@ -94,9 +94,17 @@ pub(crate) async fn seed(store: &dyn guichet::store::Store, now: OffsetDateTime)
         };
         let status = |status| Action::SetStatus { status };
         let hours = |h: i64| filed + Duration::hours(h);
+        let reply = |text: &str| Action::CitizenReply { text: text.into() };
         match i % 6 {
+            // The citizen writing first is not the service's first action.
+            0 if i % 12 == 6 => act(reply("Une précision."), hours(3)).await,
             0 => {}
-            1 => act(Action::Take, hours(i + 1)).await,
+            1 => {
+                if i % 12 == 7 {
+                    act(reply("Une précision."), hours(1)).await;
+                }
+                act(Action::Take, hours(i + 1)).await
+            }
             2 => {
                 act(Action::Take, hours(2)).await;
                 // Some in three days, some a day past their 10 days.
@@ -204,7 +212,7 @@ fn truth_sql() -> String {
     };
     format!(
         "WITH ev AS (
-            SELECT request_id, id, kind, {at} AS at, {to} AS st_to, {due} AS due, {fallback} AS fallback
+            SELECT request_id, id, kind, actor, {at} AS at, {to} AS st_to, {due} AS due, {fallback} AS fallback
             FROM request_events),
          status_events AS (
             SELECT request_id, id, at, st_to,
@@ -227,8 +235,8 @@ fn truth_sql() -> String {
             GROUP BY c.request_id)
          SELECT r.commune, r.service, r.filed_by,
                 (SELECT min(at) FROM ev WHERE ev.request_id = r.id AND kind = 'submitted') AS filed_at,
-                (SELECT min(at) FROM ev WHERE ev.request_id = r.id
-                   AND kind NOT IN ('submitted', 'routed', 'anonymised')) AS first_at,
+                (SELECT min(at) FROM ev WHERE ev.request_id = r.id AND actor <> 'citoyen'
+                   AND kind NOT IN ('submitted', 'routed', 'anonymised', 'tracking_renewed')) AS first_at,
                 CASE WHEN c.st_to IN ('resolved', 'rejected') THEN c.close_at END AS closed_at,
                 coalesce(c.st_to, 'received') AS status,
                 (SELECT count(*) FROM ev WHERE ev.request_id = r.id AND kind = 'reopened') AS reopened,
@@ -666,16 +674,26 @@ async fn each_reader_sees_only_their_scope() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
-/// The facts the transactions kept are exactly what a rebuild from the events gives.
+/// The facts and rollups the transactions kept are exactly what a rebuild gives: the
+/// rollups summed again from the facts, and everything folded again from the events.
 #[tokio::test]
-async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
+async fn the_facts_and_rollups_are_what_a_rebuild_from_the_events_gives() {
     let app = spawn_app().await;
     seed(app.store.as_ref(), OffsetDateTime::now_utc()).await;
-    let select = "SELECT CAST(request_id AS TEXT) AS id, form_id, commune, channel, filed_by,
+    let facts = "SELECT CAST(request_id AS TEXT) AS id, form_id, commune, channel, filed_by,
                   service, queue, status, filed_at, first_action_at, closed_at, due_at,
                   paused_seconds, within_deadline, reopened, transferred, fallback, filed_day,
-                  closed_day
+                  closed_day, first_action_bucket, resolution_bucket, filed_month
                   FROM request_facts ORDER BY 1";
+    // Rows a request left keep zeros when kept by difference; a rebuild writes none.
+    let days = "SELECT day, status, channel, service, form_id, commune, queue, filed_by,
+                 due_day, filed, closed, closed_with_deadline, within_deadline, reopened,
+                 transferred, fallback, closures
+                 FROM request_day_counts WHERE filed <> 0 OR closures <> 0
+                 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+    let durations = "SELECT span, month, service, form_id, commune, channel, queue, filed_by,
+                      bucket, n FROM request_duration_counts WHERE n <> 0
+                      ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
     async fn dump(app: &TestApp, sql: &str) -> Vec<String> {
         use sqlx::Row;
         macro_rules! lines {
@@ -683,7 +701,7 @@ async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
                 $rows
                     .iter()
                     .map(|r| {
-                        (0..19)
+                        (0..r.len())
                             .map(|i| {
                                 r.try_get::<Option<String>, _>(i)
                                     .map(|v| format!("{v:?}"))
@@ -717,16 +735,57 @@ async fn the_facts_table_is_what_a_rebuild_from_the_events_gives() {
             lines!(rows)
         }
     }
-    let kept = dump(&app, select).await;
-    assert_eq!(kept.len(), 36);
-    // Forget them all (as a database from before facts were kept), then rebuild.
-    dump(&app, "DELETE FROM request_facts").await;
-    assert!(dump(&app, select).await.is_empty());
-    let rebuilt = guichet::requests::facts::rebuild_missing(app.store.as_ref())
-        .await
-        .unwrap();
-    assert_eq!(rebuilt, 36);
-    assert_eq!(dump(&app, select).await, kept);
+    let kept = (
+        dump(&app, facts).await,
+        dump(&app, days).await,
+        dump(&app, durations).await,
+    );
+    assert_eq!(kept.0.len(), 36);
+    assert!(kept.1.len() > 36, "a row per filing day, and closures");
+    assert!(!kept.2.is_empty());
+    // Every request left a row on its filing day, and a closure on its closing day.
+    let count = |lines: &[String], column: usize| -> i64 {
+        lines
+            .iter()
+            .map(|l| {
+                l.split('|')
+                    .nth(column)
+                    .unwrap()
+                    .trim_start_matches("Some(")
+                    .trim_end_matches(')')
+                    .parse::<i64>()
+                    .unwrap()
+            })
+            .sum()
+    };
+    assert_eq!(count(&kept.1, 9), 36);
+    assert_eq!(
+        count(&kept.1, 16),
+        kept.0
+            .iter()
+            .filter(|l| !l.split('|').nth(10).unwrap().starts_with("None"))
+            .count() as i64
+    );
+
+    // The rollups summed again from the facts.
+    app.store.rebuild_rollups().await.unwrap();
+    assert_eq!(dump(&app, days).await, kept.1, "the day counts");
+    assert_eq!(dump(&app, durations).await, kept.2, "the durations");
+
+    // Everything forgotten (as a database from before facts were kept), then folded again
+    // from the events.
+    app.store.forget_facts().await.unwrap();
+    assert!(dump(&app, facts).await.is_empty());
+    assert!(dump(&app, days).await.is_empty());
+    let mut reported = 0;
+    let rebuilt =
+        guichet::requests::facts::rebuild(app.store.as_ref(), &mut |done| reported = done)
+            .await
+            .unwrap();
+    assert_eq!((rebuilt, reported), (36, 36));
+    assert_eq!(dump(&app, facts).await, kept.0, "the facts");
+    assert_eq!(dump(&app, days).await, kept.1, "the day counts");
+    assert_eq!(dump(&app, durations).await, kept.2, "the durations");
 }
 
 /// The public page: territory-wide figures, counts under 5 withheld, nothing personal.

@@ -8,7 +8,8 @@ use super::PostgresStore;
 use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
 use crate::store::statistics::{
-    Bind, FigureRow, MonthlyCount, StatisticsStore, facts_origin, figure_row, monthly_count,
+    ADD_DAY_COUNTS, ADD_DURATION_COUNT, Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS,
+    RollupDelta, StatisticsStore, facts_origin, figure_row, monthly_count,
 };
 
 #[async_trait]
@@ -66,6 +67,82 @@ impl StatisticsStore for PostgresStore {
         .map(|row| Ok((row.uuid("id")?, facts_origin(row)?)))
         .collect()
     }
+
+    async fn forget_facts(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for table in [
+            "DELETE FROM request_day_counts",
+            "DELETE FROM request_duration_counts",
+            "DELETE FROM request_facts",
+        ] {
+            sqlx::query(table).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rebuild_rollups(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Writers of facts wait until the rollups are whole again (SQLite has one writer).
+        sqlx::query("LOCK TABLE request_facts IN SHARE MODE")
+            .execute(&mut *tx)
+            .await?;
+        for sql in REBUILD_ROLLUPS {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Adds a request's [`RollupDelta`] to both rollups, in its transaction.
+pub(super) async fn add_to_rollups(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    delta: &RollupDelta,
+) -> Result<(), StoreError> {
+    if delta.days.is_empty() && delta.durations.is_empty() {
+        return Ok(());
+    }
+    let add_day = numbered_placeholders(ADD_DAY_COUNTS);
+    for (key, counts) in &delta.days {
+        sqlx::query(sqlx::AssertSqlSafe(add_day.clone()))
+            .bind(key.day)
+            .bind(key.status)
+            .bind(&key.channel)
+            .bind(&key.service)
+            .bind(&key.form_id)
+            .bind(&key.commune)
+            .bind(&key.queue)
+            .bind(&key.filed_by)
+            .bind(key.due_day)
+            .bind(counts.filed)
+            .bind(counts.closed)
+            .bind(counts.closed_with_deadline)
+            .bind(counts.within_deadline)
+            .bind(counts.reopened)
+            .bind(counts.transferred)
+            .bind(counts.fallback)
+            .bind(counts.closures)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let add_duration = numbered_placeholders(ADD_DURATION_COUNT);
+    for (key, n) in &delta.durations {
+        sqlx::query(sqlx::AssertSqlSafe(add_duration.clone()))
+            .bind(key.span)
+            .bind(key.month)
+            .bind(&key.service)
+            .bind(&key.form_id)
+            .bind(&key.commune)
+            .bind(&key.channel)
+            .bind(&key.queue)
+            .bind(&key.filed_by)
+            .bind(key.bucket)
+            .bind(*n)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The shared SQL's `?` placeholders as PostgreSQL's `$1, $2…` (the figures' SQL holds no

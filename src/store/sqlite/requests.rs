@@ -16,7 +16,7 @@ use crate::store::requests::{
     LOCKED_COLUMNS, event, form_version_row, locked_request, status_summary, stored_request,
     tracked_request,
 };
-use crate::store::statistics::{FACTS_COLUMNS, FactsRow};
+use crate::store::statistics::{FACTS_COLUMNS, FactsRow, RollupDelta};
 use crate::store::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -282,10 +282,20 @@ impl RequestTransaction for SqliteTransaction {
 
     async fn write_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError> {
         let row = FactsRow::of(facts);
+        // The rollups change by the difference between the old facts and the new ones.
+        let old = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FACTS_COLUMNS} FROM request_facts WHERE request_id = ?"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .map(|r| FactsRow::read(&r))
+        .transpose()?;
+        let delta = RollupDelta::between(old.as_ref(), &row);
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day"
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month"
         )))
         .bind(id.to_string())
         .bind(row.form_id)
@@ -306,9 +316,12 @@ impl RequestTransaction for SqliteTransaction {
         .bind(row.fallback)
         .bind(row.filed_day)
         .bind(row.closed_day)
+        .bind(row.first_action_bucket)
+        .bind(row.resolution_bucket)
+        .bind(row.filed_month)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        super::statistics::add_to_rollups(&mut self.tx, &delta).await
     }
 
     async fn queue_outbox(

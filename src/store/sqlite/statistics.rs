@@ -8,7 +8,8 @@ use super::SqliteStore;
 use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
 use crate::store::statistics::{
-    Bind, FigureRow, MonthlyCount, StatisticsStore, facts_origin, figure_row, monthly_count,
+    ADD_DAY_COUNTS, ADD_DURATION_COUNT, Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS,
+    RollupDelta, StatisticsStore, facts_origin, figure_row, monthly_count,
 };
 
 #[async_trait]
@@ -65,4 +66,76 @@ impl StatisticsStore for SqliteStore {
         .map(|row| Ok((row.uuid("id")?, facts_origin(row)?)))
         .collect()
     }
+
+    async fn forget_facts(&self) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        for table in [
+            "DELETE FROM request_day_counts",
+            "DELETE FROM request_duration_counts",
+            "DELETE FROM request_facts",
+        ] {
+            sqlx::query(table).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rebuild_rollups(&self) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        for sql in REBUILD_ROLLUPS {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Adds a request's [`RollupDelta`] to both rollups, in its transaction.
+pub(super) async fn add_to_rollups(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    delta: &RollupDelta,
+) -> Result<(), StoreError> {
+    if delta.days.is_empty() && delta.durations.is_empty() {
+        return Ok(());
+    }
+    let add_day = ADD_DAY_COUNTS.to_owned();
+    for (key, counts) in &delta.days {
+        sqlx::query(sqlx::AssertSqlSafe(add_day.clone()))
+            .bind(key.day)
+            .bind(key.status)
+            .bind(&key.channel)
+            .bind(&key.service)
+            .bind(&key.form_id)
+            .bind(&key.commune)
+            .bind(&key.queue)
+            .bind(&key.filed_by)
+            .bind(key.due_day)
+            .bind(counts.filed)
+            .bind(counts.closed)
+            .bind(counts.closed_with_deadline)
+            .bind(counts.within_deadline)
+            .bind(counts.reopened)
+            .bind(counts.transferred)
+            .bind(counts.fallback)
+            .bind(counts.closures)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let add_duration = ADD_DURATION_COUNT.to_owned();
+    for (key, n) in &delta.durations {
+        sqlx::query(sqlx::AssertSqlSafe(add_duration.clone()))
+            .bind(key.span)
+            .bind(key.month)
+            .bind(&key.service)
+            .bind(&key.form_id)
+            .bind(&key.commune)
+            .bind(&key.channel)
+            .bind(&key.queue)
+            .bind(&key.filed_by)
+            .bind(key.bucket)
+            .bind(*n)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -615,8 +615,10 @@ async fn summary(
     let groups = store.day_groups(&chosen.filter, now).await?;
     let shares = shares_by(&groups, |g| g.commune.clone());
     let medians = store
-        .percentiles(&chosen.filter, Span::Resolution, Dimension::Commune)
-        .await?;
+        .percentiles(&chosen.filter, Span::Resolution, &[Dimension::Commune])
+        .await?
+        .pop()
+        .unwrap_or_default();
     let slugs: Vec<String> = match &scope {
         Scope::Communes { communes, .. } => communes.iter().map(|c| c.to_string()).collect(),
         _ => shares.iter().filter_map(|s| s.key.clone()).collect(),
