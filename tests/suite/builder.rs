@@ -1010,3 +1010,58 @@ async fn rule_errors_are_explained_in_french_and_counts_agree() {
         "{page}"
     );
 }
+
+/// With no draft, the editor's preview shows the form as it is online, in a page the
+/// editor may frame (the public page forbids framing): the preview works from the first
+/// load. Another service's designer gets nothing.
+#[tokio::test]
+async fn the_preview_shows_the_online_form_before_any_draft() {
+    let app = common::spawn_app().await;
+    add_user(
+        &app,
+        "design@agglo.example.org",
+        Role::Designer,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    add_user(
+        &app,
+        "voirie@agglo.example.org",
+        Role::Designer,
+        &["voirie"],
+        &[],
+    )
+    .await;
+    let designer = login(&app, "design@agglo.example.org").await;
+    let response = app
+        .client
+        .get(app.url("/bureau/atelier/remplacement-bac/apercu"))
+        .header("cookie", &designer.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "no redirect to the public page"
+    );
+    assert_eq!(response.headers()["x-frame-options"], "SAMEORIGIN");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Remplacer un bac de collecte"), "{page}");
+    assert!(
+        page.contains("nombre_residents"),
+        "the form's questions: {page}"
+    );
+
+    let other = login(&app, "voirie@agglo.example.org").await;
+    let (status, _) = other
+        .get(&app, "/bureau/atelier/remplacement-bac/apercu")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -225,3 +225,69 @@ async fn queues_show_tags_and_filter_on_them_in_the_page_the_api_and_the_exports
     let tags = body["requests"][0]["tags"].as_array().unwrap();
     assert!(tags.iter().any(|t| t == "bac-120L"), "{body}");
 }
+
+#[tokio::test]
+async fn each_action_is_confirmed_on_return_and_the_actions_sit_beside_the_request() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let agent = login(&app, "agent@vdg.example.org").await;
+    let (reference, _) = file_bin_request(&app, "marmande").await;
+    let path = format!("/bureau/demandes/{reference}");
+
+    let (_, page) = agent.get(&app, &path).await;
+    assert!(page.contains("class=\"request-layout\""), "{page}");
+    assert!(page.contains("<aside class=\"request-actions\""), "{page}");
+    assert!(!page.contains("class=\"notice done\""), "nothing done yet");
+
+    for (kind, fields, said) in [
+        ("take", vec![], "Demande prise : elle vous est attribuée."),
+        (
+            "message",
+            vec![("text", "Le bac sera livré mardi.")],
+            "Message envoyé au demandeur.",
+        ),
+        ("due_clear", vec![], "Échéance retirée."),
+        (
+            "note",
+            vec![("text", "Voir avec le dépôt")],
+            "Note interne ajoutée.",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(&path))
+            .header("cookie", &agent.cookie)
+            .form(
+                &[("_csrf", agent.csrf.as_str()), ("_action", kind)]
+                    .into_iter()
+                    .chain(fields)
+                    .collect::<Vec<_>>(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{kind}");
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(location, format!("{path}?fait={kind}"));
+        let (status, page) = agent.get(&app, &location).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains(&format!(
+                "<div class=\"notice done\" role=\"status\"><p>{said}</p></div>"
+            )) || page.contains(&said.replace('\'', "&#39;")),
+            "{kind}: {page}"
+        );
+    }
+    // A made-up confirmation shows nothing.
+    let (status, page) = agent.get(&app, &format!("{path}?fait=<script>")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("class=\"notice done\""));
+    assert!(!page.contains("<script>"));
+}

@@ -828,12 +828,16 @@ pub async fn preview(
             }
         }
         Some(_) => return Err(not_found().into()),
+        // No draft yet: the form as it is online, through the same renderer and in a page
+        // the editor may frame (the public page forbids framing), so the preview shows
+        // from the editor's first load.
         None => {
             let form = catalogue.form(&id).ok_or_else(not_found)?;
             if !may_design(user, &form.meta.service) {
                 return Err(not_found().into());
             }
-            return Ok(Redirect::to(&format!("/demarches/{id}")).into_response());
+            let page = crate::web::public::form::preview_page(&catalogue, form);
+            return Ok(framable(page));
         }
     };
     let root = catalogue.root.clone();
@@ -848,8 +852,12 @@ pub async fn preview(
     })?;
     let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
     let page = crate::web::public::form::preview_page(&staged.catalogue, form);
-    // The editor shows the preview in a frame of its own page: allow that, and only that.
-    Ok((
+    Ok(framable(page))
+}
+
+/// The editor shows the preview in a frame of its own page: allow that, and only that.
+fn framable(page: impl IntoResponse) -> Response {
+    (
         [
             ("x-frame-options", "SAMEORIGIN"),
             (
@@ -859,7 +867,7 @@ pub async fn preview(
         ],
         page,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use time::OffsetDateTime;
@@ -69,6 +69,8 @@ pub struct RequestPage {
     /// Every queue of the territory: (id, "service – queue").
     pub queues: Vec<(String, String)>,
     pub error: String,
+    /// What the last action did, confirmed on return (« Message envoyé au demandeur. »).
+    pub done: String,
     pub open: bool,
     /// (name, size, download link)
     pub files: Vec<(String, String, String)>,
@@ -226,6 +228,7 @@ async fn page(
             .filter(|(id, _)| request.queue != *id)
             .collect(),
         error,
+        done: String::new(),
         anonymised: request
             .anonymised_at
             .map(crate::domain::time::utc_day_fr)
@@ -251,11 +254,12 @@ pub async fn show(
     State(state): State<AppState>,
     signed: Signed,
     Path(reference): Path<String>,
+    Query(returned): Query<std::collections::HashMap<String, String>>,
 ) -> Result<RequestPage, PageError> {
     let user = &signed.session.user;
     let request = handling::find(&state, user, &reference).await?;
     let catalogue = state.catalogue.load();
-    Ok(page(
+    let mut page = page(
         &state,
         &catalogue,
         user,
@@ -263,7 +267,32 @@ pub async fn show(
         request,
         String::new(),
     )
-    .await?)
+    .await?;
+    page.done = returned
+        .get("fait")
+        .and_then(|kind| done_message(kind))
+        .unwrap_or_default()
+        .to_owned();
+    Ok(page)
+}
+
+/// The confirmation shown once an action of `kind` is done (the page it returns to says
+/// `?fait=kind`); `None` for a kind that is none.
+fn done_message(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "take" => "Demande prise : elle vous est attribuée.",
+        "assign" => "Demande attribuée.",
+        "status" => "Statut changé.",
+        "note" => "Note interne ajoutée.",
+        "public_note" => "Note publique publiée.",
+        "message" => "Message envoyé au demandeur.",
+        "transfer" => "Demande transférée.",
+        "priority" => "Priorité changée.",
+        "due" => "Échéance fixée.",
+        "due_clear" => "Échéance retirée.",
+        "erase" => "Données personnelles effacées.",
+        _ => return None,
+    })
 }
 
 /// Every action posts here with `_action` naming it; success goes back to the page.
@@ -287,6 +316,7 @@ pub async fn post(
     // Removing the deadline is its own button; an empty date sent with "Fixer l'échéance"
     // is a mistake to point out, not a removal.
     let mut fields = fields;
+    let asked = kind;
     let kind = match kind {
         "due_clear" => {
             fields.insert("due".into(), String::new());
@@ -318,7 +348,7 @@ pub async fn post(
             // A request transferred out of the agent's services is no longer theirs to see.
             let still_visible = handling::find(&state, user, &reference).await.is_ok();
             let target = if still_visible {
-                format!("/bureau/demandes/{reference}")
+                format!("/bureau/demandes/{reference}?fait={asked}")
             } else {
                 "/bureau".to_owned()
             };
@@ -367,7 +397,7 @@ async fn erase(
     };
     match outcome {
         Ok(()) if kind == "erase" => {
-            Ok(Redirect::to(&format!("/bureau/demandes/{reference}")).into_response())
+            Ok(Redirect::to(&format!("/bureau/demandes/{reference}?fait=erase")).into_response())
         }
         Ok(()) => {
             let mut page = page(
