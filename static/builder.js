@@ -26,6 +26,11 @@
   ];
 
   var model;  // {root: the definition minus what the blocks own, items: [...]}
+  // The question (or rubrique) being edited: the others are listed in the outline, one
+  // click away. A question of a rubrique is "rubrique/question".
+  var selected = null;
+
+  function selectionOf(f) { return f.group ? f.group + "/" + f.key : f.key; }
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -252,6 +257,8 @@
     if (field.type === "checkbox") {
       field.checked = !!value;
       field.addEventListener("change", function () { onInput(field.checked); });
+      // A box before its label, as citizens see them.
+      return el("div", { "class": "field choice" }, [field, el("label", { "for": id, text: label })]);
     }
     return el("div", { "class": "field" }, [el("label", { "for": id, text: label }), field]);
   }
@@ -298,7 +305,10 @@
       var clean = v.replace(/[^a-z0-9_]/gi, "_").toLowerCase();
       if (clean && !siblingsOf(f).some(function (o) { return o.key === clean; })) {
         if (!f.group) { renameInSteps(f.key, clean); }
-        f.key = clean; sync();
+        var wasSelected = selected === selectionOf(f);
+        f.key = clean;
+        if (wasSelected) { selected = selectionOf(f); }
+        sync();
       }
     }, { "data-role": "key" }));
     if (!f.advanced) {
@@ -348,7 +358,7 @@
       b.addEventListener("click", function () { move(list, f, a[1]); });
       actions.appendChild(b);
     });
-    var remove = el("button", { type: "button", text: "Supprimer la question" });
+    var remove = el("button", { type: "button", "class": "danger", text: "Supprimer la question" });
     remove.addEventListener("click", function () {
       list.splice(list.indexOf(f), 1);
       if (!f.group) { removeFromSteps(f.key); }
@@ -416,7 +426,7 @@
     (meta.steps || []).forEach(function (step, i) {
       var item = el("fieldset", { "class": "ve-field", "data-step": String(i) }, [el("legend", { text: "Étape " + (i + 1) })]);
       item.appendChild(input("Titre de l'étape " + (i + 1), step.title, function (v) { step.title = v; sync(); }, { "data-role": "step-title" }));
-      var remove = el("button", { type: "button", text: "Supprimer l'étape " + (i + 1), "data-role": "step-remove" });
+      var remove = el("button", { type: "button", "class": "danger", text: "Supprimer l'étape " + (i + 1), "data-role": "step-remove" });
       remove.addEventListener("click", function () {
         var steps = meta.steps;
         var orphans = steps[i].properties;
@@ -529,31 +539,84 @@
     return box;
   }
 
+  // Every question and rubrique by its title; the one being edited is marked.
+  function outline() {
+    var list = el("ol", { "class": "ve-outline" });
+    function entry(key, title, children) {
+      var button = el("button", { type: "button", "class": "link", "data-key": key, text: title || key });
+      if (key === selected) { button.setAttribute("aria-current", "true"); }
+      button.addEventListener("click", function () { selected = key; render(); });
+      return el("li", {}, [button, children]);
+    }
+    model.items.forEach(function (item) {
+      if (item.groupKey) {
+        var inner = el("ol", {});
+        item.fields.forEach(function (f) { inner.appendChild(entry(selectionOf(f), f.title || f.key)); });
+        list.appendChild(entry(item.groupKey, "Rubrique : " + item.title, inner));
+      } else {
+        list.appendChild(entry(item.key, item.title || item.key));
+      }
+    });
+    return el("nav", { "aria-label": "Questions du formulaire" }, [list]);
+  }
+
+  function exists(key) {
+    return model.items.some(function (item) {
+      if (!item.groupKey) { return item.key === key; }
+      return item.groupKey === key || item.fields.some(function (f) { return selectionOf(f) === key; });
+    });
+  }
+
+  // The form's settings and the rule's test cases, folded under their titles (a designer
+  // opens them when needed); a fold stays as the designer left it across re-renders.
+  var unfolded = {};
+  function fold(id, title, content) {
+    var details = el("details", { "class": "ve-fold", "data-fold": id }, [el("summary", { text: title }), content]);
+    if (unfolded[id]) { details.open = true; }
+    details.addEventListener("toggle", function () { unfolded[id] = details.open; });
+    return details;
+  }
+
   function render() {
     host.textContent = "";
-    host.appendChild(settings());
+    host.appendChild(fold("settings", "Réglages du formulaire (titre, description, thème, mots-clés…)", settings()));
     host.appendChild(stepsEditor());
-    var questions = el("section", { "aria-label": "Questions" }, [el("h2", { text: "Questions" })]);
+    if (selected === null || !exists(selected)) {
+      var first = model.items[0];
+      selected = first ? (first.groupKey || first.key) : null;
+    }
+    var questions = el("section", { "aria-label": "Questions" }, [el("h2", { text: "Questions" }),
+      el("p", { "class": "hint", text: "Choisissez une question dans la liste pour la modifier." }), outline()]);
     var top = model.items.filter(function (i) { return !i.groupKey; });
     model.items.forEach(function (item) {
       if (item.groupKey) {
         var group = el("fieldset", { "class": "ve-group", "data-key": item.groupKey }, [el("legend", { text: "Rubrique : " + item.title })]);
+        var groupShown = selected === item.groupKey || selected.indexOf(item.groupKey + "/") === 0;
+        group.hidden = !groupShown;
         group.appendChild(input("Titre de la rubrique", item.title, function (v) { item.title = v; sync(); }));
         var inStep = stepChooser(item.groupKey);
         if (inStep) { group.appendChild(inStep); }
         group.appendChild(input("Rubrique obligatoire", !!item.required, function (on) { item.required = on; sync(); }, { type: "checkbox" }));
-        item.fields.forEach(function (f) { group.appendChild(fieldBlock(f, item.fields)); });
+        item.fields.forEach(function (f) {
+          var block = fieldBlock(f, item.fields);
+          block.hidden = selected !== item.groupKey && selected !== selectionOf(f);
+          group.appendChild(block);
+        });
         var addIn = el("button", { type: "button", text: "Ajouter une question dans la rubrique" });
-        addIn.addEventListener("click", function () { item.fields.push(newField(item.groupKey, item.fields)); render(); sync(); });
+        addIn.addEventListener("click", function () {
+          var f = newField(item.groupKey, item.fields); item.fields.push(f); selected = selectionOf(f); render(); sync();
+        });
         group.appendChild(addIn);
         questions.appendChild(group);
       } else {
-        questions.appendChild(fieldBlock(item, model.items));
+        var block = fieldBlock(item, model.items);
+        block.hidden = selected !== item.key;
+        questions.appendChild(block);
       }
     });
     var add = el("button", { type: "button", id: "add-question", text: "Ajouter une question" });
     add.addEventListener("click", function () {
-      var f = newField(null, top); model.items.push(f); addToLastStep(f.key); render(); sync();
+      var f = newField(null, top); model.items.push(f); addToLastStep(f.key); selected = f.key; render(); sync();
     });
     var addGroup = el("button", { type: "button", text: "Ajouter une rubrique" });
     addGroup.addEventListener("click", function () {
@@ -561,11 +624,13 @@
       while (model.items.some(function (i) { return i.groupKey === "rubrique_" + n || i.key === "rubrique_" + n; })) { n++; }
       model.items.push({ groupKey: "rubrique_" + n, title: "Nouvelle rubrique", original: {}, fields: [] });
       addToLastStep("rubrique_" + n);
+      selected = "rubrique_" + n;
       render(); sync();
     });
     questions.appendChild(el("p", { "class": "actions" }, [add, addGroup]));
     host.appendChild(questions);
-    host.appendChild(cases());
+    var count = ((model.root["x-guichet"] || {}).cases || []).length;
+    host.appendChild(fold("cases", "Cas de test de la règle (" + count + ")", cases()));
   }
 
   // ---- raw JSON view, automatic save, preview -----------------------------------------
@@ -613,7 +678,12 @@
   render();
   var src = form.action + "/apercu";
   preview = el("iframe", { title: "Aperçu du formulaire", "class": "preview", id: "preview", "data-src": src, src: src });
-  host.parentNode.insertBefore(el("section", { "aria-label": "Aperçu" }, [el("h2", { text: "Aperçu" }), preview]), host.nextSibling);
+  // Two panels on a wide screen: the editor, and beside it the preview, which stays in view
+  // while the editor scrolls (one column below that width).
+  var panels = el("div", { "class": "builder-panels" });
+  host.parentNode.insertBefore(panels, host);
+  panels.appendChild(host);
+  panels.appendChild(el("section", { "class": "builder-preview", "aria-label": "Aperçu" }, [el("h2", { text: "Aperçu" }), preview]));
   form.querySelector("#rule_source").addEventListener("input", scheduleSave);
   // A pending automatic save must not land after a publication (it would bring back the
   // draft the publication just closed).

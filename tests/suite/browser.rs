@@ -468,6 +468,29 @@ fn a_designer_adds_a_conditional_question_and_the_preview_follows_it() {
     );
     browser.click("#add-question");
     let block = r#".ve-field[data-key="question_1"]"#;
+    // Panels: the outline lists the questions and only the one chosen shows its settings
+    // (the new one); another is one click away.
+    browser.find(block);
+    assert!(!browser.displayed(r#".ve-field[data-key="motif"]"#));
+    browser.click(r#".ve-outline button[data-key="motif"]"#);
+    assert!(browser.displayed(r#".ve-field[data-key="motif"]"#));
+    assert!(!browser.displayed(block));
+    browser.command(
+        "POST",
+        "/window/rect",
+        json!({"width": 1280, "height": 1000}),
+    );
+    let height = browser.command(
+        "POST",
+        "/execute/sync",
+        json!({"script": "return document.documentElement.scrollHeight;", "args": []}),
+    );
+    println!("builder page height at this width: {height} px");
+    assert!(
+        height.as_u64().unwrap() < 6000,
+        "the builder page is {height} px tall"
+    );
+    browser.click(r#".ve-outline button[data-key="question_1"]"#);
     let label = browser.find(&format!("{block} input[data-role=label]"));
     browser.command("POST", &format!("/element/{label}/clear"), json!({}));
     browser.type_in(
@@ -1226,6 +1249,8 @@ fn a_designer_edits_the_steps_of_a_form() {
     // A fourth step, and the access instructions moved into it.
     browser.click("#add-step");
     assert_eq!(steps()[3]["title"], "Nouvelle étape");
+    // The question to move is chosen in the outline first; its block then shows.
+    browser.click(r#".ve-outline button[data-key="acces"]"#);
     browser.click(r#".ve-field[data-key="acces"] select[data-role=step] option[value="3"]"#);
     assert_eq!(steps()[3]["properties"], json!(["acces"]));
     assert_eq!(steps()[1]["properties"], json!(["adresse"]));
