@@ -1292,3 +1292,103 @@ fn a_designer_edits_the_steps_of_a_form() {
     );
     server.stop();
 }
+
+/// Every public page a citizen meets passes axe-core's WCAG 2.1 A/AA rules (no critical or
+/// serious violation), and fits a 320 px screen without horizontal scrolling: the portal,
+/// a search's results, the communes and a commune's page, a form with its errors, the
+/// review, the receipt, the tracking page (with the service's question and the reply form),
+/// the lost-link page and the legal pages.
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn the_public_pages_pass_the_accessibility_checks_and_fit_320_px() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let database = test_database(data.path());
+    add_account(
+        &database,
+        &[
+            "agent@vdg.example.org",
+            "--name",
+            "Aline Agent",
+            "--role",
+            "agent",
+            "--service",
+            "environnement",
+        ],
+    );
+    let server = ServerProcess::start(&repo_root(), &database);
+    let browser = Browser::start();
+    let mut problems = Vec::new();
+    let check = |what: &str, problems: &mut Vec<String>| {
+        browser.find("h1");
+        for v in browser.axe_violations(&axe) {
+            problems.push(format!("{what}: {v}"));
+        }
+        for width in [320, 1280] {
+            browser.command(
+                "POST",
+                "/window/rect",
+                json!({"width": width, "height": 900}),
+            );
+            let sizes = browser.command(
+                "POST",
+                "/execute/sync",
+                json!({"script": "var w = window.innerWidth; var wide = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) { return e.getBoundingClientRect().right > w + 1 || e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible'; }).slice(-3).map(function (e) { return e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''); }); return [document.documentElement.scrollWidth, w, wide];", "args": []}),
+            );
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            if scroll > inner {
+                problems.push(format!(
+                    "{what}: {scroll} px wide at {width} px, past the edge: {}",
+                    sizes[2]
+                ));
+            }
+        }
+    };
+    let at = |path: &str| format!("{}{path}", server.address);
+    for (what, path) in [
+        ("portal", "/"),
+        ("search", "/?q=poubelle"),
+        ("communes", "/communes"),
+        ("commune page", "/communes/marmande"),
+        ("form", "/demarches/remplacement-bac"),
+        ("lost link", "/suivi/retrouver"),
+        ("legal notice", "/mentions-legales"),
+        ("personal data", "/donnees-personnelles"),
+        ("accessibility statement", "/accessibilite"),
+        ("site map", "/plan-du-site"),
+    ] {
+        browser.go(&at(path));
+        check(what, &mut problems);
+    }
+
+    // A form with its errors, then the review and the receipt.
+    browser.go(&at("/demarches/remplacement-bac"));
+    browser.submit(r#"button[value="review"]"#);
+    check("form with errors", &mut problems);
+    browser.click("#f-motif");
+    browser.type_in("#f-numero_bac", "00123456");
+    browser.click("#f-type_bac");
+    browser.type_in("#f-nombre_residents", "4");
+    browser.type_in("#f-nom", "Claire Martin");
+    browser.type_in("#f-adresse-rue", "Rue de la Libération");
+    browser.click(r#"#f-adresse-commune option[value="marmande"]"#);
+    browser.submit(r#"button[value="review"]"#);
+    check("review", &mut problems);
+    browser.click(r#"button[value="submit"]"#);
+    browser.wait_for_url("/suivi/");
+    check("receipt", &mut problems);
+    let link = browser.text(".tracking-link a");
+    let reference = browser.text(".reference");
+
+    // The service asks a question: the tracking page shows it above the reply form.
+    browser.sign_in(&server.address, "agent@vdg.example.org");
+    browser.go(&at(&format!("/bureau/demandes/{reference}")));
+    browser.type_in("#message", "Quelle est la couleur du couvercle ?");
+    browser.submit("form:has(#message) button[type=submit]");
+    browser.sign_out();
+    browser.go(&link);
+    assert!(browser.text("main").contains("couleur du couvercle"));
+    check("tracking page with the reply form", &mut problems);
+    server.stop();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
