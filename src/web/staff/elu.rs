@@ -98,10 +98,6 @@ impl Desk {
     }
 }
 
-fn forms_for_elus(catalogue: &Catalogue) -> impl Iterator<Item = &std::sync::Arc<Form>> {
-    Desk::Elu.forms(catalogue)
-}
-
 pub async fn follow(
     State(state): State<AppState>,
     signed: Signed,
@@ -153,7 +149,8 @@ pub async fn follow(
             })
             .collect::<Vec<_>>()
             .join(", "),
-        forms: forms_for_elus(&catalogue)
+        forms: Desk::Elu
+            .forms(&catalogue)
             .map(|f| (f.id.clone(), f.title.clone()))
             .collect(),
         statuses: Status::ALL
