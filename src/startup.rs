@@ -225,6 +225,15 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, reloading the catalogue on SIGHUP.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes (or SIGTERM, Ctrl-C), then stops as on a signal:
+    /// the requests in flight finish, the background tasks stop, the store closes.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(self.state.clone()));
         if let Some((every, loaded)) = self.catalogue_refresh {
@@ -256,12 +265,12 @@ impl Application {
             Some(wrap) => wrap(router),
             None => router,
         };
-        let served = web::serve(
-            self.listener,
-            router,
-            self.header_timeout,
-            shutdown_signal(),
-        )
+        let served = web::serve(self.listener, router, self.header_timeout, async {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = shutdown_signal() => {}
+            }
+        })
         .await;
         worker.abort();
         let _ = worker.await;

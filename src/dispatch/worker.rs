@@ -76,24 +76,40 @@ impl Worker {
             let worker = Arc::clone(self);
             tasks.spawn(async move {
                 let outcome = worker.deliver(std::slice::from_ref(&row)).await;
-                worker.finish(&row, outcome).await;
+                vec![worker.outcome(&row, outcome)]
             });
         }
         for (_, rows) in digests {
             let worker = Arc::clone(self);
             tasks.spawn(async move {
                 let outcome = worker.deliver(&rows).await;
-                for row in &rows {
-                    worker.finish(row, outcome.clone()).await;
-                }
+                rows.iter()
+                    .map(|row| worker.outcome(row, outcome.clone()))
+                    .collect::<Vec<_>>()
             });
         }
-        while tasks.join_next().await.is_some() {}
+        // The round's outcomes are recorded together, in one transaction: the writer (on
+        // SQLite, the one that files requests too) commits once per round, not per message.
+        let mut finished = Vec::with_capacity(claimed);
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(done) = done {
+                finished.extend(done);
+            }
+        }
+        if let Err(err) = self.store.finish_outbox(&finished).await {
+            // The leases will end and the rows be retried: at least once still holds.
+            tracing::warn!(
+                messages = finished.len(),
+                "cannot record delivery outcomes: {}",
+                crate::telemetry::scrub(&err.to_string())
+            );
+        }
         Ok(claimed)
     }
 
-    async fn finish(&self, row: &OutboxRow, outcome: Result<(), String>) {
-        let outcome = match outcome {
+    /// What a delivery attempt of `row` comes to, counted and logged.
+    fn outcome(&self, row: &OutboxRow, delivered: Result<(), String>) -> (String, Outcome) {
+        let outcome = match delivered {
             Ok(()) => Outcome::Delivered,
             Err(error) if row.attempts >= self.settings.max_attempts => {
                 tracing::warn!(id = %row.id, channel = row.channel.as_str(), kind = %row.kind, attempts = row.attempts, error = %crate::telemetry::scrub(&error), "outbox message parked as dead");
@@ -117,10 +133,7 @@ impl Worker {
             "outcome" => counted
         )
         .increment(1);
-        if let Err(err) = self.store.finish_outbox(&row.id, &outcome).await {
-            // The lease will end and the row be retried: at least once still holds.
-            tracing::warn!(id = %row.id, "cannot record a delivery outcome: {}", crate::telemetry::scrub(&err.to_string()));
-        }
+        (row.id.clone(), outcome)
     }
 
     /// Delivers one message (or one digest of several rows to one address).

@@ -31,6 +31,24 @@ pub async fn record(
     tx.write_facts(id, &facts).await
 }
 
+/// [`record`] for a request being filed, from its first events (appended at `now` in
+/// `tx`) without reading them back.
+pub async fn record_filed(
+    tx: &mut dyn RequestTransaction,
+    id: Uuid,
+    origin: FactsOrigin,
+    events: &[crate::domain::workflow::NewEvent],
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    let Some(facts) = RequestFacts::fold(origin, events.iter().map(|e| (e.kind, &e.body, now)))
+    else {
+        return Err(StoreError::Other(anyhow::anyhow!(
+            "request {id} is filed without its submission event"
+        )));
+    };
+    tx.write_facts(id, &facts).await
+}
+
 /// Writes the facts of every request that has none; returns how many. Idempotent, and
 /// safe while the server runs (each request is rewritten from its events in a transaction).
 pub async fn rebuild_missing(store: &dyn Store) -> Result<u64, StoreError> {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use serde_json::json;
 use time::OffsetDateTime;
-use tracing::Instrument;
 
 use crate::catalogue::Form;
 use crate::domain::outbox::{PlanInput, Planner};
@@ -14,7 +14,10 @@ use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::intake::Accepted;
-use crate::store::{FormVersionRecord, Inserted, NewRequest, Receipt, Store, StoreError};
+use crate::store::{
+    Batched, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction, Savepoint,
+    Store, StoreError,
+};
 
 /// A fresh reference collides with an existing one about once in 10^12 filings per thousand
 /// requests stored; five attempts make a failure practically impossible.
@@ -56,15 +59,10 @@ pub async fn file(
         accepted.decision.queue.clone(),
     );
     let request = new_request(form, accepted, &token, filer);
-    // Filing runs in its own task: if the client goes away or a timeout drops this handler,
-    // the transaction still completes (or rolls back) on its own, never half-way.
-    let store = Arc::clone(store);
-    // In the request's span: what the store logs names the request it came from.
-    let receipt = tokio::spawn(
-        async move { store_request(store.as_ref(), &request, &planner).await }.in_current_span(),
-    )
-    .await
-    .map_err(|err| StoreError::Other(anyhow::anyhow!("the filing task failed: {err}")))??;
+    // The store's group committer writes it, in a task of its own: if the client goes away
+    // or a timeout drops this handler, the filing still completes (or rolls back), never
+    // half-way.
+    let receipt = store_request(store.as_ref(), request, Arc::new(planner)).await?;
     tracing::info!(reference = %receipt.reference, form = %form.id, version = %form.version, rule_fallback, "request filed");
     metrics::counter!(
         "guichet_filings_total",
@@ -108,13 +106,14 @@ pub fn new_request(
 }
 
 /// Stores a routed request with its first events and the messages they cause, in one
-/// transaction, under a fresh reference (drawn again, in a new transaction, on the rare
-/// clash). Returns only after the commit is durable; `AlreadyFiled` when the same
-/// submission (its tracking hash) is stored already.
+/// transaction shared with the filings waiting beside it (the store's group commit), under
+/// a fresh reference (drawn again on the rare clash). Returns only after the commit is
+/// durable; `AlreadyFiled` when the same submission (its tracking hash) is stored already,
+/// which fails this filing alone.
 pub async fn store_request(
     store: &dyn Store,
-    request: &NewRequest,
-    planner: &Planner,
+    request: NewRequest,
+    planner: Arc<Planner>,
 ) -> Result<Receipt, StoreError> {
     store_request_at(store, request, planner, OffsetDateTime::now_utc()).await
 }
@@ -123,35 +122,61 @@ pub async fn store_request(
 /// file at the instant they say.
 pub async fn store_request_at(
     store: &dyn Store,
-    request: &NewRequest,
-    planner: &Planner,
+    request: NewRequest,
+    planner: Arc<Planner>,
     now: OffsetDateTime,
 ) -> Result<Receipt, StoreError> {
-    let (state, events) = filed_state(request, now);
-    for _ in 0..REFERENCE_ATTEMPTS {
-        let reference = Reference::generate();
-        let mut tx = store.begin().await?;
+    store
+        .group_commit()
+        .run(Filing {
+            request,
+            planner,
+            now,
+        })
+        .await
+}
+
+/// One filing, as a group's transaction writes it.
+struct Filing {
+    request: NewRequest,
+    planner: Arc<Planner>,
+    now: OffsetDateTime,
+}
+
+#[async_trait]
+impl Batched for Filing {
+    type Output = Receipt;
+
+    async fn write(&mut self, tx: &mut dyn RequestTransaction) -> Result<Receipt, StoreError> {
+        let (request, now) = (&self.request, self.now);
+        let (state, events) = filed_state(request, now);
         tx.record_form_version(&request.form, now).await?;
-        let id = match tx.insert_request(&reference, request, &state, now).await? {
-            Inserted::Request(id) => id,
-            Inserted::ReferenceTaken => continue,
-        };
-        for (event, actor) in events.iter().zip(first_actors(request)) {
-            tx.append_event(id, actor, event, now).await?;
+        for _ in 0..REFERENCE_ATTEMPTS {
+            let reference = Reference::generate();
+            tx.set_savepoint(Savepoint::Reference).await?;
+            let inserted = tx.insert_request(&reference, request, &state, now).await?;
+            let Inserted::Request(id) = inserted else {
+                tx.roll_back_to(Savepoint::Reference).await?;
+                tx.release_savepoint(Savepoint::Reference).await?;
+                continue;
+            };
+            tx.release_savepoint(Savepoint::Reference).await?;
+            for (event, actor) in events.iter().zip(first_actors(request)) {
+                tx.append_event(id, actor, event, now).await?;
+            }
+            super::facts::record_filed(tx, id, origin(request), &events, now).await?;
+            let messages = (self.planner)(&filing_plan(request, &reference, &state, &events));
+            tx.queue_outbox(id, &messages, now).await?;
+            return Ok(Receipt {
+                reference,
+                status: state.status,
+                created_at: now,
+            });
         }
-        super::facts::record(tx.as_mut(), id, origin(request)).await?;
-        let messages = planner(&filing_plan(request, &reference, &state, &events));
-        tx.queue_outbox(id, &messages, now).await?;
-        tx.commit().await?;
-        return Ok(Receipt {
-            reference,
-            status: state.status,
-            created_at: now,
-        });
+        Err(StoreError::Other(anyhow::anyhow!(
+            "no free reference after {REFERENCE_ATTEMPTS} draws"
+        )))
     }
-    Err(StoreError::Other(anyhow::anyhow!(
-        "no free reference after {REFERENCE_ATTEMPTS} draws"
-    )))
 }
 
 /// A request's handling state and first events as it is filed: received, with its deadline

@@ -10,6 +10,7 @@
 pub mod archive;
 pub mod builder;
 pub mod digest;
+pub mod group_commit;
 pub mod handling;
 pub mod oidc;
 pub mod open311;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 pub use archive::ArchiveStore;
+pub use group_commit::{Batched, GroupCommit, GroupStats, Savepoint};
 pub use handling::{
     ActionDone, AssigneeFilter, Cursor, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder,
     StatusCounts, Target,
@@ -59,6 +61,10 @@ pub enum StoreError {
     /// too long, or holds an invisible character); the message says what to correct.
     #[error("{0}")]
     Invalid(String),
+    /// Two transactions crossed on the same rows and the database undid this one (a
+    /// deadlock, or a serialisation failure): running it again will succeed.
+    #[error("the transaction crossed another: {0}")]
+    Crossed(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -84,6 +90,12 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(ref db) if db.message().contains("database is locked") => {
                 ("locked", StoreError::Unavailable(err.to_string()))
+            }
+            // PostgreSQL's deadlock_detected and serialization_failure.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                ("crossed", StoreError::Crossed(err.to_string()))
             }
             other => ("other", StoreError::Other(other.into())),
         };

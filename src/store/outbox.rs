@@ -54,8 +54,9 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
         lease: time::Duration,
     ) -> Result<Vec<OutboxRow>, StoreError>;
-    /// Records how a delivery went. A delivered receipt loses its tracking link.
-    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError>;
+    /// Records how deliveries went (message id, outcome), all in one transaction. A
+    /// delivered receipt loses its tracking link.
+    async fn finish_outbox(&self, finished: &[(String, Outcome)]) -> Result<(), StoreError>;
     /// The most recent messages in these states (`pending`, `delivered`, `dead`).
     async fn list_outbox(&self, states: &[&str], limit: u32) -> Result<Vec<OutboxRow>, StoreError>;
     /// How many messages are in each state, and how many pending ones have failed at least once.

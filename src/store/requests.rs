@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use super::archive::ArchivedFormVersion;
+use super::group_commit::Savepoint;
 use super::handling::Target;
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::statistics::RequestFacts;
@@ -176,6 +177,10 @@ pub trait RequestStore: Send + Sync {
     /// rolls everything back.
     async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError>;
 
+    /// The group committer of this store's writes: what is run through it shares a
+    /// transaction and one durable commit with the writes waiting beside it.
+    fn group_commit(&self) -> &super::GroupCommit;
+
     /// The request behind a tracking token's hash, with its citizen-visible history.
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError>;
 
@@ -219,7 +224,8 @@ pub trait RequestTransaction: Send {
 
     /// Inserts a new request under `reference`, in `state`. `Err(AlreadyFiled)` when its
     /// tracking hash is stored already (the same submission sent twice). After
-    /// [`Inserted::ReferenceTaken`] or an error the transaction is spoilt: drop it.
+    /// [`Inserted::ReferenceTaken`] or an error, roll back to a savepoint set before it (on
+    /// PostgreSQL the transaction refuses every statement until then).
     async fn insert_request(
         &mut self,
         reference: &Reference,
@@ -279,6 +285,18 @@ pub trait RequestTransaction: Send {
         messages: &[OutboxMessage],
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    /// Sets `savepoint`, nested in those already set: what is written after it can be
+    /// undone alone ([`RequestTransaction::roll_back_to`]), as when one write of a group
+    /// fails ([`super::group_commit`]).
+    async fn set_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError>;
+
+    /// Keeps what was written since `savepoint` and forgets the savepoint.
+    async fn release_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError>;
+
+    /// Undoes what was written since `savepoint` (which stays set), and makes the
+    /// transaction usable again after a failed statement.
+    async fn roll_back_to(&mut self, savepoint: Savepoint) -> Result<(), StoreError>;
 
     /// Commits; returns once the transaction is durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

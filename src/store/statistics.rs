@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::group_commit::Savepoint;
 use super::row::ReadRow;
 use super::{Scope, StoreError};
 use crate::domain::Status;
@@ -860,6 +861,74 @@ impl RollupDelta {
         delta.days.retain(|_, counts| !counts.is_zero());
         delta.durations.retain(|_, n| *n != 0);
         delta
+    }
+}
+
+impl RollupDelta {
+    /// Adds `other`'s changes to these.
+    pub fn absorb(&mut self, other: RollupDelta) {
+        for (key, counts) in other.days {
+            self.days.entry(key).or_default().add(&counts);
+        }
+        for (key, n) in other.durations {
+            *self.durations.entry(key).or_default() += n;
+        }
+        self.days.retain(|_, counts| !counts.is_zero());
+        self.durations.retain(|_, n| *n != 0);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty() && self.durations.is_empty()
+    }
+}
+
+/// The rollup changes of one write transaction, added to the rollups when it commits, in
+/// key order: every transaction then takes the rollups' row locks in the same order, so two
+/// of them (two groups of filings on PostgreSQL, a group and an action) never deadlock on
+/// them; and a group of filings writes each rollup row once, not once per filing. The
+/// changes made after a savepoint go with it when the transaction rolls back to it.
+#[derive(Debug, Default)]
+pub struct PendingRollups {
+    journal: Vec<RollupDelta>,
+    /// Each savepoint set, with the journal's length then.
+    marks: Vec<(Savepoint, usize)>,
+}
+
+impl PendingRollups {
+    pub fn push(&mut self, delta: RollupDelta) {
+        if !delta.is_empty() {
+            self.journal.push(delta);
+        }
+    }
+
+    pub fn set(&mut self, savepoint: Savepoint) {
+        self.marks.push((savepoint, self.journal.len()));
+    }
+
+    /// As SQL's `RELEASE`: the savepoint and those set after it are forgotten; the changes
+    /// stay.
+    pub fn release(&mut self, savepoint: Savepoint) {
+        if let Some(at) = self.marks.iter().rposition(|(s, _)| *s == savepoint) {
+            self.marks.truncate(at);
+        }
+    }
+
+    /// As SQL's `ROLLBACK TO`: the changes since the savepoint go; it stays set.
+    pub fn roll_back(&mut self, savepoint: Savepoint) {
+        if let Some(at) = self.marks.iter().rposition(|(s, _)| *s == savepoint) {
+            self.journal.truncate(self.marks[at].1);
+            self.marks.truncate(at + 1);
+        }
+    }
+
+    /// Every change kept, summed; the journal is emptied.
+    pub fn take(&mut self) -> RollupDelta {
+        let mut total = RollupDelta::default();
+        for delta in self.journal.drain(..) {
+            total.absorb(delta);
+        }
+        self.marks.clear();
+        total
     }
 }
 

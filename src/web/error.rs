@@ -65,7 +65,7 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(why) => {
+            StoreError::Unavailable(why) | StoreError::Crossed(why) => {
                 tracing::warn!(why = %crate::telemetry::scrub(&why.to_string()), "database unavailable");
                 AppError::Unavailable(DATABASE_UNAVAILABLE.into())
             }

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 4;
+/// Clients filing when the server is killed: enough that group commits hold many filings.
+const KILL_CLIENTS: usize = 64;
 
 /// (reference, details sent, tracking URL) of each request acknowledged with 201.
 type Acknowledged = Arc<Mutex<Vec<(String, String, String)>>>;
@@ -68,7 +70,7 @@ fn acknowledged_requests_survive_kill_9_mid_load() {
     for round in 0..ROUNDS {
         let server = ServerProcess::start(catalogue.path(), &database);
         let stop = Arc::new(AtomicBool::new(false));
-        let clients: Vec<_> = (0..CLIENTS)
+        let clients: Vec<_> = (0..KILL_CLIENTS)
             .map(|id| {
                 let (address, stop, acknowledged) =
                     (server.address.clone(), stop.clone(), acknowledged.clone());
@@ -78,7 +80,7 @@ fn acknowledged_requests_survive_kill_9_mid_load() {
         // Let the load build up, then kill the server without warning.
         let before = acknowledged.lock().unwrap().len();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while acknowledged.lock().unwrap().len() < before + 20 {
+        while acknowledged.lock().unwrap().len() < before + 200 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the server acknowledged nothing"
@@ -110,7 +112,7 @@ fn acknowledged_requests_survive_kill_9_mid_load() {
         }))
         .unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= ROUNDS * 20);
+    assert!(acknowledged.len() >= ROUNDS * 200);
     for (reference, details, _) in &acknowledged {
         let stored = runtime
             .block_on(store.request_by_reference(&Reference::parse(reference).unwrap()))

@@ -28,6 +28,7 @@ mod dispatch;
 mod elu_digest;
 mod exports;
 mod front_desk;
+mod group_commit;
 mod hostile;
 mod instances;
 mod legal;

@@ -64,9 +64,14 @@ pub(crate) async fn seed(store: &dyn guichet::store::Store, now: OffsetDateTime)
             request.due_in_days = None;
         }
         let filed = base + Duration::days(4 * i) + Duration::hours(i);
-        let receipt = store_request_at(store, &request, &guichet::dispatch::no_messages, filed)
-            .await
-            .unwrap();
+        let receipt = store_request_at(
+            store,
+            request,
+            std::sync::Arc::new(guichet::dispatch::no_messages),
+            filed,
+        )
+        .await
+        .unwrap();
         let act = |action: Action, at: OffsetDateTime| {
             let reference: Reference = receipt.reference.clone();
             let actor = if matches!(

@@ -31,8 +31,13 @@ use uuid::Uuid;
 use super::requests::event;
 use super::{Event, Store, StoreError};
 
+/// The most writes one group commits.
+const MAX_GROUP: usize = 128;
+
 pub struct PostgresStore {
     pool: PgPool,
+    /// Filings, grouped: a few committers, each on a connection of its own.
+    group: super::GroupCommit,
 }
 
 impl PostgresStore {
@@ -45,7 +50,18 @@ impl PostgresStore {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let group_pool = pool.clone();
+        // Half the pool at most, so that reads and other writes always find a connection.
+        let committers = (max_connections / 2).clamp(1, 4) as usize;
+        let group = super::GroupCommit::new(
+            std::sync::Arc::new(move || {
+                let pool = group_pool.clone();
+                Box::pin(async move { requests::begin_write(&pool).await })
+            }),
+            committers,
+            MAX_GROUP,
+        );
+        Ok(PostgresStore { pool, group })
     }
 
     async fn events(&self, request_id: Uuid, citizen_only: bool) -> Result<Vec<Event>, StoreError> {

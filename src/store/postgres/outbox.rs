@@ -63,28 +63,36 @@ impl OutboxStore for PostgresStore {
         rows.iter().map(outbox_row).collect()
     }
 
-    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
-        let id = Uuid::parse_str(id).map_err(other)?;
-        let query = match outcome {
-            Outcome::Delivered => sqlx::query(
-                "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
+    async fn finish_outbox(&self, finished: &[(String, Outcome)]) -> Result<(), StoreError> {
+        if finished.is_empty() {
+            return Ok(());
+        }
+        // One transaction (one durable commit) for the whole round.
+        let mut tx = self.pool.begin().await?;
+        for (id, outcome) in finished {
+            let id = Uuid::parse_str(id).map_err(other)?;
+            let query = match outcome {
+                Outcome::Delivered => sqlx::query(
+                    "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
                     payload = payload - 'tracking_url' - 'link_url' WHERE id = $2",
-            )
-            .bind(OffsetDateTime::now_utc())
-            .bind(id),
-            Outcome::Retry { error, at } => {
-                sqlx::query("UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3")
-                    .bind(*at)
-                    .bind(error.clone())
-                    .bind(id)
-            }
-            Outcome::Dead { error } => {
-                sqlx::query("UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2")
-                    .bind(error.clone())
-                    .bind(id)
-            }
-        };
-        query.execute(&self.pool).await?;
+                )
+                .bind(OffsetDateTime::now_utc())
+                .bind(id),
+                Outcome::Retry { error, at } => sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(*at)
+                .bind(error.clone())
+                .bind(id),
+                Outcome::Dead { error } => {
+                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = $1 WHERE id = $2")
+                        .bind(error.clone())
+                        .bind(id)
+                }
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

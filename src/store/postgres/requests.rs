@@ -12,11 +12,12 @@ use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{self, HandlingState, NewEvent};
 use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
+use crate::store::group_commit::Savepoint;
 use crate::store::requests::{
     LOCKED_COLUMNS, event, form_version_row, locked_request, status_summary, stored_request,
     tracked_request,
 };
-use crate::store::statistics::{FACTS_COLUMNS, FactsRow, RollupDelta};
+use crate::store::statistics::{FACTS_COLUMNS, FactsRow, PendingRollups, RollupDelta};
 use crate::store::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -25,8 +26,11 @@ use crate::store::{
 #[async_trait]
 impl RequestStore for PostgresStore {
     async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError> {
-        let tx = self.pool.begin().await?;
-        Ok(Box::new(PostgresTransaction { tx }))
+        begin_write(&self.pool).await
+    }
+
+    fn group_commit(&self) -> &crate::store::GroupCommit {
+        &self.group
     }
 
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
@@ -101,10 +105,22 @@ impl RequestStore for PostgresStore {
     }
 }
 
+pub(super) async fn begin_write(
+    pool: &sqlx::PgPool,
+) -> Result<Box<dyn RequestTransaction>, StoreError> {
+    let tx = pool.begin().await?;
+    Ok(Box::new(PostgresTransaction {
+        tx,
+        rollups: PendingRollups::default(),
+    }))
+}
+
 /// A write transaction; the rows it reads are locked `FOR UPDATE` until it ends, so two
 /// instances acting on one request apply one after the other.
 struct PostgresTransaction {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    /// What the facts written change in the rollups, added at commit.
+    rollups: PendingRollups,
 }
 
 #[async_trait]
@@ -326,7 +342,8 @@ impl RequestTransaction for PostgresTransaction {
         .bind(row.filed_month)
         .execute(&mut *self.tx)
         .await?;
-        super::statistics::add_to_rollups(&mut self.tx, &delta).await
+        self.rollups.push(delta);
+        Ok(())
     }
 
     async fn queue_outbox(
@@ -339,7 +356,31 @@ impl RequestTransaction for PostgresTransaction {
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn set_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.set()).execute(&mut *self.tx).await?;
+        self.rollups.set(savepoint);
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.release())
+            .execute(&mut *self.tx)
+            .await?;
+        self.rollups.release(savepoint);
+        Ok(())
+    }
+
+    async fn roll_back_to(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.roll_back())
+            .execute(&mut *self.tx)
+            .await?;
+        self.rollups.roll_back(savepoint);
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let rollups = self.rollups.take();
+        super::statistics::add_to_rollups(&mut self.tx, &rollups).await?;
         self.tx.commit().await?;
         Ok(())
     }

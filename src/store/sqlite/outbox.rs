@@ -60,28 +60,36 @@ impl OutboxStore for SqliteStore {
         rows.iter().map(outbox_row).collect()
     }
 
-    async fn finish_outbox(&self, id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+    async fn finish_outbox(&self, finished: &[(String, Outcome)]) -> Result<(), StoreError> {
         let now = format_time(OffsetDateTime::now_utc());
-        let query = match outcome {
-            Outcome::Delivered => sqlx::query(
-                "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL,
+        if finished.is_empty() {
+            return Ok(());
+        }
+        // One transaction (one durable commit) for the whole round.
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        for (id, outcome) in finished {
+            let query = match outcome {
+                Outcome::Delivered => sqlx::query(
+                    "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL,
                     payload = json_remove(payload, '$.tracking_url', '$.link_url') WHERE id = ?",
-            )
-            .bind(now)
-            .bind(id),
-            Outcome::Retry { error, at } => {
-                sqlx::query("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?")
-                    .bind(format_time(*at))
-                    .bind(error.clone())
-                    .bind(id)
-            }
-            Outcome::Dead { error } => {
-                sqlx::query("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?")
-                    .bind(error.clone())
-                    .bind(id)
-            }
-        };
-        query.execute(&self.writer).await?;
+                )
+                .bind(&now)
+                .bind(id),
+                Outcome::Retry { error, at } => sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
+                )
+                .bind(format_time(*at))
+                .bind(error.clone())
+                .bind(id),
+                Outcome::Dead { error } => {
+                    sqlx::query("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?")
+                        .bind(error.clone())
+                        .bind(id)
+                }
+            };
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -12,11 +12,12 @@ use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{self, HandlingState, NewEvent};
 use crate::domain::{EventKind, FormVersion, Reference, Status};
 use crate::store::archive::ArchivedFormVersion;
+use crate::store::group_commit::Savepoint;
 use crate::store::requests::{
     LOCKED_COLUMNS, event, form_version_row, locked_request, status_summary, stored_request,
     tracked_request,
 };
-use crate::store::statistics::{FACTS_COLUMNS, FactsRow, RollupDelta};
+use crate::store::statistics::{FACTS_COLUMNS, FactsRow, PendingRollups, RollupDelta};
 use crate::store::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -26,8 +27,11 @@ use crate::store::{
 #[async_trait]
 impl RequestStore for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn RequestTransaction>, StoreError> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTransaction { tx }))
+        begin_write(&self.writer).await
+    }
+
+    fn group_commit(&self) -> &crate::store::GroupCommit {
+        &self.group
     }
 
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
@@ -102,8 +106,21 @@ impl RequestStore for SqliteStore {
 
 /// A write transaction on the single writer connection, begun `IMMEDIATE` so that another
 /// process writing the same file waits for the lock instead of failing to upgrade.
+/// A write transaction on the writer connection.
+pub(super) async fn begin_write(
+    writer: &sqlx::SqlitePool,
+) -> Result<Box<dyn RequestTransaction>, StoreError> {
+    let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    Ok(Box::new(SqliteTransaction {
+        tx,
+        rollups: PendingRollups::default(),
+    }))
+}
+
 struct SqliteTransaction {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    /// What the facts written change in the rollups, added at commit.
+    rollups: PendingRollups,
 }
 
 #[async_trait]
@@ -321,7 +338,8 @@ impl RequestTransaction for SqliteTransaction {
         .bind(row.filed_month)
         .execute(&mut *self.tx)
         .await?;
-        super::statistics::add_to_rollups(&mut self.tx, &delta).await
+        self.rollups.push(delta);
+        Ok(())
     }
 
     async fn queue_outbox(
@@ -334,7 +352,31 @@ impl RequestTransaction for SqliteTransaction {
         Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn set_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.set()).execute(&mut *self.tx).await?;
+        self.rollups.set(savepoint);
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.release())
+            .execute(&mut *self.tx)
+            .await?;
+        self.rollups.release(savepoint);
+        Ok(())
+    }
+
+    async fn roll_back_to(&mut self, savepoint: Savepoint) -> Result<(), StoreError> {
+        sqlx::query(savepoint.roll_back())
+            .execute(&mut *self.tx)
+            .await?;
+        self.rollups.roll_back(savepoint);
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        let rollups = self.rollups.take();
+        super::statistics::add_to_rollups(&mut self.tx, &rollups).await?;
         self.tx.commit().await?;
         Ok(())
     }

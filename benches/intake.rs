@@ -1,0 +1,492 @@
+//! Intake against the storage limit (issue 20), measured in one run on one machine.
+//!
+//! Run with `cargo bench --bench intake`. It prints:
+//! 1. the raw ceiling: the rows of a filed request copied (the request and its submitted
+//!    event), one transaction and one durable commit each, one connection, under the store's
+//!    settings (SQLite: WAL, `synchronous=FULL`);
+//! 2. intake over HTTP (`POST /api/v1/forms/remplacement-bac/submissions`, the demo's
+//!    example, which asks for a receipt e-mail) at 1, 8 and 64 keep-alive clients, with the
+//!    outbox worker delivering, then at 64 with the worker idle: rate, p50, p99, and the rate
+//!    over the ceiling;
+//! 3. HTTP overhead: a bare axum server built here, Guichet's `GET /livez`, and a form page
+//!    (`GET /demarches/remplacement-bac`), at 64 clients;
+//! 4. with `BENCH_POSTGRES_URL` or `TEST_DATABASE_URL` (a server where databases can be
+//!    created): the same on PostgreSQL in a fresh database, where the ceiling is pgbench's
+//!    TPS at 16 clients inserting the same rows, against intake at 16 clients.
+//!
+//! `BENCH_INTAKE_SECONDS` sets each measure's length (default 5). The load generator is
+//! reqwest (hyper) in this process, sharing the machine's cores with the server, as wrk
+//! would.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guichet::startup::Application;
+use sqlx::Row;
+
+#[path = "support/server.rs"]
+mod server;
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let seconds = std::env::var("BENCH_INTAKE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let length = Duration::from_secs_f64(seconds);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::TempDir::new().unwrap();
+    println!("Guichet intake benchmark, {seconds} s per measure");
+    runtime.block_on(async {
+        let sqlite = format!("sqlite://{}", dir.path().join("intake.db").display());
+        let mut rows = Vec::new();
+        rows.extend(backend("SQLite", &root, &sqlite, dir.path(), length, &[1, 8, 64]).await);
+        rows.extend(http_overhead(&root, dir.path(), length).await);
+        let postgres = std::env::var("BENCH_POSTGRES_URL")
+            .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+            .ok()
+            .filter(|u| !u.is_empty());
+        match postgres {
+            Some(server_url) => {
+                let (url, drop) = fresh_database(&server_url).await;
+                let pg_dir = dir.path().join("pg");
+                rows.extend(backend("PostgreSQL", &root, &url, &pg_dir, length, &[16]).await);
+                drop.await;
+            }
+            None => println!("(set BENCH_POSTGRES_URL or TEST_DATABASE_URL to measure PostgreSQL)"),
+        }
+        println!("\n| what | per second | p50 | p99 | ratio |\n|---|---|---|---|---|");
+        for row in rows {
+            println!("{row}");
+        }
+    });
+}
+
+/// One line of the summary.
+struct Line {
+    what: String,
+    rate: f64,
+    latencies: Option<(Duration, Duration)>,
+    ratio: Option<(f64, &'static str)>,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (p50, p99) = match self.latencies {
+            Some((p50, p99)) => (format!("{:.1} ms", ms(p50)), format!("{:.1} ms", ms(p99))),
+            None => ("".into(), "".into()),
+        };
+        let ratio = match self.ratio {
+            Some((ratio, of)) => format!("{ratio:.2}× {of}"),
+            None => String::new(),
+        };
+        write!(
+            f,
+            "| {} | {:.0} | {p50} | {p99} | {ratio} |",
+            self.what, self.rate
+        )
+    }
+}
+
+/// The ceiling and intake at each number of clients, on one database.
+async fn backend(
+    name: &'static str,
+    root: &Path,
+    url: &str,
+    dir: &Path,
+    length: Duration,
+    clients: &[usize],
+) -> Vec<Line> {
+    println!("\n{name}");
+    std::fs::create_dir_all(dir).unwrap();
+    let mut lines = Vec::new();
+    // One filing through the server first: the template row the ceiling copies.
+    let server = start(root, url, dir, 1_000).await;
+    let submit = format!(
+        "{}/api/v1/forms/remplacement-bac/submissions",
+        server.address
+    );
+    let example = Arc::new(example(root));
+    let warm = load(
+        &submit,
+        Some(example.clone()),
+        201,
+        1,
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(warm.count > 0);
+    server.stop().await;
+    let ceiling = if url.starts_with("postgres") {
+        pgbench(url, 16, length).await
+    } else {
+        sqlite_ceiling(url, length).await
+    };
+    println!("  raw ceiling          {ceiling:>8.0} commits/s");
+    lines.push(Line {
+        what: format!(
+            "{name}: raw ceiling (request + event, one commit each{})",
+            if url.starts_with("postgres") {
+                ", pgbench at 16 clients"
+            } else {
+                ", one connection"
+            }
+        ),
+        rate: ceiling,
+        latencies: None,
+        ratio: None,
+    });
+    for (worker, poll_ms) in [
+        ("outbox worker on", 1_000),
+        ("outbox worker idle", 3_600_000),
+    ] {
+        let server = start(root, url, dir, poll_ms).await;
+        let submit = format!(
+            "{}/api/v1/forms/remplacement-bac/submissions",
+            server.address
+        );
+        let measured: &[usize] = if poll_ms == 1_000 {
+            clients
+        } else {
+            &clients[clients.len() - 1..]
+        };
+        for &n in measured {
+            let run = load(&submit, Some(example.clone()), 201, n, length).await;
+            println!(
+                "  intake, {n:>2} clients, {worker}: {:>6.0}/s  p50 {:.1} ms  p99 {:.1} ms  ({:.2}× the ceiling)",
+                run.rate(),
+                ms(run.p(0.50)),
+                ms(run.p(0.99)),
+                run.rate() / ceiling
+            );
+            lines.push(Line {
+                what: format!("{name}: intake, {n} clients, {worker}"),
+                rate: run.rate(),
+                latencies: Some((run.p(0.50), run.p(0.99))),
+                ratio: Some((run.rate() / ceiling, "ceiling")),
+            });
+        }
+        server.stop().await;
+    }
+    lines
+}
+
+/// A bare axum server, Guichet's `/livez` and a form page, at 64 clients.
+async fn http_overhead(root: &Path, dir: &Path, length: Duration) -> Vec<Line> {
+    println!("\nHTTP overhead, 64 clients");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bare = format!("http://{}/", listener.local_addr().unwrap());
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let bare_server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let bare_run = load(&bare, None, 200, 64, length).await;
+    bare_server.abort();
+    let url = format!("sqlite://{}", dir.join("overhead.db").display());
+    let server = start(root, &url, &dir.join("overhead"), 3_600_000).await;
+    let livez = load(&format!("{}/livez", server.address), None, 200, 64, length).await;
+    let page = load(
+        &format!("{}/demarches/remplacement-bac", server.address),
+        None,
+        200,
+        64,
+        length,
+    )
+    .await;
+    server.stop().await;
+    let mut lines = Vec::new();
+    for (what, run) in [
+        ("bare axum 0.8, GET /", &bare_run),
+        ("Guichet GET /livez", &livez),
+        ("Guichet GET /demarches/remplacement-bac", &page),
+    ] {
+        println!(
+            "  {what:<42} {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({:.2}× bare axum)",
+            run.rate(),
+            ms(run.p(0.50)),
+            ms(run.p(0.99)),
+            run.rate() / bare_run.rate()
+        );
+        lines.push(Line {
+            what: what.to_owned(),
+            rate: run.rate(),
+            latencies: Some((run.p(0.50), run.p(0.99))),
+            ratio: Some((run.rate() / bare_run.rate(), "bare axum")),
+        });
+    }
+    lines
+}
+
+/// A server started by [`start`].
+struct Running {
+    address: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops it as on SIGTERM, and waits until its background tasks and store are closed.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.served.await.unwrap().unwrap();
+    }
+}
+
+/// Starts the server on `url`.
+async fn start(root: &Path, url: &str, dir: &Path, outbox_poll_ms: u64) -> Running {
+    let app = Application::build(server::config(root, url, dir, outbox_poll_ms))
+        .await
+        .unwrap();
+    let address = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    Running {
+        address,
+        stop,
+        served,
+    }
+}
+
+/// What a load produced: how many answers in how long, and their latencies, sorted.
+struct Run {
+    count: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn p(&self, p: f64) -> Duration {
+        let last = self.latencies.len().saturating_sub(1);
+        self.latencies
+            .get(((self.latencies.len() as f64 * p) as usize).min(last))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// `clients` keep-alive connections sending requests back to back for `length`: POST
+/// `body` when given, GET otherwise; every answer must have `status`.
+async fn load(
+    url: &str,
+    body: Option<Arc<String>>,
+    status: u16,
+    clients: usize,
+    length: Duration,
+) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let deadline = started + length;
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), url.to_owned(), body.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let sent = Instant::now();
+                    let request = match &body {
+                        Some(body) => client
+                            .post(&url)
+                            .header("content-type", "application/json")
+                            .body(body.to_string()),
+                        None => client.get(&url),
+                    };
+                    let response = request.send().await.unwrap();
+                    assert_eq!(response.status().as_u16(), status, "{url}");
+                    response.bytes().await.unwrap();
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Run {
+        count: latencies.len(),
+        elapsed,
+        latencies,
+    }
+}
+
+/// The bin form's first example, as the API takes it.
+fn example(root: &Path) -> String {
+    let catalogue = guichet::catalogue::Catalogue::load_strict(root).unwrap();
+    let form = catalogue.form("remplacement-bac").unwrap();
+    form.examples[0].to_string()
+}
+
+/// The columns of `requests` a copy takes from its template (all but its keys).
+const KEYS: [&str; 3] = ["id", "reference", "tracking_hash"];
+
+/// Commits per second on SQLite, copying the last filed request and its submitted event,
+/// one transaction each, for `length`.
+async fn sqlite_ceiling(url: &str, length: Duration) -> f64 {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let options = <SqliteConnectOptions as std::str::FromStr>::from_str(url)
+        .unwrap()
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('requests')")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("name"))
+        .filter(|c| !KEYS.contains(&c.as_str()))
+        .collect();
+    let columns = columns.join(", ");
+    let template: String =
+        sqlx::query_scalar("SELECT id FROM requests ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let event: i64 = sqlx::query_scalar(
+        "SELECT id FROM request_events WHERE request_id = ? AND kind = 'submitted'",
+    )
+    .bind(&template)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // Only the table's own column names are formatted into the statement; values are bound.
+    let copy_request = format!(
+        "INSERT INTO requests (id, reference, tracking_hash, {columns}) SELECT ?, ?, ?, {columns} FROM requests WHERE id = ?"
+    );
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed() < length {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(copy_request.clone()))
+            .bind(&id)
+            .bind(format!("RAW-{commits}"))
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&template)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at)
+             SELECT ?, kind, actor, visible_to_citizen, body, created_at FROM request_events WHERE id = ?",
+        )
+        .bind(&id)
+        .bind(event)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        commits += 1;
+    }
+    commits as f64 / started.elapsed().as_secs_f64()
+}
+
+/// pgbench's TPS at `clients` clients, each transaction copying the last filed request and
+/// its submitted event (one statement, one commit).
+async fn pgbench(url: &str, clients: usize, length: Duration) -> f64 {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let columns: Vec<String> = sqlx::query(
+        "SELECT column_name::text AS name FROM information_schema.columns WHERE table_name = 'requests' AND table_schema = current_schema() ORDER BY ordinal_position",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>("name"))
+    .filter(|c| !KEYS.contains(&c.as_str()))
+    .collect();
+    let columns = columns.join(", ");
+    let template: String =
+        sqlx::query_scalar("SELECT id::text FROM requests ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let event: i64 = sqlx::query_scalar(
+        "SELECT id FROM request_events WHERE request_id = $1::uuid AND kind = 'submitted'",
+    )
+    .bind(&template)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        script.path(),
+        format!(
+            "WITH r AS (INSERT INTO requests (id, reference, tracking_hash, {columns}) \
+             SELECT gen_random_uuid(), 'RAW-' || gen_random_uuid(), md5(random()::text || clock_timestamp()::text), {columns} \
+             FROM requests WHERE id = '{template}' RETURNING id) \
+             INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) \
+             SELECT r.id, e.kind, e.actor, e.visible_to_citizen, e.body, e.created_at FROM r, request_events e WHERE e.id = {event};\n"
+        ),
+    )
+    .unwrap();
+    // No server runs meanwhile: blocking this thread holds nothing up.
+    let output = std::process::Command::new("pgbench")
+        .args(["-n", "-M", "prepared", "-c"])
+        .arg(clients.to_string())
+        .args(["-j", "2", "-T"])
+        .arg(length.as_secs().max(1).to_string())
+        .arg("-f")
+        .arg(script.path())
+        .arg(url)
+        .output()
+        .expect("pgbench runs (Debian: apt-get install postgresql-client)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "pgbench: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no TPS in pgbench's output: {text}"))
+}
+
+/// A fresh database on the server `url` names, and a future that drops it.
+async fn fresh_database(url: &str) -> (String, impl std::future::Future<Output = ()>) {
+    let name = format!("guichet_bench_intake_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let base = url.rsplit_once('/').map(|(b, _)| b).unwrap_or(url);
+    let fresh = format!("{base}/{name}");
+    let drop = async move {
+        // The servers' pools may still hold connections: force them out.
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await;
+    };
+    (fresh, drop)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
