@@ -137,6 +137,7 @@ impl Application {
             .context("cannot read or keep the key that signs form pages")?;
         let state = AppState {
             form_state_key: Arc::new(form_state_key),
+            pages: Arc::default(),
             retention: Arc::new(places),
             open_data: Arc::default(),
             public_statistics: Arc::default(),

@@ -16,6 +16,7 @@ pub mod handling;
 pub mod json;
 pub mod markdown;
 pub mod open311;
+pub mod page_cache;
 pub mod personal_data;
 pub mod public;
 pub mod rate_limits;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub public_statistics: Arc<public::PublicStatisticsCache>,
     /// Signs the answers a form carries from page to page (`public::form_state`).
     pub form_state_key: Arc<public::form_state::FormStateKey>,
+    /// Blank form pages, rendered once per catalogue snapshot.
+    pub pages: Arc<page_cache::PageCache>,
 }
 
 impl AppState {

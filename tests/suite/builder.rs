@@ -740,7 +740,12 @@ async fn edits_made_outside_the_builder_join_the_history_on_reload() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let history = loop {
         let history = store.form_history("contact-mairie").await.unwrap();
-        if history.len() == 2 || std::time::Instant::now() > deadline {
+        // A new version is recorded first, then given its commit's author (read from git):
+        // wait for both.
+        let authored = history
+            .iter()
+            .any(|v| v.title == "Écrire à votre mairie" && v.author.is_some());
+        if (history.len() == 2 && authored) || std::time::Instant::now() > deadline {
             break history;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

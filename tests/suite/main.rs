@@ -39,6 +39,7 @@ mod open311;
 mod open_data;
 mod openapi;
 mod outage;
+mod page_cache;
 mod portal;
 mod privacy;
 mod recovery;

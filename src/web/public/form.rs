@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -129,29 +129,41 @@ pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<FormQuery>,
-) -> Result<FormPage, PageError> {
-    let catalogue = state.catalogue.load();
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let catalogue = state.catalogue.load_full();
     let form = find_form(&catalogue, &id)?;
     let commune = page_commune(&catalogue, form, query.commune.as_deref())?;
-    // Arriving from a commune's page fills in the form's commune field.
-    let mut pairs = Vec::new();
-    if let (Some(slug), Some(pointer)) = (&commune, &form.meta.commune_field) {
-        pairs.push((
-            pointer.trim_start_matches('/').replace('/', "."),
-            slug.clone(),
-        ));
-    }
-    Ok(step_page(
-        &catalogue,
-        form,
-        commune,
-        &Posted::from_pairs(pairs),
-        &[],
-        &Default::default(),
-        0,
-        false,
-        Some(&state.form_state_key),
-    ))
+    // The same for everyone until the catalogue changes: rendered once, then served from
+    // memory (`web::page_cache`).
+    let key = format!(
+        "form\u{0}{id}\u{0}{}",
+        commune.as_deref().unwrap_or_default()
+    );
+    let page = state.pages.page(key, &catalogue, || {
+        // Arriving from a commune's page fills in the form's commune field.
+        let mut pairs = Vec::new();
+        if let (Some(slug), Some(pointer)) = (&commune, &form.meta.commune_field) {
+            pairs.push((
+                pointer.trim_start_matches('/').replace('/', "."),
+                slug.clone(),
+            ));
+        }
+        step_page(
+            &catalogue,
+            form,
+            commune.clone(),
+            &Posted::from_pairs(pairs),
+            &[],
+            &Default::default(),
+            0,
+            false,
+            Some(&state.form_state_key),
+        )
+        .render()
+        .map_err(|err| PageError::from(anyhow::anyhow!("the form page cannot be rendered: {err}")))
+    })?;
+    Ok(page.answer(&headers))
 }
 
 pub async fn post(
