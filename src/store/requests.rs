@@ -92,6 +92,8 @@ pub struct TrackedRequest {
     pub updated_at: OffsetDateTime,
     /// When it was last resolved or rejected, while it stays so.
     pub closed_at: Option<OffsetDateTime>,
+    /// The service's deadline, when its form or rule set one (the receipt tells the citizen).
+    pub due_at: Option<OffsetDateTime>,
     /// Only the events the citizen may see, oldest first.
     pub history: Vec<Event>,
 }
@@ -323,6 +325,7 @@ pub(super) fn tracked_request(
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         closed_at: row.opt_time("closed_at")?,
+        due_at: row.opt_time("due_at")?,
         history,
     })
 }

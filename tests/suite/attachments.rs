@@ -224,7 +224,9 @@ async fn files_cannot_be_made_up_nor_sent_as_json() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("Le fichier « x.png » n&#39;est plus disponible : choisissez-le de nouveau."),
+        page.contains(
+            "Le fichier « x.png » n&#39;est plus disponible\u{a0}: choisissez-le de nouveau."
+        ),
         "{page}"
     );
     assert_eq!(app.count().await, 0);
@@ -482,7 +484,9 @@ async fn abandoned_files_are_swept_and_referenced_ones_survive() {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("« abandoned.png » n&#39;est plus disponible : choisissez-le de nouveau."),
+        page.contains(
+            "« abandoned.png » n&#39;est plus disponible\u{a0}: choisissez-le de nouveau."
+        ),
         "{page}"
     );
     assert_eq!(app.count().await, 1);

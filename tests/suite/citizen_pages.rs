@@ -15,9 +15,22 @@ use serde_json::json;
 #[tokio::test]
 async fn the_receipt_says_what_happens_next_and_asks_nothing_yet() {
     let app = spawn_app().await;
+    // The bin form gives the service 10 days (`due_in_days`): the day, in Paris, around filing.
+    let due_day = || {
+        let due = time::OffsetDateTime::now_utc() + time::Duration::days(10);
+        guichet::domain::time::day_fr(guichet::domain::time::paris_time(due).date())
+    };
+    let before = due_day();
     let (reference, token) = file_bin_request(&app, "marmande").await;
+    let after = due_day();
     let receipt = app.get_text(&format!("/suivi/{token}?recu=1")).await;
     assert!(receipt.contains("Et maintenant"), "{receipt}");
+    let deadline = "prévoit de la traiter d'ici le <strong class=\"due\">";
+    assert!(
+        receipt.contains(&format!("{deadline}{before}</strong>"))
+            || receipt.contains(&format!("{deadline}{after}</strong>")),
+        "{receipt}"
+    );
     assert!(receipt.contains("Un e-mail de confirmation vient d'être envoyé à <strong>claire.martin@example.org</strong>")
         || receipt.contains("Un e-mail de confirmation vient d&#39;être envoyé à <strong>claire.martin@example.org</strong>"), "{receipt}");
     assert!(
@@ -35,6 +48,10 @@ async fn the_receipt_says_what_happens_next_and_asks_nothing_yet() {
     assert!(page.contains("Écrire au service"));
     assert!(page.contains("Ajoutez une précision utile au service."));
     assert!(!page.contains("Répondez à la question"));
+    assert!(
+        !page.contains("class=\"due\""),
+        "the deadline is told on the receipt only"
+    );
 }
 
 #[tokio::test]

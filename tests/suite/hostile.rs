@@ -559,7 +559,7 @@ async fn a_required_answer_without_a_visible_character_is_missing_on_both_paths(
         let page = html_unescape(&response.text().await.unwrap());
         if status != 422
             || !page.contains(
-                "id=\"f-nom-error\"><span class=\"visually-hidden\">Erreur :</span> Ce champ est obligatoire",
+                "id=\"f-nom-error\"><span class=\"visually-hidden\">Erreur&nbsp;:</span> Ce champ est obligatoire",
             )
         {
             failures.push(format!("HTML, {name}: {status}"));

@@ -834,7 +834,7 @@ async fn the_road_form_offers_a_position_and_asks_for_a_place() {
     let (status, page) = review(&app, form(false)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("Ce champ est obligatoire : complétez-le."),
+        page.contains("Ce champ est obligatoire\u{a0}: complétez-le."),
         "{page}"
     );
 }

@@ -37,7 +37,7 @@ impl RequestStore for SqliteStore {
     async fn track(&self, tracking_hash: &str) -> Result<Option<TrackedRequest>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.reference, r.form_id, r.form_version, v.title, r.status, r.service, r.commune, r.data, r.created_at, r.updated_at,
-                    r.closed_at
+                    r.closed_at, r.due_at
              FROM requests r JOIN form_versions v ON v.version = r.form_version WHERE r.tracking_hash = ?",
         )
         .bind(tracking_hash)

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::domain::time::date_fr;
+use crate::domain::time::{date_fr, day_fr, paris_time};
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::requests::describe::{Section, VersionQuestions, answers};
@@ -48,6 +48,9 @@ pub struct TrackPage {
     pub receipt_email: String,
     /// While the service waits for the citizen: its question (its latest message).
     pub question: String,
+    /// On the receipt: the day the service means to have handled it by (empty when its
+    /// form and rule set no deadline).
+    pub due_on: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -139,6 +142,11 @@ fn track_page(
             String::new()
         },
         question,
+        due_on: request
+            .due_at
+            .filter(|_| just_filed)
+            .map(|due| day_fr(paris_time(due).date()))
+            .unwrap_or_default(),
         just_filed,
         tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
         reference: request.reference.to_string(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
+use crate::domain::text::french_spacing;
 use crate::intake::coerce::Posted;
 pub use crate::requests::describe::{
     Answer, Section, answer_text, answers, iso_date_fr, type_label,
@@ -128,7 +129,9 @@ fn push_rows(
     let mut row = Row::new("text");
     row.id = field_id(field);
     row.name = field.name();
-    row.label = field.label.clone();
+    // Designers type plain spaces; French marks get their no-break space here, so a lone
+    // « ? » never starts a line.
+    row.label = french_spacing(&field.label);
     row.required = field.required
         || field
             .condition
@@ -136,13 +139,17 @@ fn push_rows(
             .is_some_and(|c| c.required_when_shown);
     row.autocomplete = field.autocomplete.clone().unwrap_or_default();
     row.value = posted.first(&row.name).unwrap_or_default().to_owned();
-    row.error = errors.get(&field.pointer()).cloned().unwrap_or_default();
+    row.error = errors
+        .get(&field.pointer())
+        .map(|e| french_spacing(e))
+        .unwrap_or_default();
     (
         row.show_when,
         row.show_values,
         row.show_negate,
         row.condition_text,
     ) = describe_condition(field.condition.as_ref(), all);
+    row.condition_text = french_spacing(&row.condition_text);
     let mut hints: Vec<String> = field
         .hint
         .iter()
@@ -207,7 +214,7 @@ fn push_rows(
                 .map(|(i, c)| ChoiceView {
                     id: choice_id(&row.id, i),
                     value: c.value_text(),
-                    label: c.label.clone(),
+                    label: french_spacing(&c.label),
                     checked: c.value_text() == selected,
                 })
                 .collect();
@@ -221,7 +228,7 @@ fn push_rows(
                 .map(|(i, c)| ChoiceView {
                     id: choice_id(&row.id, i),
                     value: c.value_text(),
-                    label: c.label.clone(),
+                    label: french_spacing(&c.label),
                     checked: selected.contains(&c.value_text()),
                 })
                 .collect();
@@ -234,7 +241,7 @@ fn push_rows(
         }
         FieldKind::Group { fields } => {
             row.kind = "open";
-            row.hint = hints.join(" ");
+            row.hint = french_spacing(&hints.join(" "));
             out.push(row);
             for child in fields {
                 push_rows(child, all, posted, errors, out);
@@ -243,7 +250,7 @@ fn push_rows(
             return;
         }
     }
-    row.hint = hints.join(" ");
+    row.hint = french_spacing(&hints.join(" "));
     out.push(row);
 }
 
