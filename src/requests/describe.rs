@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::i18n::Lang;
 use crate::catalogue::Catalogue;
 use crate::catalogue::fields::{Field, FieldKind, TextInput, value_text};
 use crate::domain::time::date_fr;
@@ -146,51 +147,54 @@ pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
     describe_for_citizen(catalogue, event.kind, &event.body)
 }
 
+/// [`history_label`] in `lang`.
+pub fn history_label_in(catalogue: &Catalogue, event: &Event, lang: Lang) -> String {
+    describe_for_citizen_in(catalogue, event.kind, &event.body, lang)
+}
+
 /// What a citizen (or the élu who filed for them) reads for an event of a kind and body.
 pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value) -> String {
+    describe_for_citizen_in(catalogue, kind, body, Lang::Fr)
+}
+
+/// [`describe_for_citizen`] in `lang`.
+pub fn describe_for_citizen_in(
+    catalogue: &Catalogue,
+    kind: EventKind,
+    body: &Value,
+    lang: Lang,
+) -> String {
     let text = |key: &str| body.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    let with_text = |key: &str| lang.text_with(key, &[("text", text("text").into())]);
+    let service = |key: &str| catalogue.service_name(text(key)).to_owned();
     match kind {
         EventKind::Submitted => {
-            let service = body
-                .get("service")
-                .and_then(|s| s.as_str())
-                .unwrap_or_default();
-            format!(
-                "Demande déposée et transmise au service « {} »",
-                catalogue.service_name(service)
-            )
+            lang.text_with("history-submitted", &[("service", service("service").into())])
         }
         EventKind::StatusChanged => {
             let label = |key: &str| {
                 crate::domain::Status::parse(text(key))
-                    .map(|s| s.label_fr())
-                    .unwrap_or("?")
+                    .map(|s| s.label(lang))
+                    .unwrap_or_else(|_| "?".to_owned())
             };
             match body.get("reason").and_then(|r| r.as_str()) {
-                Some("no_reply") => format!(
-                    "Demande close sans réponse de votre part : {}",
-                    text("text")
+                Some("no_reply") => with_text("history-closed-no-reply"),
+                _ => lang.text_with(
+                    "history-status",
+                    &[("from", label("from").into()), ("to", label("to").into())],
                 ),
-                _ => format!("Statut : {} → {}", label("from"), label("to")),
             }
         }
-        EventKind::Message => format!("Message du service : {}", text("text")),
-        EventKind::Reminded => format!("Relance : {}", text("text")),
-        EventKind::PublicNote => format!("Note publique du service : {}", text("text")),
-        EventKind::TrackingRenewed => {
-            "Nouveau lien de suivi envoyé à votre adresse e-mail (l'ancien ne fonctionne plus)"
-                .to_owned()
-        }
-        EventKind::CitizenReply => format!("Votre réponse : {}", text("text")),
+        EventKind::Message => with_text("history-message"),
+        EventKind::Reminded => with_text("history-reminded"),
+        EventKind::PublicNote => with_text("history-public-note"),
+        EventKind::TrackingRenewed => lang.text("history-renewed"),
+        EventKind::CitizenReply => with_text("history-reply"),
         // The reason of a transfer is internal: the citizen learns the new service.
-        EventKind::Transferred => format!(
-            "Demande transmise au service « {} »",
-            catalogue.service_name(text("service"))
-        ),
-        EventKind::Reopened => format!(
-            "Vous avez signalé que le problème n'est pas résolu : {}",
-            text("text")
-        ),
+        EventKind::Transferred => {
+            lang.text_with("history-transferred", &[("service", service("service").into())])
+        }
+        EventKind::Reopened => with_text("history-reopened"),
         other => other.as_str().to_owned(),
     }
 }

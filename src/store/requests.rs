@@ -14,6 +14,7 @@ use super::StoreError;
 use super::archive::ArchivedFormVersion;
 use super::handling::Target;
 use crate::domain::outbox::OutboxMessage;
+use crate::i18n::Lang;
 use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{
@@ -66,6 +67,9 @@ pub struct NewRequest {
     pub filed_by: Option<String>,
     /// How to reach the citizen, when an élu filed it and was given it.
     pub citizen_contact: Option<String>,
+    /// The language the citizen filed in: recorded in the `submitted` event when it is not
+    /// French, for the e-mails that follow.
+    pub lang: Lang,
 }
 
 /// What the citizen gets back once the request is durably stored.
@@ -158,6 +162,9 @@ pub struct LockedRequest {
     pub data: Value,
     /// When its personal data was removed; it is then read-only.
     pub anonymised_at: Option<OffsetDateTime>,
+    /// The language the citizen filed in (the `submitted` event's `lang`; French when it
+    /// has none): their e-mails go out in it.
+    pub lang: Lang,
 }
 
 /// How inserting a new request went.
@@ -385,6 +392,11 @@ pub(super) fn locked_request(row: &impl ReadRow) -> Result<LockedRequest, StoreE
         channel: row.text("channel")?,
         data: row.json("data")?,
         anonymised_at: row.opt_time("anonymised_at")?,
+        lang: row
+            .opt_text("filing_lang")?
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_default(),
     })
 }
 

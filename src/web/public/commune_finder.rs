@@ -8,10 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::web::AppState;
+use crate::web::language::Localizer;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/commune_finder.html")]
 pub struct FinderPage {
+    pub t: Localizer,
     pub territory: String,
     pub query: String,
     /// (slug, name, postcodes) of the communes found, or of every commune with no query.
@@ -24,7 +26,11 @@ pub struct Finder {
     q: Option<String>,
 }
 
-pub async fn find(State(state): State<AppState>, Query(finder): Query<Finder>) -> Response {
+pub async fn find(
+    State(state): State<AppState>,
+    Query(finder): Query<Finder>,
+    t: Localizer,
+) -> Response {
     let catalogue = state.catalogue.load();
     let territory = &catalogue.territory;
     let query: String = finder
@@ -57,6 +63,7 @@ pub async fn find(State(state): State<AppState>, Query(finder): Query<Finder>) -
         found
     };
     FinderPage {
+        t,
         territory: territory.territory.name.clone(),
         communes: communes
             .into_iter()

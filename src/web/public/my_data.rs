@@ -23,6 +23,7 @@ use crate::web::error::{ApiError, AppError, PageError};
 use crate::web::personal_data::{self, AnswerRow};
 use crate::web::public::date_fr;
 use crate::web::tracking::{self, history_label};
+use crate::web::language::Localizer;
 
 /// A message of the exchange, as the citizen reads it.
 pub struct MessageView {
@@ -42,6 +43,7 @@ pub struct FileView {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/my_data.html")]
 pub struct MyDataPage {
+    pub t: Localizer,
     pub territory: String,
     pub token: String,
     pub reference: String,
@@ -106,11 +108,13 @@ fn piece_link(state: &AppState, token: &TrackingToken, sha256: &str) -> String {
 pub async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    t: Localizer,
 ) -> Result<MyDataPage, PageError> {
     let (token, found) = gather(&state, &token).await?;
     let catalogue = state.catalogue.load();
     let request = &found.request;
     Ok(MyDataPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         token: token.as_str().to_owned(),
         reference: request.reference.to_string(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
+use crate::i18n::Lang;
 use crate::intake::coerce::Posted;
 pub use crate::requests::describe::{
     Answer, Section, answer_text, answers, iso_date_fr, type_label,
@@ -109,11 +110,17 @@ pub fn field_id(field: &Field) -> String {
     format!("f-{}", field.path.join("-"))
 }
 
-/// Rows for the whole form. `errors` maps field JSON Pointers to messages.
-pub fn rows(fields: &[Field], posted: &Posted, errors: &HashMap<String, String>) -> Vec<Row> {
+/// Rows for the whole form. `errors` maps field JSON Pointers to messages; `lang` is the
+/// language of the hints Guichet adds (the form's own texts come translated with it).
+pub fn rows(
+    fields: &[Field],
+    posted: &Posted,
+    errors: &HashMap<String, String>,
+    lang: Lang,
+) -> Vec<Row> {
     let mut out = Vec::new();
     for field in fields {
-        push_rows(field, fields, posted, errors, &mut out);
+        push_rows(field, fields, posted, errors, lang, &mut out);
     }
     out
 }
@@ -123,6 +130,7 @@ fn push_rows(
     all: &[Field],
     posted: &Posted,
     errors: &HashMap<String, String>,
+    lang: Lang,
     out: &mut Vec<Row>,
 ) {
     let mut row = Row::new("text");
@@ -142,12 +150,12 @@ fn push_rows(
         row.show_values,
         row.show_negate,
         row.condition_text,
-    ) = describe_condition(field.condition.as_ref(), all);
+    ) = describe_condition(field.condition.as_ref(), all, lang);
     let mut hints: Vec<String> = field
         .hint
         .iter()
         .map(|h| {
-            if field.required {
+            if field.required || lang != Lang::Fr {
                 h.clone()
             } else {
                 without_optional_prefix(h)
@@ -167,18 +175,22 @@ fn push_rows(
                 .to_owned();
             }
             if input.html_type() == "date" {
-                hints.push("Par exemple : 14/03/2026.".into());
+                hints.push(lang.text("field-date-example"));
             }
             // What is expected, rather than a length: a pattern's own explanation; and a
             // length only when it is short enough to matter on one line.
             match &field.pattern_message {
                 Some(expected) => hints.push(expected.clone()),
-                None => hints.extend(max_length.filter(|max| *max < SHORT_TEXT).map(length_hint)),
+                None => hints.extend(
+                    max_length
+                        .filter(|max| *max < SHORT_TEXT)
+                        .map(|max| length_hint(max, lang)),
+                ),
             }
         }
         FieldKind::Textarea { max_length } => {
             row.kind = "textarea";
-            hints.extend(max_length.map(length_hint));
+            hints.extend(max_length.map(|max| length_hint(max, lang)));
         }
         FieldKind::Integer { min, max } | FieldKind::Number { min, max } => {
             row.kind = "number";
@@ -187,7 +199,7 @@ fn push_rows(
             } else {
                 "decimal"
             };
-            row.range = range_text(*min, *max);
+            row.range = range_text(*min, *max, lang);
         }
         FieldKind::Boolean => {
             row.kind = "checkbox";
@@ -230,14 +242,14 @@ fn push_rows(
             row.kind = "file";
             row.accept = rules.types.join(",");
             row.multiple = rules.max_count > 1;
-            hints.push(attachment_hint(rules));
+            hints.push(attachment_hint(rules, lang));
         }
         FieldKind::Group { fields } => {
             row.kind = "open";
             row.hint = hints.join(" ");
             out.push(row);
             for child in fields {
-                push_rows(child, all, posted, errors, out);
+                push_rows(child, all, posted, errors, lang, out);
             }
             out.push(Row::new("close"));
             return;
@@ -248,25 +260,33 @@ fn push_rows(
 }
 
 /// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
-pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules) -> String {
+pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules, lang: Lang) -> String {
     let size = if rules.max_bytes >= 1024 * 1024 {
-        format!("{} Mo", rules.max_bytes / (1024 * 1024))
+        lang.text_with("field-size-mb", &[("n", (rules.max_bytes / (1024 * 1024)).into())])
     } else {
-        format!("{} Ko", rules.max_bytes.div_ceil(1024))
+        lang.text_with("field-size-kb", &[("n", rules.max_bytes.div_ceil(1024).into())])
     };
     let formats: Vec<String> = rules.types.iter().map(|t| type_label(t)).collect();
-    let count = if rules.max_count > 1 {
-        format!(
-            "Jusqu'à {} fichiers de {size} chacun au plus",
-            rules.max_count
+    let files = if rules.max_count > 1 {
+        lang.text_with(
+            "field-files-several",
+            &[("count", rules.max_count.into()), ("size", size.into())],
         )
     } else {
-        format!("Un fichier de {size} au plus")
+        lang.text_with("field-files-one", &[("size", size.into())])
     };
-    format!(
-        "{count}, format{} {}.",
-        if formats.len() > 1 { "s" } else { "" },
-        formats.join(" ou ")
+    lang.text_with(
+        "field-files-formats",
+        &[
+            ("files", files.into()),
+            ("count", formats.len().into()),
+            (
+                "formats",
+                formats
+                    .join(&format!(" {} ", lang.text("field-files-or")))
+                    .into(),
+            ),
+        ],
     )
 }
 
@@ -297,16 +317,22 @@ fn without_optional_prefix(hint: &str) -> String {
         .unwrap_or_default()
 }
 
-fn length_hint(max: u64) -> String {
-    format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
+fn length_hint(max: u64, lang: Lang) -> String {
+    lang.text_with("field-max-length", &[("max", max.into())])
 }
 
-fn range_text(min: Option<f64>, max: Option<f64>) -> String {
-    let number = |n: f64| n.to_string().replace('.', ",");
+fn range_text(min: Option<f64>, max: Option<f64>, lang: Lang) -> String {
+    let number = |n: f64| match lang {
+        Lang::Fr => n.to_string().replace('.', ","),
+        Lang::En => n.to_string(),
+    };
     match (min, max) {
-        (Some(min), Some(max)) => format!("Entre {} et {}.", number(min), number(max)),
-        (Some(min), None) => format!("Au moins {}.", number(min)),
-        (None, Some(max)) => format!("Au plus {}.", number(max)),
+        (Some(min), Some(max)) => lang.text_with(
+            "field-range-between",
+            &[("min", number(min).into()), ("max", number(max).into())],
+        ),
+        (Some(min), None) => lang.text_with("field-range-min", &[("min", number(min).into())]),
+        (None, Some(max)) => lang.text_with("field-range-max", &[("max", number(max).into())]),
         (None, None) => String::new(),
     }
 }
@@ -323,6 +349,7 @@ fn choice_id(field_id: &str, index: usize) -> String {
 fn describe_condition(
     condition: Option<&Condition>,
     all: &[Field],
+    lang: Lang,
 ) -> (String, String, bool, String) {
     let Some(condition) = condition else {
         return Default::default();
@@ -337,17 +364,16 @@ fn describe_condition(
     };
     let values: Vec<String> = condition.values.iter().map(label_of).collect();
     let name = controlling.map_or_else(|| condition.path.join("."), |f| f.label.clone());
-    let text = if condition.negate {
-        format!(
-            "À remplir seulement si « {name} » n'est pas : {}.",
-            values.join(" ou ")
-        )
+    let key = if condition.negate {
+        "field-condition-not"
     } else {
-        format!(
-            "À remplir seulement si « {name} » est : {}.",
-            values.join(" ou ")
-        )
+        "field-condition"
     };
+    let or = format!(" {} ", lang.text("field-files-or"));
+    let text = lang.text_with(
+        key,
+        &[("name", name.into()), ("values", values.join(&or).into())],
+    );
     let values = condition
         .values
         .iter()
@@ -363,8 +389,10 @@ mod tests {
 
     #[test]
     fn counts_agree_with_their_number() {
-        assert_eq!(length_hint(1), "1 caractère maximum.");
-        assert_eq!(length_hint(200), "200 caractères maximum.");
+        assert_eq!(length_hint(1, Lang::Fr), "1 caractère maximum.");
+        assert_eq!(length_hint(200, Lang::Fr), "200 caractères maximum.");
+        assert_eq!(length_hint(1, Lang::En), "1 character maximum.");
+        assert_eq!(length_hint(200, Lang::En), "200 characters maximum.");
     }
 
     #[test]
