@@ -32,8 +32,9 @@ static FR: LanguageIdentifier = langid!("fr");
 static EN: LanguageIdentifier = langid!("en");
 
 /// A language citizens can read Guichet in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-#[derive(Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -304,13 +305,24 @@ mod tests {
     fn accept_language_weighs_q_values() {
         assert_eq!(Lang::from_accept_language("en"), Lang::En);
         assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+        assert_eq!(
+            Lang::from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"),
+            Lang::Fr
+        );
         assert_eq!(Lang::from_accept_language("de,en;q=0.5,fr;q=0.4"), Lang::En);
         assert_eq!(Lang::from_accept_language("fr;q=0.2, en;q=0.7"), Lang::En);
-        assert_eq!(Lang::from_accept_language("en;q=0"), Lang::Fr, "q=0 refuses");
+        assert_eq!(
+            Lang::from_accept_language("en;q=0"),
+            Lang::Fr,
+            "q=0 refuses"
+        );
         assert_eq!(Lang::from_accept_language("de, *"), Lang::Fr);
         assert_eq!(Lang::from_accept_language(""), Lang::Fr);
-        assert_eq!(Lang::from_accept_language("en;q=2"), Lang::Fr, "bad q: refused");
+        assert_eq!(
+            Lang::from_accept_language("en;q=2"),
+            Lang::Fr,
+            "bad q: refused"
+        );
         assert_eq!(Lang::from_accept_language("en;q=0.001"), Lang::En);
         assert_eq!(Lang::from_accept_language("EN-us"), Lang::En);
     }
@@ -357,7 +369,10 @@ mod tests {
         assert!(only_fr.is_empty(), "missing in English: {only_fr:?}");
         assert!(only_en.is_empty(), "missing in French: {only_en:?}");
         for key in &fr {
-            assert!(Lang::Fr.has(key) && Lang::En.has(key), "{key} does not parse");
+            assert!(
+                Lang::Fr.has(key) && Lang::En.has(key),
+                "{key} does not parse"
+            );
         }
     }
 

@@ -261,3 +261,72 @@ invalid-postcode-unknown = The postcode { $postcode } is not that of any commune
 invalid-postcode-other = { $commune } does not have the postcode { $postcode }. This postcode is that of: { $communes }. Choose your commune among them, or correct the postcode.
 invalid-repeated = This field was sent several times: reload the page and give a single answer.
 portal-all-communes = All communes
+
+## A commune's page and the commune finder
+commune-contact = Contact the town hall
+commune-address = Address: { $value }
+commune-phone = Phone: { $value }
+commune-email = E-mail: { $value }
+commune-hours = Opening hours: { $value }
+commune-website = Website:
+commune-search-label = Search for a service in { $name }
+commune-news = News
+commune-no-news = No news at the moment.
+commune-news-date = On { $date }
+commune-news-feed = Subscribe to the news (Atom feed)
+commune-embed-title = Add these services to the commune's website
+commune-embed-link = A link to this page:
+commune-embed-frame = Or this page in a frame (the forms open with the commune already filled in):
+commune-embed-none = The frame shows only on the sites the territory allows for this commune; none is allowed yet: ask Guichet's administrator to add the address of the town hall's site.
+commune-embed-allowed = Sites allowed to show this frame: { $origins }.
+finder-title = Find my commune
+finder-hint = For example: 47200 or Marmande
+finder-submit = Search
+finder-all = All services of { $territory }
+finder-none = No commune of the territory matches “{ $query }”. Check the postcode or the name, or choose from the list of communes.
+finder-several = { $count } communes match “{ $query }”: choose yours.
+error-unknown-commune = This commune is not part of the territory. Go back to the home page to choose yours.
+
+## My data
+my-data-title = My data – request { $reference }
+my-data-heading = My data – request
+my-data-intro = Here is everything the service keeps about your request, as of { $date }. Print this page or save it (your browser's “Print” menu, then “Save as PDF”).
+my-data-download = Download this data as a file (JSON)
+my-data-back = Back to following the request
+my-data-request = The request
+my-data-reference = Reference
+my-data-version = version
+my-data-commune = Commune
+my-data-no-commune = not given
+my-data-updated = Last updated
+my-data-no-labels = The form's labels are no longer available: your answers are shown as recorded below.
+my-data-no-files = No attachments.
+my-data-messages = Messages exchanged
+my-data-no-messages = No messages.
+my-data-raw = Your answers as recorded
+my-data-from-service = The service
+my-data-from-you = You
+
+## Legal notice and site map (the territory's own texts stay as written)
+legal-title = Legal notice
+legal-publisher-title = Publisher of the site
+legal-publisher = Publisher
+legal-address = Address
+legal-email = E-mail
+legal-phone = Phone
+legal-director = Director of publication
+legal-host-title = Host
+legal-host = Host
+legal-software-title = Software
+legal-software = This site runs on Guichet, free software published under the AGPL-3.0 licence or later.
+legal-data-title = Personal data and accessibility
+legal-data = How your data is processed and your rights are described on the <a href="/donnees-personnelles">Personal data</a> page (in French). The site's accessibility is described in the <a href="/accessibilite">accessibility statement</a> (in French).
+legal-cookies = This site sets no audience-measurement or advertising cookie.
+map-title = Site map
+map-home = Home: all services
+map-recover = Find my requests (lost tracking link)
+map-communes = The communes
+map-external = Services of other administrations
+map-open-data = Open data
+map-statistics = Request statistics (charts and tables, in French)
+map-csv = Number of requests by month, service, commune and status (CSV; numbers below 5 are not published)

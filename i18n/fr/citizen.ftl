@@ -263,3 +263,72 @@ invalid-postcode-unknown = Le code postal { $postcode } n'est celui d'aucune com
 invalid-postcode-other = { $commune } n'a pas le code postal { $postcode }. Ce code postal est celui de : { $communes }. Choisissez votre commune parmi elles, ou corrigez le code postal.
 invalid-repeated = Ce champ a été envoyé plusieurs fois : rechargez la page et donnez une seule réponse.
 portal-all-communes = Toutes les communes
+
+## A commune's page and the commune finder
+commune-contact = Contacter la mairie
+commune-address = Adresse : { $value }
+commune-phone = Téléphone : { $value }
+commune-email = E-mail : { $value }
+commune-hours = Horaires : { $value }
+commune-website = Site :
+commune-search-label = Rechercher une démarche à { $name }
+commune-news = Actualités
+commune-no-news = Aucune actualité en ce moment.
+commune-news-date = Le { $date }
+commune-news-feed = S'abonner aux actualités (flux Atom)
+commune-embed-title = Ajouter ces démarches au site de la commune
+commune-embed-link = Un lien vers cette page :
+commune-embed-frame = Ou cette page dans un cadre (les formulaires s'ouvrent avec la commune déjà remplie) :
+commune-embed-none = Le cadre ne s'affiche que sur les sites que le territoire autorise pour cette commune ; aucun ne l'est encore : demandez à l'administrateur de Guichet d'ajouter l'adresse du site de la mairie.
+commune-embed-allowed = Sites autorisés à afficher ce cadre : { $origins }.
+finder-title = Trouver ma commune
+finder-hint = Par exemple : 47200 ou Marmande
+finder-submit = Chercher
+finder-all = Toutes les démarches de { $territory }
+finder-none = Aucune commune du territoire ne correspond à « { $query } ». Vérifiez le code postal ou le nom, ou choisissez dans la liste des communes.
+finder-several = { $count } communes correspondent à « { $query } » : choisissez la vôtre.
+error-unknown-commune = Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.
+
+## My data
+my-data-title = Mes données – demande { $reference }
+my-data-heading = Mes données – demande
+my-data-intro = Voici tout ce que le service conserve sur votre demande, à la date du { $date }. Imprimez cette page ou enregistrez-la (menu « Imprimer » de votre navigateur, puis « Enregistrer en PDF »).
+my-data-download = Télécharger ces données dans un fichier (JSON)
+my-data-back = Revenir au suivi de la demande
+my-data-request = La demande
+my-data-reference = Référence
+my-data-version = version
+my-data-commune = Commune
+my-data-no-commune = non précisée
+my-data-updated = Dernière mise à jour
+my-data-no-labels = Les libellés du formulaire ne sont plus disponibles : vos réponses figurent telles qu'enregistrées ci-dessous.
+my-data-no-files = Aucune pièce jointe.
+my-data-messages = Messages échangés
+my-data-no-messages = Aucun message.
+my-data-raw = Vos réponses telles qu'enregistrées
+my-data-from-service = Le service
+my-data-from-you = Vous
+
+## Legal notice and site map (the territory's own texts stay as written)
+legal-title = Mentions légales
+legal-publisher-title = Éditeur du site
+legal-publisher = Éditeur
+legal-address = Adresse
+legal-email = E-mail
+legal-phone = Téléphone
+legal-director = Directeur ou directrice de la publication
+legal-host-title = Hébergeur
+legal-host = Hébergeur
+legal-software-title = Logiciel
+legal-software = Ce site fonctionne avec Guichet, un logiciel libre publié sous licence AGPL-3.0 ou ultérieure.
+legal-data-title = Données personnelles et accessibilité
+legal-data = Le traitement de vos données et vos droits sont décrits sur la page <a href="/donnees-personnelles">Données personnelles</a>. L'état d'accessibilité du site est décrit dans la <a href="/accessibilite">déclaration d'accessibilité</a>.
+legal-cookies = Ce site ne dépose aucun cookie de mesure d'audience ni de publicité.
+map-title = Plan du site
+map-home = Accueil : toutes les démarches
+map-recover = Retrouver mes demandes (lien de suivi perdu)
+map-communes = Les communes
+map-external = Démarches auprès d'autres administrations
+map-open-data = Données ouvertes
+map-statistics = Statistiques des demandes (graphiques et tableaux)
+map-csv = Nombre de demandes par mois, démarche, commune et statut (CSV ; les nombres inférieurs à 5 ne sont pas publiés)

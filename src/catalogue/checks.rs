@@ -163,6 +163,16 @@ pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
     // Élus and agents file the other forms for citizens; only the portal's forms show a notice.
     for form in catalogue.citizen_forms(None) {
         let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
+        if form.meta.privacy.purpose.is_none() {
+            found.push(
+                Diagnostic::at_pointer(
+                    &form.file,
+                    &format!("/{META_KEY}/privacy/purpose"),
+                    "the form states no purpose (x-guichet.privacy.purpose): its privacy notice shows a generic one; write why the data is collected",
+                )
+                .locate_in_json(&text),
+            );
+        }
         // A text left untranslated shows in French: a warning, so that a designer can still
         // publish, one per text, so that a translator sees what is left.
         if let Ok(definition) = serde_json::from_str::<serde_json::Value>(&text) {
@@ -188,16 +198,6 @@ pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
                     );
                 }
             }
-        }
-        if form.meta.privacy.purpose.is_none() {
-            found.push(
-                Diagnostic::at_pointer(
-                    &form.file,
-                    &format!("/{META_KEY}/privacy/purpose"),
-                    "the form states no purpose (x-guichet.privacy.purpose): its privacy notice shows a generic one; write why the data is collected",
-                )
-                .locate_in_json(&text),
-            );
         }
     }
     found

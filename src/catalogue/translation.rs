@@ -125,7 +125,11 @@ pub fn problems(definition: &Value) -> Vec<(String, String)> {
         let at = format!("{base}/{code}");
         match Lang::parse(code) {
             Some(Lang::Fr) => {
-                problems.push((at, "the definition's own texts are French: `i18n` holds the other languages only".into()));
+                problems.push((
+                    at,
+                    "the definition's own texts are French: `i18n` holds the other languages only"
+                        .into(),
+                ));
                 continue;
             }
             Some(lang) if lang.code() == code => {}
@@ -142,7 +146,12 @@ pub fn problems(definition: &Value) -> Vec<(String, String)> {
             }
         }
         let Some(texts) = texts.as_object() else {
-            problems.push((at, format!("`i18n.{code}` must map JSON Pointers to texts, such as {{\"/title\": \"…\"}}")));
+            problems.push((
+                at,
+                format!(
+                    "`i18n.{code}` must map JSON Pointers to texts, such as {{\"/title\": \"…\"}}"
+                ),
+            ));
             continue;
         };
         for (pointer, text) in texts {
@@ -245,9 +254,15 @@ mod tests {
             .clone();
         let english = translated(&definition(), &texts);
         assert_eq!(english["title"], "Bin");
-        assert_eq!(english["properties"]["motif"]["oneOf"][0]["title"], "Broken");
+        assert_eq!(
+            english["properties"]["motif"]["oneOf"][0]["title"],
+            "Broken"
+        );
         assert_eq!(english["properties"]["motif"]["oneOf"][0]["const"], "casse");
-        assert_eq!(english["properties"]["motif"]["title"], "Pourquoi ?", "missing: French");
+        assert_eq!(
+            english["properties"]["motif"]["title"], "Pourquoi ?",
+            "missing: French"
+        );
         assert!(english["x-guichet"].get("i18n").is_none());
     }
 

@@ -103,7 +103,10 @@ fn citizen<'a>(
                 Lang::En => status.to_owned(),
             };
             (
-                text("mail-status-subject", &[reference, ("status", lowered.into())]),
+                text(
+                    "mail-status-subject",
+                    &[reference, ("status", lowered.into())],
+                ),
                 vec![
                     text("mail-status-now", &[form, ("status", arg("status"))]),
                     lang.text("mail-open-link"),
@@ -165,49 +168,76 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
         .and_then(Lang::parse)
         .unwrap_or_default();
     let citizen_labels;
-    let (subject, paragraphs, link_label, link_url): (String, Vec<String>, &str, &str) = match citizen(&first.kind, p, lang) {
-        Some((subject, paragraphs, label, url)) => {
-            citizen_labels = label;
-            (subject, paragraphs, citizen_labels.as_str(), url)
-        }
-        None => match first.kind.as_str() {
-        "new_request" => (
-            format!("Nouvelle demande {reference} : {form}"),
-            vec![match p.get("commune").and_then(Value::as_str) {
-                Some(commune) => format!("Une nouvelle demande « {form} » ({commune}) est arrivée dans les files du service « {service} »."),
-                None => format!("Une nouvelle demande « {form} » est arrivée dans les files du service « {service} »."),
-            }],
-            "Ouvrir la demande",
-            field(p, "staff_url"),
-        ),
-        "digest_item" => {
-            for row in rows {
-                let commune = row.payload.get("commune").and_then(Value::as_str).map(|c| format!(" ({c})")).unwrap_or_default();
-                items.push((
-                    format!("{} – {}{commune}", field(&row.payload, "reference"), field(&row.payload, "form_title")),
-                    field(&row.payload, "staff_url").to_owned(),
-                ));
+    let (subject, paragraphs, link_label, link_url): (String, Vec<String>, &str, &str) =
+        match citizen(&first.kind, p, lang) {
+            Some((subject, paragraphs, label, url)) => {
+                citizen_labels = label;
+                (subject, paragraphs, citizen_labels.as_str(), url)
             }
-            (
-                match rows.len() {
-                    1 => format!("1 nouvelle demande pour le service « {service} »"),
-                    n => format!("{n} nouvelles demandes pour le service « {service} »"),
-                },
-                vec![format!("Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :")],
-                "",
-                "",
-            )
-        }
-        "elu_digest" => {
-            let lines = p.get("lines").and_then(Value::as_array).cloned().unwrap_or_default();
-            for line in &lines {
-                items.push((field(line, "text").to_owned(), field(line, "url").to_owned()));
-            }
-            let count = |key: &str| p.get(key).and_then(Value::as_u64).unwrap_or(0);
-            let plural = |n: u64, one: &str, many: &str| {
-                if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-            };
-            (
+            None => match first.kind.as_str() {
+                "new_request" => (
+                    format!("Nouvelle demande {reference} : {form}"),
+                    vec![match p.get("commune").and_then(Value::as_str) {
+                        Some(commune) => format!(
+                            "Une nouvelle demande « {form} » ({commune}) est arrivée dans les files du service « {service} »."
+                        ),
+                        None => format!(
+                            "Une nouvelle demande « {form} » est arrivée dans les files du service « {service} »."
+                        ),
+                    }],
+                    "Ouvrir la demande",
+                    field(p, "staff_url"),
+                ),
+                "digest_item" => {
+                    for row in rows {
+                        let commune = row
+                            .payload
+                            .get("commune")
+                            .and_then(Value::as_str)
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default();
+                        items.push((
+                            format!(
+                                "{} – {}{commune}",
+                                field(&row.payload, "reference"),
+                                field(&row.payload, "form_title")
+                            ),
+                            field(&row.payload, "staff_url").to_owned(),
+                        ));
+                    }
+                    (
+                        match rows.len() {
+                            1 => format!("1 nouvelle demande pour le service « {service} »"),
+                            n => format!("{n} nouvelles demandes pour le service « {service} »"),
+                        },
+                        vec![format!(
+                            "Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :"
+                        )],
+                        "",
+                        "",
+                    )
+                }
+                "elu_digest" => {
+                    let lines = p
+                        .get("lines")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    for line in &lines {
+                        items.push((
+                            field(line, "text").to_owned(),
+                            field(line, "url").to_owned(),
+                        ));
+                    }
+                    let count = |key: &str| p.get(key).and_then(Value::as_u64).unwrap_or(0);
+                    let plural = |n: u64, one: &str, many: &str| {
+                        if n == 1 {
+                            format!("1 {one}")
+                        } else {
+                            format!("{n} {many}")
+                        }
+                    };
+                    (
                 format!(
                     "Vos communes : {}, {}",
                     plural(count("filed"), "nouvelle demande", "nouvelles demandes"),
@@ -217,51 +247,63 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "Arrêter ou reprendre ce résumé",
                 field(p, "settings_url"),
             )
-        }
-        "citizen_update" => {
-            let (subject, said) = match field(p, "what") {
-                "not_fixed" => (
-                    format!("Demande {reference} : le demandeur signale que ce n'est pas résolu"),
-                    "Le demandeur signale que le problème n'est pas résolu : la demande est rouverte.",
+                }
+                "citizen_update" => {
+                    let (subject, said) = match field(p, "what") {
+                        "not_fixed" => (
+                            format!(
+                                "Demande {reference} : le demandeur signale que ce n'est pas résolu"
+                            ),
+                            "Le demandeur signale que le problème n'est pas résolu : la demande est rouverte.",
+                        ),
+                        _ => (
+                            format!("Demande {reference} : le demandeur a répondu"),
+                            "Le demandeur a répondu au service.",
+                        ),
+                    };
+                    (
+                        subject,
+                        vec![
+                            format!(
+                                "Demande « {form} » ({reference}), service « {service} » : {said}"
+                            ),
+                            "Ouvrez la demande pour lire son message.".to_owned(),
+                        ],
+                        "Ouvrir la demande",
+                        field(p, "staff_url"),
+                    )
+                }
+                "elu_update" => (
+                    format!("Demande {reference} : du nouveau"),
+                    vec![
+                        format!(
+                            "La demande « {form} » que vous avez déposée pour un habitant a évolué :"
+                        ),
+                        field(p, "text").to_owned(),
+                        format!("Statut actuel : {status}."),
+                    ],
+                    "Ouvrir la demande",
+                    field(p, "staff_url"),
                 ),
-                _ => (
-                    format!("Demande {reference} : le demandeur a répondu"),
-                    "Le demandeur a répondu au service.",
-                ),
-            };
-            (
-                subject,
-                vec![
-                    format!("Demande « {form} » ({reference}), service « {service} » : {said}"),
-                    "Ouvrez la demande pour lire son message.".to_owned(),
-                ],
-                "Ouvrir la demande",
-                field(p, "staff_url"),
-            )
-        }
-        "elu_update" => (
-            format!("Demande {reference} : du nouveau"),
-            vec![
-                format!("La demande « {form} » que vous avez déposée pour un habitant a évolué :"),
-                field(p, "text").to_owned(),
-                format!("Statut actuel : {status}."),
-            ],
-            "Ouvrir la demande",
-            field(p, "staff_url"),
-        ),
-        "password_link" => {
-            let name = field(p, "name");
-            let (subject, opening) = match field(p, "reason") {
-                "forgotten" => (
-                    "Choisir un nouveau mot de passe pour le bureau".to_owned(),
-                    format!("Quelqu'un, sans doute vous, a demandé à choisir un nouveau mot de passe pour le compte de {name} au bureau ({}).", field(p, "email")),
-                ),
-                _ => (
-                    "Votre compte au bureau : choisissez votre mot de passe".to_owned(),
-                    format!("Un compte vous est ouvert au bureau, où le territoire traite les demandes des habitants, au nom de {name}. Votre identifiant est votre adresse : {}.", field(p, "email")),
-                ),
-            };
-            (
+                "password_link" => {
+                    let name = field(p, "name");
+                    let (subject, opening) = match field(p, "reason") {
+                        "forgotten" => (
+                            "Choisir un nouveau mot de passe pour le bureau".to_owned(),
+                            format!(
+                                "Quelqu'un, sans doute vous, a demandé à choisir un nouveau mot de passe pour le compte de {name} au bureau ({}).",
+                                field(p, "email")
+                            ),
+                        ),
+                        _ => (
+                            "Votre compte au bureau : choisissez votre mot de passe".to_owned(),
+                            format!(
+                                "Un compte vous est ouvert au bureau, où le territoire traite les demandes des habitants, au nom de {name}. Votre identifiant est votre adresse : {}.",
+                                field(p, "email")
+                            ),
+                        ),
+                    };
+                    (
                 subject,
                 vec![
                     opening,
@@ -271,10 +313,10 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "Choisir mon mot de passe",
                 field(p, "link_url"),
             )
-        }
-        other => return Err(format!("unknown e-mail template « {other} »")),
-    },
-    };
+                }
+                other => return Err(format!("unknown e-mail template « {other} »")),
+            },
+        };
     let territory = field(p, "territory");
     let greeting = lang.text("mail-greeting");
     let automatic = lang.text("mail-automatic");

@@ -195,13 +195,11 @@ fn plan(
                         citizen_mail("reminder", json!({"text": text, "close_on": close_on})),
                     ))
                 }
-                EventKind::Message => {
-                    messages.push(email(
-                        to,
-                        "message",
-                        citizen_mail("message", json!({"text": text})),
-                    ))
-                }
+                EventKind::Message => messages.push(email(
+                    to,
+                    "message",
+                    citizen_mail("message", json!({"text": text})),
+                )),
                 // The fresh link of a citizen who lost theirs: like the receipt, the only
                 // other message that carries the private link.
                 EventKind::TrackingRenewed => {

@@ -80,9 +80,8 @@ fn describe(
     use ValidationErrorKind as K;
     let one = |message: String| vec![(at.to_owned(), message)];
     let text = |key: &str| lang.text(key);
-    let limit_of = |key: &str, limit: &Value| {
-        lang.text_with(key, &[("limit", number_in(limit, lang).into())])
-    };
+    let limit_of =
+        |key: &str, limit: &Value| lang.text_with(key, &[("limit", number_in(limit, lang).into())]);
     let count = |key: &str, limit: u64| lang.text_with(key, &[("limit", limit.into())]);
     match kind {
         K::Required { property } => {
@@ -184,4 +183,3 @@ fn number_in(value: &Value, lang: Lang) -> String {
 fn number_fr(value: &Value) -> String {
     value.to_string().replace('.', ",")
 }
-

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::i18n::Lang;
 use crate::catalogue::Catalogue;
 use crate::catalogue::fields::{Field, FieldKind, TextInput, value_text};
 use crate::domain::time::date_fr;
 use crate::domain::{Channel, EventKind, FormVersion, Priority, Status};
+use crate::i18n::Lang;
 use crate::store::{Event, Store, StoreError, StoredRequest};
 
 /// "JPEG" for image/jpeg, "PDF" for application/pdf.
@@ -168,9 +168,10 @@ pub fn describe_for_citizen_in(
     let with_text = |key: &str| lang.text_with(key, &[("text", text("text").into())]);
     let service = |key: &str| catalogue.service_name(text(key)).to_owned();
     match kind {
-        EventKind::Submitted => {
-            lang.text_with("history-submitted", &[("service", service("service").into())])
-        }
+        EventKind::Submitted => lang.text_with(
+            "history-submitted",
+            &[("service", service("service").into())],
+        ),
         EventKind::StatusChanged => {
             let label = |key: &str| {
                 crate::domain::Status::parse(text(key))
@@ -191,9 +192,10 @@ pub fn describe_for_citizen_in(
         EventKind::TrackingRenewed => lang.text("history-renewed"),
         EventKind::CitizenReply => with_text("history-reply"),
         // The reason of a transfer is internal: the citizen learns the new service.
-        EventKind::Transferred => {
-            lang.text_with("history-transferred", &[("service", service("service").into())])
-        }
+        EventKind::Transferred => lang.text_with(
+            "history-transferred",
+            &[("service", service("service").into())],
+        ),
         EventKind::Reopened => with_text("history-reopened"),
         other => other.as_str().to_owned(),
     }

@@ -14,12 +14,12 @@ use super::StoreError;
 use super::archive::ArchivedFormVersion;
 use super::handling::Target;
 use crate::domain::outbox::OutboxMessage;
-use crate::i18n::Lang;
 use crate::domain::statistics::RequestFacts;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{
     Channel, CommuneSlug, EventKind, FormVersion, Priority, QueueId, Reference, ServiceId, Status,
 };
+use crate::i18n::Lang;
 
 /// The version of a form a request was filed under, recorded once.
 #[derive(Debug, Clone)]

@@ -165,7 +165,8 @@ impl AppError {
     /// 413 for a body without files over `limit` bytes.
     pub fn text_too_large(limit: usize) -> AppError {
         AppError::PayloadTooLarge(
-            super::language::current().text_with("error-text-too-large", &[("kib", (limit / 1024).into())]),
+            super::language::current()
+                .text_with("error-text-too-large", &[("kib", (limit / 1024).into())]),
         )
     }
 
@@ -196,7 +197,6 @@ impl AppError {
         }
     }
 }
-
 
 /// Answers an error as JSON: `{errors: [{path, message}]}`.
 pub struct ApiError(pub AppError);

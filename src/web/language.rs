@@ -204,19 +204,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Localizer {
             .extensions
             .get::<OriginalUri>()
             .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-        let here = uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_owned();
-        let switch = parts
-            .extensions
-            .get::<Offered>()
-            .is_some_and(|o| o.several);
-        Ok(Localizer {
-            lang,
-            here,
-            switch,
-        })
+        let here = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        let switch = parts.extensions.get::<Offered>().is_some_and(|o| o.several);
+        Ok(Localizer { lang, here, switch })
     }
 }
 
@@ -276,7 +266,9 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert!(is_local_path("/"));
-        assert!(is_local_path("/demarches/remplacement-bac?commune=marmande"));
+        assert!(is_local_path(
+            "/demarches/remplacement-bac?commune=marmande"
+        ));
         assert!(!is_local_path("https://evil.example"));
         assert!(!is_local_path("//evil.example/x"));
         assert!(!is_local_path("/\\evil.example"));
@@ -297,7 +289,11 @@ mod tests {
         );
         assert_eq!(of_headers(&headers), Lang::Fr);
         headers.insert(header::COOKIE, HeaderValue::from_static("langue=xx"));
-        assert_eq!(of_headers(&headers), Lang::En, "an unknown value is ignored");
+        assert_eq!(
+            of_headers(&headers),
+            Lang::En,
+            "an unknown value is ignored"
+        );
     }
 
     #[test]

@@ -87,9 +87,18 @@ async fn an_english_browser_reads_the_portal_the_form_its_errors_the_review_and_
     let (_, portal) = get_in(&app, "/", "en-GB,en;q=0.9,fr;q=0.5").await;
     assert!(portal.contains(r#"<html lang="en">"#), "{portal}");
     assert!(portal.contains("Skip to content"), "{portal}");
-    assert!(portal.contains("Your services with Val de Garonne"), "{portal}");
-    assert!(portal.contains("Replace a waste bin"), "the form's title in English");
-    assert!(portal.contains(">Waste</h2>"), "the form's theme in English");
+    assert!(
+        portal.contains("Your services with Val de Garonne"),
+        "{portal}"
+    );
+    assert!(
+        portal.contains("Replace a waste bin"),
+        "the form's title in English"
+    );
+    assert!(
+        portal.contains(">Waste</h2>"),
+        "the form's theme in English"
+    );
     assert!(
         portal.contains(r#"lang="fr" hreflang="fr">Français</a>"#),
         "the switch back to French: {portal}"
@@ -195,7 +204,8 @@ async fn the_receipt_and_later_emails_go_out_in_the_filing_language() {
     .await;
     let receipt = mails(&app).into_iter().find(|m| m.to == EMAIL).unwrap();
     assert!(
-        receipt.subject.starts_with("Your request GU-") && receipt.subject.ends_with(" has been saved"),
+        receipt.subject.starts_with("Your request GU-")
+            && receipt.subject.ends_with(" has been saved"),
         "{}",
         receipt.subject
     );
@@ -205,7 +215,11 @@ async fn the_receipt_and_later_emails_go_out_in_the_filing_language() {
         "Follow my request:",
         &format!("{}/suivi/{token}", app.address),
     ] {
-        assert!(receipt.text.contains(text), "« {text} » in:\n{}", receipt.text);
+        assert!(
+            receipt.text.contains(text),
+            "« {text} » in:\n{}",
+            receipt.text
+        );
     }
     let reference = receipt
         .subject
@@ -255,7 +269,8 @@ async fn the_switch_remembers_the_choice_and_returns_only_to_local_pages() {
         async move { client.get(url).send().await.unwrap() }
     };
 
-    let response = switch("lang=en&retour=%2Fdemarches%2Fremplacement-bac%3Fcommune%3Dmarmande").await;
+    let response =
+        switch("lang=en&retour=%2Fdemarches%2Fremplacement-bac%3Fcommune%3Dmarmande").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         response.headers()[LOCATION],
@@ -263,7 +278,10 @@ async fn the_switch_remembers_the_choice_and_returns_only_to_local_pages() {
     );
     let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("langue=en;"), "{cookie}");
-    assert!(cookie.contains("Path=/") && cookie.contains("Max-Age="), "{cookie}");
+    assert!(
+        cookie.contains("Path=/") && cookie.contains("Max-Age="),
+        "{cookie}"
+    );
 
     // Never to another site.
     for retour in [
@@ -292,7 +310,10 @@ async fn the_switch_remembers_the_choice_and_returns_only_to_local_pages() {
     let english = page("langue=en", "fr-FR,fr;q=0.9").await;
     assert!(english.contains(r#"<html lang="en">"#), "{english}");
     assert!(english.contains("<h1>Track a request</h1>"));
-    assert!(english.contains("retour=%2Fsuivi"), "the switch comes back here");
+    assert!(
+        english.contains("retour=%2Fsuivi"),
+        "the switch comes back here"
+    );
     let french = page("langue=fr", "en").await;
     assert!(french.contains(r#"<html lang="fr">"#), "{french}");
     assert!(french.contains("<h1>Suivre une demande</h1>"));
@@ -332,8 +353,14 @@ async fn a_missing_translation_shows_the_french_text_and_check_lists_it() {
 
     let app = spawn_app_with(dir.path()).await;
     let (_, form) = get_in(&app, BIN, "en").await;
-    assert!(form.contains("Numéro du bac"), "French where English is missing");
-    assert!(form.contains("Why do you need a new bin?"), "English elsewhere");
+    assert!(
+        form.contains("Numéro du bac"),
+        "French where English is missing"
+    );
+    assert!(
+        form.contains("Why do you need a new bin?"),
+        "English elsewhere"
+    );
 
     // The demo's catalogue is translated whole: no warning about translations.
     let output = guichet().arg("check").arg(repo_root()).output().unwrap();
@@ -369,6 +396,9 @@ async fn the_bulky_waste_steps_read_in_english() {
         .await
         .unwrap();
     let second = response.text().await.unwrap();
-    assert!(second.contains("Step 2 of 3: The collection address"), "{second}");
+    assert!(
+        second.contains("Step 2 of 3: The collection address"),
+        "{second}"
+    );
     assert!(second.contains("Back to the previous step</button>"));
 }

@@ -50,12 +50,14 @@ pub async fn find(
     {
         return Redirect::to(&format!("/communes/{}", commune.slug)).into_response();
     }
+    let lang = t.lang;
     let message = match found.len() {
         _ if query.is_empty() => String::new(),
-        0 => format!(
-            "Aucune commune du territoire ne correspond à « {query} ». Vérifiez le code postal ou le nom, ou choisissez dans la liste des communes."
+        0 => lang.text_with("finder-none", &[("query", query.clone().into())]),
+        n => lang.text_with(
+            "finder-several",
+            &[("count", n.into()), ("query", query.clone().into())],
         ),
-        n => format!("{n} communes correspondent à « {query} » : choisissez la vôtre."),
     };
     let communes = if found.is_empty() {
         territory.communes.iter().collect()

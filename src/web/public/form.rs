@@ -37,15 +37,15 @@ use crate::catalogue::notices::Notice;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::text::french_spacing;
 use crate::domain::{Channel, TrackingToken};
+use crate::i18n::Lang;
 use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
 use crate::requests::filing;
 use crate::store::StoreError;
-use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::client::ClientInfo;
-use crate::web::language::Localizer;
 use crate::web::error::{AppError, PageError, retry_after};
+use crate::web::language::Localizer;
 use crate::web::{rate_limits, uploads};
 
 #[derive(Template, WebTemplate)]
@@ -706,13 +706,14 @@ pub(crate) fn preview_page(catalogue: &Catalogue, form: &Form, t: &Localizer) ->
         t,
     );
     if form.steps.declared() {
-        page.rows = (0..form.steps.len())
-            .flat_map(|step| {
-                std::iter::once(view::Row::heading(step_title(form, step, lang))).chain(
-                    view::rows(&fields_of_step(form, step), &posted, &HashMap::new(), lang),
-                )
-            })
-            .collect();
+        page.rows =
+            (0..form.steps.len())
+                .flat_map(|step| {
+                    std::iter::once(view::Row::heading(step_title(form, step, lang))).chain(
+                        view::rows(&fields_of_step(form, step), &posted, &HashMap::new(), lang),
+                    )
+                })
+                .collect();
         page.step_title = String::new();
         page.back = false;
         page.next_label = lang.text("form-next-review");

@@ -109,7 +109,7 @@ pub async fn commune(
         .territory
         .commune(&slug)
         .cloned()
-        .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.".into()))?;
+        .ok_or_else(|| AppError::NotFound(t.lang.text("error-unknown-commune")))?;
     let lang = t.lang;
     let query = search.query();
     let site = super::site::published_site(&state, &slug).await?;
@@ -131,7 +131,12 @@ pub async fn commune(
 }
 
 /// What a search finds, best first.
-fn results(catalogue: &Catalogue, commune: Option<&str>, query: &str, lang: Lang) -> Vec<EntryLink> {
+fn results(
+    catalogue: &Catalogue,
+    commune: Option<&str>,
+    query: &str,
+    lang: Lang,
+) -> Vec<EntryLink> {
     search::search(catalogue, commune, query)
         .into_iter()
         .map(|entry| link(catalogue, commune, entry, lang))

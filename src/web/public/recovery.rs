@@ -22,8 +22,8 @@ use crate::domain::ContactKey;
 use crate::domain::outbox::Planner;
 use crate::requests::recovery;
 use crate::web::error::PageError;
-use crate::web::{AppState, forms};
 use crate::web::language::Localizer;
+use crate::web::{AppState, forms};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/recover.html")]

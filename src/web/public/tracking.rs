@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::domain::time::date_in;
-use crate::i18n::Lang;
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
+use crate::i18n::Lang;
 use crate::requests::describe::{Section, VersionQuestions, answers};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};

@@ -262,9 +262,15 @@ fn push_rows(
 /// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
 pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules, lang: Lang) -> String {
     let size = if rules.max_bytes >= 1024 * 1024 {
-        lang.text_with("field-size-mb", &[("n", (rules.max_bytes / (1024 * 1024)).into())])
+        lang.text_with(
+            "field-size-mb",
+            &[("n", (rules.max_bytes / (1024 * 1024)).into())],
+        )
     } else {
-        lang.text_with("field-size-kb", &[("n", rules.max_bytes.div_ceil(1024).into())])
+        lang.text_with(
+            "field-size-kb",
+            &[("n", rules.max_bytes.div_ceil(1024).into())],
+        )
     };
     let formats: Vec<String> = rules.types.iter().map(|t| type_label(t)).collect();
     let files = if rules.max_count > 1 {

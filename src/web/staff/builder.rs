@@ -836,7 +836,8 @@ pub async fn preview(
             if !may_design(user, &form.meta.service) {
                 return Err(not_found().into());
             }
-            let page = crate::web::public::form::preview_page(&catalogue, form, &preview_localizer());
+            let page =
+                crate::web::public::form::preview_page(&catalogue, form, &preview_localizer());
             return Ok(framable(page));
         }
     };
@@ -851,7 +852,8 @@ pub async fn preview(
         ))
     })?;
     let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
-    let page = crate::web::public::form::preview_page(&staged.catalogue, form, &preview_localizer());
+    let page =
+        crate::web::public::form::preview_page(&staged.catalogue, form, &preview_localizer());
     Ok(framable(page))
 }
 
