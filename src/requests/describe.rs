@@ -38,16 +38,22 @@ pub struct Section {
 /// The answers as they will be sent (the coerced data), with the labels the person saw,
 /// in sections that follow the form's fieldsets.
 pub fn answers(fields: &[Field], data: &Value) -> Vec<Section> {
+    answers_in(fields, data, Lang::Fr)
+}
+
+/// [`answers`], yes/no and numbers written in `lang` (the labels are the fields' own: give
+/// the form in that language).
+pub fn answers_in(fields: &[Field], data: &Value, lang: Lang) -> Vec<Section> {
     let mut sections = vec![Section {
         heading: String::new(),
         answers: Vec::new(),
     }];
-    collect(fields, data, &mut sections);
+    collect(fields, data, &mut sections, lang);
     sections.retain(|s| !s.answers.is_empty());
     sections
 }
 
-fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
+fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>, lang: Lang) {
     let resume = sections
         .last()
         .map(|s| s.heading.clone())
@@ -60,7 +66,7 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
                 heading: field.label.clone(),
                 answers: Vec::new(),
             });
-            collect(fields, value, sections);
+            collect(fields, value, sections, lang);
             // Answers after a fieldset belong to the enclosing level again.
             sections.push(Section {
                 heading: resume.clone(),
@@ -71,7 +77,7 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
         if let Some(section) = sections.last_mut() {
             section.answers.push(Answer {
                 label: field.label.clone(),
-                value: answer_text(field, value),
+                value: answer_text_in(field, value, lang),
             });
         }
     }
@@ -81,6 +87,11 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
 /// dates the French way, files by their names. The data keeps ISO dates (the API and
 /// webhooks give them as stored); only what a person reads changes.
 pub fn answer_text(field: &Field, value: &Value) -> String {
+    answer_text_in(field, value, Lang::Fr)
+}
+
+/// [`answer_text`] in `lang`: "Yes", "No" and a decimal point in English.
+pub fn answer_text_in(field: &Field, value: &Value, lang: Lang) -> String {
     let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
         choices
             .iter()
@@ -88,14 +99,17 @@ pub fn answer_text(field: &Field, value: &Value) -> String {
             .map_or_else(|| value_text(v), |c| c.label.clone())
     };
     match (&field.kind, value) {
-        (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
+        (FieldKind::Boolean, Value::Bool(b)) => match lang {
+            Lang::Fr => if *b { "Oui" } else { "Non" }.to_owned(),
+            Lang::En => if *b { "Yes" } else { "No" }.to_owned(),
+        },
         (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
         (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
             .iter()
             .map(|v| label_of(v, choices))
             .collect::<Vec<_>>()
             .join(", "),
-        (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+        (FieldKind::Number { .. }, v) if lang == Lang::Fr => value_text(v).replace('.', ","),
         (
             FieldKind::Text {
                 input: TextInput::Date,

@@ -334,7 +334,7 @@ pub async fn post(
             .map(|(i, step)| ReviewStep {
                 number: i + 1,
                 title: step.title.clone(),
-                sections: view::answers(&fields_of_step(&form, i), &accepted.data),
+                sections: view::answers_in(&fields_of_step(&form, i), &accepted.data, lang),
             })
             .collect();
         let sealed = FormState {

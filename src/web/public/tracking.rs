@@ -14,7 +14,7 @@ use crate::domain::time::date_in;
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::i18n::Lang;
-use crate::requests::describe::{Section, VersionQuestions, answers};
+use crate::requests::describe::{Section, VersionQuestions, answers, answers_in};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};
 use crate::web::language::Localizer;
@@ -97,7 +97,7 @@ async fn your_answers(
             .form(&request.form_id)
             .filter(|f| f.version.as_str() == request.form_version.as_str())
     {
-        return Ok(answers(&form.in_lang(lang).fields, &request.data));
+        return Ok(answers_in(&form.in_lang(lang).fields, &request.data, lang));
     }
     let mut versions = VersionQuestions::default();
     let fields = versions

@@ -10,7 +10,7 @@ use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, 
 use crate::i18n::Lang;
 use crate::intake::coerce::Posted;
 pub use crate::requests::describe::{
-    Answer, Section, answer_text, answers, iso_date_fr, type_label,
+    Answer, Section, answer_text, answers, answers_in, iso_date_fr, type_label,
 };
 
 pub struct ChoiceView {
