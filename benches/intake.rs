@@ -16,7 +16,9 @@
 //!
 //! `BENCH_INTAKE_SECONDS` sets each measure's length (default 5). The load generator is
 //! reqwest (hyper) in this process, sharing the machine's cores with the server, as wrk
-//! would.
+//! would. The server logs as `guichet serve` does (JSON lines on standard error, at `info`
+//! unless `RUST_LOG` says otherwise: an access line per request), so run it as
+//! `cargo bench --bench intake 2>/dev/null`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +37,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5.0);
     let length = Duration::from_secs_f64(seconds);
+    guichet::telemetry::init(guichet::telemetry::LogFormat::Json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

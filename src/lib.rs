@@ -22,6 +22,7 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod elu_digest;
+pub mod i18n;
 pub mod intake;
 pub mod requests;
 pub mod retention;

@@ -136,8 +136,21 @@ pub fn missing_mentions(territory: &Territory) -> Vec<(String, String)> {
     missing
 }
 
-/// `guichet check`'s warnings about personal data and legal mentions: forms without a
-/// purpose, and missing mentions in territory.toml; each located in its file.
+/// The start of a long text, for a message that quotes it.
+fn shorten(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(60).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+/// `guichet check`'s warnings about personal data, legal mentions and translations: forms
+/// without a purpose, missing mentions in territory.toml, form texts without a translation
+/// into a language the territory offers, and translations of nothing; each located in its
+/// file.
 pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
     let root = &catalogue.root;
     let text = std::fs::read_to_string(root.join(territory::FILE_NAME)).unwrap_or_default();
@@ -149,8 +162,8 @@ pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
         .collect();
     // Élus and agents file the other forms for citizens; only the portal's forms show a notice.
     for form in catalogue.citizen_forms(None) {
+        let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
         if form.meta.privacy.purpose.is_none() {
-            let text = std::fs::read_to_string(root.join(&form.file)).unwrap_or_default();
             found.push(
                 Diagnostic::at_pointer(
                     &form.file,
@@ -159,6 +172,32 @@ pub fn warnings(catalogue: &Catalogue) -> Vec<Diagnostic> {
                 )
                 .locate_in_json(&text),
             );
+        }
+        // A text left untranslated shows in French: a warning, so that a designer can still
+        // publish, one per text, so that a translator sees what is left.
+        if let Ok(definition) = serde_json::from_str::<serde_json::Value>(&text) {
+            for (pointer, message) in super::translation::stale(&definition) {
+                found.push(
+                    Diagnostic::at_pointer(&form.file, &pointer, message).locate_in_json(&text),
+                );
+            }
+            for lang in catalogue.territory.territory.languages.iter().skip(1) {
+                for (pointer, french) in super::translation::missing(&definition, *lang) {
+                    found.push(
+                        Diagnostic::at_pointer(
+                            &form.file,
+                            &pointer,
+                            format!(
+                                "no {} translation of « {} » (add \"{pointer}\" to x-guichet.i18n.{}); French is shown instead",
+                                lang.english_name(),
+                                shorten(&french),
+                                lang.code()
+                            ),
+                        )
+                        .locate_in_json(&text),
+                    );
+                }
+            }
         }
     }
     found

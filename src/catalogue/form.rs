@@ -15,7 +15,9 @@ use super::rule::Rule;
 use super::rule_reads::data_reads;
 use super::steps::{self, Steps};
 use super::territory::{Territory, is_valid_id};
+use super::translation;
 use crate::domain::FormVersion;
+use crate::i18n::Lang;
 
 pub const DIR: &str = "form-definitions";
 pub const META_KEY: &str = "x-guichet";
@@ -65,6 +67,10 @@ pub struct FormMeta {
     /// The pages the portal shows the form in (see `super::steps`); none: one page.
     #[serde(default)]
     pub steps: Vec<super::steps::Step>,
+    /// The form's texts in other languages (see `super::translation`): `{"en": {pointer:
+    /// text}}`.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub i18n: serde_json::Map<String, Value>,
 }
 
 /// `x-guichet.reminders`: a request waiting for the citizen's answer gets a reminder to the
@@ -215,6 +221,8 @@ pub struct Form {
     pub file: PathBuf,
     pub git_commit: Option<String>,
     validator: Validator,
+    /// The form in each language its `x-guichet.i18n` translates it into.
+    translations: Vec<(Lang, Arc<Form>)>,
 }
 
 impl std::fmt::Debug for Form {
@@ -237,6 +245,26 @@ impl Form {
         &self.validator
     }
 
+    /// Records the commit the definition came from, in its translations too.
+    pub fn set_git_commit(&mut self, commit: Option<String>) {
+        for (_, translated) in &mut self.translations {
+            if let Some(translated) = Arc::get_mut(translated) {
+                translated.git_commit = commit.clone();
+            }
+        }
+        self.git_commit = commit;
+    }
+
+    /// The form as citizens read it in `lang`: its translation, or itself (French, or no
+    /// translation into `lang`). Same id, version and questions; only the words differ.
+    /// Filing records the French original, the version's definition.
+    pub fn in_lang(self: &Arc<Form>, lang: Lang) -> Arc<Form> {
+        self.translations
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map_or_else(|| Arc::clone(self), |(_, form)| Arc::clone(form))
+    }
+
     /// Whether the form is offered in a commune (an empty list means everywhere).
     pub fn offered_in(&self, commune: &str) -> bool {
         self.meta.communes.is_empty() || self.meta.communes.iter().any(|c| c == commune)
@@ -255,7 +283,7 @@ impl Form {
         territory: &Territory,
         rules: &HashMap<String, Arc<Rule>>,
     ) -> Result<Form, Vec<Diagnostic>> {
-        Form::read(id, text, Some(territory), rules)
+        Form::read(id, text, Some(territory), rules, true)
     }
 
     /// The definition's own problems, when the territory did not load. Whatever the form
@@ -267,7 +295,9 @@ impl Form {
         text: &str,
         rules: &HashMap<String, Arc<Rule>>,
     ) -> Vec<Diagnostic> {
-        Form::read(id, text, None, rules).err().unwrap_or_default()
+        Form::read(id, text, None, rules, true)
+            .err()
+            .unwrap_or_default()
     }
 
     fn read(
@@ -275,6 +305,7 @@ impl Form {
         text: &str,
         territory: Option<&Territory>,
         rules: &HashMap<String, Arc<Rule>>,
+        with_translations: bool,
     ) -> Result<Form, Vec<Diagnostic>> {
         let file = PathBuf::from(DIR).join(format!("{id}.json"));
         let mut problems = Vec::new();
@@ -394,6 +425,13 @@ impl Form {
                 .into_iter()
                 .map(|(p, m)| at(&p, m)),
         );
+        problems.extend(
+            translation::problems(&schema)
+                .into_iter()
+                .map(|(p, m)| at(&p, m)),
+        );
+        // The definition as written: translations replace its texts.
+        let written = with_translations.then(|| schema.clone());
 
         if let Some(territory) = territory {
             inject_commune_choices(&mut schema, territory, &meta.communes);
@@ -483,6 +521,30 @@ impl Form {
         }
         let version = FormVersion::compute(&schema, rule.as_ref().map(|r| r.source.as_str()));
         let steps = Steps::of(&meta.steps, &fields);
+        let mut translations = Vec::new();
+        for (code, texts) in written.as_ref().map(|_| &meta.i18n).into_iter().flatten() {
+            let (Some(lang), Some(texts), Some(written)) =
+                (Lang::parse(code), texts.as_object(), &written)
+            else {
+                continue;
+            };
+            let text = translation::translated(written, texts).to_string();
+            match Form::read(id, &text, territory, rules, false) {
+                Ok(mut translated) => {
+                    translated.version = version.clone();
+                    translations.push((lang, Arc::new(translated)));
+                }
+                Err(found) => {
+                    problems.extend(found.into_iter().map(|mut d| {
+                        d.message = format!("in the {code} translation: {}", d.message);
+                        d
+                    }));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Form {
             id: id.to_owned(),
             title: title.unwrap_or_default(),
@@ -500,6 +562,7 @@ impl Form {
             file,
             git_commit: None,
             validator,
+            translations,
         })
     }
 }

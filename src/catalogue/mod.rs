@@ -23,6 +23,7 @@ pub mod rule_reads;
 pub mod search;
 pub mod steps;
 pub mod territory;
+pub mod translation;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -153,7 +154,7 @@ impl Catalogue {
                     let clean = !dirty.contains(&relative)
                         && rule_file.is_none_or(|f| !dirty.contains(&f))
                         && !dirty.contains(Path::new(territory::FILE_NAME));
-                    form.git_commit = git_commit.clone().filter(|_| clean);
+                    form.set_git_commit(git_commit.clone().filter(|_| clean));
                     forms.insert(id, Arc::new(form));
                 }
                 Err(found) => diagnostics.extend(found.into_iter().map(locate)),
@@ -223,6 +224,7 @@ fn empty_territory() -> Territory {
             siren: None,
             department: None,
             region: None,
+            languages: vec![crate::i18n::Lang::Fr],
         },
         communes: Vec::new(),
         services: Vec::new(),

@@ -100,6 +100,16 @@ pub struct TerritoryInfo {
     /// Its department's and region's official codes (COG), e.g. "47" and "75".
     pub department: Option<String>,
     pub region: Option<String>,
+    /// The languages citizens may read the site in, French first: `["fr"]` (the default)
+    /// or `["fr", "en"]`. With English, every citizen page has the language switch, the
+    /// browser's `Accept-Language` is followed, and `guichet check` warns about every form
+    /// text not translated into it.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<crate::i18n::Lang>,
+}
+
+fn default_languages() -> Vec<crate::i18n::Lang> {
+    vec![crate::i18n::Lang::Fr]
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -323,6 +333,12 @@ impl Territory {
 
     fn lint(&self) -> Vec<(String, String)> {
         let mut problems = Vec::new();
+        if self.territory.languages.first() != Some(&crate::i18n::Lang::Fr) {
+            problems.push((
+                "/territory/languages".to_owned(),
+                "`languages` must start with \"fr\": forms are written in French, and French is the default".to_owned(),
+            ));
+        }
         let mut communes = HashSet::new();
         for (i, commune) in self.communes.iter().enumerate() {
             if !is_valid_id(&commune.slug) {

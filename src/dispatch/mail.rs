@@ -15,10 +15,15 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use serde_json::Value;
 
 use super::OutboxRow;
+use crate::i18n::{Arg, Lang};
 
 #[derive(Template)]
 #[template(path = "mail/notification.txt")]
 struct TextMail<'a> {
+    greeting: &'a str,
+    /// Before the link: « Suivre ma demande : », "Follow my request:".
+    colon: &'a str,
+    automatic: &'a str,
     paragraphs: &'a [String],
     items: &'a [(String, String)],
     link_label: &'a str,
@@ -29,6 +34,9 @@ struct TextMail<'a> {
 #[derive(Template)]
 #[template(path = "mail/notification.html")]
 struct HtmlMail<'a> {
+    lang: &'a str,
+    greeting: &'a str,
+    automatic: &'a str,
     subject: &'a str,
     paragraphs: &'a [String],
     items: &'a [(String, String)],
@@ -52,6 +60,95 @@ fn field<'a>(payload: &'a Value, key: &str) -> &'a str {
     payload.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
+/// A citizen's e-mail in `lang`: subject, paragraphs, the link's label and address; `None`
+/// for the kinds that go to staff.
+fn citizen<'a>(
+    kind: &str,
+    p: &'a Value,
+    lang: Lang,
+) -> Option<(String, Vec<String>, String, &'a str)> {
+    let arg = |key: &str| Arg::from(field(p, key));
+    let text = |key: &str, args: &[(&'static str, Arg)]| lang.text_with(key, args);
+    let (reference, form, service) = (
+        ("reference", arg("reference")),
+        ("form", arg("form_title")),
+        ("service", arg("service")),
+    );
+    let mail = match kind {
+        "receipt" => (
+            text("mail-receipt-subject", std::slice::from_ref(&reference)),
+            vec![
+                text("mail-receipt-received", &[form, service]),
+                text("mail-receipt-reference", &[reference]),
+                lang.text("mail-receipt-link"),
+            ],
+            lang.text("mail-follow"),
+            field(p, "tracking_url"),
+        ),
+        "new_link" => (
+            text("mail-new-link-subject", std::slice::from_ref(&reference)),
+            vec![
+                text("mail-new-link-intro", &[form, service]),
+                text("mail-new-link-reference", &[reference]),
+                lang.text("mail-new-link-private"),
+            ],
+            lang.text("mail-follow"),
+            field(p, "tracking_url"),
+        ),
+        "status" => {
+            let status = field(p, "status");
+            // The subject's status reads within the sentence: « … : en cours de traitement ».
+            let lowered = match lang {
+                Lang::Fr => status.to_lowercase(),
+                Lang::En => status.to_owned(),
+            };
+            (
+                text(
+                    "mail-status-subject",
+                    &[reference, ("status", lowered.into())],
+                ),
+                vec![
+                    text("mail-status-now", &[form, ("status", arg("status"))]),
+                    lang.text("mail-open-link"),
+                ],
+                lang.text("mail-see-status"),
+                field(p, "lookup_url"),
+            )
+        }
+        "message" => (
+            text("mail-message-subject", &[reference]),
+            vec![
+                text("mail-message-intro", &[service, form]),
+                field(p, "text").to_owned(),
+                lang.text("mail-to-answer"),
+            ],
+            lang.text("mail-see-status"),
+            field(p, "lookup_url"),
+        ),
+        "reminder" => (
+            text("mail-reminder-subject", &[reference]),
+            vec![
+                text("mail-reminder-intro", &[service, form]),
+                field(p, "text").to_owned(),
+                text("mail-reminder-deadline", &[("date", arg("close_on"))]),
+            ],
+            lang.text("mail-see-status"),
+            field(p, "lookup_url"),
+        ),
+        "closed_no_reply" => (
+            text("mail-closed-subject", &[reference]),
+            vec![
+                text("mail-closed-intro", &[form, service]),
+                field(p, "text").to_owned(),
+            ],
+            lang.text("mail-see-status"),
+            field(p, "lookup_url"),
+        ),
+        _ => return None,
+    };
+    Some(mail)
+}
+
 /// Composes the e-mail for one row, or for several digest rows to one recipient.
 pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
     let first = rows.first().ok_or("nothing to compose")?;
@@ -63,102 +160,84 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
         field(p, "status"),
     );
     let mut items = Vec::new();
-    let (subject, paragraphs, link_label, link_url): (String, Vec<String>, &str, &str) = match first.kind.as_str() {
-        "receipt" => (
-            format!("Votre demande {reference} est enregistrée"),
-            vec![
-                format!("Votre demande « {form} » a bien été reçue et transmise au service « {service} »."),
-                format!("Votre référence : {reference}. Donnez-la si vous appelez le service."),
-                "Le lien ci-dessous est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas.".to_owned(),
-            ],
-            "Suivre ma demande",
-            field(p, "tracking_url"),
-        ),
-        "new_link" => (
-            format!("Votre nouveau lien de suivi pour la demande {reference}"),
-            vec![
-                format!("Vous avez demandé à retrouver vos demandes : voici un nouveau lien pour suivre votre demande « {form} », transmise au service « {service} »."),
-                format!("Votre référence : {reference}. L'ancien lien de suivi ne fonctionne plus."),
-                "Ce lien est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas. Si vous n'avez rien demandé, vous pouvez ignorer ce message : seule la personne qui lit cette boîte aux lettres reçoit le lien.".to_owned(),
-            ],
-            "Suivre ma demande",
-            field(p, "tracking_url"),
-        ),
-        "status" => (
-            format!("Votre demande {reference} : {}", status.to_lowercase()),
-            vec![
-                format!("Le statut de votre demande « {form} » est maintenant : {status}."),
-                "Pour voir le détail et répondre au service, ouvrez le lien personnel reçu lors du dépôt de votre demande.".to_owned(),
-            ],
-            "Voir l'état de la demande",
-            field(p, "lookup_url"),
-        ),
-        "message" => (
-            format!("Message du service au sujet de votre demande {reference}"),
-            vec![
-                format!("Le service « {service} » vous écrit au sujet de votre demande « {form} » :"),
-                field(p, "text").to_owned(),
-                "Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.".to_owned(),
-            ],
-            "Voir l'état de la demande",
-            field(p, "lookup_url"),
-        ),
-        "reminder" => (
-            format!("Rappel : le service attend votre réponse (demande {reference})"),
-            vec![
-                format!("Le service « {service} » attend toujours votre réponse au sujet de votre demande « {form} » :"),
-                field(p, "text").to_owned(),
-                format!("Sans réponse de votre part d'ici le {}, la demande sera close. Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.", field(p, "close_on")),
-            ],
-            "Voir l'état de la demande",
-            field(p, "lookup_url"),
-        ),
-        "closed_no_reply" => (
-            format!("Votre demande {reference} est close sans réponse"),
-            vec![
-                format!("Votre demande « {form} » est close : le service « {service} » attendait votre réponse et ne l'a pas reçue, malgré le rappel."),
-                field(p, "text").to_owned(),
-            ],
-            "Voir l'état de la demande",
-            field(p, "lookup_url"),
-        ),
-        "new_request" => (
-            format!("Nouvelle demande {reference} : {form}"),
-            vec![match p.get("commune").and_then(Value::as_str) {
-                Some(commune) => format!("Une nouvelle demande « {form} » ({commune}) est arrivée dans les files du service « {service} »."),
-                None => format!("Une nouvelle demande « {form} » est arrivée dans les files du service « {service} »."),
-            }],
-            "Ouvrir la demande",
-            field(p, "staff_url"),
-        ),
-        "digest_item" => {
-            for row in rows {
-                let commune = row.payload.get("commune").and_then(Value::as_str).map(|c| format!(" ({c})")).unwrap_or_default();
-                items.push((
-                    format!("{} – {}{commune}", field(&row.payload, "reference"), field(&row.payload, "form_title")),
-                    field(&row.payload, "staff_url").to_owned(),
-                ));
+    // A citizen's e-mail is in the language they filed in (`lang`, absent: French); staff's
+    // are in French.
+    let lang = p
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Lang::parse)
+        .unwrap_or_default();
+    let citizen_labels;
+    let (subject, paragraphs, link_label, link_url): (String, Vec<String>, &str, &str) =
+        match citizen(&first.kind, p, lang) {
+            Some((subject, paragraphs, label, url)) => {
+                citizen_labels = label;
+                (subject, paragraphs, citizen_labels.as_str(), url)
             }
-            (
-                match rows.len() {
-                    1 => format!("1 nouvelle demande pour le service « {service} »"),
-                    n => format!("{n} nouvelles demandes pour le service « {service} »"),
-                },
-                vec![format!("Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :")],
-                "",
-                "",
-            )
-        }
-        "elu_digest" => {
-            let lines = p.get("lines").and_then(Value::as_array).cloned().unwrap_or_default();
-            for line in &lines {
-                items.push((field(line, "text").to_owned(), field(line, "url").to_owned()));
-            }
-            let count = |key: &str| p.get(key).and_then(Value::as_u64).unwrap_or(0);
-            let plural = |n: u64, one: &str, many: &str| {
-                if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
-            };
-            (
+            None => match first.kind.as_str() {
+                "new_request" => (
+                    format!("Nouvelle demande {reference} : {form}"),
+                    vec![match p.get("commune").and_then(Value::as_str) {
+                        Some(commune) => format!(
+                            "Une nouvelle demande « {form} » ({commune}) est arrivée dans les files du service « {service} »."
+                        ),
+                        None => format!(
+                            "Une nouvelle demande « {form} » est arrivée dans les files du service « {service} »."
+                        ),
+                    }],
+                    "Ouvrir la demande",
+                    field(p, "staff_url"),
+                ),
+                "digest_item" => {
+                    for row in rows {
+                        let commune = row
+                            .payload
+                            .get("commune")
+                            .and_then(Value::as_str)
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default();
+                        items.push((
+                            format!(
+                                "{} – {}{commune}",
+                                field(&row.payload, "reference"),
+                                field(&row.payload, "form_title")
+                            ),
+                            field(&row.payload, "staff_url").to_owned(),
+                        ));
+                    }
+                    (
+                        match rows.len() {
+                            1 => format!("1 nouvelle demande pour le service « {service} »"),
+                            n => format!("{n} nouvelles demandes pour le service « {service} »"),
+                        },
+                        vec![format!(
+                            "Voici les demandes arrivées dans les files du service « {service} » depuis le dernier envoi :"
+                        )],
+                        "",
+                        "",
+                    )
+                }
+                "elu_digest" => {
+                    let lines = p
+                        .get("lines")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    for line in &lines {
+                        items.push((
+                            field(line, "text").to_owned(),
+                            field(line, "url").to_owned(),
+                        ));
+                    }
+                    let count = |key: &str| p.get(key).and_then(Value::as_u64).unwrap_or(0);
+                    let plural = |n: u64, one: &str, many: &str| {
+                        if n == 1 {
+                            format!("1 {one}")
+                        } else {
+                            format!("{n} {many}")
+                        }
+                    };
+                    (
                 format!(
                     "Vos communes : {}, {}",
                     plural(count("filed"), "nouvelle demande", "nouvelles demandes"),
@@ -168,51 +247,63 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "Arrêter ou reprendre ce résumé",
                 field(p, "settings_url"),
             )
-        }
-        "citizen_update" => {
-            let (subject, said) = match field(p, "what") {
-                "not_fixed" => (
-                    format!("Demande {reference} : le demandeur signale que ce n'est pas résolu"),
-                    "Le demandeur signale que le problème n'est pas résolu : la demande est rouverte.",
+                }
+                "citizen_update" => {
+                    let (subject, said) = match field(p, "what") {
+                        "not_fixed" => (
+                            format!(
+                                "Demande {reference} : le demandeur signale que ce n'est pas résolu"
+                            ),
+                            "Le demandeur signale que le problème n'est pas résolu : la demande est rouverte.",
+                        ),
+                        _ => (
+                            format!("Demande {reference} : le demandeur a répondu"),
+                            "Le demandeur a répondu au service.",
+                        ),
+                    };
+                    (
+                        subject,
+                        vec![
+                            format!(
+                                "Demande « {form} » ({reference}), service « {service} » : {said}"
+                            ),
+                            "Ouvrez la demande pour lire son message.".to_owned(),
+                        ],
+                        "Ouvrir la demande",
+                        field(p, "staff_url"),
+                    )
+                }
+                "elu_update" => (
+                    format!("Demande {reference} : du nouveau"),
+                    vec![
+                        format!(
+                            "La demande « {form} » que vous avez déposée pour un habitant a évolué :"
+                        ),
+                        field(p, "text").to_owned(),
+                        format!("Statut actuel : {status}."),
+                    ],
+                    "Ouvrir la demande",
+                    field(p, "staff_url"),
                 ),
-                _ => (
-                    format!("Demande {reference} : le demandeur a répondu"),
-                    "Le demandeur a répondu au service.",
-                ),
-            };
-            (
-                subject,
-                vec![
-                    format!("Demande « {form} » ({reference}), service « {service} » : {said}"),
-                    "Ouvrez la demande pour lire son message.".to_owned(),
-                ],
-                "Ouvrir la demande",
-                field(p, "staff_url"),
-            )
-        }
-        "elu_update" => (
-            format!("Demande {reference} : du nouveau"),
-            vec![
-                format!("La demande « {form} » que vous avez déposée pour un habitant a évolué :"),
-                field(p, "text").to_owned(),
-                format!("Statut actuel : {status}."),
-            ],
-            "Ouvrir la demande",
-            field(p, "staff_url"),
-        ),
-        "password_link" => {
-            let name = field(p, "name");
-            let (subject, opening) = match field(p, "reason") {
-                "forgotten" => (
-                    "Choisir un nouveau mot de passe pour le bureau".to_owned(),
-                    format!("Quelqu'un, sans doute vous, a demandé à choisir un nouveau mot de passe pour le compte de {name} au bureau ({}).", field(p, "email")),
-                ),
-                _ => (
-                    "Votre compte au bureau : choisissez votre mot de passe".to_owned(),
-                    format!("Un compte vous est ouvert au bureau, où le territoire traite les demandes des habitants, au nom de {name}. Votre identifiant est votre adresse : {}.", field(p, "email")),
-                ),
-            };
-            (
+                "password_link" => {
+                    let name = field(p, "name");
+                    let (subject, opening) = match field(p, "reason") {
+                        "forgotten" => (
+                            "Choisir un nouveau mot de passe pour le bureau".to_owned(),
+                            format!(
+                                "Quelqu'un, sans doute vous, a demandé à choisir un nouveau mot de passe pour le compte de {name} au bureau ({}).",
+                                field(p, "email")
+                            ),
+                        ),
+                        _ => (
+                            "Votre compte au bureau : choisissez votre mot de passe".to_owned(),
+                            format!(
+                                "Un compte vous est ouvert au bureau, où le territoire traite les demandes des habitants, au nom de {name}. Votre identifiant est votre adresse : {}.",
+                                field(p, "email")
+                            ),
+                        ),
+                    };
+                    (
                 subject,
                 vec![
                     opening,
@@ -222,11 +313,17 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
                 "Choisir mon mot de passe",
                 field(p, "link_url"),
             )
-        }
-        other => return Err(format!("unknown e-mail template « {other} »")),
-    };
+                }
+                other => return Err(format!("unknown e-mail template « {other} »")),
+            },
+        };
     let territory = field(p, "territory");
+    let greeting = lang.text("mail-greeting");
+    let automatic = lang.text("mail-automatic");
     let text = TextMail {
+        greeting: &greeting,
+        colon: if lang == Lang::Fr { " :" } else { ":" },
+        automatic: &automatic,
         paragraphs: &paragraphs,
         items: &items,
         link_label,
@@ -236,6 +333,9 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
     .render()
     .map_err(|e| format!("rendering the text part: {e}"))?;
     let html = HtmlMail {
+        lang: lang.code(),
+        greeting: &greeting,
+        automatic: &automatic,
         subject: &subject,
         paragraphs: &paragraphs,
         items: &items,

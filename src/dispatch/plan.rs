@@ -76,6 +76,12 @@ fn plan(
         "due_at": after.due_at.map(format_time),
     });
     let citizen = catalogue.citizen_email(input.form_id, input.data);
+    // The citizen reads their e-mails in the language they filed in: the form's title in
+    // it, the statuses in it, and `lang` for `mail::compose`.
+    let lang = input.lang;
+    let citizen_form_title = catalogue
+        .form(input.form_id)
+        .map_or_else(|| form_title.clone(), |f| f.in_lang(lang).title.clone());
     let lookup_url = format!("{public_url}/suivi?reference={reference}");
     let staff_url = format!("{public_url}/bureau/demandes/{reference}");
     let mail = |template: &str, extra: Value| -> Value {
@@ -92,6 +98,17 @@ fn plan(
         });
         if let (Value::Object(map), Value::Object(more)) = (&mut payload, extra) {
             map.extend(more);
+        }
+        payload
+    };
+    let citizen_mail = |template: &str, extra: Value| -> Value {
+        let mut payload = mail(template, extra);
+        if lang != crate::i18n::Lang::Fr {
+            payload["lang"] = json!(lang.code());
+            payload["form_title"] = json!(citizen_form_title);
+            if payload["status"] == json!(after.status.label_fr()) {
+                payload["status"] = json!(after.status.label(lang));
+            }
         }
         payload
     };
@@ -141,7 +158,7 @@ fn plan(
                 EventKind::Submitted => messages.push(email(
                     to,
                     "receipt",
-                    mail("receipt", json!({"tracking_url": tracking_url})),
+                    citizen_mail("receipt", json!({"tracking_url": tracking_url})),
                 )),
                 EventKind::StatusChanged => {
                     let to_status = event
@@ -155,13 +172,13 @@ fn plan(
                         messages.push(email(
                             to,
                             "closed_no_reply",
-                            mail("closed_no_reply", json!({"text": text})),
+                            citizen_mail("closed_no_reply", json!({"text": text})),
                         ));
                     } else if let Some(status) = to_status {
                         messages.push(email(
                             to,
                             "status",
-                            mail("status", json!({"status": status.label_fr()})),
+                            citizen_mail("status", json!({"status": status.label(lang)})),
                         ));
                     }
                 }
@@ -175,12 +192,14 @@ fn plan(
                     messages.push(email(
                         to,
                         "reminder",
-                        mail("reminder", json!({"text": text, "close_on": close_on})),
+                        citizen_mail("reminder", json!({"text": text, "close_on": close_on})),
                     ))
                 }
-                EventKind::Message => {
-                    messages.push(email(to, "message", mail("message", json!({"text": text}))))
-                }
+                EventKind::Message => messages.push(email(
+                    to,
+                    "message",
+                    citizen_mail("message", json!({"text": text})),
+                )),
                 // The fresh link of a citizen who lost theirs: like the receipt, the only
                 // other message that carries the private link.
                 EventKind::TrackingRenewed => {
@@ -188,7 +207,7 @@ fn plan(
                         messages.push(email(
                             to,
                             "new_link",
-                            mail("new_link", json!({"tracking_url": tracking_url})),
+                            citizen_mail("new_link", json!({"tracking_url": tracking_url})),
                         ));
                     }
                 }

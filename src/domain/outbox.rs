@@ -59,6 +59,8 @@ pub struct PlanInput<'a> {
     pub after: &'a HandlingState,
     pub events: &'a [NewEvent],
     pub actor: &'a str,
+    /// The language the citizen filed in: the language of their e-mails.
+    pub lang: crate::i18n::Lang,
 }
 
 /// Decides which messages events cause. Pure: called inside the store's transaction.

@@ -46,6 +46,17 @@ impl Status {
     }
 
     /// What a citizen reads on the tracking page.
+    /// What a citizen reads, in `lang`.
+    pub fn label(self, lang: crate::i18n::Lang) -> String {
+        lang.text(match self {
+            Status::Received => "status-received",
+            Status::InProgress => "status-in-progress",
+            Status::WaitingForCitizen => "status-waiting",
+            Status::Resolved => "status-resolved",
+            Status::Rejected => "status-rejected",
+        })
+    }
+
     pub fn label_fr(self) -> &'static str {
         match self {
             Status::Received => "Reçue",

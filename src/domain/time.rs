@@ -47,6 +47,23 @@ pub fn date_fr(t: OffsetDateTime) -> String {
     )
 }
 
+/// [`date_fr`] in `lang`: "29/11/2026 at 14:05" in English (still Paris time: the
+/// territory's).
+pub fn date_in(t: OffsetDateTime, lang: crate::i18n::Lang) -> String {
+    let t = paris_time(t);
+    lang.text_with(
+        "date-time",
+        &[
+            (
+                "date",
+                format!("{:02}/{:02}/{}", t.day(), u8::from(t.month()), t.year()).into(),
+            ),
+            ("hour", format!("{:02}", t.hour()).into()),
+            ("minute", format!("{:02}", t.minute()).into()),
+        ],
+    )
+}
+
 /// The last Sunday of a month (March and October have 31 days).
 fn last_sunday(year: i32, month: Month) -> Date {
     let last = Date::from_calendar_date(year, month, 31).expect("March and October have 31 days");

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::catalogue::{Catalogue, Form, fields};
 use crate::domain::{Channel, CommuneSlug};
+use crate::i18n::Lang;
 pub use route::RoutingDecision;
 
 /// One thing wrong with a submission. `path` is a JSON Pointer into the submitted data.
@@ -48,15 +49,27 @@ pub struct Accepted {
 pub fn accept(
     catalogue: &Catalogue,
     form: &Form,
+    data: Value,
+    commune_hint: Option<&str>,
+    channel: Channel,
+) -> Result<Accepted, Vec<FieldError>> {
+    accept_in(catalogue, form, data, commune_hint, channel, Lang::Fr)
+}
+
+/// [`accept`], its messages in `lang` (`form` in that language: see `Form::in_lang`).
+pub fn accept_in(
+    catalogue: &Catalogue,
+    form: &Form,
     mut data: Value,
     commune_hint: Option<&str>,
     channel: Channel,
+    lang: Lang,
 ) -> Result<Accepted, Vec<FieldError>> {
     // A blank answer is no answer: a required one is then reported missing, an optional one
     // is not stored as spaces.
     crate::domain::text::drop_blank_answers(&mut data);
-    let mut errors = validate::validate(form, &data);
-    let commune = match resolve_commune(catalogue, form, &data, commune_hint) {
+    let mut errors = validate::validate_in(form, &data, lang);
+    let commune = match resolve_commune(catalogue, form, &data, commune_hint, lang) {
         Ok(commune) => commune,
         Err(error) => {
             errors.push(error);
@@ -64,7 +77,7 @@ pub fn accept(
         }
     };
     if let Some(slug) = &commune
-        && let Err(error) = check_postcode(catalogue, form, &data, slug)
+        && let Err(error) = check_postcode(catalogue, form, &data, slug, lang)
     {
         errors.push(error);
     }
@@ -85,6 +98,7 @@ fn resolve_commune(
     form: &Form,
     data: &Value,
     hint: Option<&str>,
+    lang: Lang,
 ) -> Result<Option<String>, FieldError> {
     let from_field = form
         .meta
@@ -93,7 +107,7 @@ fn resolve_commune(
         .and_then(|pointer| data.pointer(pointer))
         .and_then(Value::as_str);
     let Some(slug) = from_field.or(hint) else {
-        return commune_of_offer(catalogue, form);
+        return commune_of_offer(catalogue, form, lang);
     };
     let path = form
         .meta
@@ -104,19 +118,24 @@ fn resolve_commune(
     if catalogue.territory.commune(slug).is_none() {
         return Err(FieldError::new(
             path,
-            format!(
-                "La commune « {} » ne fait pas partie du territoire : choisissez une commune dans la liste.",
-                fields::value_text(&Value::String(slug.chars().take(60).collect()))
+            lang.text_with(
+                "invalid-commune-unknown",
+                &[(
+                    "commune",
+                    fields::value_text(&Value::String(slug.chars().take(60).collect())).into(),
+                )],
             ),
         ));
     }
     if !form.offered_in(slug) {
         return Err(FieldError::new(
             path,
-            format!(
-                "Cette démarche n'est pas proposée à {} : elle ne l'est qu'à {}. Choisissez l'une de ces communes, ou consultez la page de votre commune pour trouver la bonne démarche.",
-                commune_name(catalogue, slug),
-                offered_names(catalogue, form)
+            lang.text_with(
+                "invalid-commune-not-offered",
+                &[
+                    ("commune", commune_name(catalogue, slug).into()),
+                    ("offered", offered_names(catalogue, form).into()),
+                ],
             ),
         ));
     }
@@ -126,15 +145,19 @@ fn resolve_commune(
 /// The commune of a submission that named none: none for a form offered everywhere; the one
 /// commune a form is offered in; else the person must say which, or the request would reach
 /// no élu.
-fn commune_of_offer(catalogue: &Catalogue, form: &Form) -> Result<Option<String>, FieldError> {
+fn commune_of_offer(
+    catalogue: &Catalogue,
+    form: &Form,
+    lang: Lang,
+) -> Result<Option<String>, FieldError> {
     match form.meta.communes.as_slice() {
         [] => Ok(None),
         [only] => Ok(Some(only.clone())),
         _ => Err(FieldError::new(
             form.meta.commune_field.clone().unwrap_or_default(),
-            format!(
-                "Indiquez la commune concernée : cette démarche n'est proposée qu'à {}.",
-                offered_names(catalogue, form)
+            lang.text_with(
+                "invalid-commune-missing",
+                &[("offered", offered_names(catalogue, form).into())],
             ),
         )),
     }
@@ -165,6 +188,7 @@ fn check_postcode(
     form: &Form,
     data: &Value,
     slug: &str,
+    lang: Lang,
 ) -> Result<(), FieldError> {
     let Some(pointer) = form.meta.postcode_field.as_deref() else {
         return Ok(());
@@ -185,20 +209,32 @@ fn check_postcode(
     if covered.is_empty() {
         return Err(FieldError::new(
             pointer,
-            format!(
-                "Le code postal {shown} n'est celui d'aucune commune du territoire : vérifiez-le (celui de {} est {}).",
-                commune.name,
-                commune.postcodes.join(" ou ")
+            lang.text_with(
+                "invalid-postcode-unknown",
+                &[
+                    ("postcode", shown.into()),
+                    ("commune", commune.name.clone().into()),
+                    (
+                        "postcodes",
+                        commune
+                            .postcodes
+                            .join(&format!(" {} ", lang.text("field-files-or")))
+                            .into(),
+                    ),
+                ],
             ),
         ));
     }
     let names: Vec<&str> = covered.iter().map(|c| c.name.as_str()).collect();
     Err(FieldError::new(
         form.meta.commune_field.as_deref().unwrap_or(pointer),
-        format!(
-            "{} n'a pas le code postal {shown}. Ce code postal est celui de : {}. Choisissez votre commune parmi elles, ou corrigez le code postal.",
-            commune.name,
-            names.join(", ")
+        lang.text_with(
+            "invalid-postcode-other",
+            &[
+                ("commune", commune.name.clone().into()),
+                ("postcode", shown.into()),
+                ("communes", names.join(", ").into()),
+            ],
         ),
     ))
 }

@@ -11,6 +11,7 @@ use crate::catalogue::Catalogue;
 use crate::catalogue::fields::{Field, FieldKind, TextInput, value_text};
 use crate::domain::time::date_fr;
 use crate::domain::{Channel, EventKind, FormVersion, Priority, Status};
+use crate::i18n::Lang;
 use crate::store::{Event, Store, StoreError, StoredRequest};
 
 /// "JPEG" for image/jpeg, "PDF" for application/pdf.
@@ -37,16 +38,22 @@ pub struct Section {
 /// The answers as they will be sent (the coerced data), with the labels the person saw,
 /// in sections that follow the form's fieldsets.
 pub fn answers(fields: &[Field], data: &Value) -> Vec<Section> {
+    answers_in(fields, data, Lang::Fr)
+}
+
+/// [`answers`], yes/no and numbers written in `lang` (the labels are the fields' own: give
+/// the form in that language).
+pub fn answers_in(fields: &[Field], data: &Value, lang: Lang) -> Vec<Section> {
     let mut sections = vec![Section {
         heading: String::new(),
         answers: Vec::new(),
     }];
-    collect(fields, data, &mut sections);
+    collect(fields, data, &mut sections, lang);
     sections.retain(|s| !s.answers.is_empty());
     sections
 }
 
-fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
+fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>, lang: Lang) {
     let resume = sections
         .last()
         .map(|s| s.heading.clone())
@@ -59,7 +66,7 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
                 heading: field.label.clone(),
                 answers: Vec::new(),
             });
-            collect(fields, value, sections);
+            collect(fields, value, sections, lang);
             // Answers after a fieldset belong to the enclosing level again.
             sections.push(Section {
                 heading: resume.clone(),
@@ -70,7 +77,7 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
         if let Some(section) = sections.last_mut() {
             section.answers.push(Answer {
                 label: field.label.clone(),
-                value: answer_text(field, value),
+                value: answer_text_in(field, value, lang),
             });
         }
     }
@@ -80,6 +87,11 @@ fn collect(fields: &[Field], data: &Value, sections: &mut Vec<Section>) {
 /// dates the French way, files by their names. The data keeps ISO dates (the API and
 /// webhooks give them as stored); only what a person reads changes.
 pub fn answer_text(field: &Field, value: &Value) -> String {
+    answer_text_in(field, value, Lang::Fr)
+}
+
+/// [`answer_text`] in `lang`: "Yes", "No" and a decimal point in English.
+pub fn answer_text_in(field: &Field, value: &Value, lang: Lang) -> String {
     let label_of = |v: &Value, choices: &[crate::catalogue::fields::Choice]| {
         choices
             .iter()
@@ -87,14 +99,17 @@ pub fn answer_text(field: &Field, value: &Value) -> String {
             .map_or_else(|| value_text(v), |c| c.label.clone())
     };
     match (&field.kind, value) {
-        (FieldKind::Boolean, Value::Bool(b)) => if *b { "Oui" } else { "Non" }.to_owned(),
+        (FieldKind::Boolean, Value::Bool(b)) => match lang {
+            Lang::Fr => if *b { "Oui" } else { "Non" }.to_owned(),
+            Lang::En => if *b { "Yes" } else { "No" }.to_owned(),
+        },
         (FieldKind::Choice { choices, .. }, v) => label_of(v, choices),
         (FieldKind::MultiChoice { choices }, Value::Array(items)) => items
             .iter()
             .map(|v| label_of(v, choices))
             .collect::<Vec<_>>()
             .join(", "),
-        (FieldKind::Number { .. }, v) => value_text(v).replace('.', ","),
+        (FieldKind::Number { .. }, v) if lang == Lang::Fr => value_text(v).replace('.', ","),
         (
             FieldKind::Text {
                 input: TextInput::Date,
@@ -146,51 +161,56 @@ pub fn history_label(catalogue: &Catalogue, event: &Event) -> String {
     describe_for_citizen(catalogue, event.kind, &event.body)
 }
 
+/// [`history_label`] in `lang`.
+pub fn history_label_in(catalogue: &Catalogue, event: &Event, lang: Lang) -> String {
+    describe_for_citizen_in(catalogue, event.kind, &event.body, lang)
+}
+
 /// What a citizen (or the élu who filed for them) reads for an event of a kind and body.
 pub fn describe_for_citizen(catalogue: &Catalogue, kind: EventKind, body: &Value) -> String {
+    describe_for_citizen_in(catalogue, kind, body, Lang::Fr)
+}
+
+/// [`describe_for_citizen`] in `lang`.
+pub fn describe_for_citizen_in(
+    catalogue: &Catalogue,
+    kind: EventKind,
+    body: &Value,
+    lang: Lang,
+) -> String {
     let text = |key: &str| body.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    let with_text = |key: &str| lang.text_with(key, &[("text", text("text").into())]);
+    let service = |key: &str| catalogue.service_name(text(key)).to_owned();
     match kind {
-        EventKind::Submitted => {
-            let service = body
-                .get("service")
-                .and_then(|s| s.as_str())
-                .unwrap_or_default();
-            format!(
-                "Demande déposée et transmise au service « {} »",
-                catalogue.service_name(service)
-            )
-        }
+        EventKind::Submitted => lang.text_with(
+            "history-submitted",
+            &[("service", service("service").into())],
+        ),
         EventKind::StatusChanged => {
             let label = |key: &str| {
                 crate::domain::Status::parse(text(key))
-                    .map(|s| s.label_fr())
-                    .unwrap_or("?")
+                    .map(|s| s.label(lang))
+                    .unwrap_or_else(|_| "?".to_owned())
             };
             match body.get("reason").and_then(|r| r.as_str()) {
-                Some("no_reply") => format!(
-                    "Demande close sans réponse de votre part : {}",
-                    text("text")
+                Some("no_reply") => with_text("history-closed-no-reply"),
+                _ => lang.text_with(
+                    "history-status",
+                    &[("from", label("from").into()), ("to", label("to").into())],
                 ),
-                _ => format!("Statut : {} → {}", label("from"), label("to")),
             }
         }
-        EventKind::Message => format!("Message du service : {}", text("text")),
-        EventKind::Reminded => format!("Relance : {}", text("text")),
-        EventKind::PublicNote => format!("Note publique du service : {}", text("text")),
-        EventKind::TrackingRenewed => {
-            "Nouveau lien de suivi envoyé à votre adresse e-mail (l'ancien ne fonctionne plus)"
-                .to_owned()
-        }
-        EventKind::CitizenReply => format!("Votre réponse : {}", text("text")),
+        EventKind::Message => with_text("history-message"),
+        EventKind::Reminded => with_text("history-reminded"),
+        EventKind::PublicNote => with_text("history-public-note"),
+        EventKind::TrackingRenewed => lang.text("history-renewed"),
+        EventKind::CitizenReply => with_text("history-reply"),
         // The reason of a transfer is internal: the citizen learns the new service.
-        EventKind::Transferred => format!(
-            "Demande transmise au service « {} »",
-            catalogue.service_name(text("service"))
+        EventKind::Transferred => lang.text_with(
+            "history-transferred",
+            &[("service", service("service").into())],
         ),
-        EventKind::Reopened => format!(
-            "Vous avez signalé que le problème n'est pas résolu : {}",
-            text("text")
-        ),
+        EventKind::Reopened => with_text("history-reopened"),
         other => other.as_str().to_owned(),
     }
 }

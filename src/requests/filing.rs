@@ -13,6 +13,7 @@ use crate::domain::outbox::{PlanInput, Planner};
 use crate::domain::statistics::FactsOrigin;
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
+use crate::i18n::Lang;
 use crate::intake::Accepted;
 use crate::store::{
     Batched, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction, Savepoint,
@@ -30,6 +31,8 @@ pub struct Filer {
     pub actor: String,
     /// The élu filing on a citizen's behalf, and the citizen's contact if given.
     pub on_behalf: Option<(String, Option<String>)>,
+    /// The language the citizen filed in: their e-mails go out in it.
+    pub lang: Lang,
 }
 
 impl Filer {
@@ -37,7 +40,13 @@ impl Filer {
         Filer {
             actor: actor.to_owned(),
             on_behalf: None,
+            lang: Lang::Fr,
         }
+    }
+
+    /// The same filer, for a citizen reading `lang`.
+    pub fn in_lang(self, lang: Lang) -> Filer {
+        Filer { lang, ..self }
     }
 }
 
@@ -102,6 +111,7 @@ pub fn new_request(
         actor: filer.actor,
         filed_by,
         citizen_contact: citizen_contact.flatten(),
+        lang: filer.lang,
     }
 }
 
@@ -196,15 +206,21 @@ pub fn filed_state(request: &NewRequest, now: OffsetDateTime) -> (HandlingState,
         paused_at: None,
         created_at: now,
     };
+    let mut submitted = json!({
+        "channel": request.channel.as_str(),
+        "service": request.service,
+        "filed_by": request.filed_by,
+    });
+    // The filing language, read back when later e-mails are planned (`LockedRequest::lang`);
+    // French, the default, is not written.
+    if request.lang != Lang::Fr {
+        submitted["lang"] = json!(request.lang.code());
+    }
     let events = vec![
         NewEvent {
             kind: EventKind::Submitted,
             visible_to_citizen: true,
-            body: json!({
-                "channel": request.channel.as_str(),
-                "service": request.service,
-                "filed_by": request.filed_by,
-            }),
+            body: submitted,
         },
         NewEvent {
             kind: EventKind::Routed,
@@ -257,5 +273,6 @@ fn filing_plan<'a>(
         after: state,
         events,
         actor: &request.actor,
+        lang: request.lang,
     }
 }

@@ -124,6 +124,7 @@ pub(super) async fn apply(
         after: state,
         events: &transition.events,
         actor,
+        lang: request.lang,
     });
     tx.queue_outbox(request.id, &messages, now).await?;
     tx.commit().await?;

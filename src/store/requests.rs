@@ -20,6 +20,7 @@ use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{
     Channel, CommuneSlug, EventKind, FormVersion, Priority, QueueId, Reference, ServiceId, Status,
 };
+use crate::i18n::Lang;
 
 /// The version of a form a request was filed under, recorded once.
 #[derive(Debug, Clone)]
@@ -67,6 +68,9 @@ pub struct NewRequest {
     pub filed_by: Option<String>,
     /// How to reach the citizen, when an élu filed it and was given it.
     pub citizen_contact: Option<String>,
+    /// The language the citizen filed in: recorded in the `submitted` event when it is not
+    /// French, for the e-mails that follow.
+    pub lang: Lang,
 }
 
 /// What the citizen gets back once the request is durably stored.
@@ -161,6 +165,9 @@ pub struct LockedRequest {
     pub data: Value,
     /// When its personal data was removed; it is then read-only.
     pub anonymised_at: Option<OffsetDateTime>,
+    /// The language the citizen filed in (the `submitted` event's `lang`; French when it
+    /// has none): their e-mails go out in it.
+    pub lang: Lang,
 }
 
 /// How inserting a new request went.
@@ -406,6 +413,11 @@ pub(super) fn locked_request(row: &impl ReadRow) -> Result<LockedRequest, StoreE
         channel: row.text("channel")?,
         data: row.json("data")?,
         anonymised_at: row.opt_time("anonymised_at")?,
+        lang: row
+            .opt_text("filing_lang")?
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_default(),
     })
 }
 

@@ -67,11 +67,11 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Unavailable(why) | StoreError::Crossed(why) => {
                 tracing::warn!(why = %crate::telemetry::scrub(&why.to_string()), "database unavailable");
-                AppError::Unavailable(DATABASE_UNAVAILABLE.into())
+                AppError::Unavailable(super::language::current().text("error-unavailable"))
             }
-            StoreError::AlreadyFiled => AppError::BadRequest(
-                "Cette demande a déjà été envoyée : consultez votre lien de suivi.".into(),
-            ),
+            StoreError::AlreadyFiled => {
+                AppError::BadRequest(super::language::current().text("error-already-filed"))
+            }
             StoreError::Refused(why) => AppError::Conflict(why),
             StoreError::Invalid(why) => AppError::Unprocessable(why),
             StoreError::Other(err) => AppError::Internal(err),
@@ -113,9 +113,7 @@ impl AppError {
             | AppError::TooManyRequests(m, _)
             | AppError::Unavailable(m) => one(m),
             AppError::Invalid(errors) => errors.clone(),
-            AppError::Internal(_) => one(
-                "Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste.",
-            ),
+            AppError::Internal(_) => one(&super::language::current().text("error-internal")),
         }
     }
 
@@ -166,17 +164,17 @@ impl AppError {
 
     /// 413 for a body without files over `limit` bytes.
     pub fn text_too_large(limit: usize) -> AppError {
-        AppError::PayloadTooLarge(format!(
-            "Le contenu envoyé est trop volumineux : la limite est de {} Kio. Raccourcissez les textes saisis.",
-            limit / 1024
-        ))
+        AppError::PayloadTooLarge(
+            super::language::current()
+                .text_with("error-text-too-large", &[("kib", (limit / 1024).into())]),
+        )
     }
 
     /// 413 for a form post whose files make it larger than `limit` bytes.
     pub fn files_too_large(limit: usize) -> AppError {
-        AppError::PayloadTooLarge(format!(
-            "Les fichiers envoyés sont trop volumineux : {} au total au plus. Envoyez des fichiers plus légers.",
-            crate::attachments::human_size(limit as u64)
+        AppError::PayloadTooLarge(super::language::current().text_with(
+            "error-files-too-large",
+            &[("size", crate::attachments::human_size(limit as u64).into())],
         ))
     }
 
@@ -185,24 +183,20 @@ impl AppError {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&rejection);
         while let Some(err) = cause {
             if err.is::<tower_http::timeout::TimeoutError>() {
-                return AppError::Protocol(StatusCode::REQUEST_TIMEOUT, SLOW_BODY.into());
+                return AppError::Protocol(
+                    StatusCode::REQUEST_TIMEOUT,
+                    super::language::current().text("error-slow-body"),
+                );
             }
             cause = err.source();
         }
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::text_too_large(limit)
         } else {
-            AppError::BadRequest(
-                "Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.".into(),
-            )
+            AppError::BadRequest(super::language::current().text("error-body-cut"))
         }
     }
 }
-
-const DATABASE_UNAVAILABLE: &str = "Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.";
-
-const SLOW_BODY: &str =
-    "La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez.";
 
 /// Answers an error as JSON: `{errors: [{path, message}]}`.
 pub struct ApiError(pub AppError);
@@ -239,6 +233,7 @@ impl<E: Into<AppError>> From<E> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
+    pub t: super::language::Localizer,
     pub title: String,
     pub messages: Vec<String>,
 }
@@ -247,15 +242,19 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
         let status = self.0.status();
+        // An error page has no request in reach: the language is the one `negotiate` chose
+        // for the request being answered.
+        let lang = super::language::current();
         let title = match status {
-            StatusCode::NOT_FOUND => "Page introuvable",
-            StatusCode::SERVICE_UNAVAILABLE => "Service momentanément indisponible",
-            StatusCode::INTERNAL_SERVER_ERROR => "Erreur de notre côté",
-            StatusCode::TOO_MANY_REQUESTS => "Trop de demandes depuis votre connexion",
-            _ => "Demande impossible à traiter",
+            StatusCode::NOT_FOUND => "error-title-not-found",
+            StatusCode::SERVICE_UNAVAILABLE => "error-title-unavailable",
+            StatusCode::INTERNAL_SERVER_ERROR => "error-title-internal",
+            StatusCode::TOO_MANY_REQUESTS => "error-title-too-many",
+            _ => "error-title-other",
         };
         let page = ErrorPage {
-            title: title.into(),
+            t: super::language::Localizer::new(lang, "/"),
+            title: lang.text(title),
             messages: self.0.messages().into_iter().map(|m| m.message).collect(),
         };
         let body = page.render().unwrap_or_else(|_| "Erreur".into());
@@ -307,7 +306,10 @@ pub async fn not_found(uri: Uri) -> Response {
     } else if path.starts_with("/api/") {
         "Cette adresse n'existe pas dans l'API : consultez GET /api/v1/forms."
     } else {
-        "Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche."
+        return for_path(
+            path,
+            AppError::NotFound(super::language::current().text("error-page-not-found")),
+        );
     };
     for_path(path, AppError::NotFound(message.into()))
 }
@@ -334,29 +336,21 @@ pub async fn framework_errors(
     if ours || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let message = match status {
-        StatusCode::BAD_REQUEST => {
-            "La demande est mal formée : vérifiez l'adresse et ses paramètres."
-        }
-        StatusCode::METHOD_NOT_ALLOWED => "Cette action n'est pas possible à cette adresse.",
-        StatusCode::REQUEST_TIMEOUT => {
-            "La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez."
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            "Le contenu envoyé est trop volumineux : raccourcissez-le."
-        }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            "Ce type de contenu n'est pas accepté à cette adresse."
-        }
-        StatusCode::SERVICE_UNAVAILABLE => {
-            "Le service est momentanément indisponible. Rien n'a été enregistré : réessayez dans quelques minutes."
-        }
+    let lang = super::language::current();
+    let key = match status {
+        StatusCode::BAD_REQUEST => "error-bad-request",
+        StatusCode::METHOD_NOT_ALLOWED => "error-method",
+        StatusCode::REQUEST_TIMEOUT => "error-slow-body",
+        StatusCode::PAYLOAD_TOO_LARGE => "error-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error-media-type",
+        StatusCode::SERVICE_UNAVAILABLE => "error-unavailable-nothing",
         status if status.is_server_error() => {
             tracing::error!(%status, "the HTTP layer answered with a server error");
-            "Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré : réessayez plus tard."
+            "error-server"
         }
-        _ => "Cette demande ne peut pas être traitée : vérifiez l'adresse.",
+        _ => "error-other",
     };
+    let message = lang.text(key);
     for_path(&path, AppError::from_status(status, message.to_owned()))
 }
 

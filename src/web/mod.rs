@@ -14,6 +14,7 @@ pub mod forms;
 pub mod framing;
 pub mod handling;
 pub mod json;
+pub mod language;
 pub mod markdown;
 pub mod open311;
 pub mod page_cache;
@@ -118,6 +119,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
+    let languages = state.clone();
     let edge = state.edge.clone();
     Router::new()
         .merge(public::router(&state))
@@ -150,6 +152,11 @@ pub fn router(state: AppState) -> Router {
         .layer(security_header("referrer-policy", "no-referrer"))
         // Pages carry personal data and tracking links: no shared or browser cache keeps them.
         .layer(security_header("cache-control", "no-store"))
+        // Outside every page and error: the language they are written in.
+        .layer(axum::middleware::from_fn_with_state(
+            languages,
+            language::negotiate,
+        ))
         // Last, so outermost: the request id, the access line and the HTTP metrics.
         .layer(axum::middleware::from_fn(access::observe))
 }

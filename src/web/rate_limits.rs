@@ -106,6 +106,19 @@ impl Limiter {
 }
 
 /// "45 secondes", "3 minutes", "2 heures": the wait, rounded up, in words.
+/// A wait in words, in `lang`: « 2 minutes », "1 hour".
+pub fn wait_in(wait: Duration, lang: crate::i18n::Lang) -> String {
+    let secs = retry_after_secs(wait);
+    let (n, key) = if secs < 60 {
+        (secs, "wait-seconds")
+    } else if secs < 3600 {
+        (secs.div_ceil(60), "wait-minutes")
+    } else {
+        (secs.div_ceil(3600), "wait-hours")
+    };
+    lang.text_with(key, &[("n", n.into())])
+}
+
 pub fn wait_fr(wait: Duration) -> String {
     let secs = retry_after_secs(wait);
     let (n, unit) = if secs < 60 {
@@ -136,10 +149,11 @@ pub async fn limit_lookups(
         || url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
             .any(|(name, value)| name == "reference" && !value.trim().is_empty());
     if asks_something && let Err(wait) = state.rate_limits.lookups.check(client.address) {
+        let lang = super::language::current();
         let error = AppError::TooManyRequests(
-            format!(
-                "Trop de consultations de suivi depuis votre connexion. Patientez {} avant de réessayer.",
-                wait_fr(wait)
+            lang.text_with(
+                "error-too-many-lookups",
+                &[("wait", wait_in(wait, lang).into())],
             ),
             wait,
         );
@@ -195,6 +209,14 @@ mod tests {
         assert_eq!(wait_fr(Duration::from_secs(45)), "45 secondes");
         assert_eq!(wait_fr(Duration::from_secs(61)), "2 minutes");
         assert_eq!(wait_fr(Duration::from_secs(3600)), "1 heure");
+        for secs in [1, 45, 61, 3600, 7200] {
+            let wait = Duration::from_secs(secs);
+            assert_eq!(wait_in(wait, crate::i18n::Lang::Fr), wait_fr(wait));
+        }
+        assert_eq!(
+            wait_in(Duration::from_secs(61), crate::i18n::Lang::En),
+            "2 minutes"
+        );
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
         assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);

@@ -4,7 +4,7 @@ use crate::domain::TrackingToken;
 use crate::domain::workflow::Action;
 use crate::store::{Scope, Target, TrackedRequest};
 
-pub use crate::requests::describe::history_label;
+pub use crate::requests::describe::{history_label, history_label_in};
 
 use super::AppState;
 use super::error::AppError;
@@ -14,12 +14,7 @@ pub async fn find(
     state: &AppState,
     token: &str,
 ) -> Result<(TrackingToken, TrackedRequest), AppError> {
-    let not_found = || {
-        AppError::NotFound(
-            "Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence."
-                .into(),
-        )
-    };
+    let not_found = || AppError::NotFound(super::language::current().text("error-unknown-link"));
     let token = TrackingToken::parse(token).map_err(|_| not_found())?;
     let request = state
         .store

@@ -72,10 +72,12 @@ impl Browser {
             "--disable-dev-shm-usage",
             &format!("--user-data-dir={}", profile.path().display()),
         ];
+        // A French browser: the demo territory also offers English, which Chromium's own
+        // `en-US` would pick. `english::` and the test at the end switch to it.
         let prefs = if javascript {
-            json!({})
+            json!({"intl.accept_languages": "fr-FR,fr"})
         } else {
-            json!({"profile.managed_default_content_settings.javascript": 2})
+            json!({"profile.managed_default_content_settings.javascript": 2, "intl.accept_languages": "fr-FR,fr"})
         };
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -2039,4 +2041,78 @@ fn what_a_citizen_stumbled_on_is_fixed_in_the_browser() {
     zoomed.extend(browser.problems_at_200_percent_zoom("tracking page with a question"));
     server.stop();
     assert!(zoomed.is_empty(), "{}", zoomed.join("\n"));
+}
+
+/// A visitor switches the portal to English with the link on every page (no script: the
+/// browser runs none), files the bin request in English and reads the English receipt; the
+/// English form page, with and without its errors, passes axe-core's WCAG 2.1 A/AA rules.
+#[test]
+#[ignore = "needs chromium, chromium-driver and axe-core; .ci/run installs them and runs it"]
+fn a_visitor_switches_to_english_without_javascript_and_files_the_bin_request() {
+    let axe = axe_source();
+    let data = tempfile::TempDir::new().unwrap();
+    let server = ServerProcess::start(&repo_root(), &test_database(data.path()));
+
+    let browser = Browser::start_without_javascript();
+    browser.go(&format!("{}/", server.address));
+    browser.find(r#"html[lang="fr"]"#);
+    assert!(browser.text("h1").contains("Vos démarches"));
+    browser.submit("a.language-switch");
+    browser.find(r#"html[lang="en"]"#);
+    assert!(
+        browser.text("h1").contains("Your services"),
+        "{}",
+        browser.text("h1")
+    );
+    assert_eq!(browser.current_url(), format!("{}/", server.address));
+    browser.click(r#"a[href="/demarches/remplacement-bac"]"#);
+    browser.wait_for_url("/demarches/remplacement-bac");
+    browser.find(r#"html[lang="en"]"#);
+    assert!(browser.text("h1").contains("Replace a waste bin"));
+
+    // A first try without the bin number: the summary in English.
+    browser.click("#f-motif");
+    browser.click("#f-type_bac");
+    browser.type_in("#f-nombre_residents", "4");
+    browser.type_in("#f-nom", "Jane Doe");
+    browser.type_in("#f-adresse-rue", "Rue de la Libération");
+    browser.click(r#"#f-adresse-commune option[value="marmande"]"#);
+    browser.submit(r#"button[value="review"]"#);
+    let summary = browser.text(".error-summary");
+    assert!(
+        summary.contains("Your request is not complete yet"),
+        "{summary}"
+    );
+    assert!(summary.contains("Bin number: fill it in."), "{summary}");
+    browser.type_in("#f-numero_bac", "00123456");
+    browser.submit(r#"button[value="review"]"#);
+    let review = browser.text("main");
+    assert!(review.contains("Check your answers"), "{review}");
+    assert!(
+        review.contains("It is broken (body, lid or wheels)"),
+        "{review}"
+    );
+    browser.click(r#"button[value="submit"]"#);
+    browser.wait_for_url("/suivi/");
+    let receipt = browser.text("main");
+    assert!(receipt.contains("Your request has been saved"), "{receipt}");
+    assert!(receipt.contains("Received"), "{receipt}");
+    drop(browser);
+
+    // The English form page, with its errors, for axe (which needs scripts).
+    let browser = Browser::start();
+    browser.go(&format!("{}/demarches/remplacement-bac", server.address));
+    browser.submit("a.language-switch");
+    browser.find(r#"html[lang="en"]"#);
+    let found = browser.axe_violations(&axe);
+    assert!(found.is_empty(), "the English form:\n{}", found.join("\n"));
+    browser.submit(r#"button[value="review"]"#);
+    assert!(browser.text(".error-summary").contains("Fix the following"));
+    let found = browser.axe_violations(&axe);
+    assert!(
+        found.is_empty(),
+        "the English form with errors:\n{}",
+        found.join("\n")
+    );
+    server.stop();
 }

@@ -263,7 +263,7 @@ fn one_territory_mistake_is_reported_once_at_its_place() {
             "[territory]\n",
             "[territory]\ncolour = \"vert\"\n",
             "colour",
-            "invalid TOML: unknown field `colour`, expected one of `name`, `short_name`, `website`, `email`, `phone`, `address`, `siren`, `department`, `region`",
+            "invalid TOML: unknown field `colour`, expected one of `name`, `short_name`, `website`, `email`, `phone`, `address`, `siren`, `department`, `region`, `languages`",
         ),
         (
             "default_queue = \"dechets-bacs\"",

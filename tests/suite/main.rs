@@ -26,6 +26,7 @@ mod crash;
 mod deploy;
 mod dispatch;
 mod elu_digest;
+mod english;
 mod exports;
 mod front_desk;
 mod group_commit;

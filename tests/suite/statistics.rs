@@ -52,6 +52,7 @@ pub(crate) async fn seed(store: &dyn guichet::store::Store, now: OffsetDateTime)
             Filer {
                 actor: ELU.to_owned(),
                 on_behalf: Some((ELU.to_owned(), None)),
+                lang: guichet::i18n::Lang::Fr,
             }
         } else {
             Filer::named("citoyen")

@@ -18,6 +18,10 @@ use crate::store::requests::{
     tracked_request,
 };
 use crate::store::statistics::{FACTS_COLUMNS, FactsRow, PendingRollups, RollupDelta};
+
+/// The language the citizen filed in, from the `submitted` event (see `LockedRequest`).
+const FILING_LANG: &str = "(SELECT e.body ->> 'lang' FROM request_events e
+    WHERE e.request_id = requests.id AND e.kind = 'submitted' ORDER BY e.id LIMIT 1) AS filing_lang";
 use crate::store::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -197,7 +201,7 @@ impl RequestTransaction for PostgresTransaction {
             Target::Tracking(hash) => ("tracking_hash", hash.to_owned()),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {LOCKED_COLUMNS} FROM requests WHERE {column} = $1 FOR UPDATE"
+            "SELECT {LOCKED_COLUMNS}, {FILING_LANG} FROM requests WHERE {column} = $1 FOR UPDATE"
         )))
         .bind(key)
         .fetch_optional(&mut *self.tx)
@@ -211,7 +215,7 @@ impl RequestTransaction for PostgresTransaction {
     ) -> Result<Option<LockedRequest>, StoreError> {
         // SKIP LOCKED: a request another instance is taking is passed over, not waited for.
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {LOCKED_COLUMNS} FROM requests WHERE queue = $1 AND status = $2
+            "SELECT {LOCKED_COLUMNS}, {FILING_LANG} FROM requests WHERE queue = $1 AND status = $2
              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
         )))
         .bind(queue)

@@ -18,6 +18,10 @@ use crate::store::requests::{
     tracked_request,
 };
 use crate::store::statistics::{FACTS_COLUMNS, FactsRow, PendingRollups, RollupDelta};
+
+/// The language the citizen filed in, from the `submitted` event (see `LockedRequest`).
+const FILING_LANG: &str = "(SELECT json_extract(e.body, '$.lang') FROM request_events e
+    WHERE e.request_id = requests.id AND e.kind = 'submitted' ORDER BY e.id LIMIT 1) AS filing_lang";
 use crate::store::{
     Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
@@ -202,7 +206,7 @@ impl RequestTransaction for SqliteTransaction {
             Target::Tracking(hash) => ("tracking_hash", hash.to_owned()),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {LOCKED_COLUMNS} FROM requests WHERE {column} = ?"
+            "SELECT {LOCKED_COLUMNS}, {FILING_LANG} FROM requests WHERE {column} = ?"
         )))
         .bind(key)
         .fetch_optional(&mut *self.tx)
@@ -215,7 +219,7 @@ impl RequestTransaction for SqliteTransaction {
         queue: &str,
     ) -> Result<Option<LockedRequest>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {LOCKED_COLUMNS} FROM requests WHERE queue = ? AND status = ? ORDER BY id LIMIT 1"
+            "SELECT {LOCKED_COLUMNS}, {FILING_LANG} FROM requests WHERE queue = ? AND status = ? ORDER BY id LIMIT 1"
         )))
         .bind(queue)
         .bind(Status::Received.as_str())

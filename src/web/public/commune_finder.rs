@@ -8,10 +8,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::web::AppState;
+use crate::web::language::Localizer;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/commune_finder.html")]
 pub struct FinderPage {
+    pub t: Localizer,
     pub territory: String,
     pub query: String,
     /// (slug, name, postcodes) of the communes found, or of every commune with no query.
@@ -24,7 +26,11 @@ pub struct Finder {
     q: Option<String>,
 }
 
-pub async fn find(State(state): State<AppState>, Query(finder): Query<Finder>) -> Response {
+pub async fn find(
+    State(state): State<AppState>,
+    Query(finder): Query<Finder>,
+    t: Localizer,
+) -> Response {
     let catalogue = state.catalogue.load();
     let territory = &catalogue.territory;
     let query: String = finder
@@ -44,12 +50,14 @@ pub async fn find(State(state): State<AppState>, Query(finder): Query<Finder>) -
     {
         return Redirect::to(&format!("/communes/{}", commune.slug)).into_response();
     }
+    let lang = t.lang;
     let message = match found.len() {
         _ if query.is_empty() => String::new(),
-        0 => format!(
-            "Aucune commune du territoire ne correspond à « {query} ». Vérifiez le code postal ou le nom, ou choisissez dans la liste des communes."
+        0 => lang.text_with("finder-none", &[("query", query.clone().into())]),
+        n => lang.text_with(
+            "finder-several",
+            &[("count", n.into()), ("query", query.clone().into())],
         ),
-        n => format!("{n} communes correspondent à « {query} » : choisissez la vôtre."),
     };
     let communes = if found.is_empty() {
         territory.communes.iter().collect()
@@ -57,6 +65,7 @@ pub async fn find(State(state): State<AppState>, Query(finder): Query<Finder>) -
         found
     };
     FinderPage {
+        t,
         territory: territory.territory.name.clone(),
         communes: communes
             .into_iter()

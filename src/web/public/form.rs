@@ -37,6 +37,7 @@ use crate::catalogue::notices::Notice;
 use crate::catalogue::{Catalogue, Form};
 use crate::domain::text::french_spacing;
 use crate::domain::{Channel, TrackingToken};
+use crate::i18n::Lang;
 use crate::intake::coerce::{Posted, coerce, repeated};
 use crate::intake::{self, FieldError};
 use crate::requests::filing;
@@ -44,11 +45,13 @@ use crate::store::StoreError;
 use crate::web::AppState;
 use crate::web::client::ClientInfo;
 use crate::web::error::{AppError, PageError, retry_after};
+use crate::web::language::Localizer;
 use crate::web::{rate_limits, uploads};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/form.html")]
 pub struct FormPage {
+    pub t: Localizer,
     pub territory: String,
     pub id: String,
     pub title: String,
@@ -81,7 +84,7 @@ pub struct FormPage {
     /// A « Retour » button to the previous step.
     pub back: bool,
     /// The main button's words and value.
-    pub next_label: &'static str,
+    pub next_label: String,
     pub next_value: &'static str,
     /// Why the person is shown this page rather than the one they asked for.
     pub notice: String,
@@ -99,6 +102,7 @@ pub struct ReviewStep {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/review.html")]
 pub struct ReviewPage {
+    pub t: Localizer,
     pub territory: String,
     pub id: String,
     pub title: String,
@@ -123,22 +127,26 @@ pub struct FormQuery {
     commune: Option<String>,
 }
 
-const FORM_CHANGED: &str = "Ce formulaire a été mis à jour pendant que vous le remplissiez. Vos réponses sont gardées : vérifiez-les étape par étape, puis continuez.";
-
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<FormQuery>,
     headers: HeaderMap,
+    t: Localizer,
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load_full();
-    let form = find_form(&catalogue, &id)?;
-    let commune = page_commune(&catalogue, form, query.commune.as_deref())?;
-    // The same for everyone until the catalogue changes: rendered once, then served from
-    // memory (`web::page_cache`).
+    let form = find_form(&catalogue, &id, t.lang)?.in_lang(t.lang);
+    let form = &form;
+    let commune = page_commune(&catalogue, form, query.commune.as_deref(), t.lang)?;
+    // The same for everyone in a language until the catalogue changes: rendered once, then
+    // served from memory (`web::page_cache`). The key holds what the page depends on: the
+    // form, the commune it was opened from, the language, and the page's own address (in
+    // the language switch's link).
     let key = format!(
-        "form\u{0}{id}\u{0}{}",
-        commune.as_deref().unwrap_or_default()
+        "form\u{0}{id}\u{0}{}\u{0}{}\u{0}{}",
+        commune.as_deref().unwrap_or_default(),
+        t.code(),
+        t.switch_href()
     );
     let page = state.pages.page(key, &catalogue, || {
         // Arriving from a commune's page fills in the form's commune field.
@@ -159,6 +167,7 @@ pub async fn show(
             0,
             false,
             Some(&state.form_state_key),
+            &t,
         )
         .render()
         .map_err(|err| PageError::from(anyhow::anyhow!("the form page cannot be rendered: {err}")))
@@ -170,10 +179,15 @@ pub async fn post(
     State(state): State<AppState>,
     Path(id): Path<String>,
     client: ClientInfo,
+    t: Localizer,
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
+    let lang = t.lang;
     let catalogue = state.catalogue.load_full();
-    let form = find_form(&catalogue, &id)?.clone();
+    // The person reads and is checked in their language; the request is filed with the
+    // French original, its version's definition.
+    let original = find_form(&catalogue, &id, lang)?.clone();
+    let form = original.in_lang(lang);
     // The files this post stored stay only if the answer carries them on; `?` and every
     // error below remove them.
     let uploads::FormPost {
@@ -196,7 +210,7 @@ pub async fn post(
     // The page's commune, or the one chosen beside the form. One outside the territory is a
     // forged post; one of the territory where the form is not offered, intake reports next
     // to the other answers, which stay on the page.
-    let commune = match page_commune(&catalogue, &form, commune_hint.as_deref()) {
+    let commune = match page_commune(&catalogue, &form, commune_hint.as_deref(), lang) {
         Ok(commune) => commune,
         Err(_)
             if commune_hint
@@ -219,6 +233,7 @@ pub async fn post(
             step,
             back_to_review,
             Some(key),
+            &t,
         )
     };
     let answers: Vec<(String, String)> = pairs
@@ -234,7 +249,7 @@ pub async fn post(
                 // Nothing of the post is used; its files go with it.
                 let mut page = step_page(&Posted::default(), &[], 0, false);
                 page.hidden_files.clear();
-                page.notice = refused.message_fr().to_owned();
+                page.notice = refused.message(lang);
                 return Ok((StatusCode::BAD_REQUEST, page).into_response());
             }
         };
@@ -244,7 +259,7 @@ pub async fn post(
             uploaded.keep();
             let posted = carried_over(kept, answers);
             let mut page = step_page(&posted, &[], 0, false);
-            page.notice = FORM_CHANGED.to_owned();
+            page.notice = lang.text("form-changed");
             return Ok(page.into_response());
         }
         Some(kept) => (
@@ -262,9 +277,9 @@ pub async fn post(
         // The answers come back; the files sent earlier too (they were kept then).
         let mut errors = vec![FieldError::new(
             "",
-            format!(
-                "Trop de fichiers ont été envoyés depuis votre connexion : ceux-ci n'ont pas été reçus. Vos réponses sont conservées ; joignez vos fichiers de nouveau dans {}.",
-                rate_limits::wait_fr(wait)
+            lang.text_with(
+                "form-too-many-files",
+                &[("wait", rate_limits::wait_in(wait, lang).into())],
             ),
         )];
         errors.extend(errors_of_step(&form, &file_errors, shown));
@@ -288,12 +303,13 @@ pub async fn post(
     uploads::inject(&form, &mut data, &files);
     // File (and repeated-field) problems first: what the person must fix by choosing again.
     let mut errors = file_errors;
-    let accepted = match intake::accept(
+    let accepted = match intake::accept_in(
         &catalogue,
         &form,
         data,
         commune_hint.as_deref(),
         Channel::Web,
+        lang,
     ) {
         Ok(accepted) => Some(accepted),
         Err(found) => {
@@ -334,7 +350,7 @@ pub async fn post(
             .map(|(i, step)| ReviewStep {
                 number: i + 1,
                 title: step.title.clone(),
-                sections: view::answers(&fields_of_step(&form, i), &accepted.data),
+                sections: view::answers_in(&fields_of_step(&form, i), &accepted.data, lang),
             })
             .collect();
         let sealed = FormState {
@@ -347,6 +363,7 @@ pub async fn post(
         }
         .seal(key);
         ReviewPage {
+            t: t.clone(),
             territory: catalogue.territory.territory.name.clone(),
             id: form.id.clone(),
             title: form.title.clone(),
@@ -374,9 +391,9 @@ pub async fn post(
         // Back to the review page, answers and token kept: sending again later files it.
         let page = review(
             &token,
-            format!(
-                "Trop de demandes ont été envoyées depuis votre connexion. Votre demande n'est pas encore envoyée, mais vos réponses sont conservées : cliquez de nouveau sur « Envoyer ma demande » dans {}.",
-                rate_limits::wait_fr(wait)
+            lang.text_with(
+                "form-too-many-submissions",
+                &[("wait", rate_limits::wait_in(wait, lang).into())],
             ),
         );
         uploaded.keep();
@@ -390,10 +407,10 @@ pub async fn post(
     )));
     match filing::file(
         &state.store,
-        &form,
+        &original,
         accepted,
         token,
-        filing::Filer::named("citoyen"),
+        filing::Filer::named("citoyen").in_lang(lang),
         planner,
     )
     .await
@@ -416,11 +433,15 @@ fn too_many(wait: std::time::Duration, page: impl IntoResponse) -> Response {
         .into_response()
 }
 
-fn find_form<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a std::sync::Arc<Form>, AppError> {
+fn find_form<'a>(
+    catalogue: &'a Catalogue,
+    id: &str,
+    lang: Lang,
+) -> Result<&'a std::sync::Arc<Form>, AppError> {
     catalogue
         .form(id)
         .filter(|f| f.is_for(crate::catalogue::Audience::Citizen))
-        .ok_or_else(|| AppError::NotFound("Cette démarche n'existe pas ou n'est plus proposée. Retournez à l'accueil pour trouver la bonne démarche.".into()))
+        .ok_or_else(|| AppError::NotFound(lang.text("error-unknown-form")))
 }
 
 /// The commune of the page the person came from, if it is real and offers the form.
@@ -428,12 +449,13 @@ fn page_commune(
     catalogue: &Catalogue,
     form: &Form,
     slug: Option<&str>,
+    lang: Lang,
 ) -> Result<Option<String>, AppError> {
     let Some(slug) = slug.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     if catalogue.territory.commune(slug).is_none() || !form.offered_in(slug) {
-        return Err(AppError::NotFound("Cette démarche n'est pas proposée dans cette commune. Consultez la page de votre commune pour trouver la bonne démarche.".into()));
+        return Err(AppError::NotFound(lang.text("error-form-not-in-commune")));
     }
     Ok(Some(slug.to_owned()))
 }
@@ -465,19 +487,20 @@ pub fn rows_with_errors(
     form: &Form,
     posted: &Posted,
     errors: &[FieldError],
+    lang: Lang,
 ) -> (Vec<Row>, Vec<(String, String)>) {
     if !form.steps.declared() {
-        return rows_of(form, &form.fields, posted, errors);
+        return rows_of(form, &form.fields, posted, errors, lang);
     }
     // The whole form on one page (an élu filing for a resident): each step's questions
     // under its title, in the citizens' order.
-    let (_, summary) = rows_of(form, &[], posted, errors);
+    let (_, summary) = rows_of(form, &[], posted, errors, lang);
     let rows = form
         .steps
         .iter()
         .enumerate()
         .flat_map(|(i, step)| {
-            let (rows, _) = rows_of(form, &fields_of_step(form, i), posted, errors);
+            let (rows, _) = rows_of(form, &fields_of_step(form, i), posted, errors, lang);
             std::iter::once(Row::heading(step.title.clone())).chain(rows)
         })
         .collect();
@@ -490,6 +513,7 @@ fn rows_of(
     shown: &[Field],
     posted: &Posted,
     errors: &[FieldError],
+    lang: Lang,
 ) -> (Vec<Row>, Vec<(String, String)>) {
     let mut by_pointer: HashMap<String, String> = HashMap::new();
     let mut summary = Vec::new();
@@ -508,13 +532,13 @@ fn rows_of(
                 by_pointer.insert(field.pointer(), error.message.clone());
                 summary.push((
                     view::field_id(field),
-                    summary_line(&field.label, &error.message),
+                    summary_line(&field.label, &error.message, lang),
                 ));
             }
-            None => summary.push(("main".to_owned(), french_spacing(&error.message))),
+            None => summary.push(("main".to_owned(), spaced(&error.message, lang))),
         }
     }
-    (view::rows(shown, posted, &by_pointer), summary)
+    (view::rows(shown, posted, &by_pointer, lang), summary)
 }
 
 /// The questions of one step. A question shown only for some answer given at another step
@@ -550,10 +574,11 @@ fn fields_of_step_given(form: &Form, step: usize, data: Option<&Value>) -> Vec<F
 /// sentence. « Nom et prénom : complétez-le. », « Pourquoi… ? Choisissez une réponse. »:
 /// the field's own « Ce champ est obligatoire » is implied by the question it follows, and
 /// no colon comes after a question mark.
-fn summary_line(label: &str, message: &str) -> String {
+fn summary_line(label: &str, message: &str, lang: Lang) -> String {
     let label = label.trim_end();
     let message = message
         .strip_prefix("Ce champ est obligatoire : ")
+        .or_else(|| message.strip_prefix("This field is required: "))
         .unwrap_or(message);
     let mut chars = message.chars();
     let first = chars.next();
@@ -570,9 +595,20 @@ fn summary_line(label: &str, message: &str) -> String {
             .flat_map(char::to_lowercase)
             .chain(chars)
             .collect();
-        format!("{label} : {rest}")
+        match lang {
+            Lang::Fr => format!("{label} : {rest}"),
+            Lang::En => format!("{label}: {rest}"),
+        }
     };
-    french_spacing(&line)
+    spaced(&line, lang)
+}
+
+/// French punctuation's no-break spaces, in French only.
+fn spaced(text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => french_spacing(text),
+        Lang::En => text.to_owned(),
+    }
 }
 
 /// The page of one step, with the answers so far, the step's own problems, and its state.
@@ -588,11 +624,13 @@ pub(crate) fn step_page(
     step: usize,
     back_to_review: bool,
     key: Option<&FormStateKey>,
+    t: &Localizer,
 ) -> FormPage {
+    let lang = t.lang;
     let step = step.min(form.steps.len() - 1);
     let data = coerce(&form.fields, posted);
     let shown = fields_of_step_given(form, step, Some(&data));
-    let (mut rows, summary) = rows_of(form, &shown, posted, errors);
+    let (mut rows, summary) = rows_of(form, &shown, posted, errors, lang);
     for row in rows.iter_mut().filter(|r| r.kind == "file") {
         row.files = files
             .get(&row.name)
@@ -606,11 +644,11 @@ pub(crate) fn step_page(
     });
     let last = step + 1 == form.steps.len();
     let (next_label, next_value) = if back_to_review {
-        ("Enregistrer et revenir à la vérification", "next")
+        ("form-next-back-to-review", "next")
     } else if last {
-        ("Vérifier mes réponses", "review")
+        ("form-next-review", "review")
     } else {
-        ("Continuer", "next")
+        ("form-next-continue", "next")
     };
     let state = key.map(|key| {
         FormState {
@@ -624,6 +662,7 @@ pub(crate) fn step_page(
         .seal(key)
     });
     FormPage {
+        t: t.clone(),
         territory: catalogue.territory.territory.name.clone(),
         id: form.id.clone(),
         title: form.title.clone(),
@@ -638,31 +677,37 @@ pub(crate) fn step_page(
         preview: false,
         privacy: Notice::of(form, catalogue),
         postcode_link: postcode_link(catalogue, form),
-        step_title: step_title(form, step),
+        step_title: step_title(form, step, lang),
         first_step: step == 0,
         state: state.unwrap_or_default(),
         back: step > 0,
-        next_label,
+        next_label: lang.text(next_label),
         next_value,
         notice: String::new(),
     }
 }
 
 /// « Étape 2 sur 3 : Votre adresse », or nothing for a form on one page.
-fn step_title(form: &Form, step: usize) -> String {
+fn step_title(form: &Form, step: usize, lang: Lang) -> String {
     match form.steps.get(step) {
-        Some(s) if form.steps.declared() => french_spacing(&format!(
-            "Étape {} sur {} : {}",
-            step + 1,
-            form.steps.len(),
-            s.title
-        )),
+        Some(s) if form.steps.declared() => spaced(
+            &lang.text_with(
+                "form-step-title",
+                &[
+                    ("number", (step + 1).into()),
+                    ("total", form.steps.len().into()),
+                    ("title", s.title.clone().into()),
+                ],
+            ),
+            lang,
+        ),
         _ => String::new(),
     }
 }
 
 /// A designer's preview of a draft: every step, one after the other under its title.
-pub(crate) fn preview_page(catalogue: &Catalogue, form: &Form) -> FormPage {
+pub(crate) fn preview_page(catalogue: &Catalogue, form: &Form, t: &Localizer) -> FormPage {
+    let lang = t.lang;
     let posted = Posted::default();
     let mut page = step_page(
         catalogue,
@@ -674,20 +719,20 @@ pub(crate) fn preview_page(catalogue: &Catalogue, form: &Form) -> FormPage {
         0,
         false,
         None,
+        t,
     );
     if form.steps.declared() {
-        page.rows = (0..form.steps.len())
-            .flat_map(|step| {
-                std::iter::once(view::Row::heading(step_title(form, step))).chain(view::rows(
-                    &fields_of_step(form, step),
-                    &posted,
-                    &HashMap::new(),
-                ))
-            })
-            .collect();
+        page.rows =
+            (0..form.steps.len())
+                .flat_map(|step| {
+                    std::iter::once(view::Row::heading(step_title(form, step, lang))).chain(
+                        view::rows(&fields_of_step(form, step), &posted, &HashMap::new(), lang),
+                    )
+                })
+                .collect();
         page.step_title = String::new();
         page.back = false;
-        page.next_label = "Vérifier mes réponses";
+        page.next_label = lang.text("form-next-review");
     }
     page.preview = true;
     page

@@ -103,6 +103,14 @@ pub enum Refused {
 }
 
 impl Refused {
+    /// What the person reads, and what to do, in `lang`.
+    pub fn message(self, lang: crate::i18n::Lang) -> String {
+        lang.text(match self {
+            Refused::Tampered => "form-state-tampered",
+            Refused::Expired => "form-state-expired",
+        })
+    }
+
     /// What the person reads, and what to do.
     pub fn message_fr(self) -> &'static str {
         match self {

@@ -10,6 +10,7 @@ use axum::extract::State;
 use crate::catalogue::legal::{self, Conformity, NOT_GIVEN};
 use crate::catalogue::notices::{self, Notice};
 use crate::web::AppState;
+use crate::web::language::Localizer;
 
 /// `Some(text)` or « non renseigné ».
 fn given(value: &Option<String>) -> String {
@@ -19,6 +20,7 @@ fn given(value: &Option<String>) -> String {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/legal_notice.html")]
 pub struct LegalNoticePage {
+    pub t: Localizer,
     pub territory: String,
     pub publisher: String,
     pub publisher_address: String,
@@ -30,11 +32,12 @@ pub struct LegalNoticePage {
     pub host_phone: String,
 }
 
-pub async fn legal_notice(State(state): State<AppState>) -> LegalNoticePage {
+pub async fn legal_notice(State(state): State<AppState>, tr: Localizer) -> LegalNoticePage {
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     let legal = &t.legal;
     LegalNoticePage {
+        t: tr,
         territory: t.territory.name.clone(),
         publisher: legal
             .publisher
@@ -58,6 +61,7 @@ pub async fn legal_notice(State(state): State<AppState>) -> LegalNoticePage {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/personal_data.html")]
 pub struct PersonalDataPage {
+    pub t: Localizer,
     pub territory: String,
     pub controller: String,
     pub controller_address: String,
@@ -67,10 +71,11 @@ pub struct PersonalDataPage {
     pub notices: Vec<Notice>,
 }
 
-pub async fn personal_data(State(state): State<AppState>) -> PersonalDataPage {
+pub async fn personal_data(State(state): State<AppState>, tr: Localizer) -> PersonalDataPage {
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     PersonalDataPage {
+        t: tr,
         territory: t.territory.name.clone(),
         controller: notices::controller(t),
         controller_address: given(
@@ -91,6 +96,7 @@ pub async fn personal_data(State(state): State<AppState>) -> PersonalDataPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/accessibility.html")]
 pub struct AccessibilityPage {
+    pub t: Localizer,
     pub territory: String,
     pub publisher: String,
     pub status: &'static str,
@@ -106,7 +112,7 @@ pub struct AccessibilityPage {
     pub recourse: Option<String>,
 }
 
-pub async fn accessibility(State(state): State<AppState>) -> AccessibilityPage {
+pub async fn accessibility(State(state): State<AppState>, tr: Localizer) -> AccessibilityPage {
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     let a11y = &t.legal.accessibility;
@@ -126,6 +132,7 @@ pub async fn accessibility(State(state): State<AppState>) -> AccessibilityPage {
         }
     });
     AccessibilityPage {
+        t: tr,
         territory: t.territory.name.clone(),
         publisher: t
             .legal
@@ -166,6 +173,7 @@ pub struct Level {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/site_map.html")]
 pub struct SiteMapPage {
+    pub t: Localizer,
     pub territory: String,
     /// (id, title) of every form a citizen can file.
     pub forms: Vec<(String, String)>,
@@ -176,10 +184,11 @@ pub struct SiteMapPage {
     pub legal_pages: Vec<(&'static str, &'static str)>,
 }
 
-pub async fn site_map(State(state): State<AppState>) -> SiteMapPage {
+pub async fn site_map(State(state): State<AppState>, tr: Localizer) -> SiteMapPage {
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     SiteMapPage {
+        t: tr,
         territory: t.territory.name.clone(),
         forms: catalogue
             .citizen_forms(None)

@@ -82,6 +82,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 ))
                 .layer(lookups()),
         )
+        // The language switch: a link on every citizen page, no JavaScript needed.
+        .route("/langue", get(super::language::switch))
         .route("/mentions-legales", get(legal::legal_notice))
         .route("/donnees-personnelles", get(legal::personal_data))
         .route("/accessibilite", get(legal::accessibility))

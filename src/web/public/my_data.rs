@@ -20,14 +20,14 @@ use crate::domain::{EventKind, TrackingToken};
 use crate::store::{TrackedRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError, PageError};
+use crate::web::language::Localizer;
 use crate::web::personal_data::{self, AnswerRow};
-use crate::web::public::date_fr;
 use crate::web::tracking::{self, history_label};
 
 /// A message of the exchange, as the citizen reads it.
 pub struct MessageView {
     pub when: String,
-    pub from: &'static str,
+    pub from: String,
     pub text: String,
 }
 
@@ -42,6 +42,7 @@ pub struct FileView {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/my_data.html")]
 pub struct MyDataPage {
+    pub t: Localizer,
     pub territory: String,
     pub token: String,
     pub reference: String,
@@ -106,40 +107,49 @@ fn piece_link(state: &AppState, token: &TrackingToken, sha256: &str) -> String {
 pub async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    t: Localizer,
 ) -> Result<MyDataPage, PageError> {
     let (token, found) = gather(&state, &token).await?;
     let catalogue = state.catalogue.load();
     let request = &found.request;
+    let lang = t.lang;
+    let date = |at: OffsetDateTime| crate::domain::time::date_in(at, lang);
     Ok(MyDataPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         token: token.as_str().to_owned(),
         reference: request.reference.to_string(),
         form_title: found.title.clone(),
         form_id: request.form_id.clone(),
         version: request.form_version.as_str().to_owned(),
-        status: request.status.label_fr().to_owned(),
+        status: request.status.label(lang),
         service: catalogue.service_name(&request.service).to_owned(),
         commune: commune_name(&catalogue, request.commune.as_deref()),
-        filed_on: date_fr(request.created_at),
-        updated_on: date_fr(request.updated_at),
-        generated_on: date_fr(OffsetDateTime::now_utc()),
+        filed_on: date(request.created_at),
+        updated_on: date(request.updated_at),
+        generated_on: date(OffsetDateTime::now_utc()),
         raw: serde_json::to_string_pretty(&request.data).unwrap_or_default(),
         history: request
             .history
             .iter()
-            .map(|e| (date_fr(e.created_at), history_label(&catalogue, e)))
+            .map(|e| {
+                (
+                    date(e.created_at),
+                    crate::web::tracking::history_label_in(&catalogue, e, lang),
+                )
+            })
             .collect(),
         messages: request
             .history
             .iter()
             .filter_map(|e| {
                 message_of(e.kind, &e.body).map(|(from, text)| MessageView {
-                    when: date_fr(e.created_at),
-                    from: if from == "service" {
-                        "Le service"
+                    when: date(e.created_at),
+                    from: lang.text(if from == "service" {
+                        "my-data-from-service"
                     } else {
-                        "Vous"
-                    },
+                        "my-data-from-you"
+                    }),
                     text,
                 })
             })

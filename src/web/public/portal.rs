@@ -11,8 +11,10 @@ use serde::Deserialize;
 use crate::catalogue::search::{self, Entry};
 use crate::catalogue::territory::Commune;
 use crate::catalogue::{Catalogue, Form};
+use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::language::Localizer;
 
 /// One line of the listing or of the results: what it is, who runs it, where it is filed.
 pub struct EntryLink {
@@ -36,6 +38,7 @@ pub struct Theme {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/portal.html")]
 pub struct PortalPage {
+    pub t: Localizer,
     pub territory: String,
     /// The page's own path, where the search form goes and « all procedures » leads back.
     pub path: String,
@@ -48,6 +51,7 @@ pub struct PortalPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/commune.html")]
 pub struct CommunePage {
+    pub t: Localizer,
     pub territory: String,
     pub commune: Commune,
     pub path: String,
@@ -70,14 +74,20 @@ impl Search {
     }
 }
 
-pub async fn home(State(state): State<AppState>, Query(search): Query<Search>) -> PortalPage {
+pub async fn home(
+    State(state): State<AppState>,
+    Query(search): Query<Search>,
+    t: Localizer,
+) -> PortalPage {
+    let lang = t.lang;
     let catalogue = state.catalogue.load();
     let query = search.query();
     PortalPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         path: "/".into(),
-        themes: themes(&catalogue, None),
-        results: results(&catalogue, None, &query),
+        themes: themes(&catalogue, None, lang),
+        results: results(&catalogue, None, &query, lang),
         query,
         communes: catalogue
             .territory
@@ -92,21 +102,24 @@ pub async fn commune(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(search): Query<Search>,
+    t: Localizer,
 ) -> Result<axum::response::Response, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
         .territory
         .commune(&slug)
         .cloned()
-        .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.".into()))?;
+        .ok_or_else(|| AppError::NotFound(t.lang.text("error-unknown-commune")))?;
+    let lang = t.lang;
     let query = search.query();
     let site = super::site::published_site(&state, &slug).await?;
     let origins = commune.embed_origins.clone();
     let page = CommunePage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         path: format!("/communes/{slug}"),
-        themes: themes(&catalogue, Some(&slug)),
-        results: results(&catalogue, Some(&slug), &query),
+        themes: themes(&catalogue, Some(&slug), lang),
+        results: results(&catalogue, Some(&slug), &query, lang),
         query,
         embed: super::site::EmbedCode::of(&state.public_url, &commune),
         site,
@@ -118,22 +131,37 @@ pub async fn commune(
 }
 
 /// What a search finds, best first.
-fn results(catalogue: &Catalogue, commune: Option<&str>, query: &str) -> Vec<EntryLink> {
+fn results(
+    catalogue: &Catalogue,
+    commune: Option<&str>,
+    query: &str,
+    lang: Lang,
+) -> Vec<EntryLink> {
     search::search(catalogue, commune, query)
         .into_iter()
-        .map(|entry| link(catalogue, commune, entry))
+        .map(|entry| link(catalogue, commune, entry, lang))
         .collect()
 }
 
 /// Every entry grouped by theme; in a theme, the territory's forms first, then the
 /// procedures from the nearest level to the farthest.
-fn themes(catalogue: &Catalogue, commune: Option<&str>) -> Vec<Theme> {
+fn themes(catalogue: &Catalogue, commune: Option<&str>, lang: Lang) -> Vec<Theme> {
     // Keyed by the folded name too, so that « Véhicules » sorts before « Voirie ».
     let mut grouped: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
     for entry in search::entries(catalogue, commune) {
-        let theme = entry.theme(catalogue);
+        // A form's theme in the person's language; the territory's procedures are listed
+        // as the territory wrote them.
+        let theme = match entry {
+            Entry::Form(form) if lang != Lang::Fr => form
+                .in_lang(lang)
+                .meta
+                .theme
+                .clone()
+                .unwrap_or_else(|| entry.theme(catalogue).to_owned()),
+            _ => entry.theme(catalogue).to_owned(),
+        };
         grouped
-            .entry((search::fold(theme), theme.to_owned()))
+            .entry((search::fold(&theme), theme))
             .or_default()
             .push(entry);
     }
@@ -148,14 +176,14 @@ fn themes(catalogue: &Catalogue, commune: Option<&str>) -> Vec<Theme> {
                 name,
                 entries: entries
                     .into_iter()
-                    .map(|e| link(catalogue, commune, e))
+                    .map(|e| link(catalogue, commune, e, lang))
                     .collect(),
             }
         })
         .collect()
 }
 
-fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry) -> EntryLink {
+fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry, lang: Lang) -> EntryLink {
     let (href, runs, communes) = match entry {
         Entry::Form(form) => (
             match commune {
@@ -166,14 +194,24 @@ fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry) -> EntryLink
             if commune.is_some() {
                 String::new()
             } else {
-                offered_in(catalogue, form)
+                offered_in(catalogue, form, lang)
             },
         ),
         Entry::Procedure(p) => (p.url.clone(), p.level.label_fr().to_owned(), String::new()),
     };
+    let (title, description) = match entry {
+        Entry::Form(form) => {
+            let shown = form.in_lang(lang);
+            (
+                shown.title.clone(),
+                shown.description.clone().unwrap_or_default(),
+            )
+        }
+        Entry::Procedure(_) => (entry.title().to_owned(), entry.description().to_owned()),
+    };
     EntryLink {
-        title: entry.title().to_owned(),
-        description: entry.description().to_owned(),
+        title,
+        description,
         here: entry.is_own(),
         href,
         runs,
@@ -181,9 +219,9 @@ fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry) -> EntryLink
     }
 }
 
-fn offered_in(catalogue: &Catalogue, form: &Form) -> String {
+fn offered_in(catalogue: &Catalogue, form: &Form, lang: Lang) -> String {
     if form.meta.communes.is_empty() {
-        return "Toutes les communes".to_owned();
+        return lang.text("portal-all-communes");
     }
     form.meta
         .communes

@@ -22,11 +22,13 @@ use crate::domain::ContactKey;
 use crate::domain::outbox::Planner;
 use crate::requests::recovery;
 use crate::web::error::PageError;
+use crate::web::language::Localizer;
 use crate::web::{AppState, forms};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/recover.html")]
 pub struct RecoverPage {
+    pub t: Localizer,
     pub territory: String,
     pub email: String,
     pub error: String,
@@ -34,8 +36,9 @@ pub struct RecoverPage {
     pub sent_to: String,
 }
 
-fn page(state: &AppState) -> RecoverPage {
+fn page(state: &AppState, t: Localizer) -> RecoverPage {
     RecoverPage {
+        t,
         territory: state.catalogue.load().territory.territory.name.clone(),
         email: String::new(),
         error: String::new(),
@@ -44,19 +47,20 @@ fn page(state: &AppState) -> RecoverPage {
 }
 
 /// `GET /suivi/retrouver`.
-pub async fn show(State(state): State<AppState>) -> RecoverPage {
-    page(&state)
+pub async fn show(State(state): State<AppState>, t: Localizer) -> RecoverPage {
+    page(&state, t)
 }
 
 /// `POST /suivi/retrouver`.
 pub async fn send(
     State(state): State<AppState>,
+    t: Localizer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
     let fields = forms::read(&headers, body, state.limits.max_form_bytes)?;
     let typed = fields.get("email").map(|e| e.trim()).unwrap_or_default();
-    let mut answer = page(&state);
+    let mut answer = page(&state, t);
     answer.email = typed.chars().take(254).collect();
     let email = match ContactKey::parse(typed) {
         Ok(ContactKey::Email(email)) => email,

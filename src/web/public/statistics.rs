@@ -21,6 +21,7 @@ use crate::store::Scope;
 use crate::store::statistics::FactsFilter;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::language::Localizer;
 use crate::web::statistics::{
     ChartView, Counts, Stack, backlog_chart, duration_fr, filings_chart, per_thousand, percent,
     ranking_chart,
@@ -29,9 +30,9 @@ use crate::web::statistics::{
 /// How long a computed page is served before it is computed again.
 const FRESH_FOR: Duration = Duration::from_secs(60);
 
-/// The last page computed, shared by its readers.
+/// The last page computed in each language, shared by its readers.
 #[derive(Default)]
-pub struct PublicStatisticsCache(tokio::sync::Mutex<Option<(Instant, String)>>);
+pub struct PublicStatisticsCache(tokio::sync::Mutex<[Option<(Instant, String)>; 2]>);
 
 /// A commune's line.
 pub struct CommuneLine {
@@ -43,6 +44,7 @@ pub struct CommuneLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/statistics.html")]
 pub struct PublicStatisticsPage {
+    pub t: Localizer,
     pub territory: String,
     pub period: String,
     pub filed: String,
@@ -55,12 +57,13 @@ pub struct PublicStatisticsPage {
 }
 
 /// `GET /statistiques`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, PageError> {
-    let mut cached = state.public_statistics.0.lock().await;
+pub async fn page(State(state): State<AppState>, t: Localizer) -> Result<Response, PageError> {
+    let mut slots = state.public_statistics.0.lock().await;
+    let cached = &mut slots[usize::from(t.lang != crate::i18n::Lang::Fr)];
     let html = match cached.as_ref() {
         Some((at, html)) if at.elapsed() < FRESH_FOR => html.clone(),
         _ => {
-            let html = compute(&state)
+            let html = compute(&state, t)
                 .await?
                 .render()
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
@@ -68,7 +71,7 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, PageError> 
             html
         }
     };
-    drop(cached);
+    drop(slots);
     Ok(Html(html).into_response())
 }
 
@@ -81,7 +84,7 @@ fn over_enough(n: u64, shown: impl FnOnce() -> String) -> String {
     }
 }
 
-async fn compute(state: &AppState) -> Result<PublicStatisticsPage, AppError> {
+async fn compute(state: &AppState, t: Localizer) -> Result<PublicStatisticsPage, AppError> {
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
     let period = Period::year_to(now.date());
@@ -126,6 +129,7 @@ async fn compute(state: &AppState) -> Result<PublicStatisticsPage, AppError> {
         })
         .collect();
     Ok(PublicStatisticsPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         period: format!(
             "du {} au {}",

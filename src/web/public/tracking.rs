@@ -10,18 +10,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::domain::time::{date_fr, day_fr, paris_time};
+use crate::domain::time::{date_in, day_fr, paris_time};
 use crate::domain::workflow::{Action, is_open};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
-use crate::requests::describe::{Section, VersionQuestions, answers};
+use crate::i18n::Lang;
+use crate::requests::describe::{Section, VersionQuestions, answers, answers_in};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};
-use crate::web::tracking::{self, history_label};
+use crate::web::language::Localizer;
+use crate::web::tracking::{self, history_label_in};
 use crate::web::{AppState, forms};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "public/track.html")]
 pub struct TrackPage {
+    pub t: Localizer,
     pub territory: String,
     pub just_filed: bool,
     pub tracking_url: String,
@@ -56,6 +59,7 @@ pub struct TrackPage {
 #[derive(Template, WebTemplate)]
 #[template(path = "public/lookup.html")]
 pub struct LookupPage {
+    pub t: Localizer,
     pub territory: String,
     pub reference: String,
     pub error: String,
@@ -72,11 +76,12 @@ pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(query): Query<TrackQuery>,
+    t: Localizer,
 ) -> Result<TrackPage, PageError> {
     let (token, request) = tracking::find(&state, &token).await?;
-    let mut page = track_page(&state, &token, &request, query.recu.is_some());
+    let mut page = track_page(&state, &token, &request, query.recu.is_some(), t);
     page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
-    page.answers = your_answers(&state, &request).await?;
+    page.answers = your_answers(&state, &request, page.t.lang).await?;
     Ok(page)
 }
 
@@ -85,7 +90,18 @@ pub async fn show(
 async fn your_answers(
     state: &AppState,
     request: &TrackedRequest,
+    lang: Lang,
 ) -> Result<Vec<Section>, AppError> {
+    // The current form, when it is the version filed: its translation has the labels in
+    // the person's language. An older version is shown as it was written.
+    let catalogue = state.catalogue.load();
+    if lang != Lang::Fr
+        && let Some(form) = catalogue
+            .form(&request.form_id)
+            .filter(|f| f.version.as_str() == request.form_version.as_str())
+    {
+        return Ok(answers_in(&form.in_lang(lang).fields, &request.data, lang));
+    }
     let mut versions = VersionQuestions::default();
     let fields = versions
         .of(state.store.as_ref(), &request.form_version)
@@ -120,7 +136,9 @@ fn track_page(
     token: &TrackingToken,
     request: &TrackedRequest,
     just_filed: bool,
+    t: Localizer,
 ) -> TrackPage {
+    let lang = t.lang;
     let catalogue = state.catalogue.load();
     let waiting = request.status == Status::WaitingForCitizen;
     let question = request
@@ -132,7 +150,15 @@ fn track_page(
         .and_then(|e| e.body.get("text").and_then(|t| t.as_str()))
         .unwrap_or_default()
         .to_owned();
+    let form_title = catalogue
+        .form(&request.form_id)
+        .filter(|_| lang != Lang::Fr)
+        .map_or_else(
+            || request.form_title.clone(),
+            |f| f.in_lang(lang).title.clone(),
+        );
     TrackPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         receipt_email: if just_filed {
             catalogue
@@ -150,14 +176,19 @@ fn track_page(
         just_filed,
         tracking_url: format!("{}/suivi/{}", state.public_url, token.as_str()),
         reference: request.reference.to_string(),
-        form_title: request.form_title.clone(),
-        status: request.status.label_fr().to_owned(),
+        form_title,
+        status: request.status.label(lang),
         service: catalogue.service_name(&request.service).to_owned(),
-        filed_on: date_fr(request.created_at),
+        filed_on: date_in(request.created_at, lang),
         history: request
             .history
             .iter()
-            .map(|e| (date_fr(e.created_at), history_label(&catalogue, e)))
+            .map(|e| {
+                (
+                    date_in(e.created_at, lang),
+                    history_label_in(&catalogue, e, lang),
+                )
+            })
             .collect(),
         token: token.as_str().to_owned(),
         waiting,
@@ -193,6 +224,7 @@ pub async fn attachment(
 pub async fn respond(
     State(state): State<AppState>,
     Path((token, what)): Path<(String, String)>,
+    t: Localizer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PageError> {
@@ -203,19 +235,17 @@ pub async fn respond(
         "reponse" => Action::CitizenReply { text: text.clone() },
         "non-resolu" => Action::NotFixed { text: text.clone() },
         _ => {
-            return Err(AppError::NotFound(
-                "Cette page n'existe pas : revenez à votre lien de suivi.".into(),
-            )
-            .into());
+            return Err(AppError::NotFound(t.lang.text("error-tracking-page")).into());
         }
     };
     match tracking::act(&state, &token, &action).await {
         Ok(()) => Ok(Redirect::to(&format!("/suivi/{}", token.as_str())).into_response()),
         // Refused for the request's state or for the text: the page again, the text kept.
         Err(AppError::Conflict(message) | AppError::Unprocessable(message)) => {
-            let mut page = track_page(&state, &token, &request, false);
+            let lang = t.lang;
+            let mut page = track_page(&state, &token, &request, false, t);
             page.planned_anonymisation = planned_anonymisation(&state, &request).await?;
-            page.answers = your_answers(&state, &request).await?;
+            page.answers = your_answers(&state, &request, lang).await?;
             page.error = message;
             page.text = text;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -232,9 +262,12 @@ pub struct LookupQuery {
 pub async fn lookup(
     State(state): State<AppState>,
     Query(query): Query<LookupQuery>,
+    t: Localizer,
 ) -> Result<LookupPage, PageError> {
+    let lang = t.lang;
     let catalogue = state.catalogue.load();
     let mut page = LookupPage {
+        t,
         territory: catalogue.territory.territory.name.clone(),
         reference: query
             .reference
@@ -254,14 +287,15 @@ pub async fn lookup(
         Err(message) => page.error = message,
         Ok(reference) => match state.store.status_by_reference(&reference).await? {
             None => {
-                page.error = format!(
-                    "Aucune demande ne porte la référence {reference}. Vérifiez-la sur votre accusé de réception."
+                page.error = lang.text_with(
+                    "lookup-unknown",
+                    &[("reference", reference.to_string().into())],
                 )
             }
             Some(summary) => {
                 page.reference = summary.reference.to_string();
-                page.status = summary.status.label_fr().to_owned();
-                page.updated_on = date_fr(summary.updated_at);
+                page.status = summary.status.label(lang);
+                page.updated_on = date_in(summary.updated_at, lang);
             }
         },
     }

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::catalogue::fields::{ChoiceWidget, Condition, Field, FieldKind, find, value_text};
-use crate::domain::text::french_spacing;
+use crate::i18n::Lang;
 use crate::intake::coerce::Posted;
 pub use crate::requests::describe::{
-    Answer, Section, answer_text, answers, iso_date_fr, type_label,
+    Answer, Section, answer_text, answers, answers_in, iso_date_fr, type_label,
 };
 
 pub struct ChoiceView {
@@ -110,11 +110,17 @@ pub fn field_id(field: &Field) -> String {
     format!("f-{}", field.path.join("-"))
 }
 
-/// Rows for the whole form. `errors` maps field JSON Pointers to messages.
-pub fn rows(fields: &[Field], posted: &Posted, errors: &HashMap<String, String>) -> Vec<Row> {
+/// Rows for the whole form. `errors` maps field JSON Pointers to messages; `lang` is the
+/// language of the hints Guichet adds (the form's own texts come translated with it).
+pub fn rows(
+    fields: &[Field],
+    posted: &Posted,
+    errors: &HashMap<String, String>,
+    lang: Lang,
+) -> Vec<Row> {
     let mut out = Vec::new();
     for field in fields {
-        push_rows(field, fields, posted, errors, &mut out);
+        push_rows(field, fields, posted, errors, lang, &mut out);
     }
     out
 }
@@ -124,6 +130,7 @@ fn push_rows(
     all: &[Field],
     posted: &Posted,
     errors: &HashMap<String, String>,
+    lang: Lang,
     out: &mut Vec<Row>,
 ) {
     let mut row = Row::new("text");
@@ -131,7 +138,7 @@ fn push_rows(
     row.name = field.name();
     // Designers type plain spaces; French marks get their no-break space here, so a lone
     // « ? » never starts a line.
-    row.label = french_spacing(&field.label);
+    row.label = spacing(&field.label, lang);
     row.required = field.required
         || field
             .condition
@@ -141,20 +148,20 @@ fn push_rows(
     row.value = posted.first(&row.name).unwrap_or_default().to_owned();
     row.error = errors
         .get(&field.pointer())
-        .map(|e| french_spacing(e))
+        .map(|e| spacing(e, lang))
         .unwrap_or_default();
     (
         row.show_when,
         row.show_values,
         row.show_negate,
         row.condition_text,
-    ) = describe_condition(field.condition.as_ref(), all);
-    row.condition_text = french_spacing(&row.condition_text);
+    ) = describe_condition(field.condition.as_ref(), all, lang);
+    row.condition_text = spacing(&row.condition_text, lang);
     let mut hints: Vec<String> = field
         .hint
         .iter()
         .map(|h| {
-            if field.required {
+            if field.required || lang != Lang::Fr {
                 h.clone()
             } else {
                 without_optional_prefix(h)
@@ -174,18 +181,22 @@ fn push_rows(
                 .to_owned();
             }
             if input.html_type() == "date" {
-                hints.push("Par exemple : 14/03/2026.".into());
+                hints.push(lang.text("field-date-example"));
             }
             // What is expected, rather than a length: a pattern's own explanation; and a
             // length only when it is short enough to matter on one line.
             match &field.pattern_message {
                 Some(expected) => hints.push(expected.clone()),
-                None => hints.extend(max_length.filter(|max| *max < SHORT_TEXT).map(length_hint)),
+                None => hints.extend(
+                    max_length
+                        .filter(|max| *max < SHORT_TEXT)
+                        .map(|max| length_hint(max, lang)),
+                ),
             }
         }
         FieldKind::Textarea { max_length } => {
             row.kind = "textarea";
-            hints.extend(max_length.map(length_hint));
+            hints.extend(max_length.map(|max| length_hint(max, lang)));
         }
         FieldKind::Integer { min, max } | FieldKind::Number { min, max } => {
             row.kind = "number";
@@ -194,7 +205,7 @@ fn push_rows(
             } else {
                 "decimal"
             };
-            row.range = range_text(*min, *max);
+            row.range = range_text(*min, *max, lang);
         }
         FieldKind::Boolean => {
             row.kind = "checkbox";
@@ -214,7 +225,7 @@ fn push_rows(
                 .map(|(i, c)| ChoiceView {
                     id: choice_id(&row.id, i),
                     value: c.value_text(),
-                    label: french_spacing(&c.label),
+                    label: spacing(&c.label, lang),
                     checked: c.value_text() == selected,
                 })
                 .collect();
@@ -228,7 +239,7 @@ fn push_rows(
                 .map(|(i, c)| ChoiceView {
                     id: choice_id(&row.id, i),
                     value: c.value_text(),
-                    label: french_spacing(&c.label),
+                    label: spacing(&c.label, lang),
                     checked: selected.contains(&c.value_text()),
                 })
                 .collect();
@@ -237,43 +248,66 @@ fn push_rows(
             row.kind = "file";
             row.accept = rules.types.join(",");
             row.multiple = rules.max_count > 1;
-            hints.push(attachment_hint(rules));
+            hints.push(attachment_hint(rules, lang));
         }
         FieldKind::Group { fields } => {
             row.kind = "open";
-            row.hint = french_spacing(&hints.join(" "));
+            row.hint = spacing(&hints.join(" "), lang);
             out.push(row);
             for child in fields {
-                push_rows(child, all, posted, errors, out);
+                push_rows(child, all, posted, errors, lang, out);
             }
             out.push(Row::new("close"));
             return;
         }
     }
-    row.hint = french_spacing(&hints.join(" "));
+    row.hint = spacing(&hints.join(" "), lang);
     out.push(row);
 }
 
 /// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
-pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules) -> String {
+/// French punctuation's no-break spaces (before `?`, `:`, `!`, `;`) in a French text; an
+/// English one is left as it is.
+fn spacing(text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => crate::domain::text::french_spacing(text),
+        _ => text.to_owned(),
+    }
+}
+
+pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules, lang: Lang) -> String {
     let size = if rules.max_bytes >= 1024 * 1024 {
-        format!("{} Mo", rules.max_bytes / (1024 * 1024))
-    } else {
-        format!("{} Ko", rules.max_bytes.div_ceil(1024))
-    };
-    let formats: Vec<String> = rules.types.iter().map(|t| type_label(t)).collect();
-    let count = if rules.max_count > 1 {
-        format!(
-            "Jusqu'à {} fichiers de {size} chacun au plus",
-            rules.max_count
+        lang.text_with(
+            "field-size-mb",
+            &[("n", (rules.max_bytes / (1024 * 1024)).into())],
         )
     } else {
-        format!("Un fichier de {size} au plus")
+        lang.text_with(
+            "field-size-kb",
+            &[("n", rules.max_bytes.div_ceil(1024).into())],
+        )
     };
-    format!(
-        "{count}, format{} {}.",
-        if formats.len() > 1 { "s" } else { "" },
-        formats.join(" ou ")
+    let formats: Vec<String> = rules.types.iter().map(|t| type_label(t)).collect();
+    let files = if rules.max_count > 1 {
+        lang.text_with(
+            "field-files-several",
+            &[("count", rules.max_count.into()), ("size", size.into())],
+        )
+    } else {
+        lang.text_with("field-files-one", &[("size", size.into())])
+    };
+    lang.text_with(
+        "field-files-formats",
+        &[
+            ("files", files.into()),
+            ("count", formats.len().into()),
+            (
+                "formats",
+                formats
+                    .join(&format!(" {} ", lang.text("field-files-or")))
+                    .into(),
+            ),
+        ],
     )
 }
 
@@ -304,16 +338,22 @@ fn without_optional_prefix(hint: &str) -> String {
         .unwrap_or_default()
 }
 
-fn length_hint(max: u64) -> String {
-    format!("{max} caractère{} maximum.", if max > 1 { "s" } else { "" })
+fn length_hint(max: u64, lang: Lang) -> String {
+    lang.text_with("field-max-length", &[("max", max.into())])
 }
 
-fn range_text(min: Option<f64>, max: Option<f64>) -> String {
-    let number = |n: f64| n.to_string().replace('.', ",");
+fn range_text(min: Option<f64>, max: Option<f64>, lang: Lang) -> String {
+    let number = |n: f64| match lang {
+        Lang::Fr => n.to_string().replace('.', ","),
+        Lang::En => n.to_string(),
+    };
     match (min, max) {
-        (Some(min), Some(max)) => format!("Entre {} et {}.", number(min), number(max)),
-        (Some(min), None) => format!("Au moins {}.", number(min)),
-        (None, Some(max)) => format!("Au plus {}.", number(max)),
+        (Some(min), Some(max)) => lang.text_with(
+            "field-range-between",
+            &[("min", number(min).into()), ("max", number(max).into())],
+        ),
+        (Some(min), None) => lang.text_with("field-range-min", &[("min", number(min).into())]),
+        (None, Some(max)) => lang.text_with("field-range-max", &[("max", number(max).into())]),
         (None, None) => String::new(),
     }
 }
@@ -330,6 +370,7 @@ fn choice_id(field_id: &str, index: usize) -> String {
 fn describe_condition(
     condition: Option<&Condition>,
     all: &[Field],
+    lang: Lang,
 ) -> (String, String, bool, String) {
     let Some(condition) = condition else {
         return Default::default();
@@ -344,17 +385,16 @@ fn describe_condition(
     };
     let values: Vec<String> = condition.values.iter().map(label_of).collect();
     let name = controlling.map_or_else(|| condition.path.join("."), |f| f.label.clone());
-    let text = if condition.negate {
-        format!(
-            "À remplir seulement si « {name} » n'est pas : {}.",
-            values.join(" ou ")
-        )
+    let key = if condition.negate {
+        "field-condition-not"
     } else {
-        format!(
-            "À remplir seulement si « {name} » est : {}.",
-            values.join(" ou ")
-        )
+        "field-condition"
     };
+    let or = format!(" {} ", lang.text("field-files-or"));
+    let text = lang.text_with(
+        key,
+        &[("name", name.into()), ("values", values.join(&or).into())],
+    );
     let values = condition
         .values
         .iter()
@@ -370,8 +410,10 @@ mod tests {
 
     #[test]
     fn counts_agree_with_their_number() {
-        assert_eq!(length_hint(1), "1 caractère maximum.");
-        assert_eq!(length_hint(200), "200 caractères maximum.");
+        assert_eq!(length_hint(1, Lang::Fr), "1 caractère maximum.");
+        assert_eq!(length_hint(200, Lang::Fr), "200 caractères maximum.");
+        assert_eq!(length_hint(1, Lang::En), "1 character maximum.");
+        assert_eq!(length_hint(200, Lang::En), "200 characters maximum.");
     }
 
     #[test]

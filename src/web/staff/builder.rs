@@ -836,7 +836,8 @@ pub async fn preview(
             if !may_design(user, &form.meta.service) {
                 return Err(not_found().into());
             }
-            let page = crate::web::public::form::preview_page(&catalogue, form);
+            let page =
+                crate::web::public::form::preview_page(&catalogue, form, &preview_localizer());
             return Ok(framable(page));
         }
     };
@@ -851,8 +852,14 @@ pub async fn preview(
         ))
     })?;
     let form = staged.catalogue.form(&id).ok_or_else(not_found)?;
-    let page = crate::web::public::form::preview_page(&staged.catalogue, form);
+    let page =
+        crate::web::public::form::preview_page(&staged.catalogue, form, &preview_localizer());
     Ok(framable(page))
+}
+
+/// The preview shows the French form (the builder edits the French texts).
+fn preview_localizer() -> crate::web::language::Localizer {
+    crate::web::language::Localizer::new(crate::i18n::Lang::Fr, "")
 }
 
 /// The editor shows the preview in a frame of its own page: allow that, and only that.

@@ -17,12 +17,14 @@ use super::queues::{Filters, ItemView, PAGE_SIZE};
 use super::session::Signed;
 use crate::catalogue::{Audience, Catalogue, Form};
 use crate::domain::{Channel, Role, Status, TrackingToken};
+use crate::i18n::Lang;
 use crate::intake::coerce::{self, Posted, coerce};
 use crate::intake::{self, FieldError};
 use crate::requests::filing::{self, Filer};
 use crate::store::{RequestQuery, SortOrder, StaffUser, StoreError};
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
+use crate::web::language::Localizer;
 use crate::web::public::form::{commune_choices, rows_with_errors};
 use crate::web::public::view::Row;
 use crate::web::uploads;
@@ -209,6 +211,9 @@ pub async fn set_digest(
 #[derive(Template, WebTemplate)]
 #[template(path = "staff/elu_form.html")]
 pub struct EluFormPage {
+    /// The back office is French for now; the form's questions (`public/fields.html`) take
+    /// a localizer.
+    pub t: Localizer,
     pub territory: String,
     pub me: Me,
     pub id: String,
@@ -282,8 +287,9 @@ pub async fn form_at(
     desk.allows(user)?;
     let catalogue = state.catalogue.load();
     let form = find_form(desk, &catalogue, &id)?;
-    let (rows, errors) = rows_with_errors(&form, &Posted::from_pairs(Vec::new()), &[]);
+    let (rows, errors) = rows_with_errors(&form, &Posted::from_pairs(Vec::new()), &[], Lang::Fr);
     Ok(EluFormPage {
+        t: Localizer::new(Lang::Fr, ""),
         territory: catalogue.territory.territory.name.clone(),
         me: Me::of(user, &signed.session.csrf_token),
         id: form.id.clone(),
@@ -385,6 +391,7 @@ pub async fn file_at(
         channel.unwrap_or(Channel::Phone),
     );
     let mut page = EluFormPage {
+        t: Localizer::new(Lang::Fr, ""),
         territory: catalogue.territory.territory.name.clone(),
         me: Me::of(user, &signed.session.csrf_token),
         id: form.id.clone(),
@@ -410,7 +417,7 @@ pub async fn file_at(
             if let Err(more) = result {
                 errors.extend(more);
             }
-            let (rows, summary) = rows_with_errors(&form, &posted, &errors);
+            let (rows, summary) = rows_with_errors(&form, &posted, &errors, Lang::Fr);
             page.rows = rows;
             page.errors = summary;
             uploaded.keep();
@@ -420,6 +427,7 @@ pub async fn file_at(
     let filer = Filer {
         actor: user.email.clone(),
         on_behalf: Some((user.email.clone(), Some(contact).filter(|c| !c.is_empty()))),
+        lang: crate::i18n::Lang::Fr,
     };
     let tracking_url = format!("{}/suivi/{}", state.public_url, token.as_str());
     let planner = state.planner(Some(tracking_url.clone()));

@@ -1,0 +1,24 @@
+# E-mails to citizens, in English. Plain text: no markup, no entities.
+mail-greeting = Hello,
+mail-automatic = This message is sent automatically; do not reply to it.
+mail-follow = Follow my request
+mail-see-status = See the status of the request
+mail-receipt-subject = Your request { $reference } has been saved
+mail-receipt-received = Your request “{ $form }” has been received and passed on to the service “{ $service }”.
+mail-receipt-reference = Your reference: { $reference }. Give it if you call the service.
+mail-receipt-link = The link below is personal: it lets you follow your request and answer the service. Do not share it.
+mail-new-link-subject = Your new tracking link for request { $reference }
+mail-new-link-intro = You asked to find your requests again: here is a new link to follow your request “{ $form }”, passed on to the service “{ $service }”.
+mail-new-link-reference = Your reference: { $reference }. The old tracking link no longer works.
+mail-new-link-private = This link is personal: it lets you follow your request and answer the service. Do not share it. If you asked for nothing, you can ignore this message: only the person who reads this mailbox gets the link.
+mail-status-subject = Your request { $reference }: { $status }
+mail-status-now = The status of your request “{ $form }” is now: { $status }.
+mail-open-link = To see the details and answer the service, open the personal link you received when you filed your request.
+mail-message-subject = Message from the service about your request { $reference }
+mail-message-intro = The service “{ $service }” writes to you about your request “{ $form }”:
+mail-to-answer = To answer, open the personal link you received when you filed your request.
+mail-reminder-subject = Reminder: the service is waiting for your answer (request { $reference })
+mail-reminder-intro = The service “{ $service }” is still waiting for your answer about your request “{ $form }”:
+mail-reminder-deadline = Without an answer from you by { $date }, the request will be closed. To answer, open the personal link you received when you filed your request.
+mail-closed-subject = Your request { $reference } is closed without an answer
+mail-closed-intro = Your request “{ $form }” is closed: the service “{ $service }” was waiting for your answer and did not receive it, despite the reminder.

@@ -1,0 +1,24 @@
+# E-mails to citizens, in French. Plain text: no markup, no entities.
+mail-greeting = Bonjour,
+mail-automatic = Ce message est envoyé automatiquement ; n'y répondez pas.
+mail-follow = Suivre ma demande
+mail-see-status = Voir l'état de la demande
+mail-receipt-subject = Votre demande { $reference } est enregistrée
+mail-receipt-received = Votre demande « { $form } » a bien été reçue et transmise au service « { $service } ».
+mail-receipt-reference = Votre référence : { $reference }. Donnez-la si vous appelez le service.
+mail-receipt-link = Le lien ci-dessous est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas.
+mail-new-link-subject = Votre nouveau lien de suivi pour la demande { $reference }
+mail-new-link-intro = Vous avez demandé à retrouver vos demandes : voici un nouveau lien pour suivre votre demande « { $form } », transmise au service « { $service } ».
+mail-new-link-reference = Votre référence : { $reference }. L'ancien lien de suivi ne fonctionne plus.
+mail-new-link-private = Ce lien est personnel : il permet de suivre votre demande et de répondre au service. Ne le partagez pas. Si vous n'avez rien demandé, vous pouvez ignorer ce message : seule la personne qui lit cette boîte aux lettres reçoit le lien.
+mail-status-subject = Votre demande { $reference } : { $status }
+mail-status-now = Le statut de votre demande « { $form } » est maintenant : { $status }.
+mail-open-link = Pour voir le détail et répondre au service, ouvrez le lien personnel reçu lors du dépôt de votre demande.
+mail-message-subject = Message du service au sujet de votre demande { $reference }
+mail-message-intro = Le service « { $service } » vous écrit au sujet de votre demande « { $form } » :
+mail-to-answer = Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.
+mail-reminder-subject = Rappel : le service attend votre réponse (demande { $reference })
+mail-reminder-intro = Le service « { $service } » attend toujours votre réponse au sujet de votre demande « { $form } » :
+mail-reminder-deadline = Sans réponse de votre part d'ici le { $date }, la demande sera close. Pour répondre, ouvrez le lien personnel reçu lors du dépôt de votre demande.
+mail-closed-subject = Votre demande { $reference } est close sans réponse
+mail-closed-intro = Votre demande « { $form } » est close : le service « { $service } » attendait votre réponse et ne l'a pas reçue, malgré le rappel.
