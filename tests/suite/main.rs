@@ -40,6 +40,7 @@ mod openapi;
 mod outage;
 mod portal;
 mod privacy;
+mod queue_counts;
 mod recovery;
 mod reminders;
 mod request_page;
