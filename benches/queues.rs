@@ -21,8 +21,7 @@ use guichet::domain::{Capability, CommuneSlug, QueueId, Role, ServiceId, Status}
 use guichet::startup::Application;
 use guichet::store::staff::{AccountActor, NewApiToken};
 use guichet::store::{
-    self, AssigneeFilter, Cursor, HandlingStore, NewStaffUser, RequestQuery, Scope, SortOrder,
-    StaffStore, Store,
+    self, AssigneeFilter, Cursor, NewStaffUser, RequestQuery, Scope, SortOrder, Store,
 };
 use time::OffsetDateTime;
 
@@ -137,7 +136,7 @@ async fn bench(name: &str, url: &str, rows: u64, runs: usize, dir: &std::path::P
     }
 
     let agent = add_user(&store, name, "agent", Role::Agent, &["environnement"]).await;
-    let admin = add_user(&store, name, "admin", Role::Admin, &[]).await;
+    add_user(&store, name, "admin", Role::Admin, &[]).await;
     let token = Capability::generate();
     let now = OffsetDateTime::now_utc();
     store

@@ -1,11 +1,11 @@
 //! PostgreSQL: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use super::{PostgresStore, parsed};
-use crate::domain::{Status, workflow};
+use super::PostgresStore;
+use crate::domain::workflow;
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::handling::{OVERDUE, counts_per_queue, queue_item};
 use crate::store::{

@@ -1,10 +1,10 @@
 //! SQLite: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use super::{SqliteStore, status_column};
+use super::SqliteStore;
 use crate::domain::{ServiceId, workflow};
 use crate::store::handling::NO_DUE_DATE;
 use crate::store::handling::{OVERDUE, counts_per_queue, queue_item};
@@ -192,7 +192,9 @@ impl HandlingStore for SqliteStore {
                 .push_bind(today[..10].to_owned())
                 .push(" GROUP BY r.queue UNION ALL SELECT r.queue, ")
                 .push_bind(OVERDUE)
-                .push(", COUNT(*) FROM requests r");
+                // Named: with an agent's `service IN (…)` the planner may otherwise walk
+                // `requests_service_by_age`, the whole service.
+                .push(", COUNT(*) FROM requests r INDEXED BY requests_queue_status_by_due");
             in_queues(&mut qb);
             qb.push(" AND r.status IN ('received', 'in_progress') AND r.due_key >= ")
                 .push_bind(today)
