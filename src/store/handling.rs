@@ -244,13 +244,55 @@ pub trait HandlingStore: Send + Sync {
     /// One page of a queue listing, filtered and ordered, after `query.after`.
     async fn list_requests(&self, query: &RequestQuery) -> Result<Vec<QueueItem>, StoreError>;
 
-    /// Counts per status (and overdue) of the requests in `scope`, in one queue if given.
+    /// Counts per status (and overdue at `now`) of the requests in `scope` of each of
+    /// `queues`, in their order, read in one statement. For every scope but an élu's they
+    /// come from counts the database keeps as requests change (`queue_counts`, and open
+    /// requests per due day: migration 0017), so they cost the same in a queue of any size.
+    async fn count_queues(
+        &self,
+        scope: &Scope,
+        queues: &[&str],
+        now: OffsetDateTime,
+    ) -> Result<Vec<StatusCounts>, StoreError>;
+
+    /// [`HandlingStore::count_queues`] for one queue.
     async fn count_by_status(
         &self,
         scope: &Scope,
-        queue: Option<&str>,
+        queue: &str,
         now: OffsetDateTime,
-    ) -> Result<StatusCounts, StoreError>;
+    ) -> Result<StatusCounts, StoreError> {
+        let mut counts = self.count_queues(scope, &[queue], now).await?;
+        Ok(counts.pop().unwrap_or_default())
+    }
+}
+
+/// The second column of a count's rows that are overdue requests, not a status.
+pub(super) const OVERDUE: &str = "overdue";
+
+/// A count's rows, `(queue, status or OVERDUE, requests)`, added up per queue of `queues`
+/// (in their order); statuses in a stable order, those with no request left out.
+pub(super) fn counts_per_queue(
+    queues: &[&str],
+    rows: Vec<(String, String, i64)>,
+) -> Result<Vec<StatusCounts>, StoreError> {
+    let mut counts = vec![StatusCounts::default(); queues.len()];
+    for (queue, what, n) in rows {
+        let Some(i) = queues.iter().position(|q| *q == queue) else {
+            continue;
+        };
+        let n = n.max(0) as u64;
+        if what == OVERDUE {
+            counts[i].overdue += n;
+        } else if n > 0 {
+            let status = Status::parse(&what).map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?;
+            counts[i].per_status.push((status, n));
+        }
+    }
+    for queue in &mut counts {
+        queue.per_status.sort_by_key(|(status, _)| status.as_str());
+    }
+    Ok(counts)
 }
 
 /// One line of a listing (a `requests` row joined with its version's title and its last

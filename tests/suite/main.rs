@@ -43,6 +43,7 @@ mod outage;
 mod page_cache;
 mod portal;
 mod privacy;
+mod queue_counts;
 mod recovery;
 mod reminders;
 mod request_page;

@@ -181,8 +181,10 @@ async fn reference_of(app: &TestApp, token: &str) -> String {
 /// kinds, actors and times (the `anonymised` event aside).
 async fn statistics(app: &TestApp, references: &[&str]) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut queues = std::collections::BTreeSet::new();
     for reference in references {
         let r = request(app, reference).await;
+        queues.insert(r.queue.to_string());
         let events: Vec<String> = r
             .events
             .iter()
@@ -204,12 +206,14 @@ async fn statistics(app: &TestApp, references: &[&str]) -> Vec<String> {
             events
         ));
     }
-    let counts = app
-        .store
-        .count_by_status(&Scope::All, None, OffsetDateTime::now_utc())
-        .await
-        .unwrap();
-    lines.push(format!("{counts:?}"));
+    for queue in &queues {
+        let counts = app
+            .store
+            .count_by_status(&Scope::All, queue, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        lines.push(format!("{queue}: {counts:?}"));
+    }
     lines
 }
 

@@ -1,13 +1,13 @@
 //! PostgreSQL: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
-use super::{PostgresStore, parsed};
-use crate::domain::{Status, workflow};
+use super::PostgresStore;
+use crate::domain::workflow;
 use crate::store::handling::NO_DUE_DATE;
-use crate::store::handling::queue_item;
+use crate::store::handling::{OVERDUE, counts_per_queue, queue_item};
 use crate::store::{
     AssigneeFilter, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
     StoreError, parse_time,
@@ -135,35 +135,61 @@ impl HandlingStore for PostgresStore {
         rows.iter().map(|row| queue_item(row, query.sort)).collect()
     }
 
-    async fn count_by_status(
+    async fn count_queues(
         &self,
         scope: &Scope,
-        queue: Option<&str>,
+        queues: &[&str],
         now: OffsetDateTime,
-    ) -> Result<StatusCounts, StoreError> {
-        let mut qb = QueryBuilder::<Postgres>::new(
-            "SELECT r.status, COUNT(*) AS n FROM requests r WHERE TRUE",
-        );
-        push_scope(&mut qb, scope);
-        if let Some(queue) = queue {
-            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+    ) -> Result<Vec<StatusCounts>, StoreError> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
         }
-        qb.push(" GROUP BY r.status");
-        let mut counts = StatusCounts::default();
-        for row in qb.build().fetch_all(&self.pool).await? {
-            let n: i64 = row.try_get("n")?;
-            counts
-                .per_status
-                .push((parsed(&row, "status", Status::parse)?, n.max(0) as u64));
+        let names: Vec<String> = queues.iter().map(|q| q.to_string()).collect();
+        let in_queues = |qb: &mut QueryBuilder<Postgres>| {
+            qb.push(" WHERE r.queue = ANY(")
+                .push_bind(names.clone())
+                .push(")");
+            push_scope(qb, scope);
+        };
+        let mut qb = QueryBuilder::<Postgres>::new("");
+        if matches!(scope, Scope::Communes { .. }) {
+            // An élu's scope (their communes, or what they filed) is no key of the kept
+            // counts: their queue's rows are counted.
+            qb.push("SELECT r.queue, r.status, COUNT(*) FROM requests r");
+            in_queues(&mut qb);
+            qb.push(" GROUP BY r.queue, r.status UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                .push(", COUNT(*) FROM requests r");
+            in_queues(&mut qb);
+            push_overdue(&mut qb, now);
+            qb.push(" GROUP BY r.queue");
+        } else {
+            // Open requests due on an earlier day are kept per day; those due earlier
+            // today are a short range of `requests_queue_status_by_due`.
+            let midnight = now
+                .to_offset(time::UtcOffset::UTC)
+                .replace_time(time::Time::MIDNIGHT);
+            qb.push("SELECT r.queue, r.status, SUM(r.requests)::BIGINT FROM queue_counts r");
+            in_queues(&mut qb);
+            qb.push(" GROUP BY r.queue, r.status UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                .push(", SUM(r.requests)::BIGINT FROM queue_open_due_days r");
+            in_queues(&mut qb);
+            qb.push(" AND r.due_day < ")
+                .push_bind(midnight.date())
+                .push(" GROUP BY r.queue UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                .push(", COUNT(*) FROM requests r");
+            in_queues(&mut qb);
+            qb.push(format!(
+                " AND r.status IN ('received', 'in_progress') AND {DUE_KEY} >= "
+            ))
+            .push_bind(midnight)
+            .push(format!(" AND {DUE_KEY} < "))
+            .push_bind(now)
+            .push(" GROUP BY r.queue");
         }
-        let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM requests r WHERE TRUE");
-        push_scope(&mut qb, scope);
-        if let Some(queue) = queue {
-            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
-        }
-        push_overdue(&mut qb, now);
-        let overdue: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
-        counts.overdue = overdue.max(0) as u64;
-        Ok(counts)
+        let rows = qb.build_query_as().fetch_all(&self.pool).await?;
+        counts_per_queue(queues, rows)
     }
 }

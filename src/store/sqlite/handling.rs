@@ -1,19 +1,21 @@
 //! SQLite: queue listings and their counts, filtered by scope in SQL.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 
-use super::{SqliteStore, status_column};
+use super::SqliteStore;
 use crate::domain::{ServiceId, workflow};
 use crate::store::handling::NO_DUE_DATE;
-use crate::store::handling::queue_item;
+use crate::store::handling::{OVERDUE, counts_per_queue, queue_item};
 use crate::store::{
     AssigneeFilter, HandlingStore, QueueItem, RequestQuery, Scope, SortOrder, StatusCounts,
     StoreError, format_time,
 };
 
-const DUE_KEY: &str = "coalesce(r.due_at, '9999-12-31T23:59:59.999999Z')";
+/// The due-date order's key: a virtual column (`coalesce(due_at, NO_DUE_DATE)`, migration
+/// 0017), so that a row value on it seeks the index.
+const DUE_KEY: &str = "r.due_key";
 
 /// `AND <scope>` for a listing.
 fn push_scope(qb: &mut QueryBuilder<Sqlite>, scope: &Scope) {
@@ -143,34 +145,64 @@ impl HandlingStore for SqliteStore {
         rows.iter().map(|row| queue_item(row, query.sort)).collect()
     }
 
-    async fn count_by_status(
+    async fn count_queues(
         &self,
         scope: &Scope,
-        queue: Option<&str>,
+        queues: &[&str],
         now: OffsetDateTime,
-    ) -> Result<StatusCounts, StoreError> {
-        let mut qb =
-            QueryBuilder::<Sqlite>::new("SELECT r.status, COUNT(*) AS n FROM requests r WHERE 1");
-        push_scope(&mut qb, scope);
-        if let Some(queue) = queue {
-            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
+    ) -> Result<Vec<StatusCounts>, StoreError> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
         }
-        qb.push(" GROUP BY r.status");
-        let mut counts = StatusCounts::default();
-        for row in qb.build().fetch_all(&self.pool).await? {
-            let n: i64 = row.try_get("n")?;
-            counts
-                .per_status
-                .push((status_column(&row)?, n.max(0) as u64));
+        let in_queues = |qb: &mut QueryBuilder<Sqlite>| {
+            qb.push(" WHERE r.queue IN (");
+            let mut list = qb.separated(", ");
+            for queue in queues {
+                list.push_bind(queue.to_string());
+            }
+            list.push_unseparated(")");
+            push_scope(qb, scope);
+        };
+        let mut qb = QueryBuilder::<Sqlite>::new("");
+        if matches!(scope, Scope::Communes { .. }) {
+            // An élu's scope (their communes, or what they filed) is no key of the kept
+            // counts: their queue's rows are counted.
+            qb.push("SELECT r.queue, r.status, COUNT(*) FROM requests r");
+            in_queues(&mut qb);
+            qb.push(" GROUP BY r.queue, r.status UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                .push(", COUNT(*) FROM requests r");
+            in_queues(&mut qb);
+            push_overdue(&mut qb, now);
+            qb.push(" GROUP BY r.queue");
+        } else {
+            // Open requests due on an earlier day are kept per day; those due earlier
+            // today are a short range of `requests_queue_status_by_due`.
+            let midnight = now
+                .to_offset(time::UtcOffset::UTC)
+                .replace_time(time::Time::MIDNIGHT);
+            let today = format_time(midnight);
+            qb.push("SELECT r.queue, r.status, SUM(r.requests) FROM queue_counts r");
+            in_queues(&mut qb);
+            qb.push(" GROUP BY r.queue, r.status UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                .push(", SUM(r.requests) FROM queue_open_due_days r");
+            in_queues(&mut qb);
+            qb.push(" AND r.due_day < ")
+                .push_bind(today[..10].to_owned())
+                .push(" GROUP BY r.queue UNION ALL SELECT r.queue, ")
+                .push_bind(OVERDUE)
+                // Named: with an agent's `service IN (…)` the planner may otherwise walk
+                // `requests_service_by_age`, the whole service.
+                .push(", COUNT(*) FROM requests r INDEXED BY requests_queue_status_by_due");
+            in_queues(&mut qb);
+            qb.push(" AND r.status IN ('received', 'in_progress') AND r.due_key >= ")
+                .push_bind(today)
+                .push(" AND r.due_key < ")
+                .push_bind(format_time(now))
+                .push(" GROUP BY r.queue");
         }
-        let mut qb = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM requests r WHERE 1");
-        push_scope(&mut qb, scope);
-        if let Some(queue) = queue {
-            qb.push(" AND r.queue = ").push_bind(queue.to_owned());
-        }
-        push_overdue(&mut qb, now);
-        let overdue: i64 = qb.build_query_scalar().fetch_one(&self.pool).await?;
-        counts.overdue = overdue.max(0) as u64;
-        Ok(counts)
+        let rows = qb.build_query_as().fetch_all(&self.pool).await?;
+        counts_per_queue(queues, rows)
     }
 }

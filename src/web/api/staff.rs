@@ -170,11 +170,9 @@ pub async fn queues(
         if !user.handles_requests() || !user.scope().allows(&service.id, None, None) {
             continue;
         }
-        for queue in &service.queues {
-            let counts = state
-                .store
-                .count_by_status(&user.scope(), Some(&queue.id), now)
-                .await?;
+        let ids: Vec<&str> = service.queues.iter().map(|q| q.id.as_str()).collect();
+        let counts = state.store.count_queues(&user.scope(), &ids, now).await?;
+        for (queue, counts) in service.queues.iter().zip(counts) {
             out.push(QueueSummary {
                 id: queue.id.to_string(),
                 name: queue.name.clone(),

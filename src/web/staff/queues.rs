@@ -110,12 +110,10 @@ pub async fn home(State(state): State<AppState>, signed: Signed) -> Result<Respo
         if !user.handles_requests() || !user.scope().allows(&service.id, None, None) {
             continue;
         }
+        let ids: Vec<&str> = service.queues.iter().map(|q| q.id.as_str()).collect();
+        let counts = state.store.count_queues(&user.scope(), &ids, now).await?;
         let mut queues = Vec::new();
-        for queue in &service.queues {
-            let counts = state
-                .store
-                .count_by_status(&user.scope(), Some(&queue.id), now)
-                .await?;
+        for (queue, counts) in service.queues.iter().zip(counts) {
             queues.push(QueueSummary {
                 id: queue.id.clone(),
                 name: queue.name.clone(),
@@ -305,7 +303,7 @@ pub async fn queue(
     let names = super::StaffNames::load(&state).await?;
     let counts = state
         .store
-        .count_by_status(&user.scope(), Some(&queue_id), now)
+        .count_by_status(&user.scope(), &queue_id, now)
         .await?;
     let next = if items.len() == PAGE_SIZE as usize {
         items
