@@ -185,8 +185,8 @@ async fn file_at(app: &TestApp, filed: OffsetDateTime, due_in_days: u32) -> Stri
     request.due_in_days = Some(due_in_days);
     let receipt = store_request_at(
         app.store.as_ref(),
-        &request,
-        &guichet::dispatch::no_messages,
+        request,
+        std::sync::Arc::new(guichet::dispatch::no_messages),
         filed,
     )
     .await
