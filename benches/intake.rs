@@ -333,7 +333,7 @@ fn example(root: &Path) -> String {
     form.examples[0].to_string()
 }
 
-/// The columns of `requests` a copy takes from its template (all but its keys).
+/// The columns of `requests` a copy draws afresh; it takes every other from its template.
 const KEYS: [&str; 3] = ["id", "reference", "tracking_hash"];
 
 /// Commits per second on SQLite, copying the last filed request and its submitted event,

@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 
 #[path = "support/ceiling.rs"]
 mod ceiling;
+#[path = "support/server.rs"]
+mod server;
 
 use guichet::catalogue::{Catalogue, Form};
-use guichet::config::{DatabaseConfig, ServeConfig};
+use guichet::config::DatabaseConfig;
 use guichet::domain::{Channel, TrackingToken};
 use guichet::intake::{self, coerce};
 use guichet::requests::filing;
@@ -134,42 +136,11 @@ async fn store_and_http(
         "\n3. {backend}: HTTP POST /api/v1/forms/remplacement-bac/submissions, {HTTP_CLIENTS} concurrent clients on loopback ({HTTP_FILINGS} filings)"
     );
     let mail_dir = tempfile::TempDir::new().unwrap().keep();
-    let app = Application::build(ServeConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        catalogue: root.to_owned(),
-        public_url: None,
-        max_json_bytes: 1 << 20,
-        max_form_bytes: 256 << 10,
-        max_upload_bytes: 25 << 20,
-        attachments_dir: mail_dir.join("attachments"),
-        clamd_socket: None,
-        attachments_sweep_secs: 0,
-        attachments_grace_secs: 24 * 3600,
-        header_timeout_secs: 10,
-        request_timeout_secs: 30,
-        catalogue_refresh_secs: 0,
-        log_format: guichet::telemetry::LogFormat::Text,
-        metrics_bind: None,
-        database: DatabaseConfig {
-            url: http_url,
-            max_connections: 8,
-        },
-        // The defaults, with e-mails written to a temporary folder (the demo form sends a
-        // receipt when the example has an address: the outbox is part of each filing).
-        dispatch: guichet::config::DispatchConfig {
-            mail_url: format!("file://{}", mail_dir.display()),
-            ..ServeConfig::from_env().dispatch
-        },
-        proxy: Default::default(),
-        // One loopback client files thousands of requests: the per-address limit is off.
-        rate_limits: guichet::config::RateLimitConfig {
-            limit_submissions: guichet::config::Rate(None),
-            ..Default::default()
-        },
-        oidc: Default::default(),
-    })
-    .await
-    .unwrap();
+    // The defaults, with e-mails written to a temporary folder (the demo form sends a
+    // receipt when the example has an address: the outbox is part of each filing).
+    let app = Application::build(server::config(root, &http_url, &mail_dir, 1_000))
+        .await
+        .unwrap();
     let url = format!(
         "http://{}/api/v1/forms/remplacement-bac/submissions",
         app.local_addr()
