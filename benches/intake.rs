@@ -14,6 +14,9 @@
 //!    created): the same on PostgreSQL in a fresh database, where the ceiling is pgbench's
 //!    TPS at 16 clients inserting the same rows, against intake at 16 clients.
 //!
+//! `BENCH_INTAKE_ONLY` runs one part: `sqlite` (1 and 2), `http` (3) or `postgres` (4), as
+//! when profiling one of them.
+//!
 //! `BENCH_INTAKE_SECONDS` sets each measure's length (default 5). The load generator is
 //! reqwest (hyper) in this process, sharing the machine's cores with the server, as wrk
 //! would. The server logs as `guichet serve` does (JSON lines on standard error, at `info`
@@ -46,13 +49,20 @@ fn main() {
     println!("Guichet intake benchmark, {seconds} s per measure");
     runtime.block_on(async {
         let sqlite = format!("sqlite://{}", dir.path().join("intake.db").display());
+        let only = std::env::var("BENCH_INTAKE_ONLY").unwrap_or_default();
+        let runs = |part: &str| only.is_empty() || only == part;
         let mut rows = Vec::new();
-        rows.extend(backend("SQLite", &root, &sqlite, dir.path(), length, &[1, 8, 64]).await);
-        rows.extend(http_overhead(&root, dir.path(), length).await);
+        if runs("sqlite") {
+            rows.extend(backend("SQLite", &root, &sqlite, dir.path(), length, &[1, 8, 64]).await);
+        }
+        if runs("http") {
+            rows.extend(http_overhead(&root, dir.path(), length).await);
+        }
         let postgres = std::env::var("BENCH_POSTGRES_URL")
             .or_else(|_| std::env::var("TEST_DATABASE_URL"))
             .ok()
-            .filter(|u| !u.is_empty());
+            .filter(|u| !u.is_empty())
+            .filter(|_| runs("postgres"));
         match postgres {
             Some(server_url) => {
                 let (url, drop) = fresh_database(&server_url).await;

@@ -46,7 +46,7 @@ pub async fn record_filed(
             "request {id} is filed without its submission event"
         )));
     };
-    tx.write_facts(id, &facts).await
+    tx.insert_facts(id, &facts).await
 }
 
 /// Writes the facts of every request that has none; returns how many. Idempotent, and

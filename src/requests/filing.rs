@@ -16,8 +16,8 @@ use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::Accepted;
 use crate::store::{
-    Batched, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction, Savepoint,
-    Store, StoreError,
+    Batched, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction, Store,
+    StoreError,
 };
 
 /// A fresh reference collides with an existing one about once in 10^12 filings per thousand
@@ -163,17 +163,12 @@ impl Batched for Filing {
         tx.record_form_version(&request.form, now).await?;
         for _ in 0..REFERENCE_ATTEMPTS {
             let reference = Reference::generate();
-            tx.set_savepoint(Savepoint::Reference).await?;
             let inserted = tx.insert_request(&reference, request, &state, now).await?;
             let Inserted::Request(id) = inserted else {
-                tx.roll_back_to(Savepoint::Reference).await?;
-                tx.release_savepoint(Savepoint::Reference).await?;
                 continue;
             };
-            tx.release_savepoint(Savepoint::Reference).await?;
-            for (event, actor) in events.iter().zip(first_actors(request)) {
-                tx.append_event(id, actor, event, now).await?;
-            }
+            let first: Vec<_> = first_actors(request).into_iter().zip(&events).collect();
+            tx.append_events(id, &first, now).await?;
             super::facts::record_filed(tx, id, origin(request), &events, now).await?;
             let messages = (self.planner)(&filing_plan(request, &reference, &state, &events));
             tx.queue_outbox(id, &messages, now).await?;

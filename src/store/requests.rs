@@ -231,10 +231,11 @@ pub trait RequestTransaction: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
-    /// Inserts a new request under `reference`, in `state`. `Err(AlreadyFiled)` when its
-    /// tracking hash is stored already (the same submission sent twice). After
-    /// [`Inserted::ReferenceTaken`] or an error, roll back to a savepoint set before it (on
-    /// PostgreSQL the transaction refuses every statement until then).
+    /// Inserts a new request under `reference`, in `state`. [`Inserted::ReferenceTaken`]
+    /// when another request holds the reference: nothing is written, and the transaction
+    /// goes on (draw another). `Err(AlreadyFiled)` when its tracking hash is stored already
+    /// (the same submission sent twice); after it, or any error, roll back to a savepoint
+    /// set before it (on PostgreSQL the transaction refuses every statement until then).
     async fn insert_request(
         &mut self,
         reference: &Reference,
@@ -280,12 +281,25 @@ pub trait RequestTransaction: Send {
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
 
+    /// Appends events to a request's history, in order, each with its actor: one
+    /// statement, as a filing's first events are written.
+    async fn append_events(
+        &mut self,
+        id: Uuid,
+        events: &[(&str, &NewEvent)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// The request's whole history, oldest first, as this transaction sees it.
     async fn history(&mut self, id: Uuid) -> Result<Vec<Event>, StoreError>;
 
     /// Writes what statistics know of the request (its row of `request_facts`), replacing
     /// what was there.
     async fn write_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError>;
+
+    /// Writes the facts of a request inserted in this transaction, which has none yet:
+    /// [`RequestTransaction::write_facts`] without reading what was there.
+    async fn insert_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError>;
 
     /// Queues the planner's messages for delivery once the transaction commits.
     async fn queue_outbox(
@@ -309,6 +323,9 @@ pub trait RequestTransaction: Send {
 
     /// Commits; returns once the transaction is durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Undoes everything the transaction wrote, and ends it.
+    async fn roll_back(self: Box<Self>) -> Result<(), StoreError>;
 }
 
 // --- Reading rows, once for both databases ------------------------------------------

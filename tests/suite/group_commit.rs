@@ -4,7 +4,9 @@
 use crate::common;
 
 use common::{fixture, spawn_app_with};
-use guichet::domain::TrackingToken;
+use guichet::domain::{Reference, TrackingToken};
+use guichet::requests::filing::{Filer, filed_state, new_request, store_request};
+use guichet::store::Inserted;
 use reqwest::header::LOCATION;
 
 /// Distinct requests, each sent twice at the same instant (a double click).
@@ -87,4 +89,65 @@ async fn concurrent_filings_share_commits_and_a_duplicate_fails_alone() {
     );
     assert!(groups < writes, "{groups} groups for {writes} writes");
     assert!(after.largest > 1, "{after:?}");
+    // Each refused copy spoilt its group's optimistic pass: the group was written again,
+    // guarded, and its neighbours committed all the same (above).
+    assert!(after.guarded > before.guarded, "{after:?}");
+}
+
+/// A fresh reference that another request holds is refused without spoiling the
+/// transaction: the filing draws again in the same transaction, and both requests stand.
+#[tokio::test]
+async fn a_reference_clash_is_drawn_again_in_the_same_transaction() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let store = app.store.clone();
+    let first = filing();
+    let receipt = store_request(
+        store.as_ref(),
+        first,
+        std::sync::Arc::new(guichet::dispatch::no_messages),
+    )
+    .await
+    .unwrap();
+
+    let second = filing();
+    let now = time::OffsetDateTime::now_utc();
+    let (state, _) = filed_state(&second, now);
+    let mut tx = store.begin().await.unwrap();
+    let clash = tx
+        .insert_request(&receipt.reference, &second, &state, now)
+        .await
+        .unwrap();
+    assert!(matches!(clash, Inserted::ReferenceTaken), "{clash:?}");
+    let fresh = Reference::generate();
+    let inserted = tx
+        .insert_request(&fresh, &second, &state, now)
+        .await
+        .unwrap();
+    assert!(matches!(inserted, Inserted::Request(_)), "{inserted:?}");
+    tx.commit().await.unwrap();
+
+    assert_eq!(app.count().await, 2);
+    let kept = store
+        .request_by_reference(&receipt.reference)
+        .await
+        .unwrap();
+    assert!(kept.is_some(), "the first request keeps its reference");
+    let second = store.track(&second.tracking_hash).await.unwrap().unwrap();
+    assert_eq!(second.reference, fresh);
+}
+
+/// A routed filing of the minimal fixture's form, under a fresh tracking link.
+fn filing() -> guichet::store::NewRequest {
+    let catalogue = guichet::catalogue::Catalogue::load_strict(&fixture("minimal")).unwrap();
+    let form = catalogue.form("demande").unwrap();
+    let data = serde_json::json!({"categorie": "lampe", "details": "Lampadaire éteint", "commune": "beta"});
+    let accepted =
+        guichet::intake::accept(&catalogue, form, data, None, guichet::domain::Channel::Web)
+            .unwrap();
+    new_request(
+        form,
+        accepted,
+        &TrackingToken::generate(),
+        Filer::named("citoyen"),
+    )
 }

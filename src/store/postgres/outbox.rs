@@ -1,8 +1,8 @@
 //! PostgreSQL: claiming, finishing and listing the outbox's messages.
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,23 +18,25 @@ pub(super) async fn insert_outbox(
     messages: &[OutboxMessage],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    for message in messages {
-        sqlx::query(
-            "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)",
-        )
-        .bind(Uuid::now_v7())
-        .bind(Uuid::new_v4())
-        .bind(request_id)
-        .bind(message.channel.as_str())
-        .bind(&message.target)
-        .bind(&message.kind)
-        .bind(Json(&message.payload))
-        .bind(message.not_before.unwrap_or(now))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    if messages.is_empty() {
+        return Ok(());
     }
+    let mut insert = QueryBuilder::<Postgres>::new(
+        "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at) ",
+    );
+    insert.push_values(messages, |mut row, message| {
+        row.push_bind(Uuid::now_v7())
+            .push_bind(Uuid::new_v4())
+            .push_bind(request_id)
+            .push_bind(message.channel.as_str())
+            .push_bind(&message.target)
+            .push_bind(&message.kind)
+            .push_bind(Json(&message.payload))
+            .push_bind("pending")
+            .push_bind(message.not_before.unwrap_or(now))
+            .push_bind(now);
+    });
+    insert.build().execute(&mut *tx).await?;
     Ok(())
 }
 

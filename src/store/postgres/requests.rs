@@ -1,8 +1,10 @@
 //! PostgreSQL: reading requests, and the primitives of a write transaction on them.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -116,6 +118,7 @@ pub(super) async fn begin_write(
     Ok(Box::new(PostgresTransaction {
         tx,
         rollups: PendingRollups::default(),
+        recorded_versions: HashSet::new(),
     }))
 }
 
@@ -125,6 +128,53 @@ struct PostgresTransaction {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     /// What the facts written change in the rollups, added at commit.
     rollups: PendingRollups,
+    /// The form versions recorded in this transaction: a group of filings of one form
+    /// records its version once.
+    recorded_versions: HashSet<String>,
+}
+
+impl PostgresTransaction {
+    /// Writes a request's facts over `old` (what was stored, if anything), and keeps the
+    /// rollups' change for the commit.
+    async fn put_facts(
+        &mut self,
+        id: Uuid,
+        row: FactsRow,
+        old: Option<&FactsRow>,
+    ) -> Result<(), StoreError> {
+        let delta = RollupDelta::between(old, &row);
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month"
+        )))
+        .bind(id)
+        .bind(row.form_id)
+        .bind(row.commune)
+        .bind(row.channel)
+        .bind(row.filed_by)
+        .bind(row.service)
+        .bind(row.queue)
+        .bind(row.status)
+        .bind(row.filed_at)
+        .bind(row.first_action_at)
+        .bind(row.closed_at)
+        .bind(row.due_at)
+        .bind(row.paused_seconds)
+        .bind(row.within_deadline)
+        .bind(row.reopened)
+        .bind(row.transferred)
+        .bind(row.fallback)
+        .bind(row.filed_day)
+        .bind(row.closed_day)
+        .bind(row.first_action_bucket)
+        .bind(row.resolution_bucket)
+        .bind(row.filed_month)
+        .execute(&mut *self.tx)
+        .await?;
+        self.rollups.push(delta);
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -134,6 +184,9 @@ impl RequestTransaction for PostgresTransaction {
         form: &FormVersionRecord,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        if self.recorded_versions.contains(form.version.as_str()) {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO form_versions (version, form_id, title, definition, rule_source, git_commit, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING",
@@ -147,6 +200,8 @@ impl RequestTransaction for PostgresTransaction {
         .bind(now)
         .execute(&mut *self.tx)
         .await?;
+        self.recorded_versions
+            .insert(form.version.as_str().to_owned());
         Ok(())
     }
 
@@ -162,7 +217,8 @@ impl RequestTransaction for PostgresTransaction {
             "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
                 status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
                 filed_by, citizen_contact)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)
+             ON CONFLICT (reference) DO NOTHING",
         )
         .bind(id)
         .bind(reference.to_string())
@@ -186,8 +242,8 @@ impl RequestTransaction for PostgresTransaction {
         .execute(&mut *self.tx)
         .await;
         match inserted {
+            Ok(done) if done.rows_affected() == 0 => Ok(Inserted::ReferenceTaken),
             Ok(_) => Ok(Inserted::Request(id)),
-            Err(err) if violates(&err, "requests_reference_key") => Ok(Inserted::ReferenceTaken),
             Err(err) if violates(&err, "requests_tracking_hash_key") => {
                 Err(StoreError::AlreadyFiled)
             }
@@ -289,6 +345,30 @@ impl RequestTransaction for PostgresTransaction {
         Ok(())
     }
 
+    async fn append_events(
+        &mut self,
+        id: Uuid,
+        events: &[(&str, &NewEvent)],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) ",
+        );
+        insert.push_values(events, |mut row, (actor, event)| {
+            row.push_bind(id)
+                .push_bind(event.kind.as_str())
+                .push_bind(*actor)
+                .push_bind(event.visible_to_citizen)
+                .push_bind(Json(&event.body))
+                .push_bind(now);
+        });
+        insert.build().execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     async fn history(&mut self, id: Uuid) -> Result<Vec<Event>, StoreError> {
         sqlx::query("SELECT kind, actor, body, created_at FROM request_events WHERE request_id = $1 ORDER BY id")
             .bind(id)
@@ -316,38 +396,11 @@ impl RequestTransaction for PostgresTransaction {
         .await?
         .map(|r| FactsRow::read(&r))
         .transpose()?;
-        let delta = RollupDelta::between(old.as_ref(), &row);
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month"
-        )))
-        .bind(id)
-        .bind(row.form_id)
-        .bind(row.commune)
-        .bind(row.channel)
-        .bind(row.filed_by)
-        .bind(row.service)
-        .bind(row.queue)
-        .bind(row.status)
-        .bind(row.filed_at)
-        .bind(row.first_action_at)
-        .bind(row.closed_at)
-        .bind(row.due_at)
-        .bind(row.paused_seconds)
-        .bind(row.within_deadline)
-        .bind(row.reopened)
-        .bind(row.transferred)
-        .bind(row.fallback)
-        .bind(row.filed_day)
-        .bind(row.closed_day)
-        .bind(row.first_action_bucket)
-        .bind(row.resolution_bucket)
-        .bind(row.filed_month)
-        .execute(&mut *self.tx)
-        .await?;
-        self.rollups.push(delta);
-        Ok(())
+        self.put_facts(id, row, old.as_ref()).await
+    }
+
+    async fn insert_facts(&mut self, id: Uuid, facts: &RequestFacts) -> Result<(), StoreError> {
+        self.put_facts(id, FactsRow::of(facts), None).await
     }
 
     async fn queue_outbox(
@@ -379,6 +432,8 @@ impl RequestTransaction for PostgresTransaction {
             .execute(&mut *self.tx)
             .await?;
         self.rollups.roll_back(savepoint);
+        // A version recorded after the savepoint is gone with it.
+        self.recorded_versions.clear();
         Ok(())
     }
 
@@ -386,6 +441,11 @@ impl RequestTransaction for PostgresTransaction {
         let rollups = self.rollups.take();
         super::statistics::add_to_rollups(&mut self.tx, &rollups).await?;
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn roll_back(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
         Ok(())
     }
 }

@@ -10,30 +10,32 @@ use crate::domain::outbox::OutboxMessage;
 use crate::store::outbox::outbox_row;
 use crate::store::{OutboxRow, OutboxStore, Outcome, StoreError, format_time};
 
-/// Writes the planner's messages in the caller's transaction.
+/// Writes the planner's messages in the caller's transaction, in one statement.
 pub(super) async fn insert_outbox(
     tx: &mut sqlx::SqliteConnection,
     request_id: Option<&str>,
     messages: &[OutboxMessage],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    for message in messages {
-        sqlx::query(
-            "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        )
-        .bind(Uuid::now_v7().to_string())
-        .bind(Uuid::new_v4().to_string())
-        .bind(request_id)
-        .bind(message.channel.as_str())
-        .bind(&message.target)
-        .bind(&message.kind)
-        .bind(message.payload.to_string())
-        .bind(format_time(message.not_before.unwrap_or(now)))
-        .bind(format_time(now))
-        .execute(&mut *tx)
-        .await?;
+    if messages.is_empty() {
+        return Ok(());
     }
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at) ",
+    );
+    insert.push_values(messages, |mut row, message| {
+        row.push_bind(Uuid::now_v7().to_string())
+            .push_bind(Uuid::new_v4().to_string())
+            .push_bind(request_id)
+            .push_bind(message.channel.as_str())
+            .push_bind(&message.target)
+            .push_bind(&message.kind)
+            .push_bind(message.payload.to_string())
+            .push_bind("pending")
+            .push_bind(format_time(message.not_before.unwrap_or(now)))
+            .push_bind(format_time(now));
+    });
+    insert.build().execute(&mut *tx).await?;
     Ok(())
 }
 
