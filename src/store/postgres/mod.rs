@@ -34,6 +34,10 @@ use super::{Event, Store, StoreError};
 /// The most writes one group commits.
 const MAX_GROUP: usize = 128;
 
+/// How many shards a kept queue count may be split into (one per connection, numbered
+/// modulo this): as many rows to add up for each count read.
+const COUNTER_SHARDS: usize = 16;
+
 pub struct PostgresStore {
     pool: PgPool,
     /// Filings, grouped: a few committers, each on a connection of its own.
@@ -43,8 +47,23 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and runs the migrations.
     pub async fn open(url: &str, max_connections: u32) -> anyhow::Result<PostgresStore> {
+        // Each connection adds to its own shard of the kept queue counts (migration 0018),
+        // so that concurrent transactions do not queue on one counter row. Numbered as
+        // they open: the few connections that write at once get different shards.
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
+            .after_connect(move |conn, _| {
+                let shard =
+                    opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % COUNTER_SHARDS;
+                Box::pin(async move {
+                    sqlx::query("SELECT set_config('guichet.counter_shard', $1, false)")
+                        .bind(shard.to_string())
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            })
             // Fail fast while the database is down rather than queue requests for long.
             .acquire_timeout(Duration::from_secs(3))
             .connect(url)
