@@ -135,7 +135,7 @@ impl Application {
         let form_state_key = crate::web::public::form_state::FormStateKey::load(store.as_ref())
             .await
             .context("cannot read or keep the key that signs form pages")?;
-        let state = AppState {
+        let state = AppState::new(crate::web::Shared {
             form_state_key: Arc::new(form_state_key),
             pages: Arc::default(),
             retention: Arc::new(places),
@@ -176,7 +176,7 @@ impl Application {
                 LOGIN_WINDOW,
             )),
             oidc: Arc::new(oidc),
-        };
+        });
         Ok(Application {
             listener,
             metrics,

@@ -47,18 +47,20 @@ pub async fn negotiate(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let languages = state.catalogue.load().territory.territory.languages.clone();
-    let lang = if speaks_french_only(request.uri().path()) {
-        Lang::Fr
-    } else {
-        Some(of_headers(request.headers()))
-            .filter(|lang| languages.contains(lang))
-            .unwrap_or(Lang::Fr)
+    let (lang, several) = {
+        let catalogue = state.catalogue.load();
+        let languages = &catalogue.territory.territory.languages;
+        let lang = if speaks_french_only(request.uri().path()) {
+            Lang::Fr
+        } else {
+            Some(of_headers(request.headers()))
+                .filter(|lang| languages.contains(lang))
+                .unwrap_or(Lang::Fr)
+        };
+        (lang, languages.len() > 1)
     };
     request.extensions_mut().insert(lang);
-    request.extensions_mut().insert(Offered {
-        several: languages.len() > 1,
-    });
+    request.extensions_mut().insert(Offered { several });
     let mut response = CURRENT.scope(lang, next.run(request)).await;
     // The same address answers in either language: caches must tell them apart.
     response.headers_mut().append(

@@ -69,17 +69,17 @@ impl OutboxStore for PostgresStore {
         if finished.is_empty() {
             return Ok(());
         }
-        // One transaction (one durable commit) for the whole round.
+        // One transaction (one durable commit) for the whole round, and one statement for
+        // all its deliveries (most of a round).
         let mut tx = self.pool.begin().await?;
+        let mut delivered = Vec::new();
         for (id, outcome) in finished {
             let id = Uuid::parse_str(id).map_err(other)?;
             let query = match outcome {
-                Outcome::Delivered => sqlx::query(
-                    "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
-                    payload = payload - 'tracking_url' - 'link_url' WHERE id = $2",
-                )
-                .bind(OffsetDateTime::now_utc())
-                .bind(id),
+                Outcome::Delivered => {
+                    delivered.push(id);
+                    continue;
+                }
                 Outcome::Retry { error, at } => sqlx::query(
                     "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
                 )
@@ -93,6 +93,16 @@ impl OutboxStore for PostgresStore {
                 }
             };
             query.execute(&mut *tx).await?;
+        }
+        if !delivered.is_empty() {
+            sqlx::query(
+                "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL,
+                payload = payload - 'tracking_url' - 'link_url' WHERE id = ANY($2)",
+            )
+            .bind(OffsetDateTime::now_utc())
+            .bind(delivered)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

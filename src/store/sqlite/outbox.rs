@@ -67,16 +67,16 @@ impl OutboxStore for SqliteStore {
         if finished.is_empty() {
             return Ok(());
         }
-        // One transaction (one durable commit) for the whole round.
+        // One transaction (one durable commit) for the whole round, and one statement for
+        // all its deliveries (most of a round).
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut delivered = Vec::new();
         for (id, outcome) in finished {
             let query = match outcome {
-                Outcome::Delivered => sqlx::query(
-                    "UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = NULL,
-                    payload = json_remove(payload, '$.tracking_url', '$.link_url') WHERE id = ?",
-                )
-                .bind(&now)
-                .bind(id),
+                Outcome::Delivered => {
+                    delivered.push(id);
+                    continue;
+                }
                 Outcome::Retry { error, at } => sqlx::query(
                     "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?",
                 )
@@ -90,6 +90,21 @@ impl OutboxStore for SqliteStore {
                 }
             };
             query.execute(&mut *tx).await?;
+        }
+        if !delivered.is_empty() {
+            let mut update = QueryBuilder::<Sqlite>::new(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ",
+            );
+            update.push_bind(&now).push(
+                ", last_error = NULL, payload = json_remove(payload, '$.tracking_url', '$.link_url')
+                WHERE id IN (",
+            );
+            let mut ids = update.separated(", ");
+            for id in delivered {
+                ids.push_bind(id);
+            }
+            ids.push_unseparated(")");
+            update.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
