@@ -22,6 +22,12 @@ use crate::store::{Store, backoff};
 /// Rows claimed per round.
 const BATCH: u32 = 32;
 
+/// Pause after a round that found fewer rows than a batch (at most `idle`): under load the
+/// next round then takes what queued meanwhile, and the worker's claims and outcomes (a
+/// durable commit each) stay a few a second instead of one pair per filing, on the writer
+/// that files requests. A message waits this much longer at most.
+const GATHER: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     pub mail_from: Mailbox,
@@ -48,6 +54,9 @@ impl Worker {
         loop {
             match self.round().await {
                 Ok(0) => tokio::time::sleep(self.settings.idle).await,
+                Ok(claimed) if claimed < BATCH as usize => {
+                    tokio::time::sleep(self.settings.idle.min(GATHER)).await;
+                }
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(

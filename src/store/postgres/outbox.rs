@@ -48,6 +48,13 @@ impl OutboxStore for PostgresStore {
         lease: time::Duration,
     ) -> Result<Vec<OutboxRow>, StoreError> {
         let now = OffsetDateTime::now_utc();
+        // A claim is only a lease: lost in a crash, its rows are claimed again, as they would
+        // be had the claimer died after it. So its commit does not wait for the WAL flush,
+        // which the filings' commits are waiting for.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         // SKIP LOCKED: rows another instance is claiming are passed over, not waited for.
         let rows = sqlx::query(
             "WITH due AS (
@@ -60,8 +67,9 @@ impl OutboxStore for PostgresStore {
         .bind(now)
         .bind(i64::from(limit))
         .bind(now + lease)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         rows.iter().map(outbox_row).collect()
     }
 
