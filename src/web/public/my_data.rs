@@ -163,7 +163,7 @@ pub async fn page(
             .into_iter()
             .map(|f| FileView {
                 link: piece_link(&state, &token, &f.sha256),
-                size: crate::attachments::human_size(f.size),
+                size: crate::attachments::human_size_in(f.size, lang),
                 name: f.name,
                 media_type: f.media_type,
             })
