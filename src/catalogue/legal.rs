@@ -137,7 +137,10 @@ impl Privacy {
         if parts.is_empty() {
             lang.text("legal-not-given")
         } else {
-            parts.join(" ; ")
+            parts.join(match lang {
+                Lang::Fr => "\u{a0}; ",
+                Lang::En => "; ",
+            })
         }
     }
 }
