@@ -435,3 +435,67 @@ async fn answers_filed_under_a_replaced_version_keep_their_english_labels() {
         &["Qu&#39;arrive-t-il", "Why do you need"],
     );
 }
+
+#[tokio::test]
+async fn a_reminder_and_the_closing_read_in_the_language_the_request_was_filed_in() {
+    let app = spawn_app().await;
+    add_user(
+        &app,
+        "agent@vdg.example.org",
+        Role::Agent,
+        &["environnement"],
+        &[],
+    )
+    .await;
+    let (_, receipt_path) = file_bin_in(&app, "en").await;
+    let tracking = receipt_path.split('?').next().unwrap().to_owned();
+    let (_, receipt) = get_in(&app, &tracking, "en").await;
+    let at = receipt.find("GU-").expect("the reference on the page");
+    let reference = receipt[at..at + 12].to_owned();
+
+    // The agent, in French, asks a question and waits for the answer.
+    let agent = login(&app, "agent@vdg.example.org").await;
+    let (status, page) = agent
+        .act(
+            &app,
+            &reference,
+            "message",
+            &[
+                ("text", "Quel est le numéro du bac ?"),
+                ("await_reply", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let state = app.state.as_ref().unwrap();
+    let run = async |now: time::OffsetDateTime| {
+        guichet::requests::reminders::run(
+            app.store.as_ref(),
+            &state.catalogue.load_full(),
+            &state.planner(None),
+            now,
+        )
+        .await
+        .unwrap()
+    };
+    let day = time::Duration::days(1);
+    let reminded_at = time::OffsetDateTime::now_utc() + 16 * day;
+    assert_eq!(run(reminded_at).await.reminded.len(), 1);
+    let (_, page) = get_in(&app, &tracking, "en").await;
+    assert_reads(
+        &page,
+        &[
+            "Reminder: The service is waiting for your answer to its question: &#34;Quel est le numéro du bac ?&#34;",
+        ],
+        &["Le service attend votre réponse à sa question"],
+    );
+    assert_eq!(run(reminded_at + 31 * day).await.closed.len(), 1);
+    let (_, page) = get_in(&app, &tracking, "en").await;
+    assert_reads(
+        &page,
+        &[&format!(
+            "If you still need this service, file a new request giving the reference {reference}."
+        )],
+        &["Si vous avez encore besoin"],
+    );
+}
