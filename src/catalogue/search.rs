@@ -128,8 +128,13 @@ pub fn search<'a>(
             french.max(translated).map(|score| (entry, score))
         })
         .collect();
+    // Ties in the order the reader reads the titles in.
     found.sort_by_cached_key(|(entry, score)| {
-        (!entry.is_own(), Reverse(*score), fold(entry.title()))
+        let title = match entry {
+            Entry::Form(form) if lang != Lang::Fr => fold(&form.in_lang(lang).title),
+            _ => fold(entry.title()),
+        };
+        (!entry.is_own(), Reverse(*score), title)
     });
     found.into_iter().map(|(entry, _)| entry).collect()
 }
