@@ -98,6 +98,8 @@ async fn the_personal_data_page_and_the_accessibility_statement_read_in_english(
             "<h2>The services and their data</h2>",
             "<h3>Replace a waste bin</h3>",
             "<dt>Retention period</dt>",
+            // The default legal basis, for the forms that give none.
+            "performance of a task carried out in the public interest (GDPR article 6(1)(e))",
             "days (≈ 24 months) after the request is closed",
             "Once the retention period is over, the request is anonymised",
             "<strong>Access:</strong>",
@@ -111,6 +113,7 @@ async fn the_personal_data_page_and_the_accessibility_statement_read_in_english(
             "Remplacer un bac de collecte",
             "après la clôture",
             "Nous vous répondons",
+            "exécution d'une mission",
         ],
     );
     let (_, french) = get_in(&app, "/donnees-personnelles", "fr").await;
