@@ -430,6 +430,14 @@ async fn answers_filed_under_a_replaced_version_keep_their_english_labels() {
             "Sa taille ne convient plus",
         ],
     );
+    // « Mes données » too, with the version's English title.
+    let (status, my_data) = get_in(&app, &format!("{tracking}/donnees"), "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_reads(
+        &my_data,
+        &["Why do you need a new bin?", "Replace a waste bin"],
+        &["What is wrong with your bin?", "Pourquoi demandez-vous"],
+    );
     // In French, the old version's French labels.
     let (_, french) = get_in(&app, &tracking, "fr").await;
     assert_reads(
