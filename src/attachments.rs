@@ -35,6 +35,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::i18n::Lang;
 use crate::store::Store;
 
 /// Bytes read to recognise a file's type.
@@ -87,10 +88,87 @@ pub struct Swept {
     pub leftovers: usize,
 }
 
-/// Why a file was refused, in plain French.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refused(pub String);
+/// Why a file was refused. The person reads it in their language ([`Refused::message`]);
+/// shown as text, it is French.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// Storing it failed on our side (logged where it happened).
+    Internal,
+    /// The upload was cut before its end.
+    Cut {
+        name: String,
+        detail: String,
+    },
+    TooLarge {
+        name: String,
+        max_bytes: u64,
+    },
+    Empty {
+        name: String,
+    },
+    /// Not one of the types the field accepts (sniffed from the content).
+    Type {
+        name: String,
+        types: Vec<String>,
+    },
+    /// The antivirus found something, or could not be reached.
+    Virus {
+        name: String,
+        why: String,
+    },
+}
+
+impl Refused {
+    /// What the person reads, and what to do, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            Refused::Internal => lang.text("upload-internal"),
+            Refused::Cut { name, detail } => lang.text_with(
+                "upload-cut",
+                &[
+                    ("name", name.as_str().into()),
+                    ("detail", detail.as_str().into()),
+                ],
+            ),
+            Refused::TooLarge { name, max_bytes } => lang.text_with(
+                "upload-too-large",
+                &[
+                    ("name", name.as_str().into()),
+                    ("max", human_size_in(*max_bytes, lang).into()),
+                ],
+            ),
+            Refused::Empty { name } => {
+                lang.text_with("upload-empty", &[("name", name.as_str().into())])
+            }
+            Refused::Type { name, types } => {
+                let formats: Vec<String> = types
+                    .iter()
+                    .map(|t| crate::requests::describe::type_label(t))
+                    .collect();
+                let or = format!(" {} ", lang.text("field-files-or"));
+                lang.text_with(
+                    "upload-type",
+                    &[
+                        ("name", name.as_str().into()),
+                        ("formats", formats.join(&or).into()),
+                    ],
+                )
+            }
+            Refused::Virus { name, why } => lang.text_with(
+                "upload-virus",
+                &[("name", name.as_str().into()), ("why", why.as_str().into())],
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::Fr))
+    }
+}
+
+impl std::error::Error for Refused {}
 
 #[derive(Debug, Clone)]
 pub struct Storage {
@@ -153,9 +231,7 @@ impl Storage {
         let temp = temp_file.0.as_path();
         let internal = |e: std::io::Error| {
             tracing::error!("storing an upload: {e}");
-            Refused(
-                "Le fichier n'a pas pu être enregistré de notre côté : réessayez plus tard.".into(),
-            )
+            Refused::Internal
         };
         let mut file = tokio::fs::File::create(temp).await.map_err(internal)?;
         let mut hasher = Sha256::new();
@@ -163,17 +239,16 @@ impl Storage {
         let mut head = Vec::with_capacity(SNIFF_BYTES);
         let outcome = async {
             while let Some(chunk) = chunks.next_chunk().await {
-                let chunk = chunk.map_err(|e| {
-                    Refused(format!(
-                        "Le fichier « {name} » n'a pas pu être lu en entier ({e}) : renvoyez-le."
-                    ))
+                let chunk = chunk.map_err(|e| Refused::Cut {
+                    name: name.clone(),
+                    detail: e.to_string(),
                 })?;
                 size += chunk.len() as u64;
                 if size > max_bytes {
-                    return Err(Refused(format!(
-                        "Le fichier « {name} » est trop volumineux : {} au plus.",
-                        human_size(max_bytes)
-                    )));
+                    return Err(Refused::TooLarge {
+                        name: name.clone(),
+                        max_bytes,
+                    });
                 }
                 if head.len() < SNIFF_BYTES {
                     head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
@@ -183,19 +258,16 @@ impl Storage {
             }
             file.flush().await.map_err(internal)?;
             if size == 0 {
-                return Err(Refused(format!(
-                    "Le fichier « {name} » est vide : choisissez-en un autre."
-                )));
+                return Err(Refused::Empty { name: name.clone() });
             }
             let media_type = sniff(&head).ok_or_else(|| type_refusal(&name, types))?;
             if !types.contains(&media_type) {
                 return Err(type_refusal(&name, types));
             }
             if let Some(socket) = &self.clamd {
-                scan(socket, temp).await.map_err(|why| {
-                    Refused(format!(
-                        "Le fichier « {name} » a été refusé par l'antivirus : {why}"
-                    ))
+                scan(socket, temp).await.map_err(|why| Refused::Virus {
+                    name: name.clone(),
+                    why,
                 })?;
             }
             Ok(media_type)
@@ -385,14 +457,10 @@ impl Drop for TempFile {
 }
 
 fn type_refusal(name: &str, types: &[String]) -> Refused {
-    let formats: Vec<String> = types
-        .iter()
-        .map(|t| crate::requests::describe::type_label(t))
-        .collect();
-    Refused(format!(
-        "Le fichier « {name} » n'est pas d'un format accepté : envoyez un fichier {}.",
-        formats.join(" ou ")
-    ))
+    Refused::Type {
+        name: name.to_owned(),
+        types: types.to_vec(),
+    }
 }
 
 fn sniff(head: &[u8]) -> Option<String> {
@@ -400,10 +468,15 @@ fn sniff(head: &[u8]) -> Option<String> {
 }
 
 pub fn human_size(bytes: u64) -> String {
+    human_size_in(bytes, Lang::Fr)
+}
+
+/// A size in `lang`'s units: « 5 Mo », "5 MB".
+pub fn human_size_in(bytes: u64, lang: Lang) -> String {
     if bytes >= 1024 * 1024 {
-        format!("{} Mo", bytes / (1024 * 1024))
+        lang.text_with("field-size-mb", &[("n", (bytes / (1024 * 1024)).into())])
     } else {
-        format!("{} Ko", bytes.div_ceil(1024))
+        lang.text_with("field-size-kb", &[("n", bytes.div_ceil(1024).into())])
     }
 }
 

@@ -329,42 +329,111 @@ mod tests {
         assert_eq!(Lang::parse(""), None);
     }
 
+    /// The message keys of `i18n/<lang>/*.ftl`, each file parsed (a syntax error fails).
+    fn keys(lang: &str) -> std::collections::BTreeSet<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("i18n")
+            .join(lang);
+        let mut keys = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            if let Err((_, errors)) = fluent_bundle::FluentResource::try_new(text.clone()) {
+                panic!("{}: {errors:?}", path.display());
+            }
+            for line in text.lines() {
+                let Some((key, _)) = line.split_once(" =") else {
+                    continue;
+                };
+                if !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    assert!(keys.insert(key.to_owned()), "{lang}: {key} twice");
+                }
+            }
+        }
+        keys
+    }
+
     /// Every message exists in both languages: a key only in French would show French on an
     /// English page, one only in English would be dead.
     #[test]
     fn french_and_english_have_the_same_keys() {
-        let keys = |lang: &str| -> std::collections::BTreeSet<String> {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("i18n")
-                .join(lang);
-            let mut keys = std::collections::BTreeSet::new();
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
-                if let Err((_, errors)) = fluent_bundle::FluentResource::try_new(text.clone()) {
-                    panic!("{}: {errors:?}", path.display());
-                }
-                for line in text.lines() {
-                    let Some((key, _)) = line.split_once(" =") else {
-                        continue;
-                    };
-                    if !key.is_empty()
-                        && key
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    {
-                        assert!(keys.insert(key.to_owned()), "{lang}: {key} twice");
-                    }
-                }
-            }
-            keys
-        };
         let (fr, en) = (keys("fr"), keys("en"));
         assert!(fr.len() > 50, "the French messages were read");
         let only_fr: Vec<_> = fr.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&fr).collect();
         assert!(only_fr.is_empty(), "missing in English: {only_fr:?}");
         assert!(only_en.is_empty(), "missing in French: {only_en:?}");
+    }
+
+    /// Every message the code and the templates name by a literal key exists: an unknown
+    /// key would show itself on the page.
+    #[test]
+    fn every_key_named_in_the_code_and_the_templates_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("src"), root.join("templates")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let calls: &[&str] = &[
+            "t.get(\"",
+            "get1(\"",
+            "get2(\"",
+            "get3(\"",
+            "lang.get(\"",
+            ".count(\"",
+            ".text(\"",
+            "text_with(\"",
+            "text_with(\n",
+        ];
+        let known = [("fr", keys("fr")), ("en", keys("en"))];
+        let mut named = 0;
+        for path in files {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for call in calls {
+                for (at, _) in text.match_indices(call) {
+                    // `t.get(` but not `object.get(`.
+                    let glued = text[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    if glued && call.starts_with(char::is_alphabetic) {
+                        continue;
+                    }
+                    let rest = text[at + call.len()..].trim_start().trim_start_matches('"');
+                    let key: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                        .collect();
+                    // Keys have a hyphen; `{}` in a key means it is built at run time.
+                    if !key.contains('-') || rest[key.len()..].starts_with('{') {
+                        continue;
+                    }
+                    named += 1;
+                    for (code, known) in &known {
+                        assert!(
+                            known.contains(&key),
+                            "{}: « {key} » is not a message in i18n/{code}",
+                            path.display(),
+                        );
+                    }
+                }
+            }
+        }
+        assert!(named > 100, "the keys were found ({named})");
     }
 
     #[test]

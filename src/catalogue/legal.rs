@@ -10,15 +10,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a page says where a legal mention is missing.
+use crate::i18n::Lang;
+
+/// What a French page says where a legal mention is missing (the message
+/// `legal-not-given`, named in `guichet check`'s warnings).
 pub const NOT_GIVEN: &str = "non renseigné";
-
-/// The legal basis of a public body's processing, unless the territory says otherwise.
-pub const DEFAULT_LEGAL_BASIS: &str =
-    "exécution d'une mission d'intérêt public (article 6-1-e du RGPD)";
-
-/// The CNIL complaint wording, unless the territory gives its own.
-pub const DEFAULT_COMPLAINT: &str = "Si vous estimez, après nous avoir contactés, que vos droits ne sont pas respectés, vous pouvez adresser une réclamation à la CNIL : en ligne sur www.cnil.fr/fr/plaintes, ou par courrier à la CNIL, 3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07.";
 
 /// The territory's `[privacy]` table: who is responsible for the data and how to reach
 /// their data protection officer (DPO).
@@ -31,9 +27,10 @@ pub struct Privacy {
     pub controller_address: Option<String>,
     pub dpo_email: Option<String>,
     pub dpo_address: Option<String>,
-    /// For forms that do not give theirs; [`DEFAULT_LEGAL_BASIS`] when absent.
+    /// For forms that do not give theirs; the message `notice-legal-basis` (a public
+    /// body's mission of public interest) when absent.
     pub legal_basis: Option<String>,
-    /// How to complain to the CNIL; [`DEFAULT_COMPLAINT`] when absent.
+    /// How to complain to the CNIL; the message `pd-complaint` when absent.
     pub complaint: Option<String>,
 }
 
@@ -118,28 +115,32 @@ impl Conformity {
             Conformity::Total => "totalement conforme",
         }
     }
+
+    /// The status as the statement says it, in `lang`.
+    pub fn label(self, lang: Lang) -> String {
+        lang.text(match self {
+            Conformity::Non => "a11y-status-non",
+            Conformity::Partial => "a11y-status-partial",
+            Conformity::Total => "a11y-status-total",
+        })
+    }
 }
 
 impl Privacy {
-    pub fn legal_basis(&self) -> &str {
-        self.legal_basis.as_deref().unwrap_or(DEFAULT_LEGAL_BASIS)
-    }
-
-    pub fn complaint(&self) -> &str {
-        self.complaint.as_deref().unwrap_or(DEFAULT_COMPLAINT)
-    }
-
-    /// The DPO's contact as one line, or « non renseigné ».
-    pub fn dpo_contact(&self) -> String {
+    /// The DPO's contact as one line, or « non renseigné » ("not given") in `lang`.
+    pub fn dpo_contact(&self, lang: Lang) -> String {
         let parts: Vec<&str> = [&self.dpo_email, &self.dpo_address]
             .into_iter()
             .flatten()
             .map(String::as_str)
             .collect();
         if parts.is_empty() {
-            NOT_GIVEN.to_owned()
+            lang.text("legal-not-given")
         } else {
-            parts.join(" ; ")
+            parts.join(match lang {
+                Lang::Fr => "\u{a0}; ",
+                Lang::En => "; ",
+            })
         }
     }
 }
@@ -190,54 +191,48 @@ pub fn lint_territory(privacy: &Privacy, legal: &Legal) -> Vec<(String, String)>
 
 /// "365 jours (≈ 12 mois) après la clôture de la demande".
 pub fn retention_fr(days: u32) -> String {
+    retention_in(days, Lang::Fr)
+}
+
+/// [`retention_fr`] in `lang`: "365 days (≈ 12 months) after the request is closed".
+pub fn retention_in(days: u32, lang: Lang) -> String {
     let months = (f64::from(days) / (365.25 / 12.0)).round() as u32;
-    let days_text = if days == 1 {
-        "1 jour".to_owned()
-    } else {
-        format!("{days} jours")
-    };
     if months == 0 {
-        format!("{days_text} après la clôture de la demande")
+        lang.text_with("notice-retention", &[("days", days.into())])
     } else {
-        format!("{days_text} (≈ {months} mois) après la clôture de la demande")
+        lang.text_with(
+            "notice-retention-months",
+            &[("days", days.into()), ("months", months.into())],
+        )
     }
 }
 
 /// "12 mars 2026" for "2026-03-12", or `None` if it is not such a date.
 pub fn date_fr(text: &str) -> Option<String> {
+    date_in(text, Lang::Fr)
+}
+
+/// [`date_fr`] in `lang`: "12 March 2026".
+pub fn date_in(text: &str, lang: Lang) -> Option<String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = time::Date::parse(text.trim(), &format).ok()?;
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let day = match date.day() {
-        1 => "1er".to_owned(),
-        d => d.to_string(),
-    };
-    Some(format!(
-        "{day} {} {}",
-        MONTHS[usize::from(u8::from(date.month())) - 1],
-        date.year()
+    let month = lang.text(&format!("month-long-{}", u8::from(date.month())));
+    Some(lang.text_with(
+        "date-long",
+        &[
+            ("day", u32::from(date.day()).into()),
+            ("month", month.into()),
+            ("year", date.year().to_string().into()),
+        ],
     ))
 }
 
-/// The legal pages every public page's footer links to, with their titles.
+/// The legal pages every public page's footer links to, with the message keys of their titles.
 pub const PAGES: [(&str, &str); 4] = [
-    ("/mentions-legales", "Mentions légales"),
-    ("/donnees-personnelles", "Données personnelles"),
-    ("/accessibilite", "Accessibilité"),
-    ("/plan-du-site", "Plan du site"),
+    ("/mentions-legales", "footer-legal-notice"),
+    ("/donnees-personnelles", "footer-personal-data"),
+    ("/accessibilite", "footer-accessibility"),
+    ("/plan-du-site", "footer-site-map"),
 ];
 
 #[cfg(test)]
@@ -266,6 +261,28 @@ mod tests {
         assert_eq!(date_fr("2026-03-12").as_deref(), Some("12 mars 2026"));
         assert_eq!(date_fr("2026-08-01").as_deref(), Some("1er août 2026"));
         assert_eq!(date_fr("12/03/2026"), None);
+    }
+
+    #[test]
+    fn the_missing_mention_is_the_french_message() {
+        assert_eq!(Lang::Fr.text("legal-not-given"), NOT_GIVEN);
+        assert_eq!(Lang::En.text("legal-not-given"), "not given");
+    }
+
+    #[test]
+    fn dates_and_retention_read_in_english() {
+        assert_eq!(
+            date_in("2026-08-01", Lang::En).as_deref(),
+            Some("1 August 2026")
+        );
+        assert_eq!(
+            retention_in(365, Lang::En),
+            "365 days (≈ 12 months) after the request is closed"
+        );
+        assert_eq!(
+            retention_in(1, Lang::En),
+            "1 day after the request is closed"
+        );
     }
 
     #[test]

@@ -4,8 +4,9 @@
 
 use super::Catalogue;
 use super::form::Form;
-use super::legal::retention_fr;
+use super::legal::retention_in;
 use super::territory::Territory;
+use crate::i18n::Lang;
 
 /// A form's privacy notice: the essentials citizens read before the first question and on
 /// the review page, and the "Données personnelles" page lists per form.
@@ -22,14 +23,17 @@ pub struct Notice {
 }
 
 impl Notice {
-    pub fn of(form: &Form, catalogue: &Catalogue) -> Notice {
+    /// The notice in `lang`, of `form` in that language ([`Form::in_lang`]: its own words
+    /// translated by `x-guichet.i18n`); the defaults are Guichet's messages, and the
+    /// territory's `[privacy]` texts are shown as it wrote them.
+    pub fn of(form: &Form, catalogue: &Catalogue, lang: Lang) -> Notice {
         let territory = &catalogue.territory;
         let privacy = &form.meta.privacy;
         let recipients = privacy.recipients.clone().unwrap_or_else(|| {
             let mut default = vec![catalogue.service_name(&form.meta.service).to_owned()];
             // Élus see every request concerning their communes (their workspace).
             if !territory.communes.is_empty() {
-                default.push("les élus de la commune concernée par votre demande".to_owned());
+                default.push(lang.text("notice-elus"));
             }
             default
         });
@@ -38,15 +42,16 @@ impl Notice {
             form_title: form.title.clone(),
             controller: controller(territory),
             purpose: privacy.purpose.clone().unwrap_or_else(|| {
-                format!("Traiter votre demande « {} » et vous répondre.", form.title)
+                lang.text_with("notice-purpose", &[("form", form.title.as_str().into())])
             }),
             legal_basis: privacy
                 .legal_basis
                 .clone()
-                .unwrap_or_else(|| territory.privacy.legal_basis().to_owned()),
+                .or_else(|| territory.privacy.legal_basis.clone())
+                .unwrap_or_else(|| lang.text("notice-legal-basis")),
             recipients,
-            retention: retention_fr(form.retention_days(territory)),
-            dpo: territory.privacy.dpo_contact(),
+            retention: retention_in(form.retention_days(territory), lang),
+            dpo: territory.privacy.dpo_contact(lang),
         }
     }
 }

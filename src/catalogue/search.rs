@@ -6,6 +6,10 @@
 //! is dropped on both sides, and a word of five letters or more may be one edit away
 //! (Damerau–Levenshtein: a transposition counts as one). Every word typed must match
 //! somewhere; the territory's own forms come first, then the best matches.
+//!
+//! A person reading the site in English finds a form by its English words too (its
+//! `x-guichet.i18n` translation: title, keywords, theme, description) as well as by its
+//! French ones, which residents use whatever the page's language.
 
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -15,6 +19,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::territory::Procedure;
 use super::{Catalogue, Form};
+use crate::i18n::Lang;
 
 /// Something a person can do: a form filed here, or a procedure filed on another site.
 #[derive(Debug, Clone, Copy)]
@@ -79,11 +84,14 @@ pub fn entries<'a>(catalogue: &'a Catalogue, commune: Option<&'a str>) -> Vec<En
 }
 
 /// The entries matching every word of the query, own forms first, then by relevance. A query
-/// with no searchable word (blank, or only « de », « la »…) matches nothing.
+/// with no searchable word (blank, or only « de », « la »…) matches nothing. In a language
+/// other than French, a form matches by its translated words or by its French ones,
+/// whichever match better.
 pub fn search<'a>(
     catalogue: &'a Catalogue,
     commune: Option<&'a str>,
     query: &str,
+    lang: Lang,
 ) -> Vec<Entry<'a>> {
     let query = Query::parse(query);
     if query.is_empty() {
@@ -93,25 +101,49 @@ pub fn search<'a>(
         .into_iter()
         .filter_map(|entry| {
             let keywords = entry.keywords().join(" ");
-            let fields = [
+            let french = query.score(&[
                 (entry.title(), 8),
                 (keywords.as_str(), 4),
                 (entry.theme(catalogue), 2),
                 (entry.description(), 1),
-            ];
-            query.score(&fields).map(|score| (entry, score))
+            ]);
+            let translated = match entry {
+                Entry::Form(form) if lang != Lang::Fr => {
+                    let shown = form.in_lang(lang);
+                    let keywords = shown.meta.keywords.join(" ");
+                    let theme = shown
+                        .meta
+                        .theme
+                        .as_deref()
+                        .unwrap_or_else(|| catalogue.service_name(&shown.meta.service));
+                    query.score(&[
+                        (shown.title.as_str(), 8),
+                        (keywords.as_str(), 4),
+                        (theme, 2),
+                        (shown.description.as_deref().unwrap_or(""), 1),
+                    ])
+                }
+                _ => None,
+            };
+            french.max(translated).map(|score| (entry, score))
         })
         .collect();
+    // Ties in the order the reader reads the titles in.
     found.sort_by_cached_key(|(entry, score)| {
-        (!entry.is_own(), Reverse(*score), fold(entry.title()))
+        let title = match entry {
+            Entry::Form(form) if lang != Lang::Fr => fold(&form.in_lang(lang).title),
+            _ => fold(entry.title()),
+        };
+        (!entry.is_own(), Reverse(*score), title)
     });
     found.into_iter().map(|(entry, _)| entry).collect()
 }
 
-/// Words too common to say anything about a procedure.
+/// Words too common to say anything about a procedure, in French and in English.
 const STOP_WORDS: &[&str] = &[
     "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les", "ma", "mes",
-    "mon", "ou", "par", "pour", "sa", "ses", "son", "sur", "un", "une",
+    "mon", "ou", "par", "pour", "sa", "ses", "son", "sur", "un", "une", // French
+    "an", "and", "for", "i", "my", "of", "the", "to", // English
 ];
 
 /// A query's searchable words, folded.

@@ -287,6 +287,17 @@ pub enum ProcedureLevel {
 }
 
 impl ProcedureLevel {
+    /// The level's name in `lang`, as the portal lists who runs a procedure.
+    pub fn label(self, lang: crate::i18n::Lang) -> String {
+        lang.text(match self {
+            ProcedureLevel::Commune => "level-commune",
+            ProcedureLevel::Epci => "level-epci",
+            ProcedureLevel::Departement => "level-departement",
+            ProcedureLevel::Region => "level-region",
+            ProcedureLevel::Etat => "level-etat",
+        })
+    }
+
     pub fn label_fr(self) -> &'static str {
         match self {
             ProcedureLevel::Commune => "Commune",

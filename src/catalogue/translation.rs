@@ -12,7 +12,8 @@
 //!
 //! The texts that can be translated are those citizens read: every `title`, `description`
 //! and `x-pattern-message` of the schema (labels, hints, choices, error messages), the steps'
-//! titles, the theme and the privacy notice's purpose, legal basis and recipients. A
+//! titles, the theme, the search keywords (one text per keyword: `/x-guichet/keywords/0`…)
+//! and the privacy notice's purpose, legal basis and recipients. A
 //! translated form is the definition with those texts replaced, loaded like any form and
 //! given the original's version: same questions, same values, other words. A text left
 //! untranslated shows in French; `guichet check` lists them as warnings.
@@ -30,6 +31,18 @@ pub fn translatable(definition: &Value) -> Vec<String> {
         let base = format!("/{META_KEY}");
         if meta.get("theme").is_some_and(Value::is_string) {
             found.push(format!("{base}/theme"));
+        }
+        // Keywords let the portal's search find the form by the reader's words.
+        for (i, keyword) in meta
+            .get("keywords")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if keyword.is_string() {
+                found.push(format!("{base}/keywords/{i}"));
+            }
         }
         for (i, step) in meta
             .get("steps")
@@ -184,7 +197,7 @@ pub fn stale(definition: &Value) -> Vec<(String, String)> {
                         "/{META_KEY}/i18n/{code}/{}",
                         pointer.replace('~', "~0").replace('/', "~1")
                     ),
-                    format!("« {pointer} » is not a text of this form that citizens read (a title, description, x-pattern-message, step title, theme or privacy text): this translation is ignored; check the pointer, or remove it"),
+                    format!("« {pointer} » is not a text of this form that citizens read (a title, description, x-pattern-message, step title, theme, keyword or privacy text): this translation is ignored; check the pointer, or remove it"),
                 ));
             }
         }
@@ -222,7 +235,7 @@ mod tests {
     fn definition() -> Value {
         json!({
             "title": "Bac", "type": "object",
-            "x-guichet": {"service": "s", "theme": "Déchets",
+            "x-guichet": {"service": "s", "theme": "Déchets", "keywords": ["poubelle"],
                 "steps": [{"title": "Votre bac", "properties": ["motif"]}],
                 "cases": [{"name": "x", "data": {"title": "not a text to translate"}, "expect": {"valid": true}}],
                 "i18n": {"en": {"/title": "Bin", "/properties/motif/oneOf/0/title": "Broken"}}},
@@ -241,6 +254,7 @@ mod tests {
                 "/properties/motif/title",
                 "/properties/motif/oneOf/0/title",
                 "/x-guichet/theme",
+                "/x-guichet/keywords/0",
                 "/x-guichet/steps/0/title"
             ]
         );
@@ -277,6 +291,7 @@ mod tests {
             [
                 "/properties/motif/title",
                 "/x-guichet/theme",
+                "/x-guichet/keywords/0",
                 "/x-guichet/steps/0/title"
             ]
         );

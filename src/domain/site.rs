@@ -141,13 +141,22 @@ impl PageContent {
 
 /// The hours grouped by day, Monday first: ("lundi", ["08:30–12:00", …]).
 pub fn hours_by_day(hours: &[Opening]) -> Vec<(&'static str, Vec<String>)> {
+    hours_by_weekday(hours)
+        .into_iter()
+        .map(|(day, periods)| (DAYS_FR[usize::from(day)], periods))
+        .collect()
+}
+
+/// The hours grouped by day, Monday first, each day by its number (0 for Monday), for
+/// pages that name days in the reader's language.
+pub fn hours_by_weekday(hours: &[Opening]) -> Vec<(u8, Vec<String>)> {
     (0..7u8)
         .filter_map(|day| {
             let mut periods: Vec<&Opening> = hours.iter().filter(|o| o.day == day).collect();
             periods.sort_by_key(|o| o.opens);
             (!periods.is_empty()).then(|| {
                 (
-                    DAYS_FR[day as usize],
+                    day,
                     periods
                         .iter()
                         .map(|o| format!("{}-{}", clock(o.opens), clock(o.closes)))

@@ -185,26 +185,77 @@ impl TextName {
     }
 }
 
+/// What makes a text attached to an action unrecordable, whatever it is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    Blank,
+    /// Over [`MAX_TEXT_CHARS`].
+    TooLong,
+    /// A control or bidirectional-override character, often from a copy-paste.
+    StrayControl,
+}
+
+/// The problem of a text a person attaches to an action, if any (the pages that speak the
+/// citizen's language ask before acting, and word it themselves).
+pub fn text_problem(text: &str) -> Option<TextProblem> {
+    let text = text.trim();
+    if super::text::is_blank(text) {
+        Some(TextProblem::Blank)
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        Some(TextProblem::TooLong)
+    } else if text.chars().any(super::text::is_stray_control) {
+        Some(TextProblem::StrayControl)
+    } else {
+        None
+    }
+}
+
+/// Why the citizen's action does not fit the request's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenConflict {
+    /// A reply to a closed request: "not fixed" is the way to reopen it.
+    ReplyToClosed,
+    /// "Not fixed" on a request that is not resolved.
+    NotResolved,
+}
+
+impl CitizenConflict {
+    fn message_fr(self) -> &'static str {
+        match self {
+            CitizenConflict::ReplyToClosed => {
+                "Cette demande est close. Si le problème n'est pas réglé, utilisez le bouton « Le problème n'est pas résolu »."
+            }
+            CitizenConflict::NotResolved => {
+                "Seule une demande traitée peut être signalée comme non résolue."
+            }
+        }
+    }
+}
+
+/// Whether a citizen's action fits a request in `status` (`None` for staff actions).
+pub fn citizen_conflict(action: &Action, status: Status) -> Option<CitizenConflict> {
+    match action {
+        Action::CitizenReply { .. } if !is_open(status) => Some(CitizenConflict::ReplyToClosed),
+        Action::NotFixed { .. } if status != Status::Resolved => Some(CitizenConflict::NotResolved),
+        _ => None,
+    }
+}
+
 fn checked_text(text: &str, name: TextName) -> Result<String, Refusal> {
     let (subject, it) = name.words();
-    let text = text.trim();
     let invalid = |message: String| Err(Refusal::Invalid(message));
-    if super::text::is_blank(text) {
-        return invalid(format!(
+    match text_problem(text) {
+        Some(TextProblem::Blank) => invalid(format!(
             "{subject} est vide : écrivez-{it} avant d'envoyer."
-        ));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return invalid(format!(
+        )),
+        Some(TextProblem::TooLong) => invalid(format!(
             "{subject} dépasse {MAX_TEXT_CHARS} caractères : raccourcissez-{it}."
-        ));
-    }
-    if text.chars().any(super::text::is_stray_control) {
-        return invalid(format!(
+        )),
+        Some(TextProblem::StrayControl) => invalid(format!(
             "{subject} contient un caractère invisible (souvent venu d'un copier-coller) : retapez-{it} sans ce caractère."
-        ));
+        )),
+        None => Ok(text.trim().to_owned()),
     }
-    Ok(text.to_owned())
 }
 
 /// Moves the request to `to`, pausing or resuming the deadline clock, and records it.
@@ -403,10 +454,8 @@ pub fn apply(
         }
         Action::CitizenReply { text } => {
             let text = checked_text(text, TextName::CitizenMessage)?;
-            if !is_open(state.status) {
-                return refuse(
-                    "Cette demande est close. Si le problème n'est pas réglé, utilisez le bouton « Le problème n'est pas résolu ».",
-                );
+            if let Some(conflict) = citizen_conflict(action, state.status) {
+                return refuse(conflict.message_fr());
             }
             events.push(NewEvent {
                 kind: EventKind::CitizenReply,
@@ -424,8 +473,8 @@ pub fn apply(
         }
         Action::NotFixed { text } => {
             let text = checked_text(text, TextName::CitizenMessage)?;
-            if state.status != Status::Resolved {
-                return refuse("Seule une demande traitée peut être signalée comme non résolue.");
+            if let Some(conflict) = citizen_conflict(action, state.status) {
+                return refuse(conflict.message_fr());
             }
             // The new deadline gives the same time as the first one did.
             let span = state

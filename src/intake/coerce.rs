@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Number, Value};
 
 use crate::catalogue::fields::{Choice, Field, FieldKind, TextInput};
+use crate::i18n::Lang;
 
 /// Posted values by field name (`adresse.rue`); checkboxes post several values.
 #[derive(Debug, Default, Clone)]
@@ -44,8 +45,9 @@ impl Posted {
 }
 
 /// The fields that take one answer but were posted more than once. A browser never does
-/// that; the answer meant cannot be guessed, so it is refused rather than picked.
-pub fn repeated(fields: &[Field], posted: &Posted) -> Vec<super::FieldError> {
+/// that; the answer meant cannot be guessed, so it is refused rather than picked. The
+/// message is in `lang`.
+pub fn repeated(fields: &[Field], posted: &Posted, lang: Lang) -> Vec<super::FieldError> {
     crate::catalogue::fields::walk(fields)
         .into_iter()
         .filter(|field| {
@@ -54,12 +56,7 @@ pub fn repeated(fields: &[Field], posted: &Posted) -> Vec<super::FieldError> {
                 FieldKind::MultiChoice { .. } | FieldKind::Group { .. } | FieldKind::Attachment(_)
             ) && posted.all(&field.name()).len() > 1
         })
-        .map(|field| {
-            super::FieldError::new(
-                field.pointer(),
-                "Ce champ a été envoyé plusieurs fois : rechargez la page et donnez une seule réponse.",
-            )
-        })
+        .map(|field| super::FieldError::new(field.pointer(), lang.text("invalid-repeated")))
         .collect()
 }
 

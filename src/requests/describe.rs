@@ -397,25 +397,55 @@ pub fn step_label(kind: EventKind) -> &'static str {
 }
 
 /// The questions of each form version met, read and built once each: an export labels
-/// every request with the version it was filed under, and most share a few versions.
+/// every request with the version it was filed under, and most share a few versions. In a
+/// language other than French, the labels are the version's own translation (its
+/// `x-guichet.i18n`, recorded with it), French where it has none.
 #[derive(Default)]
-pub struct VersionQuestions(HashMap<FormVersion, Option<Vec<Field>>>);
+pub struct VersionQuestions(HashMap<(FormVersion, Lang), Option<Vec<Field>>>);
 
 impl VersionQuestions {
-    /// The questions of `version`; `None` when it is not recorded or no longer builds.
+    /// The questions of `version`, in French; `None` when it is not recorded or no longer
+    /// builds.
     pub async fn of(
         &mut self,
         store: &dyn Store,
         version: &FormVersion,
     ) -> Result<Option<&[Field]>, StoreError> {
-        if !self.0.contains_key(version) {
-            let built = store
-                .form_version(version)
-                .await?
-                .and_then(|v| crate::catalogue::fields::build(&v.definition).ok());
-            self.0.insert(version.clone(), built);
+        self.of_in(store, version, Lang::Fr).await
+    }
+
+    /// The questions of `version` as its translation into `lang` words them.
+    pub async fn of_in(
+        &mut self,
+        store: &dyn Store,
+        version: &FormVersion,
+        lang: Lang,
+    ) -> Result<Option<&[Field]>, StoreError> {
+        let key = (version.clone(), lang);
+        if !self.0.contains_key(&key) {
+            let built = store.form_version(version).await?.and_then(|v| {
+                let definition = match lang {
+                    Lang::Fr => v.definition,
+                    lang => translated_definition(&v.definition, lang),
+                };
+                crate::catalogue::fields::build(&definition).ok()
+            });
+            self.0.insert(key.clone(), built);
         }
-        Ok(self.0.get(version).and_then(|f| f.as_deref()))
+        Ok(self.0.get(&key).and_then(|f| f.as_deref()))
+    }
+}
+
+/// A recorded definition with its texts in `lang`, as far as its `x-guichet.i18n` goes.
+pub fn translated_definition(definition: &Value, lang: Lang) -> Value {
+    match definition
+        .get(crate::catalogue::form::META_KEY)
+        .and_then(|meta| meta.get("i18n"))
+        .and_then(|block| block.get(lang.code()))
+        .and_then(Value::as_object)
+    {
+        Some(texts) => crate::catalogue::translation::translated(definition, texts),
+        None => definition.clone(),
     }
 }
 

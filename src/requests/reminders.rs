@@ -122,18 +122,22 @@ async fn follow_up(
                 .and_then(|e| e.body.get("text"))
                 .and_then(|t| t.as_str())
                 .unwrap_or_default();
+            // In the citizen's language: the text is theirs to read, in the history and
+            // in the reminder e-mail.
             let text = if question.is_empty() {
-                "Le service attend votre réponse pour continuer à traiter votre demande.".to_owned()
+                request.lang.text("reminder-waiting")
             } else {
-                format!("Le service attend votre réponse à sa question : « {question} »")
+                request
+                    .lang
+                    .text_with("reminder-question", &[("question", question.into())])
             };
             let close_on = paris_time(now + Duration::days(close_after_days.into())).date();
             (Action::Remind { text, close_on }, FollowUp::Reminded)
         }
         Some(at) if now - at >= Duration::days(close_after_days.into()) => {
-            let text = format!(
-                "Si vous avez encore besoin de ce service, déposez une nouvelle demande en rappelant la référence {}.",
-                request.reference
+            let text = request.lang.text_with(
+                "reminder-closed",
+                &[("reference", request.reference.to_string().into())],
             );
             (Action::CloseWithoutReply { text }, FollowUp::Closed)
         }

@@ -172,9 +172,13 @@ impl AppError {
 
     /// 413 for a form post whose files make it larger than `limit` bytes.
     pub fn files_too_large(limit: usize) -> AppError {
-        AppError::PayloadTooLarge(super::language::current().text_with(
+        let lang = super::language::current();
+        AppError::PayloadTooLarge(lang.text_with(
             "error-files-too-large",
-            &[("size", crate::attachments::human_size(limit as u64).into())],
+            &[(
+                "size",
+                crate::attachments::human_size_in(limit as u64, lang).into(),
+            )],
         ))
     }
 

@@ -21,7 +21,7 @@ pub fn read_pairs(
         .unwrap_or_default();
     if !is_urlencoded(content_type) {
         return Err(AppError::UnsupportedMediaType(
-            "Ce formulaire s'envoie depuis sa page : rechargez-la et réessayez.".into(),
+            super::language::current().text("form-not-from-page"),
         ));
     }
     let body = body.map_err(|r| AppError::from_body(r, limit))?;
@@ -38,11 +38,7 @@ pub fn is_urlencoded(content_type: &str) -> bool {
 /// Decodes a urlencoded body. Names and values must decode to UTF-8: a browser always
 /// sends it for a UTF-8 page, and replacing bad bytes would store text nobody typed.
 pub fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
-    let unreadable = || {
-        AppError::BadRequest(
-            "Le formulaire envoyé est illisible (caractères mal encodés ou caractère nul) : rechargez la page et réessayez.".into(),
-        )
-    };
+    let unreadable = || AppError::BadRequest(super::language::current().text("form-unreadable"));
     body.split(|b| *b == b'&')
         .filter(|part| !part.is_empty())
         .map(|part| {
@@ -79,9 +75,7 @@ pub async fn refuse_nul_in_address(
     let uri = request.uri();
     let has_nul = |text: &str| text.to_ascii_lowercase().contains("%00") || text.contains('\0');
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
-        let error = AppError::BadRequest(
-            "L'adresse demandée contient un caractère nul (%00) : vérifiez le lien.".into(),
-        );
+        let error = AppError::BadRequest(super::language::current().text("error-nul-in-address"));
         return super::error::for_path(uri.path(), error);
     }
     next.run(request).await
@@ -122,7 +116,7 @@ pub async fn refuse_cross_site(
         && is_cross_site(request.headers(), site_origin.as_deref())
     {
         return PageError(AppError::Forbidden(
-            "Cette action a été refusée : elle a été envoyée depuis un autre site. Ouvrez Guichet directement et recommencez.".into(),
+            super::language::current().text("error-cross-site"),
         ))
         .into_response();
     }

@@ -36,9 +36,7 @@ pub async fn check_head(request: Request, next: Next) -> Response {
     if !host_ok {
         return closing(
             path,
-            AppError::BadRequest(
-                "La demande doit porter exactement un en-tête Host, qui nomme le site (par exemple Host: guichet.example.fr) : corrigez le client HTTP qui l'envoie.".into(),
-            ),
+            AppError::BadRequest(super::language::current().text("error-host-header")),
         );
     }
     if !expectations_are_met(request.headers()) {
@@ -46,7 +44,7 @@ pub async fn check_head(request: Request, next: Next) -> Response {
             path,
             AppError::Protocol(
                 StatusCode::EXPECTATION_FAILED,
-                "L'en-tête Expect de la demande demande autre chose que « 100-continue », seule attente possible : retirez-le et renvoyez la demande.".into(),
+                super::language::current().text("error-expect-header"),
             ),
         );
     }

@@ -181,6 +181,15 @@ impl Localizer {
         self.lang.count_with("results-count", count, "query", query)
     }
 
+    /// Between the items of a list in a sentence: « a ; b » in French (a no-break space
+    /// before the semicolon), "a; b" in English.
+    pub fn list_separator(&self) -> &'static str {
+        match self.lang {
+            Lang::Fr => "\u{a0}; ",
+            Lang::En => "; ",
+        }
+    }
+
     /// `<html lang>`.
     pub fn code(&self) -> &'static str {
         self.lang.code()

@@ -11,9 +11,9 @@ use super::error::AppError;
 use crate::catalogue::territory::ContactScope;
 use crate::catalogue::{Catalogue, contact, fields};
 use crate::domain::{FormVersion, Reference, Role};
+use crate::i18n::Lang;
 use crate::store::personal_data::{AccessRecord, AccessView};
 use crate::store::{StaffUser, StoredRequest};
-use crate::web::public::view;
 
 /// What replaces a contact detail an élu may not see.
 pub const MASKED: &str = "masqué";
@@ -111,39 +111,64 @@ pub struct AnswerRow {
 
 /// Every answer of `data`, in the form's order, with the labels of `fields`.
 pub fn answer_rows(fields: &[fields::Field], data: &Value) -> Vec<AnswerRow> {
+    answer_rows_in(fields, data, Lang::Fr)
+}
+
+/// [`answer_rows`], values written in `lang` (give `fields` in that language too).
+pub fn answer_rows_in(fields: &[fields::Field], data: &Value, lang: Lang) -> Vec<AnswerRow> {
     let mut rows = Vec::new();
-    collect_rows(fields, data, "", &mut rows);
+    collect_rows(fields, data, "", &mut rows, lang);
     rows
 }
 
-fn collect_rows(fields: &[fields::Field], data: &Value, section: &str, out: &mut Vec<AnswerRow>) {
+fn collect_rows(
+    fields: &[fields::Field],
+    data: &Value,
+    section: &str,
+    out: &mut Vec<AnswerRow>,
+    lang: Lang,
+) {
     for field in fields {
         let key = field.path.last().map(String::as_str).unwrap_or_default();
         let Some(value) = data.get(key) else { continue };
         match &field.kind {
-            fields::FieldKind::Group { fields } => collect_rows(fields, value, &field.label, out),
+            fields::FieldKind::Group { fields } => {
+                collect_rows(fields, value, &field.label, out, lang)
+            }
             _ => out.push(AnswerRow {
                 pointer: field.pointer(),
                 section: section.to_owned(),
                 label: field.label.clone(),
-                value: view::answer_text(field, value),
+                value: crate::requests::describe::answer_text_in(field, value, lang),
             }),
         }
     }
 }
 
-/// The answers of a request with the labels of the version it was filed under; empty when
-/// that version is unknown (the raw data still says everything).
+/// The answers of a request with the labels of the version it was filed under, in `lang`
+/// as far as that version's translations go, and its title; empty when that version is
+/// unknown (the raw data still says everything).
 pub async fn labelled_answers(
     state: &AppState,
     version: &FormVersion,
     data: &Value,
+    lang: Lang,
 ) -> Result<(Option<String>, Vec<AnswerRow>), AppError> {
     let recorded = state.store.form_version(version).await?;
-    let title = recorded.as_ref().map(|v| v.title.clone());
-    let rows = recorded
-        .and_then(|v| fields::build(&v.definition).ok())
-        .map(|f| answer_rows(&f, data))
+    let definition = recorded.as_ref().map(|v| match lang {
+        Lang::Fr => v.definition.clone(),
+        lang => crate::requests::describe::translated_definition(&v.definition, lang),
+    });
+    let title = recorded.as_ref().map(|v| {
+        definition
+            .as_ref()
+            .and_then(|d| d.get("title"))
+            .and_then(Value::as_str)
+            .map_or_else(|| v.title.clone(), str::to_owned)
+    });
+    let rows = definition
+        .and_then(|d| fields::build(&d).ok())
+        .map(|f| answer_rows_in(&f, data, lang))
         .unwrap_or_default();
     Ok((title, rows))
 }

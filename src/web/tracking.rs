@@ -36,7 +36,7 @@ pub async fn act(state: &AppState, token: &TrackingToken, action: &Action) -> Re
         &state.planner(None),
     )
     .await?
-    .ok_or_else(|| AppError::NotFound("Aucune demande ne correspond à ce lien de suivi.".into()))?;
+    .ok_or_else(|| AppError::NotFound(super::language::current().text("error-unknown-link")))?;
     tracing::info!(reference = %done.reference, "the citizen acted on their request");
     Ok(())
 }

@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::error::AppError;
+use super::language;
 use crate::attachments::{Created, Storage, StoredFile};
 use crate::catalogue::Form;
 use crate::catalogue::fields::{self, FieldKind};
@@ -132,11 +133,9 @@ async fn read_counted(
                 .unwrap_or(state.limits.max_upload_bytes as u64);
             post.files_refused = state.rate_limits.upload(client, declared).err();
         }
-        let mut multipart = Multipart::from_request(request, state).await.map_err(|_| {
-            AppError::BadRequest(
-                "Le formulaire envoyé est illisible : rechargez la page et réessayez.".into(),
-            )
-        })?;
+        let mut multipart = Multipart::from_request(request, state)
+            .await
+            .map_err(|_| AppError::BadRequest(language::current().text("upload-unreadable")))?;
         let attachment_fields = fields::attachments(&form.fields);
         let mut uploaded: HashMap<String, Vec<StoredFile>> = HashMap::new();
         loop {
@@ -171,9 +170,10 @@ async fn read_counted(
                             post.uploaded.created.extend(created);
                             uploaded.entry(name).or_default().push(stored);
                         }
-                        Err(refused) => post
-                            .errors
-                            .push(FieldError::new(target.pointer(), refused.0)),
+                        Err(refused) => post.errors.push(FieldError::new(
+                            target.pointer(),
+                            refused.message(language::current()),
+                        )),
                     }
                 }
                 (_, Some(_)) => {
@@ -198,7 +198,7 @@ async fn read_counted(
         post.pairs = super::forms::parse_pairs(&bytes)?;
     } else {
         return Err(AppError::UnsupportedMediaType(
-            "Ce formulaire s'envoie depuis sa page : rechargez-la et réessayez.".into(),
+            language::current().text("form-not-from-page"),
         ));
     }
     resolve_files(state, form, &mut post).await;
@@ -210,7 +210,7 @@ fn multipart_error(status: StatusCode, limit: usize) -> AppError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::files_too_large(limit)
     } else {
-        AppError::BadRequest("Le formulaire n'a pas pu être lu en entier : renvoyez-le.".into())
+        AppError::BadRequest(language::current().text("upload-cut-form"))
     }
 }
 
@@ -263,9 +263,12 @@ async fn resolve_files(state: &AppState, form: &Form, post: &mut FormPost) {
                         // file the request without it.
                         _ => post.errors.push(FieldError::new(
                             field.pointer(),
-                            format!(
-                                "Le fichier « {} » n'est plus disponible : choisissez-le de nouveau.",
-                                crate::attachments::sanitise_name(&claimed.name)
+                            language::current().text_with(
+                                "upload-gone",
+                                &[(
+                                    "name",
+                                    crate::attachments::sanitise_name(&claimed.name).into(),
+                                )],
                             ),
                         )),
                     }
@@ -283,7 +286,7 @@ async fn resolve_files(state: &AppState, form: &Form, post: &mut FormPost) {
 fn too_many(pointer: String, max_count: u32) -> FieldError {
     FieldError::new(
         pointer,
-        format!("Trop de fichiers : {max_count} au plus. Choisissez-en moins."),
+        language::current().text_with("upload-too-many", &[("max", max_count.into())]),
     )
 }
 
@@ -345,7 +348,7 @@ fn collect(value: &Value, found: &mut Vec<StoredFile>) {
 
 /// Serves one file of a request, as a download (never rendered inline).
 pub async fn download(state: &AppState, data: &Value, sha256: &str) -> Result<Response, AppError> {
-    let not_found = || AppError::NotFound("Ce fichier n'est pas joint à cette demande.".into());
+    let not_found = || AppError::NotFound(language::current().text("upload-not-attached"));
     let file = files_of(data)
         .into_iter()
         .find(|f| f.sha256 == sha256)

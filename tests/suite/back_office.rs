@@ -901,7 +901,7 @@ async fn a_bad_text_is_refused_as_invalid_on_every_path_with_a_french_message() 
         );
         let page = html_unescape(&response.text().await.unwrap());
         assert!(
-            page.contains("Votre message contient un caractère invisible (souvent venu d'un copier-coller) : retapez-le sans ce caractère."),
+            page.contains("Votre message contient un caractère invisible (souvent venu d'un copier-coller)\u{a0}: retapez-le sans ce caractère."),
             "{what}: {page}"
         );
     }

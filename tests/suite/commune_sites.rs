@@ -85,8 +85,8 @@ async fn a_redacteur_previews_publishes_and_restores_their_communes_page() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let public = app.get_text("/communes/seyches").await;
     assert!(public.contains("<strong>Seyches</strong>"), "{public}");
-    assert!(public.contains("Maire : Mme Jeanne Martin"));
-    assert!(public.contains("Secrétariat : 05 53 00 00 01"));
+    assert!(public.contains("Maire&nbsp;: Mme Jeanne Martin"));
+    assert!(public.contains("Secrétariat&nbsp;: 05 53 00 00 01"));
     assert!(public.contains("https://tourisme.example.org/"));
     assert!(
         public.contains("<dt>lundi</dt><dd>08:30-12:00, 14:00-17:00</dd>"),

@@ -19,7 +19,7 @@ use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 const BIN: &str = "/demarches/remplacement-bac";
 const EMAIL: &str = "jane.doe@example.org";
 
-async fn get_in(app: &TestApp, path: &str, accept: &str) -> (StatusCode, String) {
+pub(crate) async fn get_in(app: &TestApp, path: &str, accept: &str) -> (StatusCode, String) {
     let response = app
         .client
         .get(app.url(path))
@@ -64,7 +64,7 @@ const ANSWERS: &[(&str, &str)] = &[
 
 /// Files the bin request in the browser's language `accept`: the whole form, the review
 /// page, then sending. Returns the review page and the receipt's path.
-async fn file_bin_in(app: &TestApp, accept: &str) -> (String, String) {
+pub(crate) async fn file_bin_in(app: &TestApp, accept: &str) -> (String, String) {
     let mut pairs = vec![("_action", "review"), ("_commune", "")];
     pairs.extend_from_slice(ANSWERS);
     let (status, review, _) = post_in(app, accept, &pairs).await;

@@ -132,9 +132,9 @@ async fn the_legal_pages_say_what_territory_toml_says() {
             "730 jours (≈ 24 mois) après la clôture de la demande",
             r#"id="signalement-voirie""#,
             "1095 jours (≈ 36 mois)",
-            "Voirie et éclairage public ; les élus de la commune concernée par votre demande",
+            "Voirie et éclairage public\u{a0}; les élus de la commune concernée par votre demande",
             r#"id="contact-mairie""#,
-            "les services de votre mairie ; les élus de votre commune",
+            "les services de votre mairie\u{a0}; les élus de votre commune",
             r#"id="encombrants""#,
             // The rights, and where to complain.
             "Télécharger mes données",
@@ -211,7 +211,7 @@ async fn each_form_shows_its_notice_before_the_first_question_and_on_the_review_
             "Val de Garonne Agglomération",
             // The form's own legal basis, over the territory's.
             "article L2224-13",
-            "Environnement et déchets ; les élus de la commune concernée par votre demande",
+            "Environnement et déchets\u{a0}; les élus de la commune concernée par votre demande",
             "730 jours (≈ 24 mois) après la clôture de la demande",
             "dpo@val-de-garonne.example.org",
             r##"<a href="/donnees-personnelles#remplacement-bac">"##,

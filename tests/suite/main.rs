@@ -27,6 +27,7 @@ mod deploy;
 mod dispatch;
 mod elu_digest;
 mod english;
+mod english_pages;
 mod exports;
 mod front_desk;
 mod group_commit;

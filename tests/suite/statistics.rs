@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use guichet::domain::workflow::Action;
 use guichet::domain::{Channel, Reference, Role, Status, TrackingToken};
+use guichet::i18n::Lang;
 use guichet::requests::filing::{Filer, new_request, store_request_at};
 use guichet::requests::handling::act_at;
 use guichet::statistics::Grain;
@@ -423,7 +424,7 @@ async fn every_figure_matches_an_independent_computation_from_the_events() {
     let rows = table(&page, "Demandes déposées par mois, par statut actuel");
     let month_of = |t: i64| {
         let d = OffsetDateTime::from_unix_timestamp(t).unwrap().date();
-        bucket_label(Grain::Month, d.replace_day(1).unwrap())
+        bucket_label(Grain::Month, d.replace_day(1).unwrap(), Lang::Fr)
     };
     let mut expected: BTreeMap<String, [u64; 5]> = BTreeMap::new();
     for t in &truths {
@@ -462,7 +463,7 @@ async fn every_figure_matches_an_independent_computation_from_the_events() {
     }
     assert_eq!(rows.len() - 1, starts.len(), "one line per month: {rows:?}");
     for (i, row) in rows[1..].iter().enumerate() {
-        assert_eq!(row[0], bucket_label(Grain::Month, starts[i]));
+        assert_eq!(row[0], bucket_label(Grain::Month, starts[i], Lang::Fr));
         let end = starts
             .get(i + 1)
             .map_or(period_end, |d| d.midnight().assume_utc().unix_timestamp());
@@ -847,7 +848,7 @@ async fn the_public_page_withholds_small_counts_and_personal_data() {
         line("Marmande")[1..],
         [
             marmande.to_string(),
-            guichet::web::statistics::per_thousand(marmande, population)
+            guichet::web::statistics::per_thousand(marmande, population, Lang::Fr)
         ]
     );
     // Each month's total, withheld under 5.
@@ -859,7 +860,7 @@ async fn the_public_page_withholds_small_counts_and_personal_data() {
                 let d = OffsetDateTime::from_unix_timestamp(t.filed_at)
                     .unwrap()
                     .date();
-                bucket_label(Grain::Month, d.replace_day(1).unwrap()) == row[0]
+                bucket_label(Grain::Month, d.replace_day(1).unwrap(), Lang::Fr) == row[0]
             })
             .count();
         let shown = if (1..5).contains(&filed) {

@@ -298,7 +298,7 @@ pub async fn post(
         }
         Action::Next | Action::Submit => {}
     }
-    file_errors.extend(repeated(&form.fields, &posted));
+    file_errors.extend(repeated(&form.fields, &posted, lang));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
     // File (and repeated-field) problems first: what the person must fix by choosing again.
@@ -377,7 +377,7 @@ pub async fn post(
             state: sealed,
             token: token.as_str().to_owned(),
             error,
-            privacy: Notice::of(&form, &catalogue),
+            privacy: Notice::of(&form, &catalogue, lang),
         }
     };
     if action != Action::Submit {
@@ -675,7 +675,7 @@ pub(crate) fn step_page(
         multipart: !crate::catalogue::fields::attachments(&form.fields).is_empty(),
         hidden_files: uploads::hidden(files),
         preview: false,
-        privacy: Notice::of(form, catalogue),
+        privacy: Notice::of(form, catalogue, lang),
         postcode_link: postcode_link(catalogue, form),
         step_title: step_title(form, step, lang),
         first_step: step == 0,

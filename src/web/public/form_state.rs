@@ -110,18 +110,6 @@ impl Refused {
             Refused::Expired => "form-state-expired",
         })
     }
-
-    /// What the person reads, and what to do.
-    pub fn message_fr(self) -> &'static str {
-        match self {
-            Refused::Tampered => {
-                "Vos réponses n'ont pas pu être reprises : la page envoyée a été modifiée ou est incomplète. Recommencez la démarche ci-dessous ; rien n'a été envoyé."
-            }
-            Refused::Expired => {
-                "Vos réponses n'ont été gardées que 24 heures et ce délai est passé. Recommencez la démarche ci-dessous ; rien n'a été envoyé."
-            }
-        }
-    }
 }
 
 impl FormState {

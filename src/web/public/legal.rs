@@ -2,19 +2,24 @@
 //! (each citizen form's notice, the rights, the CNIL), the RGAA accessibility statement and
 //! the site map. Their content comes from territory.toml's `[privacy]` and `[legal]`
 //! tables; a missing mention reads « non renseigné » (and `guichet check` warns of it).
+//! Guichet's own words are messages (`i18n/<lang>/legal.ftl`); the territory's texts are
+//! shown as it wrote them.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use crate::catalogue::legal::{self, Conformity, NOT_GIVEN};
+use crate::catalogue::legal::{self, Conformity};
 use crate::catalogue::notices::{self, Notice};
+use crate::i18n::{Arg, Lang};
 use crate::web::AppState;
 use crate::web::language::Localizer;
 
-/// `Some(text)` or « non renseigné ».
-fn given(value: &Option<String>) -> String {
-    value.clone().unwrap_or_else(|| NOT_GIVEN.to_owned())
+/// `Some(text)` or « non renseigné » ("not given").
+fn given(value: &Option<String>, lang: Lang) -> String {
+    value
+        .clone()
+        .unwrap_or_else(|| lang.text("legal-not-given"))
 }
 
 #[derive(Template, WebTemplate)]
@@ -33,6 +38,7 @@ pub struct LegalNoticePage {
 }
 
 pub async fn legal_notice(State(state): State<AppState>, tr: Localizer) -> LegalNoticePage {
+    let lang = tr.lang;
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     let legal = &t.legal;
@@ -48,13 +54,17 @@ pub async fn legal_notice(State(state): State<AppState>, tr: Localizer) -> Legal
                 .publisher_address
                 .clone()
                 .or(t.territory.address.clone()),
+            lang,
         ),
-        publisher_email: given(&t.territory.email),
-        publisher_phone: given(&legal.publisher_phone.clone().or(t.territory.phone.clone())),
-        publication_director: given(&legal.publication_director),
-        host: given(&legal.host),
-        host_address: given(&legal.host_address),
-        host_phone: given(&legal.host_phone),
+        publisher_email: given(&t.territory.email, lang),
+        publisher_phone: given(
+            &legal.publisher_phone.clone().or(t.territory.phone.clone()),
+            lang,
+        ),
+        publication_director: given(&legal.publication_director, lang),
+        host: given(&legal.host, lang),
+        host_address: given(&legal.host_address, lang),
+        host_phone: given(&legal.host_phone, lang),
     }
 }
 
@@ -72,6 +82,7 @@ pub struct PersonalDataPage {
 }
 
 pub async fn personal_data(State(state): State<AppState>, tr: Localizer) -> PersonalDataPage {
+    let lang = tr.lang;
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     PersonalDataPage {
@@ -83,12 +94,17 @@ pub async fn personal_data(State(state): State<AppState>, tr: Localizer) -> Pers
                 .controller_address
                 .clone()
                 .or(t.territory.address.clone()),
+            lang,
         ),
-        dpo: t.privacy.dpo_contact(),
-        complaint: t.privacy.complaint().to_owned(),
+        dpo: t.privacy.dpo_contact(lang),
+        complaint: t
+            .privacy
+            .complaint
+            .clone()
+            .unwrap_or_else(|| lang.text("pd-complaint")),
         notices: catalogue
             .citizen_forms(None)
-            .map(|form| Notice::of(form, &catalogue))
+            .map(|form| Notice::of(&form.in_lang(lang), &catalogue, lang))
             .collect(),
     }
 }
@@ -99,7 +115,7 @@ pub struct AccessibilityPage {
     pub t: Localizer,
     pub territory: String,
     pub publisher: String,
-    pub status: &'static str,
+    pub status: String,
     /// What the audit found, in a sentence, when there was one.
     pub audit: Option<String>,
     /// No audit, and the status says so.
@@ -113,23 +129,26 @@ pub struct AccessibilityPage {
 }
 
 pub async fn accessibility(State(state): State<AppState>, tr: Localizer) -> AccessibilityPage {
+    let lang = tr.lang;
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     let a11y = &t.legal.accessibility;
+    let day = |text: &str| legal::date_in(text, lang).unwrap_or_else(|| text.to_owned());
     let audit = a11y.audit_date.as_deref().map(|date| {
-        let date = legal::date_fr(date).unwrap_or_else(|| date.to_owned());
-        let by = a11y
-            .auditor
-            .as_deref()
-            .map(|who| format!(" par {who}"))
-            .unwrap_or_default();
-        match a11y.audit_rate {
-            Some(rate) => format!(
-                "L'audit de conformité réalisé le {date}{by} révèle que {} % des critères du RGAA version 4.1 sont respectés.",
-                percent_fr(rate)
-            ),
-            None => format!("Un audit de conformité a été réalisé le {date}{by}."),
+        let mut args: Vec<(&'static str, Arg)> = vec![("date", day(date).into())];
+        if let Some(who) = &a11y.auditor {
+            args.push(("auditor", who.as_str().into()));
         }
+        if let Some(rate) = a11y.audit_rate {
+            args.push(("rate", percent_in(rate, lang).into()));
+        }
+        let key = match (a11y.audit_rate.is_some(), a11y.auditor.is_some()) {
+            (true, true) => "a11y-audit-rate-by",
+            (true, false) => "a11y-audit-rate",
+            (false, true) => "a11y-audit-by",
+            (false, false) => "a11y-audit",
+        };
+        lang.text_with(key, &args)
     });
     AccessibilityPage {
         t: tr,
@@ -139,33 +158,35 @@ pub async fn accessibility(State(state): State<AppState>, tr: Localizer) -> Acce
             .publisher
             .clone()
             .unwrap_or_else(|| t.territory.name.clone()),
-        status: a11y.status.label_fr(),
+        status: a11y.status.label(lang),
         never_audited: audit.is_none() && a11y.status == Conformity::Non,
         audit,
         non_conformities: a11y.non_conformities.clone(),
         derogations: a11y.derogations.clone(),
-        contact: given(&a11y.contact),
+        contact: given(&a11y.contact, lang),
         statement_date: a11y
             .statement_date
             .as_deref()
-            .map(|d| legal::date_fr(d).unwrap_or_else(|| d.to_owned()))
-            .unwrap_or_else(|| NOT_GIVEN.to_owned()),
+            .map(day)
+            .unwrap_or_else(|| lang.text("legal-not-given")),
         recourse: a11y.recourse.clone(),
     }
 }
 
-/// "72,5" for 72.5, "80" for 80.0.
-fn percent_fr(rate: f64) -> String {
+/// "72,5" for 72.5 ("72.5" in English), "80" for 80.0.
+fn percent_in(rate: f64, lang: Lang) -> String {
     let rounded = (rate * 10.0).round() / 10.0;
     if rounded.fract() == 0.0 {
         format!("{rounded:.0}")
-    } else {
+    } else if lang == Lang::Fr {
         format!("{rounded:.1}").replace('.', ",")
+    } else {
+        format!("{rounded:.1}")
     }
 }
 
 pub struct Level {
-    pub name: &'static str,
+    pub name: String,
     /// (title, url)
     pub links: Vec<(String, String)>,
 }
@@ -180,11 +201,12 @@ pub struct SiteMapPage {
     /// (slug, name)
     pub communes: Vec<(String, String)>,
     pub external: Vec<Level>,
-    /// (path, title)
+    /// (path, message key of the title)
     pub legal_pages: Vec<(&'static str, &'static str)>,
 }
 
 pub async fn site_map(State(state): State<AppState>, tr: Localizer) -> SiteMapPage {
+    let lang = tr.lang;
     let catalogue = state.catalogue.load();
     let t = &catalogue.territory;
     SiteMapPage {
@@ -192,7 +214,7 @@ pub async fn site_map(State(state): State<AppState>, tr: Localizer) -> SiteMapPa
         territory: t.territory.name.clone(),
         forms: catalogue
             .citizen_forms(None)
-            .map(|f| (f.id.clone(), f.title.clone()))
+            .map(|f| (f.id.clone(), f.in_lang(lang).title.clone()))
             .collect(),
         communes: t
             .communes
@@ -203,7 +225,7 @@ pub async fn site_map(State(state): State<AppState>, tr: Localizer) -> SiteMapPa
             .procedures_by_level()
             .into_iter()
             .map(|(level, procedures)| Level {
-                name: level.label_fr(),
+                name: level.label(lang),
                 links: procedures
                     .into_iter()
                     .map(|p| (p.title.clone(), p.url.clone()))
@@ -217,9 +239,11 @@ pub async fn site_map(State(state): State<AppState>, tr: Localizer) -> SiteMapPa
 #[cfg(test)]
 mod tests {
     #[test]
-    fn percentages_read_in_french() {
-        assert_eq!(super::percent_fr(72.5), "72,5");
-        assert_eq!(super::percent_fr(80.0), "80");
-        assert_eq!(super::percent_fr(66.666), "66,7");
+    fn percentages_read_in_french_and_english() {
+        use crate::i18n::Lang;
+        assert_eq!(super::percent_in(72.5, Lang::Fr), "72,5");
+        assert_eq!(super::percent_in(80.0, Lang::Fr), "80");
+        assert_eq!(super::percent_in(66.666, Lang::Fr), "66,7");
+        assert_eq!(super::percent_in(72.5, Lang::En), "72.5");
     }
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::domain::{EventKind, TrackingToken};
+use crate::i18n::Lang;
 use crate::store::{TrackedRequest, format_time};
 use crate::web::AppState;
 use crate::web::error::{ApiError, AppError, PageError};
@@ -79,10 +80,14 @@ struct Gathered {
     answers: Vec<AnswerRow>,
 }
 
-async fn gather(state: &AppState, token: &str) -> Result<(TrackingToken, Gathered), AppError> {
+async fn gather(
+    state: &AppState,
+    token: &str,
+    lang: Lang,
+) -> Result<(TrackingToken, Gathered), AppError> {
     let (token, request) = tracking::find(state, token).await?;
     let (title, answers) =
-        personal_data::labelled_answers(state, &request.form_version, &request.data).await?;
+        personal_data::labelled_answers(state, &request.form_version, &request.data, lang).await?;
     let title = title.unwrap_or_else(|| request.form_title.clone());
     Ok((
         token,
@@ -109,7 +114,7 @@ pub async fn page(
     Path(token): Path<String>,
     t: Localizer,
 ) -> Result<MyDataPage, PageError> {
-    let (token, found) = gather(&state, &token).await?;
+    let (token, found) = gather(&state, &token, t.lang).await?;
     let catalogue = state.catalogue.load();
     let request = &found.request;
     let lang = t.lang;
@@ -158,7 +163,7 @@ pub async fn page(
             .into_iter()
             .map(|f| FileView {
                 link: piece_link(&state, &token, &f.sha256),
-                size: crate::attachments::human_size(f.size),
+                size: crate::attachments::human_size_in(f.size, lang),
                 name: f.name,
                 media_type: f.media_type,
             })
@@ -182,7 +187,8 @@ pub async fn download(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (token, found) = gather(&state, &token).await?;
+    // The file to keep is in French, like the API: its labels are the form's own.
+    let (token, found) = gather(&state, &token, Lang::Fr).await?;
     let catalogue = state.catalogue.load();
     let request = &found.request;
     let document = json!({

@@ -112,7 +112,7 @@ pub async fn commune(
         .ok_or_else(|| AppError::NotFound(t.lang.text("error-unknown-commune")))?;
     let lang = t.lang;
     let query = search.query();
-    let site = super::site::published_site(&state, &slug).await?;
+    let site = super::site::published_site(&state, &slug, lang).await?;
     let origins = commune.embed_origins.clone();
     let page = CommunePage {
         t,
@@ -137,7 +137,7 @@ fn results(
     query: &str,
     lang: Lang,
 ) -> Vec<EntryLink> {
-    search::search(catalogue, commune, query)
+    search::search(catalogue, commune, query, lang)
         .into_iter()
         .map(|entry| link(catalogue, commune, entry, lang))
         .collect()
@@ -150,7 +150,7 @@ fn themes(catalogue: &Catalogue, commune: Option<&str>, lang: Lang) -> Vec<Theme
     let mut grouped: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
     for entry in search::entries(catalogue, commune) {
         // A form's theme in the person's language; the territory's procedures are listed
-        // as the territory wrote them.
+        // as the territory wrote them, those it gave no theme under Guichet's own heading.
         let theme = match entry {
             Entry::Form(form) if lang != Lang::Fr => form
                 .in_lang(lang)
@@ -158,6 +158,7 @@ fn themes(catalogue: &Catalogue, commune: Option<&str>, lang: Lang) -> Vec<Theme
                 .theme
                 .clone()
                 .unwrap_or_else(|| entry.theme(catalogue).to_owned()),
+            Entry::Procedure(p) if p.theme.is_none() => lang.text("procedures-other-theme"),
             _ => entry.theme(catalogue).to_owned(),
         };
         grouped
@@ -197,7 +198,7 @@ fn link(catalogue: &Catalogue, commune: Option<&str>, entry: Entry, lang: Lang) 
                 offered_in(catalogue, form, lang)
             },
         ),
-        Entry::Procedure(p) => (p.url.clone(), p.level.label_fr().to_owned(), String::new()),
+        Entry::Procedure(p) => (p.url.clone(), p.level.label(lang), String::new()),
     };
     let (title, description) = match entry {
         Entry::Form(form) => {

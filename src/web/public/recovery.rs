@@ -65,7 +65,7 @@ pub async fn send(
     let email = match ContactKey::parse(typed) {
         Ok(ContactKey::Email(email)) => email,
         _ => {
-            answer.error = "Saisissez l'adresse e-mail donnée lors du dépôt de vos demandes, par exemple prenom.nom@exemple.fr.".into();
+            answer.error = answer.t.lang.text("recover-invalid");
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, answer).into_response());
         }
     };

@@ -8,9 +8,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
-use crate::domain::site::{Contact, Link, PageContent, hours_by_day, is_open};
+use crate::domain::site::{Contact, Link, PageContent, hours_by_weekday, is_open};
 use crate::domain::time::paris_time;
 use crate::domain::time::{day_fr, format_time};
+use crate::i18n::Lang;
 use crate::store::site::NewsItem;
 use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
@@ -28,12 +29,15 @@ pub struct NewsView {
 
 /// What `public/site_body.html` shows.
 pub struct SiteView {
+    /// The language of the page's own words (the commune's content stays as typed): the
+    /// reader's on the public page, French in the back office's preview.
+    pub lang: Lang,
     /// A page was published (or, in a preview, drafted).
     pub has_page: bool,
     /// Sanitised HTML of the presentation.
     pub presentation: String,
     pub mayor: String,
-    /// ("lundi", "08:30-12:00, 14:00-17:00").
+    /// ("lundi", "08:30-12:00, 14:00-17:00"), the day in `lang`.
     pub hours: Vec<(String, String)>,
     /// Whether the town hall is open now; `None` without hours.
     pub open_now: Option<bool>,
@@ -45,18 +49,25 @@ pub struct SiteView {
 }
 
 impl SiteView {
-    /// The page's content at `now`, with the news the public sees on that day.
-    pub fn of(content: Option<&PageContent>, news: &[NewsItem], now: OffsetDateTime) -> SiteView {
+    /// The page's content at `now`, with the news the public sees on that day, for a
+    /// reader of `lang`.
+    pub fn of(
+        content: Option<&PageContent>,
+        news: &[NewsItem],
+        now: OffsetDateTime,
+        lang: Lang,
+    ) -> SiteView {
         let today = paris_time(now).date();
         let empty = PageContent::default();
         let page = content.unwrap_or(&empty);
         SiteView {
+            lang,
             has_page: content.is_some(),
             presentation: markdown::render(&page.presentation),
             mayor: page.mayor.clone(),
-            hours: hours_by_day(&page.hours)
+            hours: hours_by_weekday(&page.hours)
                 .into_iter()
-                .map(|(day, periods)| (day.to_owned(), periods.join(", ")))
+                .map(|(day, periods)| (lang.text(&format!("day-{}", day + 1)), periods.join(", ")))
                 .collect(),
             open_now: (!page.hours.is_empty()).then(|| is_open(&page.hours, now)),
             contacts: page.contacts.clone(),
@@ -83,12 +94,13 @@ impl SiteView {
 pub async fn picture(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    lang: Lang,
 ) -> Result<Response, PageError> {
     let (media_type, bytes) = state
         .store
         .picture(&slug)
         .await?
-        .ok_or_else(|| AppError::NotFound("Cette commune n'a pas d'image.".into()))?;
+        .ok_or_else(|| AppError::NotFound(lang.text("error-no-picture")))?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type),
@@ -110,14 +122,20 @@ pub fn news_view(item: &NewsItem) -> NewsView {
     }
 }
 
-/// The commune's published page and current news, as the public sees them now.
-pub async fn published_site(state: &AppState, slug: &str) -> Result<SiteView, AppError> {
+/// The commune's published page and current news, as the public sees them now, for a
+/// reader of `lang`.
+pub async fn published_site(
+    state: &AppState,
+    slug: &str,
+    lang: Lang,
+) -> Result<SiteView, AppError> {
     let page = state.store.published_page(slug).await?;
     let news = state.store.commune_news(slug).await?;
     SiteView::of(
         page.as_ref().map(|p| &p.content),
         &news,
         OffsetDateTime::now_utc(),
+        lang,
     )
     .with_picture(state, slug)
     .await
@@ -163,6 +181,8 @@ pub struct FeedEntry {
 #[derive(Template)]
 #[template(path = "public/news.atom", escape = "html")]
 pub struct NewsFeed {
+    /// `xml:lang`: the language of the feed's own words.
+    pub lang: &'static str,
     pub id: String,
     pub title: String,
     pub author: String,
@@ -172,15 +192,18 @@ pub struct NewsFeed {
     pub entries: Vec<FeedEntry>,
 }
 
+/// `GET /communes/{slug}/actualites.atom`: the feed's own words (its title and author) in
+/// the language of the request, like a page; the news as the commune wrote them.
 pub async fn feed(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    lang: Lang,
 ) -> Result<Response, PageError> {
     let catalogue = state.catalogue.load();
     let commune = catalogue
         .territory
         .commune(&slug)
-        .ok_or_else(|| AppError::NotFound("Cette commune ne fait pas partie du territoire : il n'y a pas d'actualités à suivre ici.".into()))?;
+        .ok_or_else(|| AppError::NotFound(lang.text("error-no-feed")))?;
     let today = paris_time(OffsetDateTime::now_utc()).date();
     let news: Vec<NewsItem> = state
         .store
@@ -198,8 +221,9 @@ pub async fn feed(
         .map_or_else(|| format_time(OffsetDateTime::UNIX_EPOCH), format_time);
     let feed = NewsFeed {
         id: page.clone(),
-        title: format!("Actualités de {}", commune.name),
-        author: format!("Mairie de {}", commune.name),
+        lang: lang.code(),
+        title: lang.text_with("feed-title", &[("commune", commune.name.as_str().into())]),
+        author: lang.text_with("feed-author", &[("commune", commune.name.as_str().into())]),
         self_link: format!("{page}/actualites.atom"),
         link: page.clone(),
         updated,

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use time::OffsetDateTime;
 
 use super::open_data::published;
+use crate::i18n::Lang;
 use crate::statistics::{Grain, Period};
 use crate::store::Scope;
 use crate::store::statistics::FactsFilter;
@@ -23,7 +24,7 @@ use crate::web::AppState;
 use crate::web::error::{AppError, PageError};
 use crate::web::language::Localizer;
 use crate::web::statistics::{
-    ChartView, Counts, Stack, backlog_chart, duration_fr, filings_chart, per_thousand, percent,
+    ChartView, Counts, Stack, backlog_chart, duration_in, filings_chart, per_thousand, percent_in,
     ranking_chart,
 };
 
@@ -59,7 +60,7 @@ pub struct PublicStatisticsPage {
 /// `GET /statistiques`.
 pub async fn page(State(state): State<AppState>, t: Localizer) -> Result<Response, PageError> {
     let mut slots = state.public_statistics.0.lock().await;
-    let cached = &mut slots[usize::from(t.lang != crate::i18n::Lang::Fr)];
+    let cached = &mut slots[usize::from(t.lang != Lang::Fr)];
     let html = match cached.as_ref() {
         Some((at, html)) if at.elapsed() < FRESH_FOR => html.clone(),
         _ => {
@@ -76,15 +77,16 @@ pub async fn page(State(state): State<AppState>, t: Localizer) -> Result<Respons
 }
 
 /// A figure over `n` requests, shown only when `n` is at least the smallest published count.
-fn over_enough(n: u64, shown: impl FnOnce() -> String) -> String {
+fn over_enough(n: u64, lang: Lang, shown: impl FnOnce() -> String) -> String {
     if n >= super::open_data::SMALLEST_PUBLISHED {
         shown()
     } else {
-        "non publié (moins de 5 demandes)".to_owned()
+        lang.text("stats-withheld")
     }
 }
 
 async fn compute(state: &AppState, t: Localizer) -> Result<PublicStatisticsPage, AppError> {
+    let lang = t.lang;
     let catalogue = state.catalogue.load();
     let now = OffsetDateTime::now_utc();
     let period = Period::year_to(now.date());
@@ -110,7 +112,10 @@ async fn compute(state: &AppState, t: Localizer) -> Result<PublicStatisticsPage,
         .take(10)
         .map(|s| {
             let id = s.key.clone().unwrap_or_default();
-            (catalogue.form(&id).map_or(id, |f| f.title.clone()), s.filed)
+            let title = catalogue
+                .form(&id)
+                .map_or(id, |f| f.in_lang(lang).title.clone());
+            (title, s.filed)
         })
         .collect();
     let communes = figures
@@ -120,9 +125,9 @@ async fn compute(state: &AppState, t: Localizer) -> Result<PublicStatisticsPage,
             let commune = catalogue.territory.commune(s.key.as_deref()?)?;
             Some(CommuneLine {
                 name: commune.name.clone(),
-                filed: Counts::Published.show(s.filed),
+                filed: Counts::Published.show(s.filed, lang),
                 per_thousand: match published(s.filed) {
-                    Some(n) => per_thousand(n, commune.population),
+                    Some(n) => per_thousand(n, commune.population, lang),
                     None => "—".to_owned(),
                 },
             })
@@ -131,26 +136,29 @@ async fn compute(state: &AppState, t: Localizer) -> Result<PublicStatisticsPage,
     Ok(PublicStatisticsPage {
         t,
         territory: catalogue.territory.territory.name.clone(),
-        period: format!(
-            "du {} au {}",
-            crate::domain::time::day_fr(period.first),
-            crate::domain::time::day_fr(period.last)
+        period: lang.text_with(
+            "stats-period",
+            &[
+                ("first", crate::domain::time::day_fr(period.first).into()),
+                ("last", crate::domain::time::day_fr(period.last).into()),
+            ],
         ),
-        filed: Counts::Published.show(totals.filed),
+        filed: Counts::Published.show(totals.filed, lang),
         median_resolution: overall.map_or_else(
-            || "non publié (moins de 5 demandes)".to_owned(),
-            |p| over_enough(p.n, || duration_fr(p.p50)),
+            || lang.text("stats-withheld"),
+            |p| over_enough(p.n, lang, || duration_in(p.p50, lang)),
         ),
-        within: over_enough(totals.closed_with_deadline, || {
-            percent(totals.within_deadline, totals.closed_with_deadline)
+        within: over_enough(totals.closed_with_deadline, lang, || {
+            percent_in(totals.within_deadline, totals.closed_with_deadline, lang)
         }),
-        filings: filings_chart(&figures, Stack::Status, Counts::Published),
-        backlog: backlog_chart(&figures, Counts::Published),
+        filings: filings_chart(&figures, Stack::Status, Counts::Published, lang),
+        backlog: backlog_chart(&figures, Counts::Published, lang),
         top_forms: ranking_chart(
             "demarches",
-            "Démarches les plus demandées",
+            &lang.text("chart-top-forms"),
             &forms,
             Counts::Published,
+            lang,
         ),
         communes,
     })

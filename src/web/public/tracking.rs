@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::domain::time::{date_in, day_fr, paris_time};
-use crate::domain::workflow::{Action, is_open};
+use crate::domain::workflow::{self, Action, CitizenConflict, TextProblem, is_open};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::i18n::Lang;
-use crate::requests::describe::{Section, VersionQuestions, answers, answers_in};
+use crate::requests::describe::{Section, VersionQuestions, answers_in};
 use crate::store::TrackedRequest;
 use crate::web::error::{AppError, PageError};
 use crate::web::language::Localizer;
@@ -93,7 +93,8 @@ async fn your_answers(
     lang: Lang,
 ) -> Result<Vec<Section>, AppError> {
     // The current form, when it is the version filed: its translation has the labels in
-    // the person's language. An older version is shown as it was written.
+    // the person's language. An older version is shown with its own labels, translated by
+    // the translations it was recorded with.
     let catalogue = state.catalogue.load();
     if lang != Lang::Fr
         && let Some(form) = catalogue
@@ -104,10 +105,10 @@ async fn your_answers(
     }
     let mut versions = VersionQuestions::default();
     let fields = versions
-        .of(state.store.as_ref(), &request.form_version)
+        .of_in(state.store.as_ref(), &request.form_version, lang)
         .await?;
     Ok(fields
-        .map(|f| answers(f, &request.data))
+        .map(|f| answers_in(f, &request.data, lang))
         .unwrap_or_default())
 }
 
@@ -238,7 +239,14 @@ pub async fn respond(
             return Err(AppError::NotFound(t.lang.text("error-tracking-page")).into());
         }
     };
-    match tracking::act(&state, &token, &action).await {
+    // Refusals the person can be told in their language before acting; the action itself
+    // stays the authority (a change in between is refused in French).
+    let refused = citizen_refusal(&text, &action, request.status, t.lang);
+    let outcome = match refused {
+        Some(message) => Err(AppError::Unprocessable(message)),
+        None => tracking::act(&state, &token, &action).await,
+    };
+    match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/suivi/{}", token.as_str())).into_response()),
         // Refused for the request's state or for the text: the page again, the text kept.
         Err(AppError::Conflict(message) | AppError::Unprocessable(message)) => {
@@ -252,6 +260,26 @@ pub async fn respond(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Why the citizen's text or action would be refused, in `lang`.
+fn citizen_refusal(text: &str, action: &Action, status: Status, lang: Lang) -> Option<String> {
+    if let Some(problem) = workflow::text_problem(text) {
+        return Some(match problem {
+            TextProblem::Blank => lang.text("track-text-blank"),
+            TextProblem::TooLong => lang.text_with(
+                "track-text-too-long",
+                &[("max", workflow::MAX_TEXT_CHARS.into())],
+            ),
+            TextProblem::StrayControl => lang.text("track-text-invisible"),
+        });
+    }
+    workflow::citizen_conflict(action, status).map(|conflict| {
+        lang.text(match conflict {
+            CitizenConflict::ReplyToClosed => "track-reply-closed",
+            CitizenConflict::NotResolved => "track-not-resolved",
+        })
+    })
 }
 
 #[derive(Deserialize)]
@@ -284,7 +312,15 @@ pub async fn lookup(
         return Ok(page);
     };
     match Reference::parse(&typed) {
-        Err(message) => page.error = message,
+        Err(_) => {
+            page.error = lang.text_with(
+                "lookup-invalid",
+                &[(
+                    "reference",
+                    typed.chars().take(40).collect::<String>().into(),
+                )],
+            )
+        }
         Ok(reference) => match state.store.status_by_reference(&reference).await? {
             None => {
                 page.error = lang.text_with(

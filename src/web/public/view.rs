@@ -265,7 +265,6 @@ fn push_rows(
     out.push(row);
 }
 
-/// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
 /// French punctuation's no-break spaces (before `?`, `:`, `!`, `;`) in a French text; an
 /// English one is left as it is.
 fn spacing(text: &str, lang: Lang) -> String {
@@ -275,6 +274,7 @@ fn spacing(text: &str, lang: Lang) -> String {
     }
 }
 
+/// "Jusqu'à 3 fichiers de 5 Mo chacun au plus, formats JPEG ou PNG."
 pub fn attachment_hint(rules: &crate::catalogue::fields::AttachmentRules, lang: Lang) -> String {
     let size = if rules.max_bytes >= 1024 * 1024 {
         lang.text_with(

@@ -380,7 +380,11 @@ pub async fn file_at(
             "Le contact du demandeur contient un caractère invisible (souvent venu d'un copier-coller) : retapez-le.",
         ));
     }
-    errors.extend(coerce::repeated(&form.fields, &posted));
+    errors.extend(coerce::repeated(
+        &form.fields,
+        &posted,
+        crate::i18n::Lang::Fr,
+    ));
     let mut data = coerce(&form.fields, &posted);
     uploads::inject(&form, &mut data, &files);
     let accepted = intake::accept(

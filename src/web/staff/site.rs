@@ -188,7 +188,7 @@ async fn edit_page(
                 "Aucune version publiée : le public voit la fiche de contact du territoire.".into()
             }),
         // The preview is the draft; without one, what is published.
-        site: SiteView::of(shown, &news, now)
+        site: SiteView::of(shown, &news, now, crate::i18n::Lang::Fr)
             .with_picture(state, &commune.slug)
             .await?,
         news: news.iter().map(news_view).collect(),

@@ -15,6 +15,7 @@ use super::Me;
 use super::session::Signed;
 use crate::catalogue::Catalogue;
 use crate::domain::{Channel, Role};
+use crate::i18n::Lang;
 use crate::statistics::{self, Figures, Grain, Period, shares_by};
 use crate::store::statistics::{Dimension, FactsFilter, Percentiles, Shares, Span};
 use crate::store::{Scope, StaffUser};
@@ -358,8 +359,8 @@ pub async fn dashboard(
             &query.channel,
         ),
         key_figures: key_figures(&figures),
-        filings: filings_chart(&figures, chosen.stack, Counts::Exact),
-        backlog: backlog_chart(&figures, Counts::Exact),
+        filings: filings_chart(&figures, chosen.stack, Counts::Exact, Lang::Fr),
+        backlog: backlog_chart(&figures, Counts::Exact, Lang::Fr),
         durations: vec![
             DurationTable {
                 caption: "Délais par service",
@@ -383,12 +384,14 @@ pub async fn dashboard(
             "Démarches les plus demandées",
             &top(&figures.by_form, |k| form_title(&catalogue, k)),
             Counts::Exact,
+            Lang::Fr,
         ),
         top_communes: ranking_chart(
             "communes",
             "Communes les plus concernées",
             &top(&figures.by_commune, |k| commune_name(&catalogue, k)),
             Counts::Exact,
+            Lang::Fr,
         ),
         groups: vec![
             GroupTable {
@@ -556,7 +559,7 @@ fn group_rows(shares: &[Shares], name: impl Fn(&str) -> (String, Option<u32>)) -
             GroupRow {
                 name: label,
                 filed: s.filed.to_string(),
-                per_thousand: per_thousand(s.filed, population),
+                per_thousand: per_thousand(s.filed, population, Lang::Fr),
                 closed: s.closed.to_string(),
                 within: percent(s.within_deadline, s.closed_with_deadline),
                 overdue: s.overdue.to_string(),
@@ -642,7 +645,7 @@ async fn summary(
                 insee: commune.and_then(|c| c.insee.clone()).unwrap_or_default(),
                 population: population.map(|p| p.to_string()).unwrap_or_default(),
                 filed: s.filed,
-                per_thousand: per_thousand(s.filed, population),
+                per_thousand: per_thousand(s.filed, population, Lang::Fr),
                 closed: s.closed,
                 resolved: s.resolved,
                 within: percent(s.within_deadline, s.closed_with_deadline),
