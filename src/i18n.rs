@@ -357,6 +357,46 @@ mod tests {
         keys
     }
 
+    /// French typography in every French message: a no-break space, never a plain one,
+    /// before « : ; ! ? », so the mark never starts a line on its own (a phone's narrow
+    /// column, an e-mail client's wrapping). English has no space there.
+    #[test]
+    fn french_messages_keep_their_punctuation_with_the_word_before() {
+        for (lang, wanted) in [("fr", true), ("en", false)] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("i18n")
+                .join(lang);
+            let mut checked = 0;
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (number, line) in text.lines().enumerate() {
+                    if line.trim_start().starts_with('#') {
+                        continue;
+                    }
+                    let chars: Vec<char> = line.chars().collect();
+                    for pair in chars.windows(2) {
+                        if !matches!(pair[1], ':' | ';' | '!' | '?') {
+                            continue;
+                        }
+                        checked += 1;
+                        assert_ne!(pair[0], ' ', "{}:{}: {line}", path.display(), number + 1);
+                        if !wanted {
+                            assert_ne!(
+                                pair[0],
+                                '\u{a0}',
+                                "{}:{}: {line}",
+                                path.display(),
+                                number + 1
+                            );
+                        }
+                    }
+                }
+            }
+            assert!(checked > 20, "{lang}: the messages were read");
+        }
+    }
+
     /// Every message exists in both languages: a key only in French would show French on an
     /// English page, one only in English would be dead.
     #[test]

@@ -14,8 +14,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::{JsonFields, Writer};
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// How log lines are written: `text` for people, `json` (one object a line) for log
@@ -54,13 +54,75 @@ pub fn init(format: LogFormat) {
                 .with_ansi(colour)
                 .init();
         }
-        LogFormat::Json => tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .with_ansi(false)
-            .fmt_fields(JsonFields::new())
-            .event_format(JsonLines)
-            .init(),
+        LogFormat::Json => {
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::util::SubscriberInitExt;
+            tracing_subscriber::registry()
+                .with(filter)
+                .with(KeepSpanFields)
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(std::io::stderr)
+                        .with_ansi(false)
+                        .fmt_fields(NoSpanFields)
+                        .event_format(JsonLines),
+                )
+                .init()
+        }
+    }
+}
+
+/// A span's fields as JSON values, kept in its extensions by [`KeepSpanFields`] for
+/// [`JsonLines`]: read as they are for each line, where the fmt layer's own copy (text it
+/// formats when the span opens) had to be parsed again for every line, which cost every
+/// request its access line's worth of JSON parsing.
+struct SpanFields(Map<String, Value>);
+
+/// Keeps each span's fields as [`SpanFields`].
+struct KeepSpanFields;
+
+impl<S> tracing_subscriber::Layer<S> for KeepSpanFields
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Map::new();
+        attrs.record(&mut JsonVisitor(&mut fields));
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(
+        &self,
+        id: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>()
+        {
+            values.record(&mut JsonVisitor(&mut fields.0));
+        }
+    }
+}
+
+/// The fmt layer's formatting of span fields, which JSON lines do not use
+/// ([`SpanFields`] holds them): nothing.
+struct NoSpanFields;
+
+impl<'writer> FormatFields<'writer> for NoSpanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        _writer: Writer<'writer>,
+        _fields: R,
+    ) -> std::fmt::Result {
+        Ok(())
     }
 }
 
@@ -93,12 +155,11 @@ where
             // Innermost first: a field already there (the event's, an inner span's) wins.
             for span in scope {
                 let extensions = span.extensions();
-                // Span fields were written as a JSON object by `JsonFields`.
-                if let Some(fields) = extensions.get::<FormattedFields<N>>()
-                    && let Ok(Value::Object(fields)) = serde_json::from_str(&fields.fields)
-                {
+                if let Some(SpanFields(fields)) = extensions.get::<SpanFields>() {
                     for (name, value) in fields {
-                        line.entry(name).or_insert(value);
+                        if !line.contains_key(name) {
+                            line.insert(name.clone(), value.clone());
+                        }
                     }
                 }
             }

@@ -24,24 +24,24 @@ error-title-internal = Erreur de notre côté
 error-title-too-many = Trop de demandes depuis votre connexion
 error-title-other = Demande impossible à traiter
 error-page-not-found = Cette page n'existe pas. Retournez à l'accueil pour trouver votre démarche.
-error-internal = Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste.
-error-unavailable = Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.
-error-slow-body = La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez.
-error-text-too-large = Le contenu envoyé est trop volumineux : la limite est de { $kib } Kio. Raccourcissez les textes saisis.
-error-files-too-large = Les fichiers envoyés sont trop volumineux : { $size } au total au plus. Envoyez des fichiers plus légers.
-error-body-cut = Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.
-error-already-filed = Cette demande a déjà été envoyée : consultez votre lien de suivi.
-error-bad-request = La demande est mal formée : vérifiez l'adresse et ses paramètres.
+error-internal = Une erreur inattendue est survenue de notre côté. Votre demande n'a pas été enregistrée : réessayez plus tard, ou contactez la mairie si le problème persiste.
+error-unavailable = Le service est momentanément indisponible. Votre demande n'a pas été enregistrée : réessayez dans quelques minutes.
+error-slow-body = La demande a mis trop de temps à arriver. Rien n'a été enregistré : réessayez.
+error-text-too-large = Le contenu envoyé est trop volumineux : la limite est de { $kib } Kio. Raccourcissez les textes saisis.
+error-files-too-large = Les fichiers envoyés sont trop volumineux : { $size } au total au plus. Envoyez des fichiers plus légers.
+error-body-cut = Le contenu envoyé n'a pas pu être lu en entier : renvoyez la demande.
+error-already-filed = Cette demande a déjà été envoyée : consultez votre lien de suivi.
+error-bad-request = La demande est mal formée : vérifiez l'adresse et ses paramètres.
 error-method = Cette action n'est pas possible à cette adresse.
-error-too-large = Le contenu envoyé est trop volumineux : raccourcissez-le.
+error-too-large = Le contenu envoyé est trop volumineux : raccourcissez-le.
 error-media-type = Ce type de contenu n'est pas accepté à cette adresse.
-error-unavailable-nothing = Le service est momentanément indisponible. Rien n'a été enregistré : réessayez dans quelques minutes.
-error-server = Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré : réessayez plus tard.
-error-other = Cette demande ne peut pas être traitée : vérifiez l'adresse.
+error-unavailable-nothing = Le service est momentanément indisponible. Rien n'a été enregistré : réessayez dans quelques minutes.
+error-server = Une erreur inattendue est survenue de notre côté. Rien n'a été enregistré : réessayez plus tard.
+error-other = Cette demande ne peut pas être traitée : vérifiez l'adresse.
 error-unknown-form = Cette démarche n'existe pas ou n'est plus proposée. Retournez à l'accueil pour trouver la bonne démarche.
 error-form-not-in-commune = Cette démarche n'est pas proposée dans cette commune. Consultez la page de votre commune pour trouver la bonne démarche.
-error-tracking-page = Cette page n'existe pas : revenez à votre lien de suivi.
-error-unknown-link = Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.
+error-tracking-page = Cette page n'existe pas : revenez à votre lien de suivi.
+error-unknown-link = Aucune demande ne correspond à ce lien de suivi : vérifiez qu'il a été copié en entier, ou cherchez votre demande par sa référence.
 error-too-many-lookups = Trop de consultations de suivi depuis votre connexion. Patientez { $wait } avant de réessayer.
 wait-seconds = { $n ->
     [one] { $n } seconde
@@ -57,31 +57,31 @@ wait-hours = { $n ->
 }
 
 ## The form
-form-error-prefix = Erreur :
+form-error-prefix = Erreur :
 form-all-procedures = Toutes les démarches
-form-commune = Commune : { $name }
+form-commune = Commune : { $name }
 form-summary-title = Votre demande n'est pas encore complète
 form-summary-fix = Corrigez { $count ->
     [one] le point suivant
    *[other] les { $count } points suivants
 }&nbsp;:
-form-preview = <strong>Aperçu du brouillon.</strong> Le formulaire est affiché comme les habitants le verront ; il ne peut pas être envoyé d'ici.
+form-preview = <strong>Aperçu du brouillon.</strong> Le formulaire est affiché comme les habitants le verront ; il ne peut pas être envoyé d'ici.
 form-required-note = Sauf mention « facultatif », tous les champs sont obligatoires.
 form-back-step = Retour à l'étape précédente
 form-next-back-to-review = Enregistrer et revenir à la vérification
 form-next-review = Vérifier mes réponses
 form-next-continue = Continuer
-form-step-title = Étape { $number } sur { $total } : { $title }
-form-changed = Ce formulaire a été mis à jour pendant que vous le remplissiez. Vos réponses sont gardées : vérifiez-les étape par étape, puis continuez.
-form-state-tampered = Vos réponses n'ont pas pu être reprises : la page envoyée a été modifiée ou est incomplète. Recommencez la démarche ci-dessous ; rien n'a été envoyé.
-form-state-expired = Vos réponses n'ont été gardées que 24 heures et ce délai est passé. Recommencez la démarche ci-dessous ; rien n'a été envoyé.
-form-too-many-files = Trop de fichiers ont été envoyés depuis votre connexion : ceux-ci n'ont pas été reçus. Vos réponses sont conservées ; joignez vos fichiers de nouveau dans { $wait }.
-form-too-many-submissions = Trop de demandes ont été envoyées depuis votre connexion. Votre demande n'est pas encore envoyée, mais vos réponses sont conservées : cliquez de nouveau sur « Envoyer ma demande » dans { $wait }.
+form-step-title = Étape { $number } sur { $total } : { $title }
+form-changed = Ce formulaire a été mis à jour pendant que vous le remplissiez. Vos réponses sont gardées : vérifiez-les étape par étape, puis continuez.
+form-state-tampered = Vos réponses n'ont pas pu être reprises : la page envoyée a été modifiée ou est incomplète. Recommencez la démarche ci-dessous ; rien n'a été envoyé.
+form-state-expired = Vos réponses n'ont été gardées que 24 heures et ce délai est passé. Recommencez la démarche ci-dessous ; rien n'a été envoyé.
+form-too-many-files = Trop de fichiers ont été envoyés depuis votre connexion : ceux-ci n'ont pas été reçus. Vos réponses sont conservées ; joignez vos fichiers de nouveau dans { $wait }.
+form-too-many-submissions = Trop de demandes ont été envoyées depuis votre connexion. Votre demande n'est pas encore envoyée, mais vos réponses sont conservées : cliquez de nouveau sur « Envoyer ma demande » dans { $wait }.
 field-optional = (facultatif)
 field-error-prefix = Erreur&nbsp;:
 field-choose = Choisissez…
-field-already-attached = Déjà joint : { $files }. Choisissez d'autres fichiers pour les remplacer.
-field-date-example = Par exemple : 14/03/2026.
+field-already-attached = Déjà joint : { $files }. Choisissez d'autres fichiers pour les remplacer.
+field-date-example = Par exemple : 14/03/2026.
 field-max-length = { $max ->
     [one] { $max } caractère maximum.
    *[other] { $max } caractères maximum.
@@ -98,8 +98,8 @@ field-files-formats = { $files }, { $count ->
 field-files-or = ou
 field-size-mb = { $n } Mo
 field-size-kb = { $n } Ko
-field-condition = À remplir seulement si « { $name } » est : { $values }.
-field-condition-not = À remplir seulement si « { $name } » n'est pas : { $values }.
+field-condition = À remplir seulement si « { $name } » est : { $values }.
+field-condition-not = À remplir seulement si « { $name } » n'est pas : { $values }.
 commune-choice-label = Commune concernée
 commune-choice-hint = Cette démarche n'est proposée que dans ces communes.
 commune-choice-placeholder = Choisissez une commune
@@ -110,29 +110,29 @@ privacy-legal-basis = Base légale&nbsp;:
 privacy-recipients = Destinataires&nbsp;:
 privacy-retention = Durée de conservation&nbsp;:
 privacy-rights = Vos droits&nbsp;:
-privacy-rights-text = vous pouvez télécharger vos données depuis votre lien de suivi ; pour les faire rectifier ou effacer, ou vous opposer à leur traitement, écrivez au délégué à la protection des données ({ $dpo }).
+privacy-rights-text = vous pouvez télécharger vos données depuis votre lien de suivi ; pour les faire rectifier ou effacer, ou vous opposer à leur traitement, écrivez au délégué à la protection des données ({ $dpo }).
 privacy-more = En savoir plus sur vos données et vos droits
 
 ## Validation messages (plain text)
-invalid-control-character = Ce champ contient un caractère invisible qui n'est pas accepté (un caractère de contrôle ou d'inversion du sens d'écriture, souvent venu d'un copier-coller) : retapez le texte.
-invalid-required-choice = Ce champ est obligatoire : choisissez une réponse.
-invalid-required = Ce champ est obligatoire : complétez-le.
+invalid-control-character = Ce champ contient un caractère invisible qui n'est pas accepté (un caractère de contrôle ou d'inversion du sens d'écriture, souvent venu d'un copier-coller) : retapez le texte.
+invalid-required-choice = Ce champ est obligatoire : choisissez une réponse.
+invalid-required = Ce champ est obligatoire : complétez-le.
 invalid-required-named = Le champ « { $name } » est obligatoire.
-invalid-unknown-field = Le champ « { $name } » n'existe pas dans ce formulaire : retirez-le.
+invalid-unknown-field = Le champ « { $name } » n'existe pas dans ce formulaire : retirez-le.
 invalid-minimum = Saisissez une valeur supérieure ou égale à { $limit }.
 invalid-maximum = Saisissez une valeur inférieure ou égale à { $limit }.
 invalid-exclusive-minimum = Saisissez une valeur strictement supérieure à { $limit }.
 invalid-exclusive-maximum = Saisissez une valeur strictement inférieure à { $limit }.
-invalid-multiple-of = Cette valeur n'est pas un multiple accepté : vérifiez le nombre saisi.
-invalid-min-length = Ce texte est trop court : saisissez au moins { $limit ->
+invalid-multiple-of = Cette valeur n'est pas un multiple accepté : vérifiez le nombre saisi.
+invalid-min-length = Ce texte est trop court : saisissez au moins { $limit ->
     [one] { $limit } caractère
    *[other] { $limit } caractères
 }.
-invalid-max-length = Ce texte est trop long : { $limit ->
+invalid-max-length = Ce texte est trop long : { $limit ->
     [one] { $limit } caractère
    *[other] { $limit } caractères
 } au maximum (vous en avez saisi { $length }). Raccourcissez-le.
-invalid-pattern = Le format saisi n'est pas celui attendu : vérifiez la valeur.
+invalid-pattern = Le format saisi n'est pas celui attendu : vérifiez la valeur.
 invalid-choice = Choisissez une des options proposées.
 invalid-min-items = Cochez au moins { $limit ->
     [one] { $limit } case
@@ -143,9 +143,9 @@ invalid-max-items = Cochez au plus { $limit ->
    *[other] { $limit } cases
 }.
 invalid-unique-items = Chaque option ne peut être choisie qu'une fois.
-invalid-false-schema = Ce champ n'est pas attendu ici : retirez-le.
+invalid-false-schema = Ce champ n'est pas attendu ici : retirez-le.
 invalid-properties = Le nombre de champs remplis n'est pas celui attendu.
-invalid-other = Cette valeur n'est pas acceptée : vérifiez-la.
+invalid-other = Cette valeur n'est pas acceptée : vérifiez-la.
 invalid-type-integer = Saisissez un nombre entier, en chiffres (par exemple 4).
 invalid-type-number = Saisissez un nombre, en chiffres (par exemple 2,5).
 invalid-type-string = Saisissez un texte.
@@ -171,9 +171,9 @@ review-edit-all = Modifier mes réponses
 ## Receipt and tracking
 track-title = Demande { $reference }
 receipt-title = Votre demande est enregistrée
-receipt-reference = Votre référence :
+receipt-reference = Votre référence :
 receipt-reference-use = Donnez cette référence si vous appelez le service. Elle permet seulement de connaître l'état de la demande.
-receipt-keep-link = Conservez ce lien privé : il permet de suivre votre demande et de voir ses détails. Ne le partagez pas.
+receipt-keep-link = Conservez ce lien privé : il permet de suivre votre demande et de voir ses détails. Ne le partagez pas.
 receipt-next = Et maintenant&nbsp;?
 receipt-service-received = Le service «&nbsp;{ $service }&nbsp;» a reçu votre demande et va l'examiner.
 receipt-service-received-due = Le service «&nbsp;{ $service }&nbsp;» a reçu votre demande et va l'examiner&nbsp;: il prévoit de la traiter d'ici le <strong class="due">{ $due }</strong> (ce délai est suspendu s'il doit attendre une précision de votre part).
@@ -187,7 +187,7 @@ track-service = Service
 track-filed-on = Déposée le
 track-files = Pièces jointes
 track-your-answers = Vos réponses
-track-anonymisation = Votre demande est close. Vos données personnelles seront effacées le { $day } ; seules des informations sans lien avec vous (démarche, commune, dates, statut) seront gardées pour les statistiques.
+track-anonymisation = Votre demande est close. Vos données personnelles seront effacées le { $day } ; seules des informations sans lien avec vous (démarche, commune, dates, statut) seront gardées pour les statistiques.
 track-my-data = Télécharger mes données
 track-my-data-hint = (page à imprimer, ou fichier JSON)
 track-waiting = Le service attend votre réponse
@@ -197,7 +197,7 @@ track-your-message = Votre message
 track-reply-hint = Répondez à la question ci-dessus. Votre réponse s'ajoute à la demande et le service en est averti.
 track-message-hint = Ajoutez une précision utile au service. Votre message s'ajoute à la demande.
 track-send-reply = Envoyer ma réponse
-track-not-fixed-title = Le problème n'est pas résolu ?
+track-not-fixed-title = Le problème n'est pas résolu ?
 track-not-fixed-label = Expliquez ce qui ne va pas
 track-not-fixed-send = Le problème n'est pas résolu
 track-history = Historique
@@ -208,40 +208,40 @@ status-resolved = Traitée
 status-rejected = Refusée
 date-time = { $date } à { $hour } h { $minute }
 history-submitted = Demande déposée et transmise au service « { $service } »
-history-closed-no-reply = Demande close sans réponse de votre part : { $text }
-history-status = Statut : { $from } → { $to }
-history-message = Message du service : { $text }
-history-reminded = Relance : { $text }
-history-public-note = Note publique du service : { $text }
+history-closed-no-reply = Demande close sans réponse de votre part : { $text }
+history-status = Statut : { $from } → { $to }
+history-message = Message du service : { $text }
+history-reminded = Relance : { $text }
+history-public-note = Note publique du service : { $text }
 history-renewed = Nouveau lien de suivi envoyé à votre adresse e-mail (l'ancien ne fonctionne plus)
-history-reply = Votre réponse : { $text }
+history-reply = Votre réponse : { $text }
 history-transferred = Demande transmise au service « { $service } »
-history-reopened = Vous avez signalé que le problème n'est pas résolu : { $text }
+history-reopened = Vous avez signalé que le problème n'est pas résolu : { $text }
 
 ## Look-up by reference
 lookup-title = Suivre une demande
-lookup-intro = Saisissez la référence de votre demande pour connaître son état. Pour voir son détail, utilisez le lien privé reçu lors du dépôt. Vous l'avez perdu ? <a href="/suivi/retrouver">Recevez un nouveau lien par e-mail</a>.
+lookup-intro = Saisissez la référence de votre demande pour connaître son état. Pour voir son détail, utilisez le lien privé reçu lors du dépôt. Vous l'avez perdu ? <a href="/suivi/retrouver">Recevez un nouveau lien par e-mail</a>.
 lookup-label = Référence de la demande
 lookup-hint = Par exemple&nbsp;: GU-7K4M-2Q9P
 lookup-submit = Voir l'état
-lookup-result = Demande <strong class="ref">{ $reference }</strong> : <strong>{ $status }</strong> (mise à jour le { $date }).
+lookup-result = Demande <strong class="ref">{ $reference }</strong> : <strong>{ $status }</strong> (mise à jour le { $date }).
 lookup-unknown = Aucune demande ne porte la référence { $reference }. Vérifiez-la sur votre accusé de réception.
 
 ## Lost link
 recover-title = Retrouver mes demandes
 recover-sent = Si des demandes ont été déposées avec l'adresse <strong>{ $email }</strong> au cours des douze derniers mois, un nouveau lien de suivi pour chacune vient d'y être envoyé. Les anciens liens de ces demandes ne fonctionnent plus.
-recover-nothing = Rien reçu d'ici quelques minutes ? Vérifiez vos courriers indésirables et l'adresse saisie, ou appelez le service avec la référence de votre demande.
+recover-nothing = Rien reçu d'ici quelques minutes ? Vérifiez vos courriers indésirables et l'adresse saisie, ou appelez le service avec la référence de votre demande.
 recover-other = Essayer une autre adresse
 recover-by-reference = Suivre une demande avec sa référence
-recover-intro = Vous avez perdu le lien de suivi reçu lors du dépôt ? Saisissez l'adresse e-mail donnée dans votre demande : chaque demande déposée avec cette adresse au cours des douze derniers mois recevra un nouveau lien, et l'ancien cessera de fonctionner.
+recover-intro = Vous avez perdu le lien de suivi reçu lors du dépôt ? Saisissez l'adresse e-mail donnée dans votre demande : chaque demande déposée avec cette adresse au cours des douze derniers mois recevra un nouveau lien, et l'ancien cessera de fonctionner.
 recover-label = Votre adresse e-mail
 recover-submit = Recevoir un nouveau lien
-recover-know-reference = Vous connaissez la référence de votre demande ? <a href="/suivi">Consultez son état</a>.
+recover-know-reference = Vous connaissez la référence de votre demande ? <a href="/suivi">Consultez son état</a>.
 
 ## Portal
 portal-title = Démarches en ligne
 portal-heading = Vos démarches auprès de { $territory }
-portal-intro = Déposez une demande sans créer de compte : vous recevez une référence et un lien privé pour la suivre.
+portal-intro = Déposez une demande sans créer de compte : vous recevez une référence et un lien privé pour la suivre.
 portal-search-label = Rechercher une démarche
 portal-search = Rechercher
 portal-your-commune = Votre commune
@@ -251,37 +251,37 @@ results-count = { $count ->
     [one] { $count } démarche pour « { $query } »
    *[other] { $count } démarches pour « { $query } »
 }
-results-none = Aucune démarche ne correspond : essayez un autre mot, ou parcourez toutes les démarches.
+results-none = Aucune démarche ne correspond : essayez un autre mot, ou parcourez toutes les démarches.
 results-all = Voir toutes les démarches
 procedure-here = se fait sur ce site
 procedure-elsewhere = se fait sur un autre site
 
 ## Validation: communes and postcodes
-invalid-commune-unknown = La commune « { $commune } » ne fait pas partie du territoire : choisissez une commune dans la liste.
-invalid-commune-not-offered = Cette démarche n'est pas proposée à { $commune } : elle ne l'est qu'à { $offered }. Choisissez l'une de ces communes, ou consultez la page de votre commune pour trouver la bonne démarche.
-invalid-commune-missing = Indiquez la commune concernée : cette démarche n'est proposée qu'à { $offered }.
-invalid-postcode-unknown = Le code postal { $postcode } n'est celui d'aucune commune du territoire : vérifiez-le (celui de { $commune } est { $postcodes }).
-invalid-postcode-other = { $commune } n'a pas le code postal { $postcode }. Ce code postal est celui de : { $communes }. Choisissez votre commune parmi elles, ou corrigez le code postal.
+invalid-commune-unknown = La commune « { $commune } » ne fait pas partie du territoire : choisissez une commune dans la liste.
+invalid-commune-not-offered = Cette démarche n'est pas proposée à { $commune } : elle ne l'est qu'à { $offered }. Choisissez l'une de ces communes, ou consultez la page de votre commune pour trouver la bonne démarche.
+invalid-commune-missing = Indiquez la commune concernée : cette démarche n'est proposée qu'à { $offered }.
+invalid-postcode-unknown = Le code postal { $postcode } n'est celui d'aucune commune du territoire : vérifiez-le (celui de { $commune } est { $postcodes }).
+invalid-postcode-other = { $commune } n'a pas le code postal { $postcode }. Ce code postal est celui de : { $communes }. Choisissez votre commune parmi elles, ou corrigez le code postal.
 invalid-repeated = Ce champ a été envoyé plusieurs fois : rechargez la page et donnez une seule réponse.
 portal-all-communes = Toutes les communes
 
 ## A commune's page and the commune finder
 commune-contact = Contacter la mairie
-commune-address = Adresse : { $value }
-commune-phone = Téléphone : { $value }
-commune-email = E-mail : { $value }
-commune-hours = Horaires : { $value }
-commune-website = Site :
+commune-address = Adresse : { $value }
+commune-phone = Téléphone : { $value }
+commune-email = E-mail : { $value }
+commune-hours = Horaires : { $value }
+commune-website = Site :
 commune-search-label = Rechercher une démarche à { $name }
 commune-news = Actualités
 commune-no-news = Aucune actualité en ce moment.
 commune-news-date = Le { $date }
 commune-news-feed = S'abonner aux actualités (flux Atom)
 commune-embed-title = Ajouter ces démarches au site de la commune
-commune-embed-link = Un lien vers cette page :
-commune-embed-frame = Ou cette page dans un cadre (les formulaires s'ouvrent avec la commune déjà remplie) :
-commune-embed-none = Le cadre ne s'affiche que sur les sites que le territoire autorise pour cette commune ; aucun ne l'est encore : demandez à l'administrateur de Guichet d'ajouter l'adresse du site de la mairie.
-commune-embed-allowed = Sites autorisés à afficher ce cadre : { $origins }.
+commune-embed-link = Un lien vers cette page :
+commune-embed-frame = Ou cette page dans un cadre (les formulaires s'ouvrent avec la commune déjà remplie) :
+commune-embed-none = Le cadre ne s'affiche que sur les sites que le territoire autorise pour cette commune ; aucun ne l'est encore : demandez à l'administrateur de Guichet d'ajouter l'adresse du site de la mairie.
+commune-embed-allowed = Sites autorisés à afficher ce cadre : { $origins }.
 site-picture-alt = Blason ou image de la commune
 site-mayor = Maire&nbsp;: { $name }
 site-hours = Horaires de la mairie
@@ -303,11 +303,11 @@ feed-author = Mairie de { $commune }
 error-no-picture = Cette commune n'a pas d'image.
 error-no-feed = Cette commune ne fait pas partie du territoire : il n'y a pas d'actualités à suivre ici.
 finder-title = Trouver ma commune
-finder-hint = Par exemple : 47200 ou Marmande
+finder-hint = Par exemple : 47200 ou Marmande
 finder-submit = Chercher
 finder-all = Toutes les démarches de { $territory }
 finder-none = Aucune commune du territoire ne correspond à « { $query } ». Vérifiez le code postal ou le nom, ou choisissez dans la liste des communes.
-finder-several = { $count } communes correspondent à « { $query } » : choisissez la vôtre.
+finder-several = { $count } communes correspondent à « { $query } » : choisissez la vôtre.
 error-unknown-commune = Cette commune ne fait pas partie du territoire. Retournez à l'accueil pour choisir la vôtre.
 
 ## My data
@@ -322,7 +322,7 @@ my-data-version = version
 my-data-commune = Commune
 my-data-no-commune = non précisée
 my-data-updated = Dernière mise à jour
-my-data-no-labels = Les libellés du formulaire ne sont plus disponibles : vos réponses figurent telles qu'enregistrées ci-dessous.
+my-data-no-labels = Les libellés du formulaire ne sont plus disponibles : vos réponses figurent telles qu'enregistrées ci-dessous.
 my-data-no-files = Aucune pièce jointe.
 my-data-messages = Messages échangés
 my-data-no-messages = Aucun message.
@@ -346,13 +346,13 @@ legal-data-title = Données personnelles et accessibilité
 legal-data = Le traitement de vos données et vos droits sont décrits sur la page <a href="/donnees-personnelles">Données personnelles</a>. L'état d'accessibilité du site est décrit dans la <a href="/accessibilite">déclaration d'accessibilité</a>.
 legal-cookies = Ce site ne dépose aucun cookie de mesure d'audience ni de publicité.
 map-title = Plan du site
-map-home = Accueil : toutes les démarches
+map-home = Accueil : toutes les démarches
 map-recover = Retrouver mes demandes (lien de suivi perdu)
 map-communes = Les communes
 map-external = Démarches auprès d'autres administrations
 map-open-data = Données ouvertes
 map-statistics = Statistiques des demandes (graphiques et tableaux)
-map-csv = Nombre de demandes par mois, démarche, commune et statut (CSV ; les nombres inférieurs à 5 ne sont pas publiés)
+map-csv = Nombre de demandes par mois, démarche, commune et statut (CSV ; les nombres inférieurs à 5 ne sont pas publiés)
 
 ## Errors a citizen's post or address can meet (plain text: a no-break space itself before « : ; ! ? »)
 upload-internal = Le fichier n'a pas pu être enregistré de notre côté : réessayez plus tard.

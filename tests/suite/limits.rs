@@ -106,7 +106,7 @@ fn routes() -> Vec<Route> {
     };
     let json = "la limite est de 1024 Kio";
     let form = "la limite est de 256 Kio";
-    let files = "Les fichiers envoyés sont trop volumineux : 25 Mo au total";
+    let files = "Les fichiers envoyés sont trop volumineux\u{a0}: 25 Mo au total";
     vec![
         route(
             "/api/v1/forms/demande/submissions",

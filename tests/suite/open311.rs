@@ -797,7 +797,7 @@ async fn the_road_form_offers_a_position_and_asks_for_a_place() {
     assert_eq!(body["errors"][0]["path"], "/localisation");
     assert_eq!(
         body["errors"][0]["message"],
-        "Ce champ est obligatoire : complétez-le."
+        "Ce champ est obligatoire\u{a0}: complétez-le."
     );
 
     // Through the HTML form: a position typed the French way is enough…

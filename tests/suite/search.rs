@@ -295,7 +295,7 @@ async fn a_commune_only_form_filed_from_the_home_page_records_the_commune() {
 
     // From a commune's page, the commune comes along (and can be seen).
     let form = app.get_text("/demarches/broyage?commune=tonneins").await;
-    assert!(form.contains("Commune : Tonneins"), "{form}");
+    assert!(form.contains("Commune\u{a0}: Tonneins"), "{form}");
     assert!(
         form.contains(r#"<option value="tonneins" selected>"#),
         "{form}"

@@ -231,7 +231,7 @@ async fn a_step_shows_only_its_own_problems_and_back_keeps_the_answers() {
         "the same step: {refused}"
     );
     assert!(
-        refused.contains("<title>Erreur : Étape 1 sur 3"),
+        refused.contains("<title>Erreur\u{a0}: Étape 1 sur 3"),
         "{refused}"
     );
 

@@ -577,7 +577,8 @@ fn fields_of_step_given(form: &Form, step: usize, data: Option<&Value>) -> Vec<F
 fn summary_line(label: &str, message: &str, lang: Lang) -> String {
     let label = label.trim_end();
     let message = message
-        .strip_prefix("Ce champ est obligatoire : ")
+        .strip_prefix("Ce champ est obligatoire\u{a0}: ")
+        .or_else(|| message.strip_prefix("Ce champ est obligatoire : "))
         .or_else(|| message.strip_prefix("This field is required: "))
         .unwrap_or(message);
     let mut chars = message.chars();

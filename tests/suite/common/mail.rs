@@ -34,11 +34,19 @@ pub fn mails_in(dir: &std::path::Path) -> Vec<Mail> {
         // A file being written may not be whole UTF-8 yet: it is read at the next look.
         .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
         .map(|raw| {
+            // As a mail client shows it: folded lines joined, encoded words decoded.
             let header = |name: &str| {
-                raw.lines()
-                    .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-                    .unwrap_or_default()
-                    .to_owned()
+                let mut lines = raw
+                    .lines()
+                    .skip_while(|l| !l.starts_with(&format!("{name}: ")));
+                let Some(first) = lines.next() else {
+                    return String::new();
+                };
+                let mut value = first[name.len() + 2..].to_owned();
+                for more in lines.take_while(|l| l.starts_with([' ', '\t'])) {
+                    value.push_str(more);
+                }
+                decode_encoded_words(&value)
             };
             let text_part = raw
                 .split("Content-Type: text/plain")
@@ -52,6 +60,45 @@ pub fn mails_in(dir: &std::path::Path) -> Vec<Mail> {
             }
         })
         .collect()
+}
+
+/// RFC 2047's encoded words (`=?utf-8?b?…?=`, `=?utf-8?q?…?=`) decoded; the blanks between
+/// two of them dropped, as the RFC says.
+fn decode_encoded_words(value: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut rest = value;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, word) = rest.split_at(start);
+        if !(after_word && before.trim().is_empty()) {
+            out.push_str(before);
+        }
+        let mut parts = word[2..].splitn(3, '?');
+        let (Some(_charset), Some(encoding), Some(tail)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            out.push_str(word);
+            return out;
+        };
+        let Some(end) = tail.find("?=") else {
+            out.push_str(word);
+            return out;
+        };
+        let text = &tail[..end];
+        let bytes = if encoding.eq_ignore_ascii_case("b") {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .unwrap_or_default()
+        } else {
+            decode_quoted_printable(&text.replace('_', " ")).into_bytes()
+        };
+        out.push_str(&String::from_utf8_lossy(&bytes));
+        rest = &tail[end + 2..];
+        after_word = true;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn decode_quoted_printable(text: &str) -> String {
