@@ -387,7 +387,7 @@ fn the_bin_request_is_handled_followed_and_reopened_in_a_browser() {
     assert!(
         browser
             .text("main")
-            .contains("Votre réponse : C'est le 00123456")
+            .contains("Votre réponse\u{a0}: C'est le 00123456")
     );
 
     // The agent transfers it to the right queue and resolves it.
