@@ -25,18 +25,101 @@ LANGUAGE sql STABLE AS $$
     SELECT coalesce(nullif(current_setting('guichet.counter_shard', true), ''), '0')::smallint
 $$;
 
-CREATE OR REPLACE FUNCTION queue_counts_add(q TEXT, s TEXT, st TEXT, n BIGINT) RETURNS void
-LANGUAGE sql AS $$
+-- The counts move once per statement, not once per row: a statement that writes many
+-- requests (an import, a bulk fix in SQL, the benches' fill) adds each count's total once.
+-- Row by row, every row of one statement updated the same counter row again within one
+-- transaction, and each update had to walk past all the versions before it: a million-row
+-- insert did not finish in half an hour. Each statement's rows are read from its transition
+-- tables, summed per key, and added in key order (so that two transactions take the same
+-- counter rows in the same order and cannot deadlock on them); keys whose changes cancel
+-- out are not written. A statement-level trigger with transition tables cannot name
+-- columns, so every UPDATE of requests runs it: with nothing moved it writes nothing.
+DROP TRIGGER requests_counted_insert ON requests;
+DROP TRIGGER requests_counted_delete ON requests;
+DROP TRIGGER requests_counted_update ON requests;
+DROP FUNCTION requests_counted();
+DROP FUNCTION queue_counts_add(TEXT, TEXT, TEXT, BIGINT);
+DROP FUNCTION queue_open_due_days_add(TEXT, TEXT, DATE, BIGINT);
+
+-- Each function reads its statement's rows: counted in (n = 1) or out (n = -1).
+CREATE FUNCTION requests_counted_in() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO queue_counts (queue, service, status, shard, requests)
-    VALUES (q, s, st, queue_counter_shard(), n)
+    SELECT c.queue, c.service, c.status, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, status, due_at, 1 AS n FROM inserted) AS c
+    GROUP BY c.queue, c.service, c.status
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.status
     ON CONFLICT (queue, service, status, shard)
-    DO UPDATE SET requests = queue_counts.requests + excluded.requests
+    DO UPDATE SET requests = queue_counts.requests + excluded.requests;
+    INSERT INTO queue_open_due_days (queue, service, due_day, shard, requests)
+    SELECT c.queue, c.service, c.due_day, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, queue_open_due_day(status, due_at) AS due_day, n
+          FROM (SELECT queue, service, status, due_at, 1 AS n FROM inserted) AS r) AS c
+    WHERE c.due_day IS NOT NULL
+    GROUP BY c.queue, c.service, c.due_day
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.due_day
+    ON CONFLICT (queue, service, due_day, shard)
+    DO UPDATE SET requests = queue_open_due_days.requests + excluded.requests;
+    RETURN NULL;
+END
 $$;
 
-CREATE OR REPLACE FUNCTION queue_open_due_days_add(q TEXT, s TEXT, d DATE, n BIGINT) RETURNS void
-LANGUAGE sql AS $$
+CREATE FUNCTION requests_counted_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO queue_counts (queue, service, status, shard, requests)
+    SELECT c.queue, c.service, c.status, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, status, due_at, -1 AS n FROM deleted) AS c
+    GROUP BY c.queue, c.service, c.status
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.status
+    ON CONFLICT (queue, service, status, shard)
+    DO UPDATE SET requests = queue_counts.requests + excluded.requests;
     INSERT INTO queue_open_due_days (queue, service, due_day, shard, requests)
-    VALUES (q, s, d, queue_counter_shard(), n)
+    SELECT c.queue, c.service, c.due_day, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, queue_open_due_day(status, due_at) AS due_day, n
+          FROM (SELECT queue, service, status, due_at, -1 AS n FROM deleted) AS r) AS c
+    WHERE c.due_day IS NOT NULL
+    GROUP BY c.queue, c.service, c.due_day
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.due_day
     ON CONFLICT (queue, service, due_day, shard)
-    DO UPDATE SET requests = queue_open_due_days.requests + excluded.requests
+    DO UPDATE SET requests = queue_open_due_days.requests + excluded.requests;
+    RETURN NULL;
+END
 $$;
+
+CREATE FUNCTION requests_counted_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO queue_counts (queue, service, status, shard, requests)
+    SELECT c.queue, c.service, c.status, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, status, due_at, -1 AS n FROM before_rows UNION ALL SELECT queue, service, status, due_at, 1 AS n FROM after_rows) AS c
+    GROUP BY c.queue, c.service, c.status
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.status
+    ON CONFLICT (queue, service, status, shard)
+    DO UPDATE SET requests = queue_counts.requests + excluded.requests;
+    INSERT INTO queue_open_due_days (queue, service, due_day, shard, requests)
+    SELECT c.queue, c.service, c.due_day, queue_counter_shard(), SUM(c.n)
+    FROM (SELECT queue, service, queue_open_due_day(status, due_at) AS due_day, n
+          FROM (SELECT queue, service, status, due_at, -1 AS n FROM before_rows UNION ALL SELECT queue, service, status, due_at, 1 AS n FROM after_rows) AS r) AS c
+    WHERE c.due_day IS NOT NULL
+    GROUP BY c.queue, c.service, c.due_day
+    HAVING SUM(c.n) <> 0
+    ORDER BY c.queue, c.service, c.due_day
+    ON CONFLICT (queue, service, due_day, shard)
+    DO UPDATE SET requests = queue_open_due_days.requests + excluded.requests;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER requests_counted_insert AFTER INSERT ON requests
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION requests_counted_in();
+CREATE TRIGGER requests_counted_delete AFTER DELETE ON requests
+    REFERENCING OLD TABLE AS deleted
+    FOR EACH STATEMENT EXECUTE FUNCTION requests_counted_out();
+CREATE TRIGGER requests_counted_update AFTER UPDATE ON requests
+    REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION requests_counted_moved();
