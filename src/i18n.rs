@@ -329,15 +329,25 @@ mod tests {
         assert_eq!(Lang::parse(""), None);
     }
 
-    /// The message keys of `i18n/<lang>/*.ftl`, each file parsed (a syntax error fails).
-    fn keys(lang: &str) -> std::collections::BTreeSet<String> {
+    /// Each file of `i18n/<lang>/` with its text.
+    fn ftl_files(lang: &str) -> Vec<(std::path::PathBuf, String)> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("i18n")
             .join(lang);
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                (path, text)
+            })
+            .collect()
+    }
+
+    /// The message keys of `i18n/<lang>/*.ftl`, each file parsed (a syntax error fails).
+    fn keys(lang: &str) -> std::collections::BTreeSet<String> {
         let mut keys = std::collections::BTreeSet::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
+        for (path, text) in ftl_files(lang) {
             if let Err((_, errors)) = fluent_bundle::FluentResource::try_new(text.clone()) {
                 panic!("{}: {errors:?}", path.display());
             }
@@ -363,13 +373,8 @@ mod tests {
     #[test]
     fn french_messages_keep_their_punctuation_with_the_word_before() {
         for (lang, wanted) in [("fr", true), ("en", false)] {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("i18n")
-                .join(lang);
             let mut checked = 0;
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                let text = std::fs::read_to_string(&path).unwrap();
+            for (path, text) in ftl_files(lang) {
                 for (number, line) in text.lines().enumerate() {
                     if line.trim_start().starts_with('#') {
                         continue;

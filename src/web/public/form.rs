@@ -576,10 +576,15 @@ fn fields_of_step_given(form: &Form, step: usize, data: Option<&Value>) -> Vec<F
 /// no colon comes after a question mark.
 fn summary_line(label: &str, message: &str, lang: Lang) -> String {
     let label = label.trim_end();
-    let message = message
-        .strip_prefix("Ce champ est obligatoire\u{a0}: ")
-        .or_else(|| message.strip_prefix("Ce champ est obligatoire : "))
-        .or_else(|| message.strip_prefix("This field is required: "))
+    // The required messages' common opening (« Ce champ est obligatoire : »), read from the
+    // messages themselves so that it follows their wording and typography.
+    let required = lang.text("invalid-required");
+    let opening = required
+        .split_inclusive(": ")
+        .next()
+        .filter(|opening| opening.ends_with(": "));
+    let message = opening
+        .and_then(|opening| message.strip_prefix(opening))
         .unwrap_or(message);
     let mut chars = message.chars();
     let first = chars.next();
