@@ -170,9 +170,99 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
 }
 
+/// How long a test database is kept after the run that made it: long enough to look into
+/// a failure, after which the next run on the server drops it.
+const KEEP_TEST_DATABASES: Duration = Duration::from_secs(2 * 3600);
+
+/// A test database's name says when it was made (`guichet_test_<unix seconds>_<uuid>`).
+fn test_database_name() -> String {
+    let made = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!("guichet_test_{made}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Whether a database left on the server by an earlier run can go: it was made by a test
+/// more than [`KEEP_TEST_DATABASES`] ago, or by a test that did not write the time in the
+/// name. A run going on beside this one has made its databases within the hour.
+fn stale_test_database(name: &str, now: u64) -> bool {
+    let Some(rest) = name.strip_prefix("guichet_test_") else {
+        return false;
+    };
+    match rest
+        .split_once('_')
+        .and_then(|(made, _)| made.parse::<u64>().ok())
+    {
+        Some(made) => made + KEEP_TEST_DATABASES.as_secs() < now,
+        None => true,
+    }
+}
+
+/// Drops earlier runs' stale test databases, once per test process and in the background
+/// (each test makes its own database, and a suite makes about 250): a developer's server
+/// does not fill up however often the suite runs.
+fn sweep_stale_test_databases(server: &str) {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        let server = server.to_owned();
+        std::thread::spawn(move || {
+            use sqlx::Connection;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let Ok(mut connection) = sqlx::PgConnection::connect(&server).await else {
+                    return;
+                };
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'guichet\\_test\\_%'",
+                )
+                .fetch_all(&mut connection)
+                .await
+                .unwrap_or_default();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                for name in names.iter().filter(|n| stale_test_database(n, now)) {
+                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut connection)
+                        .await;
+                }
+            });
+        });
+    });
+}
+
+#[test]
+fn only_test_databases_older_than_the_keeping_time_are_stale() {
+    let now = 1_800_000_000;
+    let kept = KEEP_TEST_DATABASES.as_secs();
+    let uuid = "0f3c2b1a9e8d7c6b5a4f3e2d1c0b9a8f";
+    assert!(stale_test_database(
+        &format!("guichet_test_{}_{uuid}", now - kept - 1),
+        now
+    ));
+    assert!(!stale_test_database(
+        &format!("guichet_test_{}_{uuid}", now - 60),
+        now
+    ));
+    assert!(stale_test_database(&format!("guichet_test_{uuid}"), now));
+    assert!(!stale_test_database("guichet", now));
+    assert!(!stale_test_database("test", now));
+    assert_eq!(
+        test_database_name().len(),
+        "guichet_test_".len() + 10 + 1 + 32
+    );
+}
+
 fn fresh_postgres_database(server: &str) -> String {
     use sqlx::Connection;
-    let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+    sweep_stale_test_databases(server);
+    let name = test_database_name();
     let server = server.to_owned();
     let create = format!("CREATE DATABASE {name}");
     // Its own thread and runtime, so sync and async tests can both call it.
