@@ -170,9 +170,12 @@ pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
 }
 
-/// How long a test database is kept after the run that made it: long enough to look into
-/// a failure, after which the next run on the server drops it.
-const KEEP_TEST_DATABASES: Duration = Duration::from_secs(2 * 3600);
+/// How long a test database is kept: the next run on the server drops the older ones. Long
+/// enough for any one test to finish (a database still open is never dropped, one closed
+/// between two servers of the same test could be) and to look into a failure just after;
+/// short enough that a developer's runs, about 250 databases of some 8 MB each, do not
+/// pile up.
+const KEEP_TEST_DATABASES: Duration = Duration::from_secs(15 * 60);
 
 /// A test database's name says when it was made (`guichet_test_<unix seconds>_<uuid>`).
 fn test_database_name() -> String {
@@ -185,7 +188,7 @@ fn test_database_name() -> String {
 
 /// Whether a database left on the server by an earlier run can go: it was made by a test
 /// more than [`KEEP_TEST_DATABASES`] ago, or by a test that did not write the time in the
-/// name. A run going on beside this one has made its databases within the hour.
+/// name.
 fn stale_test_database(name: &str, now: u64) -> bool {
     let Some(rest) = name.strip_prefix("guichet_test_") else {
         return false;
