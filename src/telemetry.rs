@@ -7,11 +7,11 @@
 //! the recipient, an HTTP client error names the URL) and [`redact_url`] the URLs an operator
 //! configured, before either reaches a log line or a start-up error.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
@@ -60,23 +60,29 @@ pub fn init(format: LogFormat) {
             tracing_subscriber::registry()
                 .with(filter)
                 .with(KeepSpanFields)
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_writer(std::io::stderr)
-                        .with_ansi(false)
-                        .fmt_fields(NoSpanFields)
-                        .event_format(JsonLines),
-                )
+                .with(json_layer(std::io::stderr))
                 .init()
         }
     }
 }
 
-/// A span's fields as JSON values, kept in its extensions by [`KeepSpanFields`] for
-/// [`JsonLines`]: read as they are for each line, where the fmt layer's own copy (text it
-/// formats when the span opens) had to be parsed again for every line, which cost every
-/// request its access line's worth of JSON parsing.
-struct SpanFields(Map<String, Value>);
+/// The layer writing [`JsonLines`] to `writer` (beside [`KeepSpanFields`]).
+fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false)
+        .fmt_fields(NoSpanFields)
+        .event_format(JsonLines)
+}
+
+/// A span's fields as JSON members, kept in its extensions by [`KeepSpanFields`] for
+/// [`JsonLines`]: written once when the span opens and copied as text into each line (the
+/// fmt layer's own copy is text made for people, which had to be parsed again per line).
+struct SpanFields(JsonMembers);
 
 /// Keeps each span's fields as [`SpanFields`].
 struct KeepSpanFields;
@@ -91,8 +97,8 @@ where
         id: &tracing::span::Id,
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
-        let mut fields = Map::new();
-        attrs.record(&mut JsonVisitor(&mut fields));
+        let mut fields = JsonMembers::default();
+        attrs.record(&mut fields);
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(SpanFields(fields));
         }
@@ -105,9 +111,9 @@ where
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
         if let Some(span) = ctx.span(id)
-            && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>()
+            && let Some(SpanFields(fields)) = span.extensions_mut().get_mut::<SpanFields>()
         {
-            values.record(&mut JsonVisitor(&mut fields.0));
+            values.record(fields);
         }
     }
 }
@@ -126,10 +132,15 @@ impl<'writer> FormatFields<'writer> for NoSpanFields {
     }
 }
 
-/// One JSON object per line: `timestamp`, `level`, `target`, `message` and the event's
-/// fields, then those of the spans it happened in; an event's field wins over a span's of
-/// the same name, and an inner span's over an outer one's.
+/// One JSON object per line: `timestamp`, `level`, `target`, then the event's fields (its
+/// `message` among them), then those of the spans it happened in. Each name appears once:
+/// the first written wins, so an event's field wins over a span's of the same name, and an
+/// inner span's over an outer one's. The line is written as it goes, without building a
+/// JSON value: every request logs one (its access line).
 struct JsonLines;
+
+/// The names every line starts with.
+const LINE_HEAD: [&str; 3] = ["timestamp", "level", "target"];
 
 impl<S, N> FormatEvent<S, N> for JsonLines
 where
@@ -143,52 +154,137 @@ where
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
         let meta = event.metadata();
-        let mut line = Map::new();
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        line.insert("timestamp".into(), now.into());
-        line.insert("level".into(), meta.level().as_str().into());
-        line.insert("target".into(), meta.target().into());
-        event.record(&mut JsonVisitor(&mut line));
+        let mut line = String::with_capacity(256);
+        line.push_str("{\"timestamp\":");
+        push_json_str(&mut line, &now);
+        line.push_str(",\"level\":");
+        push_json_str(&mut line, meta.level().as_str());
+        line.push_str(",\"target\":");
+        push_json_str(&mut line, meta.target());
+        let mut fields = JsonMembers::default();
+        event.record(&mut fields);
+        let mut written: Vec<&'static str> = LINE_HEAD.to_vec();
+        fields.append_to(&mut line, &mut written);
         if let Some(scope) = ctx.event_scope() {
-            // Innermost first: a field already there (the event's, an inner span's) wins.
+            // Innermost first.
             for span in scope {
-                let extensions = span.extensions();
-                if let Some(SpanFields(fields)) = extensions.get::<SpanFields>() {
-                    for (name, value) in fields {
-                        if !line.contains_key(name) {
-                            line.insert(name.clone(), value.clone());
-                        }
-                    }
+                if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
+                    fields.append_to(&mut line, &mut written);
                 }
             }
         }
-        writeln!(writer, "{}", Value::Object(line))
+        line.push('}');
+        writeln!(writer, "{line}")
     }
 }
 
-struct JsonVisitor<'a>(&'a mut Map<String, Value>);
+/// Fields written as JSON members (`"name":value`), each known by its name and its place
+/// in `text`. A field recorded again replaces the one before.
+#[derive(Default)]
+struct JsonMembers {
+    text: String,
+    members: Vec<(&'static str, std::ops::Range<usize>)>,
+}
 
-impl Visit for JsonVisitor<'_> {
+impl JsonMembers {
+    /// Writes `"name":` and then the value `write` writes.
+    fn member(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
+        let name = field.name();
+        self.members.retain(|(written, _)| *written != name);
+        let start = self.text.len();
+        push_json_str(&mut self.text, name);
+        self.text.push(':');
+        write(&mut self.text);
+        self.members.push((name, start..self.text.len()));
+    }
+
+    /// Appends `,"name":value` to `line` for each member whose name is not in `written`, and
+    /// adds those names to it.
+    fn append_to(&self, line: &mut String, written: &mut Vec<&'static str>) {
+        for (name, range) in &self.members {
+            if !written.contains(name) {
+                line.push(',');
+                line.push_str(&self.text[range.clone()]);
+                written.push(name);
+            }
+        }
+    }
+}
+
+impl Visit for JsonMembers {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
+        self.member(field, |text| push_json_str(text, value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
+        self.member(field, |text| {
+            text.push_str(if value { "true" } else { "false" })
+        });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
+        self.member(field, |text| {
+            let _ = write!(text, "{value}");
+        });
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
+        self.member(field, |text| {
+            let _ = write!(text, "{value}");
+        });
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), value.into());
+        // Rust writes a finite f64 in plain digits, which JSON reads; JSON has no NaN.
+        self.member(field, |text| match value.is_finite() {
+            true => {
+                let _ = write!(text, "{value}");
+            }
+            false => text.push_str("null"),
+        });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
+        self.member(field, |text| {
+            text.push('"');
+            let _ = write!(JsonEscaped(text), "{value:?}");
+            text.push('"');
+        });
+    }
+}
+
+/// `value` as a JSON string, quotes included.
+fn push_json_str(text: &mut String, value: &str) {
+    text.push('"');
+    let _ = JsonEscaped(text).write_str(value);
+    text.push('"');
+}
+
+/// Writes what it is given as the inside of a JSON string: quotes, backslashes and control
+/// characters escaped, everything else as it is (JSON text is UTF-8).
+struct JsonEscaped<'a>(&'a mut String);
+
+impl std::fmt::Write for JsonEscaped<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut plain = 0;
+        for (at, byte) in s.bytes().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.0.push_str(&s[plain..at]);
+            if escape.is_empty() {
+                write!(self.0, "\\u{byte:04x}")?;
+            } else {
+                self.0.push_str(escape);
+            }
+            plain = at + 1;
+        }
+        self.0.push_str(&s[plain..]);
+        Ok(())
     }
 }
 
@@ -197,12 +293,21 @@ const LATENCY_BUCKETS: [f64; 13] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// The process's Prometheus recorder, once [`metrics_handle`] installed it.
+static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Whether metrics are recorded (`--metrics-bind` is set): the per-request ones are only
+/// labelled then, since building their labels costs every request a few allocations even
+/// when no recorder takes them.
+pub fn metrics_recorded() -> bool {
+    METRICS.get().is_some()
+}
+
 /// The process's metrics recorder, installed on first use (only when `--metrics-bind` is
 /// set: otherwise the `metrics` macros record nothing and cost next to nothing). Histograms
 /// are rendered as Prometheus buckets, so latencies can be summed across instances.
 pub fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
+    METRICS
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
                 .set_buckets(&LATENCY_BUCKETS)
@@ -344,6 +449,76 @@ fn redact_capability_path(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lines_are_json_with_each_name_once_and_the_innermost_value() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(KeepSpanFields)
+            .with(json_layer(move || SharedBuffer(sink.clone())));
+        let awkward = "quote \" backslash \\ line\nend\r tab\t nul\u{0} bell\u{7} « é » \u{2028}";
+        tracing::subscriber::with_default(subscriber, || {
+            let outer =
+                tracing::error_span!("outer", route = "/outer", shared = "outer", depth = 1);
+            let _outer = outer.enter();
+            let inner =
+                tracing::error_span!("inner", shared = "inner", later = tracing::field::Empty);
+            inner.record("later", 7u64);
+            inner.record("later", 8u64);
+            let _inner = inner.enter();
+            tracing::info!(
+                depth = -2i64,
+                ratio = 0.25,
+                nan = f64::NAN,
+                flag = true,
+                debug = ?Some(awkward),
+                "said {awkward}"
+            );
+        });
+        let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(line["level"], "INFO");
+        assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(line["message"], format!("said {awkward}"));
+        assert_eq!(line["debug"], format!("{:?}", Some(awkward)));
+        assert_eq!(line["depth"], -2, "the event's field wins over a span's");
+        assert_eq!(
+            line["shared"], "inner",
+            "the inner span's wins over the outer one's"
+        );
+        assert_eq!(line["route"], "/outer");
+        assert_eq!(
+            line["later"], 8,
+            "a field recorded again replaces the first value"
+        );
+        assert_eq!(line["ratio"], 0.25);
+        assert_eq!(line["nan"], serde_json::Value::Null);
+        assert_eq!(line["flag"], true);
+        // Each name once: a JSON reader keeps the last of twins, so count them in the text.
+        for name in ["depth", "shared", "later", "timestamp", "level"] {
+            assert_eq!(
+                text.matches(&format!("\"{name}\":")).count(),
+                1,
+                "{name}: {text}"
+            );
+        }
+        assert_eq!(text.lines().count(), 1);
+    }
+
+    /// A log destination the test reads back.
+    struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for SharedBuffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     #[test]
     fn urls_lose_their_credentials_and_query() {
