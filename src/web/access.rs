@@ -6,12 +6,15 @@
 //! (`/suivi/{token}`), never the path or the query: paths hold tracking tokens, which are
 //! capabilities, and queries hold search terms.
 
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use tower::{Layer, Service};
 use tracing::Instrument;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -19,24 +22,31 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The longest request id taken from a client or a proxy.
 const MAX_REQUEST_ID: usize = 64;
 
-/// Wraps every route (it is added with `Router::layer`, so routing has run and
-/// [`MatchedPath`] is known). Outermost, so the status it logs and counts is the one sent,
-/// after the framework's errors were rewritten and timeouts answered.
-pub async fn observe(request: Request, next: Next) -> Response {
+/// Wraps the whole service, outermost, so the status it logs and counts is the one sent,
+/// after the framework's errors were rewritten and timeouts answered. Routing happens
+/// inside it: [`NameRoute`] tells it the route template through the request's
+/// [`RouteSlot`], and names it on the request's span for the lines logged while serving.
+pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(request.headers());
     let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    let slot = RouteSlot::default();
+    request.extensions_mut().insert(slot.clone());
     // At ERROR level so that the span, and the request id with it, is there whatever
     // `RUST_LOG` lets through: a warning logged at `RUST_LOG=warn` still names its request.
-    let span = tracing::error_span!("request", request_id = %id, method, route = %route);
+    let span = tracing::error_span!(
+        "request",
+        request_id = %id,
+        method,
+        route = tracing::field::Empty
+    );
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    let route = slot.0.get().map_or(UNMATCHED, MatchedPath::as_str);
+    if slot.0.get().is_none() {
+        span.record("route", UNMATCHED);
+    }
     span.in_scope(|| {
         tracing::info!(
             status,
@@ -44,23 +54,72 @@ pub async fn observe(request: Request, next: Next) -> Response {
             "request completed"
         );
     });
-    metrics::counter!(
-        "guichet_http_requests_total",
-        "method" => method,
-        "route" => route.clone(),
-        "status" => status.to_string()
-    )
-    .increment(1);
-    metrics::histogram!(
-        "guichet_http_request_duration_seconds",
-        "method" => method,
-        "route" => route
-    )
-    .record(elapsed.as_secs_f64());
+    if crate::telemetry::metrics_recorded() {
+        metrics::counter!(
+            "guichet_http_requests_total",
+            "method" => method,
+            "route" => route.to_owned(),
+            "status" => status.to_string()
+        )
+        .increment(1);
+        metrics::histogram!(
+            "guichet_http_request_duration_seconds",
+            "method" => method,
+            "route" => route.to_owned()
+        )
+        .record(elapsed.as_secs_f64());
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
+}
+
+/// The route label of a request no route matched (the fallback's 404).
+const UNMATCHED: &str = "unmatched";
+
+/// Where [`NameRoute`] leaves the matched route template for [`observe`], which put it in
+/// the request's extensions before routing.
+#[derive(Clone, Default)]
+pub struct RouteSlot(Arc<OnceLock<MatchedPath>>);
+
+/// The one layer on every route (`Router::layer`: routing has run, so [`MatchedPath`] is
+/// known): it gives the route template to [`observe`] and to the request's span. Every
+/// other layer wraps the router as a whole, since axum clones a route's whole stack of
+/// layers for each request, once per layer.
+#[derive(Clone, Copy)]
+pub struct NameRoute;
+
+impl<S> Layer<S> for NameRoute {
+    type Service = NamedRoute<S>;
+
+    fn layer(&self, inner: S) -> NamedRoute<S> {
+        NamedRoute(inner)
+    }
+}
+
+/// A route's service under [`NameRoute`].
+#[derive(Clone)]
+pub struct NamedRoute<S>(S);
+
+impl<S: Service<Request>> Service<Request> for NamedRoute<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> S::Future {
+        if let Some(route) = request.extensions().get::<MatchedPath>() {
+            tracing::Span::current().record("route", route.as_str());
+            if let Some(RouteSlot(slot)) = request.extensions().get::<RouteSlot>() {
+                let _ = slot.set(route.clone());
+            }
+        }
+        self.0.call(request)
+    }
 }
 
 /// The id a reverse proxy (or a client) sent in `X-Request-Id`, so the proxy's log and ours
@@ -79,7 +138,20 @@ fn request_id(headers: &HeaderMap) -> String {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// A UUIDv7: the time in milliseconds, then random bits from the thread's generator (the
+/// `uuid` crate's own `now_v7` asks the operating system for them, a system call per
+/// request).
+fn new_request_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 /// The method as a metric label: any token is a valid method, and labels must stay few.
@@ -122,6 +194,14 @@ mod tests {
             assert_ne!(id, bad);
             assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
         }
-        assert!(uuid::Uuid::parse_str(&request_id(&HeaderMap::new())).is_ok());
+        let made = uuid::Uuid::parse_str(&request_id(&HeaderMap::new())).unwrap();
+        assert_eq!(made.get_version_num(), 7);
+        let (seconds, _) = made.get_timestamp().unwrap().to_unix();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(now.abs_diff(seconds) <= 1, "{made} is not now");
+        assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
     }
 }

@@ -21,14 +21,21 @@ use ipnet::IpNet;
 pub struct Edge {
     pub trusted_proxies: Vec<IpNet>,
     /// The origin of `--public-url` (`https://guichet.example.fr`), when it was given.
-    pub public_origin: Option<String>,
+    pub public_origin: Option<Arc<str>>,
+    /// `--public-url` is plain HTTP and not loopback (see [`identify`]).
+    declared_plain_http: bool,
 }
 
 impl Edge {
     pub fn new(trusted_proxies: Vec<IpNet>, public_url: Option<&str>) -> Edge {
+        let public_origin = public_url.and_then(origin_of);
+        let declared_plain_http = public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("http://") && !is_loopback_origin(o));
         Edge {
             trusted_proxies,
-            public_origin: public_url.and_then(origin_of),
+            public_origin: public_origin.map(Arc::from),
+            declared_plain_http,
         }
     }
 
@@ -47,10 +54,16 @@ pub struct ClientInfo {
     pub address: IpAddr,
     /// The client reached us over HTTPS (as a trusted proxy reports it).
     pub https: bool,
-    /// The site's origin for this request: `--public-url`'s, or else the one the request
-    /// was addressed to (scheme and `Host`, or what a trusted proxy reports). `None` when
-    /// `Host` is not usable: then no real `Origin` matches.
-    pub site_origin: Option<String>,
+    /// What the site's origin for this request is made of ([`ClientInfo::site_origin`]).
+    site: Site,
+}
+
+/// The site a request was addressed to: `--public-url`'s origin, or else the scheme and
+/// `Host` the request came with (or what a trusted proxy reports).
+#[derive(Debug, Clone)]
+enum Site {
+    Declared(Arc<str>),
+    Addressed { https: bool, host: Option<String> },
 }
 
 impl ClientInfo {
@@ -59,7 +72,25 @@ impl ClientInfo {
         ClientInfo {
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             https: false,
-            site_origin: None,
+            site: Site::Addressed {
+                https: false,
+                host: None,
+            },
+        }
+    }
+
+    /// The site's origin for this request: `--public-url`'s, or else the one the request
+    /// was addressed to (scheme and `Host`, or what a trusted proxy reports). `None` when
+    /// `Host` is not usable: then no real `Origin` matches. Worked out when asked (a
+    /// request that changes something), not for every request: it parses a URL.
+    pub fn site_origin(&self) -> Option<String> {
+        match &self.site {
+            Site::Declared(origin) => Some(origin.to_string()),
+            Site::Addressed { https, host } => {
+                let scheme = if *https { "https" } else { "http" };
+                host.as_deref()
+                    .and_then(|host| origin_of(&format!("{scheme}://{host}")))
+            }
         }
     }
 }
@@ -93,11 +124,7 @@ pub async fn identify(
     // http://guichet.lan`), reached over plain HTTP, gets its cookie without `Secure`, or
     // signing in would silently fail. Without such a declaration the cookie stays `Secure`:
     // a `Host` header is no reason to weaken it.
-    let declared_plain_http = edge
-        .public_origin
-        .as_deref()
-        .is_some_and(|o| o.starts_with("http://") && !is_loopback_origin(o));
-    let keep_secure = client.https || !declared_plain_http;
+    let keep_secure = client.https || !edge.declared_plain_http;
     request.extensions_mut().insert(client);
     let mut response = next.run(request).await;
     if !keep_secure {
@@ -139,14 +166,14 @@ fn client_of(edge: &Edge, peer: IpAddr, headers: &HeaderMap) -> ClientInfo {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         });
-    let site_origin = edge.public_origin.clone().or_else(|| {
-        let scheme = if https { "https" } else { "http" };
-        host.and_then(|host| origin_of(&format!("{scheme}://{host}")))
-    });
+    let site = match &edge.public_origin {
+        Some(origin) => Site::Declared(origin.clone()),
+        None => Site::Addressed { https, host },
+    };
     ClientInfo {
         address,
         https,
-        site_origin,
+        site,
     }
 }
 
@@ -343,7 +370,7 @@ mod tests {
         assert_eq!(client.address, ip("203.0.113.5"));
         assert!(!client.https);
         assert_eq!(
-            client.site_origin.as_deref(),
+            client.site_origin().as_deref(),
             Some("http://guichet.example.fr")
         );
     }
@@ -362,7 +389,7 @@ mod tests {
         assert_eq!(client.address, ip("198.51.100.4"));
         assert!(client.https);
         assert_eq!(
-            client.site_origin.as_deref(),
+            client.site_origin().as_deref(),
             Some("https://guichet.example.fr")
         );
     }
@@ -382,7 +409,7 @@ mod tests {
         assert_eq!(client.address, ip("2001:db8:cafe::17"));
         assert!(client.https);
         assert_eq!(
-            client.site_origin.as_deref(),
+            client.site_origin().as_deref(),
             Some("https://guichet.example.fr")
         );
     }
@@ -427,7 +454,7 @@ mod tests {
             &headers(&[("host", "127.0.0.1:8080")]),
         );
         assert_eq!(
-            client.site_origin.as_deref(),
+            client.site_origin().as_deref(),
             Some("https://guichet.example.fr")
         );
     }

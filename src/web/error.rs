@@ -325,7 +325,8 @@ pub async fn framework_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let path = request.uri().path().to_owned();
+    // The address, kept for an error page (`Uri` shares its bytes: no copy per request).
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let status = response.status();
     let ours = response
@@ -355,7 +356,10 @@ pub async fn framework_errors(
         _ => "error-other",
     };
     let message = lang.text(key);
-    for_path(&path, AppError::from_status(status, message.to_owned()))
+    for_path(
+        uri.path(),
+        AppError::from_status(status, message.to_owned()),
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
@@ -68,17 +69,15 @@ fn decode_component(raw: &[u8]) -> Option<String> {
 
 /// Refuses a request whose address holds a NUL (`%00`), before any handler passes it to
 /// a query: no link or form produces one.
-pub async fn refuse_nul_in_address(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub fn nul_in_address(request: &Request) -> Option<Response> {
     let uri = request.uri();
-    let has_nul = |text: &str| text.to_ascii_lowercase().contains("%00") || text.contains('\0');
+    // `%00` has no letters: no case to fold.
+    let has_nul = |text: &str| text.contains("%00") || text.contains('\0');
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
         let error = AppError::BadRequest(super::language::current().text("error-nul-in-address"));
-        return super::error::for_path(uri.path(), error);
+        return Some(super::error::for_path(uri.path(), error));
     }
-    next.run(request).await
+    None
 }
 
 /// The fields of a urlencoded form post by name (the last value wins for a repeated name).
@@ -98,29 +97,31 @@ pub fn read(
 ///
 /// The site's origin is `--public-url`'s, not `Host`: behind a reverse proxy `Host` names
 /// the upstream (nginx sends `Host: $proxy_host` by default), not what the browser saw.
-pub async fn refuse_cross_site(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub fn cross_site(request: &Request) -> Option<Response> {
     let changes_state = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let site_origin = request
-        .extensions()
-        .get::<super::client::ClientInfo>()
-        .and_then(|c| c.site_origin.clone());
     if changes_state
         && !request.uri().path().starts_with("/api/")
         && !request.uri().path().starts_with(super::open311::PREFIX)
-        && is_cross_site(request.headers(), site_origin.as_deref())
+        && is_cross_site(
+            request.headers(),
+            request
+                .extensions()
+                .get::<super::client::ClientInfo>()
+                .and_then(|c| c.site_origin())
+                .as_deref(),
+        )
     {
-        return PageError(AppError::Forbidden(
-            super::language::current().text("error-cross-site"),
-        ))
-        .into_response();
+        return Some(
+            PageError(AppError::Forbidden(
+                super::language::current().text("error-cross-site"),
+            ))
+            .into_response(),
+        );
     }
-    next.run(request).await
+    None
 }
 
 /// `site_origin`: the site's origin, normalised by [`super::client::origin_of`].

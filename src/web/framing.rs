@@ -25,30 +25,30 @@ use super::error::AppError;
 ///
 /// Then refuses, with 417, an `Expect` holding anything but `100-continue`: the only
 /// expectation HTTP defines, which hyper meets.
-pub async fn check_head(request: Request, next: Next) -> Response {
+pub fn bad_head(request: &Request) -> Option<Response> {
     let path = request.uri().path();
-    let hosts: Vec<&HeaderValue> = request.headers().get_all(header::HOST).iter().collect();
-    let host_ok = match hosts.as_slice() {
-        [] => request.version() < Version::HTTP_11,
-        [one] => is_valid_host(one.as_bytes()),
-        _ => false,
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host_ok = match (hosts.next(), hosts.next()) {
+        (None, _) => request.version() < Version::HTTP_11,
+        (Some(one), None) => is_valid_host(one.as_bytes()),
+        (Some(_), Some(_)) => false,
     };
     if !host_ok {
-        return closing(
+        return Some(closing(
             path,
             AppError::BadRequest(super::language::current().text("error-host-header")),
-        );
+        ));
     }
     if !expectations_are_met(request.headers()) {
-        return closing(
+        return Some(closing(
             path,
             AppError::Protocol(
                 StatusCode::EXPECTATION_FAILED,
                 super::language::current().text("error-expect-header"),
             ),
-        );
+        ));
     }
-    next.run(request).await
+    None
 }
 
 /// `uri-host [":" port]`: a registered name, IPv4 address or bracketed IPv6 address, no

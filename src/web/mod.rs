@@ -136,11 +136,14 @@ const PROCESSING_TIME: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish on shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Every route, under the layers every request goes through. Those wrap the router as one
+/// service (not `Router::layer`, which wraps each route and whose every layer clones the
+/// route's whole stack per request): only [`access::NameRoute`] sits on each route.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
     let languages = state.clone();
     let edge = state.edge.clone();
-    Router::new()
+    let routes = Router::new()
         .merge(public::router(&state))
         .merge(staff::router(&state))
         .nest("/api/v1", api::router(&state))
@@ -148,30 +151,48 @@ pub fn router(state: AppState) -> Router {
         .merge(open311::router(&state))
         .fallback(error::not_found)
         .with_state(state)
-        .layer(RequestBodyTimeoutLayer::new(timeout))
+        .layer(access::NameRoute);
+    let layers = tower::ServiceBuilder::new()
+        // Outermost: the request id, the access line and the HTTP metrics.
+        .layer(axum::middleware::from_fn(access::observe))
+        // Outside every page and error: the language they are written in.
+        .layer(axum::middleware::from_fn_with_state(
+            languages,
+            language::negotiate,
+        ))
+        .layer(axum::middleware::from_fn(default_headers))
+        .layer(axum::middleware::from_fn(error::framework_errors))
+        // Before anything that needs the client's address, scheme or the site's origin.
+        .layer(axum::middleware::from_fn_with_state(edge, client::identify))
+        .layer(axum::middleware::from_fn(refuse_unfit))
+        // A bug must not drop the connection without an answer: catch it, answer 500 in
+        // plain words (rewritten by `framework_errors`) and log it.
+        .layer(CatchPanicLayer::new())
         // The whole request gets more time than its body, so a slow upload still leaves
         // time to validate and file it.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout + PROCESSING_TIME,
         ))
-        // A bug must not drop the connection without an answer: catch it, answer 500 in
-        // plain words (rewritten by `framework_errors`) and log it.
-        .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(forms::refuse_cross_site))
-        // Before anything that needs the client's address, scheme or the site's origin.
-        .layer(axum::middleware::from_fn_with_state(edge, client::identify))
-        .layer(axum::middleware::from_fn(forms::refuse_nul_in_address))
-        .layer(axum::middleware::from_fn(framing::check_head))
-        .layer(axum::middleware::from_fn(error::framework_errors))
-        .layer(axum::middleware::from_fn(default_headers))
-        // Outside every page and error: the language they are written in.
-        .layer(axum::middleware::from_fn_with_state(
-            languages,
-            language::negotiate,
-        ))
-        // Last, so outermost: the request id, the access line and the HTTP metrics.
-        .layer(axum::middleware::from_fn(access::observe))
+        .layer(RequestBodyTimeoutLayer::new(timeout));
+    Router::new().fallback_service(layers.service(routes))
+}
+
+/// Refuses, whatever its route and before any handler runs, a request with a bad head
+/// (`Host`, `Expect`: [`framing::bad_head`]), a NUL in its address
+/// ([`forms::nul_in_address`]) or sent from another site to change something
+/// ([`forms::cross_site`]). One layer for the three: each layer costs every request.
+async fn refuse_unfit(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let refusal = framing::bad_head(&request)
+        .or_else(|| forms::nul_in_address(&request))
+        .or_else(|| forms::cross_site(&request));
+    match refusal {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    }
 }
 
 /// The headers every answer carries unless its handler set its own, in one layer (each
