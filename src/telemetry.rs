@@ -264,6 +264,11 @@ struct JsonEscaped<'a>(&'a mut String);
 
 impl std::fmt::Write for JsonEscaped<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        // Most text (ids, routes, messages) needs no escape: one pass to find out.
+        if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            self.0.push_str(s);
+            return Ok(());
+        }
         let mut plain = 0;
         for (at, byte) in s.bytes().enumerate() {
             let escape = match byte {

@@ -36,7 +36,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     // `RUST_LOG` lets through: a warning logged at `RUST_LOG=warn` still names its request.
     let span = tracing::error_span!(
         "request",
-        request_id = %id,
+        request_id = id.as_str(),
         method,
         route = tracing::field::Empty
     );
