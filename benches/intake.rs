@@ -54,7 +54,9 @@ fn main() {
         let runs = |part: &str| only.is_empty() || only == part;
         let mut rows = Vec::new();
         if runs("sqlite") {
-            rows.extend(backend("SQLite", &root, &sqlite, dir.path(), length, &[1, 8, 64]).await);
+            let idle = format!("sqlite://{}", dir.path().join("intake-idle.db").display());
+            let urls = [sqlite.as_str(), idle.as_str()];
+            rows.extend(backend("SQLite", &root, urls, dir.path(), length, &[1, 8, 64]).await);
         }
         if runs("http") {
             rows.extend(http_overhead(&root, dir.path(), length).await);
@@ -66,10 +68,13 @@ fn main() {
             .filter(|_| runs("postgres"));
         match postgres {
             Some(server_url) => {
-                let (url, drop) = fresh_database(&server_url).await;
+                let (on, drop_on) = fresh_database(&server_url, "on").await;
+                let (idle, drop_idle) = fresh_database(&server_url, "idle").await;
                 let pg_dir = dir.path().join("pg");
-                rows.extend(backend("PostgreSQL", &root, &url, &pg_dir, length, &[16]).await);
-                drop.await;
+                let urls = [on.as_str(), idle.as_str()];
+                rows.extend(backend("PostgreSQL", &root, urls, &pg_dir, length, &[16]).await);
+                drop_on.await;
+                drop_idle.await;
             }
             None => println!("(set BENCH_POSTGRES_URL or TEST_DATABASE_URL to measure PostgreSQL)"),
         }
@@ -106,45 +111,71 @@ impl std::fmt::Display for Line {
     }
 }
 
-/// The ceiling and intake at each number of clients, on one database.
+/// The ceiling and intake at each number of clients, with the outbox worker delivering,
+/// then at the most clients with it idle, on two databases (`urls`: one per server, since
+/// a worker delivers whatever is in its database's outbox). Measured in turns, like
+/// [`http_overhead`], [`ROUNDS`] rounds of a third of the length each: a ratio is the
+/// median of its rounds' ratios, so a slow phase of the machine weighs on both sides.
 async fn backend(
     name: &'static str,
     root: &Path,
-    url: &str,
+    urls: [&str; 2],
     dir: &Path,
     length: Duration,
     clients: &[usize],
 ) -> Vec<Line> {
-    println!("\n{name}");
+    println!("\n{name}, {ROUNDS} rounds in turns");
     std::fs::create_dir_all(dir).unwrap();
-    let mut lines = Vec::new();
-    // One filing through the server first: the template row the ceiling copies.
-    let server = start(root, url, dir, 1_000).await;
-    let submit = format!(
-        "{}/api/v1/forms/remplacement-bac/submissions",
-        server.address
-    );
+    let [on_url, idle_url] = urls;
+    let on = start(root, on_url, &dir.join("on"), 1_000).await;
+    let idle = start(root, idle_url, &dir.join("idle"), 3_600_000).await;
     let example = Arc::new(example(root));
-    let warm = load(
-        &submit,
-        Some(example.clone()),
-        201,
-        1,
-        Duration::from_millis(300),
-    )
-    .await;
-    assert!(warm.count > 0);
-    server.stop().await;
-    let ceiling = if url.starts_with("postgres") {
-        pgbench(url, 16, length).await
-    } else {
-        sqlite_ceiling(url, length).await
+    let submit = |server: &Running| {
+        format!(
+            "{}/api/v1/forms/remplacement-bac/submissions",
+            server.address
+        )
     };
-    println!("  raw ceiling          {ceiling:>8.0} commits/s");
-    lines.push(Line {
+    let (on_submit, idle_submit) = (submit(&on), submit(&idle));
+    // One filing on each first; the worker-on one is the template row the ceiling copies.
+    for url in [&on_submit, &idle_submit] {
+        let warm = load(
+            url,
+            Some(example.clone()),
+            201,
+            1,
+            Duration::from_millis(300),
+        )
+        .await;
+        assert!(warm.count > 0);
+    }
+    let top = *clients.last().unwrap();
+    let turn = length / ROUNDS as u32;
+    let mut ceilings = Vec::new();
+    let mut with_worker: Vec<Vec<Run>> = clients.iter().map(|_| Vec::new()).collect();
+    let mut without_worker = Vec::new();
+    for _ in 0..ROUNDS {
+        ceilings.push(if on_url.starts_with("postgres") {
+            pgbench(on_url, 16, turn).await
+        } else {
+            sqlite_ceiling(on_url, turn).await
+        });
+        for (&n, runs) in clients.iter().zip(&mut with_worker) {
+            runs.push(load(&on_submit, Some(example.clone()), 201, n, turn).await);
+        }
+        without_worker.push(load(&idle_submit, Some(example.clone()), 201, top, turn).await);
+    }
+    on.stop().await;
+    idle.stop().await;
+    let ceiling = ceilings.iter().sum::<f64>() / ceilings.len() as f64;
+    println!(
+        "  raw ceiling          {ceiling:>8.0} commits/s (rounds {})",
+        spread(&ceilings)
+    );
+    let mut lines = vec![Line {
         what: format!(
             "{name}: raw ceiling (request + event, one commit each{})",
-            if url.starts_with("postgres") {
+            if on_url.starts_with("postgres") {
                 ", pgbench at 16 clients"
             } else {
                 ", one connection"
@@ -153,40 +184,64 @@ async fn backend(
         rate: ceiling,
         latencies: None,
         ratio: None,
-    });
-    for (worker, poll_ms) in [
-        ("outbox worker on", 1_000),
-        ("outbox worker idle", 3_600_000),
-    ] {
-        let server = start(root, url, dir, poll_ms).await;
-        let submit = format!(
-            "{}/api/v1/forms/remplacement-bac/submissions",
-            server.address
+    }];
+    let measured = clients
+        .iter()
+        .zip(&with_worker)
+        .map(|(&n, runs)| (n, "outbox worker on", runs))
+        .chain([(top, "outbox worker idle", &without_worker)]);
+    for (n, worker, runs) in measured {
+        let run = Run::merged(runs);
+        let ratios: Vec<f64> = runs
+            .iter()
+            .zip(&ceilings)
+            .map(|(run, ceiling)| run.rate() / ceiling)
+            .collect();
+        let ratio = median(&ratios);
+        println!(
+            "  intake, {n:>2} clients, {worker}: {:>6.0}/s  p50 {:.1} ms  p99 {:.1} ms  ({ratio:.2}× the ceiling, rounds {})",
+            run.rate(),
+            ms(run.p(0.50)),
+            ms(run.p(0.99)),
+            spread(&ratios)
         );
-        let measured: &[usize] = if poll_ms == 1_000 {
-            clients
-        } else {
-            &clients[clients.len() - 1..]
-        };
-        for &n in measured {
-            let run = load(&submit, Some(example.clone()), 201, n, length).await;
-            println!(
-                "  intake, {n:>2} clients, {worker}: {:>6.0}/s  p50 {:.1} ms  p99 {:.1} ms  ({:.2}× the ceiling)",
-                run.rate(),
-                ms(run.p(0.50)),
-                ms(run.p(0.99)),
-                run.rate() / ceiling
-            );
-            lines.push(Line {
-                what: format!("{name}: intake, {n} clients, {worker}"),
-                rate: run.rate(),
-                latencies: Some((run.p(0.50), run.p(0.99))),
-                ratio: Some((run.rate() / ceiling, "ceiling")),
-            });
-        }
-        server.stop().await;
+        lines.push(Line {
+            what: format!("{name}: intake, {n} clients, {worker}"),
+            rate: run.rate(),
+            latencies: Some((run.p(0.50), run.p(0.99))),
+            ratio: Some((ratio, "ceiling (median of rounds)")),
+        });
     }
+    // What the worker costs: how far the worker-on rate at the most clients falls short of
+    // the idle one, round by round.
+    let costs: Vec<f64> = with_worker[clients.len() - 1]
+        .iter()
+        .zip(&without_worker)
+        .map(|(on, idle)| 100.0 * (1.0 - on.rate() / idle.rate()))
+        .collect();
+    println!(
+        "  the worker costs {:.0} % at {top} clients (median; rounds {}; below 0: faster with it)",
+        median(&costs),
+        spread(&costs)
+    );
     lines
+}
+
+/// Rounds each measure of [`backend`] gets.
+const ROUNDS: usize = 3;
+
+/// The middle value (the upper one of an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// The lowest and highest of `values`, for the reader to see how much the rounds moved.
+fn spread(values: &[f64]) -> String {
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{low:.2}–{high:.2}")
 }
 
 /// A bare axum server, Guichet's `/livez` and a form page, at 64 clients. This machine
@@ -222,19 +277,18 @@ async fn http_overhead(root: &Path, dir: &Path, length: Duration) -> Vec<Line> {
     let mut lines = Vec::new();
     for ((what, _), rounds) in targets.iter().zip(&runs) {
         let run = Run::merged(rounds);
-        let mut ratios: Vec<f64> = rounds
+        let ratios: Vec<f64> = rounds
             .iter()
             .zip(&runs[0])
             .map(|(run, bare)| run.rate() / bare.rate())
             .collect();
-        ratios.sort_by(f64::total_cmp);
-        let ratio = ratios[ratios.len() / 2];
-        let spread = format!("{:.2}–{:.2}", ratios[0], ratios[ratios.len() - 1]);
+        let ratio = median(&ratios);
         println!(
-            "  {what:<42} {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({ratio:.2}× bare axum, rounds {spread})",
+            "  {what:<42} {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({ratio:.2}× bare axum, rounds {})",
             run.rate(),
             ms(run.p(0.50)),
             ms(run.p(0.99)),
+            spread(&ratios)
         );
         lines.push(Line {
             what: what.to_string(),
@@ -425,7 +479,7 @@ async fn sqlite_ceiling(url: &str, length: Duration) -> f64 {
         let mut tx = pool.begin().await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(copy_request.clone()))
             .bind(&id)
-            .bind(format!("RAW-{commits}"))
+            .bind(format!("RAW-{id}"))
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(&template)
             .execute(&mut *tx)
@@ -486,17 +540,22 @@ async fn pgbench(url: &str, clients: usize, length: Duration) -> f64 {
         ),
     )
     .unwrap();
-    // No server runs meanwhile: blocking this thread holds nothing up.
-    let output = std::process::Command::new("pgbench")
-        .args(["-n", "-M", "prepared", "-c"])
-        .arg(clients.to_string())
-        .args(["-j", "2", "-T"])
-        .arg(length.as_secs().max(1).to_string())
-        .arg("-f")
-        .arg(script.path())
-        .arg(url)
-        .output()
-        .expect("pgbench runs (Debian: apt-get install postgresql-client)");
+    // On a blocking thread: the servers run meanwhile (a worker may still be delivering).
+    let (url, clients) = (url.to_owned(), clients.to_string());
+    let seconds = length.as_secs().max(1).to_string();
+    let path = script.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("pgbench")
+            .args([
+                "-n", "-M", "prepared", "-c", &clients, "-j", "2", "-T", &seconds, "-f",
+            ])
+            .arg(path)
+            .arg(url)
+            .output()
+            .expect("pgbench runs (Debian: apt-get install postgresql-client)")
+    })
+    .await
+    .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -511,8 +570,11 @@ async fn pgbench(url: &str, clients: usize, length: Duration) -> f64 {
 }
 
 /// A fresh database on the server `url` names, and a future that drops it.
-async fn fresh_database(url: &str) -> (String, impl std::future::Future<Output = ()>) {
-    let name = format!("guichet_bench_intake_{}", std::process::id());
+async fn fresh_database(
+    url: &str,
+    purpose: &str,
+) -> (String, impl std::future::Future<Output = ()>) {
+    let name = format!("guichet_bench_intake_{}_{purpose}", std::process::id());
     let admin = sqlx::PgPool::connect(url).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)

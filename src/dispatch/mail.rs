@@ -361,7 +361,14 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
 
 /// Where e-mails go.
 pub enum Mailer {
-    Folder(PathBuf, AsyncFileTransport<Tokio1Executor>),
+    /// A file per e-mail in a folder, written one at a time: the worker delivers a round's
+    /// messages together, and files created at once in one folder queue on its lock in the
+    /// kernel, spinning (a quarter of the worker's cost on PostgreSQL, docs/benchmarks.md).
+    Folder {
+        path: PathBuf,
+        transport: AsyncFileTransport<Tokio1Executor>,
+        one_at_a_time: tokio::sync::Mutex<()>,
+    },
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
@@ -372,7 +379,11 @@ impl Mailer {
             let path = PathBuf::from(path);
             std::fs::create_dir_all(&path)?;
             let transport = AsyncFileTransport::<Tokio1Executor>::new(&path);
-            return Ok(Mailer::Folder(path, transport));
+            return Ok(Mailer::Folder {
+                path,
+                transport,
+                one_at_a_time: tokio::sync::Mutex::new(()),
+            });
         }
         if url.starts_with("smtp://") || url.starts_with("smtps://") {
             let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -410,11 +421,18 @@ impl Mailer {
             ))
             .map_err(|e| format!("building the e-mail: {e}"))?;
         let result = match self {
-            Mailer::Folder(_, transport) => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Mailer::Folder {
+                transport,
+                one_at_a_time,
+                ..
+            } => {
+                let _turn = one_at_a_time.lock().await;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
             Mailer::Smtp(transport) => transport
                 .send(message)
                 .await
