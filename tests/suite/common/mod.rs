@@ -209,35 +209,43 @@ fn sweep_stale_test_databases(server: &str) {
     static SWEPT: std::sync::Once = std::sync::Once::new();
     SWEPT.call_once(|| {
         let server = server.to_owned();
-        std::thread::spawn(move || {
+        on_own_thread(async move {
             use sqlx::Connection;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let Ok(mut connection) = sqlx::PgConnection::connect(&server).await else {
-                    return;
-                };
-                let names: Vec<String> = sqlx::query_scalar(
-                    "SELECT datname FROM pg_database WHERE datname LIKE 'guichet\\_test\\_%'",
-                )
-                .fetch_all(&mut connection)
-                .await
-                .unwrap_or_default();
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                for name in names.iter().filter(|n| stale_test_database(n, now)) {
-                    let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                        .execute(&mut connection)
-                        .await;
-                }
-            });
+            let Ok(mut connection) = sqlx::PgConnection::connect(&server).await else {
+                return;
+            };
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'guichet\\_test\\_%'",
+            )
+            .fetch_all(&mut connection)
+            .await
+            .unwrap_or_default();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            for name in names.iter().filter(|n| stale_test_database(n, now)) {
+                let drop = format!("DROP DATABASE IF EXISTS \"{name}\"");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut connection)
+                    .await;
+            }
         });
     });
+}
+
+/// Runs `work` on a thread of its own, with a runtime of its own, so that sync and async
+/// tests can both call what uses it.
+fn on_own_thread<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
 }
 
 #[test]
@@ -266,34 +274,27 @@ fn fresh_postgres_database(server: &str) -> String {
     use sqlx::Connection;
     sweep_stale_test_databases(server);
     let name = test_database_name();
-    let server = server.to_owned();
     let create = format!("CREATE DATABASE {name}");
-    // Its own thread and runtime, so sync and async tests can both call it.
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let url = server.to_owned();
+    on_own_thread(async move {
+        let mut connection = sqlx::PgConnection::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={url} is not reachable: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(&mut connection)
+            .await
             .unwrap();
-        runtime.block_on(async {
-            let mut connection = sqlx::PgConnection::connect(&server)
-                .await
-                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={server} is not reachable: {e}"));
-            sqlx::query(sqlx::AssertSqlSafe(create))
-                .execute(&mut connection)
-                .await
-                .unwrap();
-        });
-        let (base, query) = server
-            .split_once('?')
-            .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
-        let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
-        match query {
-            Some(q) => format!("{prefix}/{name}?{q}"),
-            None => format!("{prefix}/{name}"),
-        }
     })
     .join()
-    .unwrap()
+    .unwrap();
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server, None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
 }
 
 pub fn config(catalogue: &Path, data_dir: &Path) -> ServeConfig {
