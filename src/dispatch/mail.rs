@@ -363,7 +363,7 @@ pub fn compose(rows: &[OutboxRow]) -> Result<Composed, String> {
 pub enum Mailer {
     /// A file per e-mail in a folder, written one at a time: the worker delivers a round's
     /// messages together, and files created at once in one folder queue on its lock in the
-    /// kernel, spinning (a quarter of the worker's cost on PostgreSQL, docs/benchmarks.md).
+    /// kernel, spinning (most of what the worker cost PostgreSQL intake, docs/benchmarks.md).
     Folder {
         path: PathBuf,
         transport: AsyncFileTransport<Tokio1Executor>,
