@@ -220,7 +220,8 @@ pub struct Form {
     /// Relative path of the definition file.
     pub file: PathBuf,
     pub git_commit: Option<String>,
-    validator: Validator,
+    /// Shared with its translations, which validate as it does (only their words differ).
+    validator: Arc<Validator>,
     /// The form in each language its `x-guichet.i18n` translates it into.
     translations: Vec<(Lang, Arc<Form>)>,
 }
@@ -283,7 +284,7 @@ impl Form {
         territory: &Territory,
         rules: &HashMap<String, Arc<Rule>>,
     ) -> Result<Form, Vec<Diagnostic>> {
-        Form::read(id, text, Some(territory), rules, true)
+        Form::read(id, text, Some(territory), rules, Reading::Original)
     }
 
     /// The definition's own problems, when the territory did not load. Whatever the form
@@ -295,7 +296,7 @@ impl Form {
         text: &str,
         rules: &HashMap<String, Arc<Rule>>,
     ) -> Vec<Diagnostic> {
-        Form::read(id, text, None, rules, true)
+        Form::read(id, text, None, rules, Reading::Original)
             .err()
             .unwrap_or_default()
     }
@@ -305,7 +306,7 @@ impl Form {
         text: &str,
         territory: Option<&Territory>,
         rules: &HashMap<String, Arc<Rule>>,
-        with_translations: bool,
+        reading: Reading<'_>,
     ) -> Result<Form, Vec<Diagnostic>> {
         let file = PathBuf::from(DIR).join(format!("{id}.json"));
         let mut problems = Vec::new();
@@ -431,17 +432,20 @@ impl Form {
                 .map(|(p, m)| at(&p, m)),
         );
         // The definition as written: translations replace its texts.
-        let written = with_translations.then(|| schema.clone());
+        let written = matches!(reading, Reading::Original).then(|| schema.clone());
 
         if let Some(territory) = territory {
             inject_commune_choices(&mut schema, territory, &meta.communes);
         }
-        let validator = match build_validator(&schema) {
-            Ok(validator) => Some(validator),
-            Err(message) => {
-                problems.push(at("", message));
-                None
-            }
+        let validator = match reading {
+            Reading::TranslationOf(original) => Some(Arc::clone(original)),
+            Reading::Original => match build_validator(&schema) {
+                Ok(validator) => Some(Arc::new(validator)),
+                Err(message) => {
+                    problems.push(at("", message));
+                    None
+                }
+            },
         };
         let fields = match fields::build(&schema) {
             Ok(fields) => fields,
@@ -529,7 +533,13 @@ impl Form {
                 continue;
             };
             let text = translation::translated(written, texts).to_string();
-            match Form::read(id, &text, territory, rules, false) {
+            match Form::read(
+                id,
+                &text,
+                territory,
+                rules,
+                Reading::TranslationOf(&validator),
+            ) {
                 Ok(mut translated) => {
                     translated.version = version.clone();
                     translations.push((lang, Arc::new(translated)));
@@ -565,6 +575,15 @@ impl Form {
             translations,
         })
     }
+}
+
+/// What [`Form::read`] reads: a definition file, or a translation of one. A translation
+/// has no translations of its own, and shares the original's validator instead of
+/// compiling its own: a translation only changes words (titles, descriptions, messages),
+/// never what validates, and a compiled validator is a large part of a form's memory.
+enum Reading<'a> {
+    Original,
+    TranslationOf(&'a Arc<Validator>),
 }
 
 /// The validator every submission goes through. Patterns use the linear-time `regex` engine,
