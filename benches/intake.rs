@@ -93,6 +93,34 @@ struct Line {
     ratio: Option<(f64, &'static str)>,
 }
 
+impl Line {
+    /// A target measured in rounds, against a reference measured in the same rounds
+    /// (`references[i]` beside `rounds[i]`): its ratio is the median of the rounds' ratios.
+    /// Printed as it is made.
+    fn of_rounds(what: String, rounds: &[Run], references: &[f64], of: &'static str) -> Line {
+        let run = Run::merged(rounds);
+        let ratios: Vec<f64> = rounds
+            .iter()
+            .zip(references)
+            .map(|(run, reference)| run.rate() / reference)
+            .collect();
+        let ratio = median(&ratios);
+        println!(
+            "  {what:<58} {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({ratio:.2}× {of}, rounds {})",
+            run.rate(),
+            ms(run.p(0.50)),
+            ms(run.p(0.99)),
+            spread(&ratios)
+        );
+        Line {
+            what,
+            rate: run.rate(),
+            latencies: Some((run.p(0.50), run.p(0.99))),
+            ratio: Some((ratio, of)),
+        }
+    }
+}
+
 impl std::fmt::Display for Line {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (p50, p99) = match self.latencies {
@@ -191,26 +219,8 @@ async fn backend(
         .map(|(&n, runs)| (n, "outbox worker on", runs))
         .chain([(top, "outbox worker idle", &without_worker)]);
     for (n, worker, runs) in measured {
-        let run = Run::merged(runs);
-        let ratios: Vec<f64> = runs
-            .iter()
-            .zip(&ceilings)
-            .map(|(run, ceiling)| run.rate() / ceiling)
-            .collect();
-        let ratio = median(&ratios);
-        println!(
-            "  intake, {n:>2} clients, {worker}: {:>6.0}/s  p50 {:.1} ms  p99 {:.1} ms  ({ratio:.2}× the ceiling, rounds {})",
-            run.rate(),
-            ms(run.p(0.50)),
-            ms(run.p(0.99)),
-            spread(&ratios)
-        );
-        lines.push(Line {
-            what: format!("{name}: intake, {n} clients, {worker}"),
-            rate: run.rate(),
-            latencies: Some((run.p(0.50), run.p(0.99))),
-            ratio: Some((ratio, "ceiling (median of rounds)")),
-        });
+        let what = format!("{name}: intake, {n} clients, {worker}");
+        lines.push(Line::of_rounds(what, runs, &ceilings, "ceiling"));
     }
     // What the worker costs: how far the worker-on rate at the most clients falls short of
     // the idle one, round by round.
@@ -275,27 +285,14 @@ async fn http_overhead(root: &Path, dir: &Path, length: Duration) -> Vec<Line> {
     server.stop().await;
     bare_server.abort();
     let mut lines = Vec::new();
+    let bare: Vec<f64> = runs[0].iter().map(Run::rate).collect();
     for ((what, _), rounds) in targets.iter().zip(&runs) {
-        let run = Run::merged(rounds);
-        let ratios: Vec<f64> = rounds
-            .iter()
-            .zip(&runs[0])
-            .map(|(run, bare)| run.rate() / bare.rate())
-            .collect();
-        let ratio = median(&ratios);
-        println!(
-            "  {what:<42} {:>8.0}/s  p50 {:.2} ms  p99 {:.2} ms  ({ratio:.2}× bare axum, rounds {})",
-            run.rate(),
-            ms(run.p(0.50)),
-            ms(run.p(0.99)),
-            spread(&ratios)
-        );
-        lines.push(Line {
-            what: what.to_string(),
-            rate: run.rate(),
-            latencies: Some((run.p(0.50), run.p(0.99))),
-            ratio: Some((ratio, "bare axum (median of rounds)")),
-        });
+        lines.push(Line::of_rounds(
+            what.to_string(),
+            rounds,
+            &bare,
+            "bare axum",
+        ));
     }
     lines
 }

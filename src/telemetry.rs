@@ -157,27 +157,26 @@ where
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let mut line = String::with_capacity(256);
-        line.push_str("{\"timestamp\":");
-        push_json_str(&mut line, &now);
-        line.push_str(",\"level\":");
-        push_json_str(&mut line, meta.level().as_str());
-        line.push_str(",\"target\":");
-        push_json_str(&mut line, meta.target());
+        // Straight into the fmt layer's buffer, which it writes out in one go.
+        writer.write_str("{\"timestamp\":")?;
+        push_json_str(&mut writer, &now)?;
+        writer.write_str(",\"level\":")?;
+        push_json_str(&mut writer, meta.level().as_str())?;
+        writer.write_str(",\"target\":")?;
+        push_json_str(&mut writer, meta.target())?;
         let mut fields = JsonMembers::default();
         event.record(&mut fields);
         let mut written: Vec<&'static str> = LINE_HEAD.to_vec();
-        fields.append_to(&mut line, &mut written);
+        fields.append_to(&mut writer, &mut written)?;
         if let Some(scope) = ctx.event_scope() {
             // Innermost first.
             for span in scope {
                 if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
-                    fields.append_to(&mut line, &mut written);
+                    fields.append_to(&mut writer, &mut written)?;
                 }
             }
         }
-        line.push('}');
-        writeln!(writer, "{line}")
+        writer.write_str("}\n")
     }
 }
 
@@ -195,28 +194,35 @@ impl JsonMembers {
         let name = field.name();
         self.members.retain(|(written, _)| *written != name);
         let start = self.text.len();
-        push_json_str(&mut self.text, name);
+        let _ = push_json_str(&mut self.text, name);
         self.text.push(':');
         write(&mut self.text);
         self.members.push((name, start..self.text.len()));
     }
 
-    /// Appends `,"name":value` to `line` for each member whose name is not in `written`, and
+    /// Writes `,"name":value` to `line` for each member whose name is not in `written`, and
     /// adds those names to it.
-    fn append_to(&self, line: &mut String, written: &mut Vec<&'static str>) {
+    fn append_to(
+        &self,
+        line: &mut impl std::fmt::Write,
+        written: &mut Vec<&'static str>,
+    ) -> std::fmt::Result {
         for (name, range) in &self.members {
             if !written.contains(name) {
-                line.push(',');
-                line.push_str(&self.text[range.clone()]);
+                line.write_char(',')?;
+                line.write_str(&self.text[range.clone()])?;
                 written.push(name);
             }
         }
+        Ok(())
     }
 }
 
 impl Visit for JsonMembers {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.member(field, |text| push_json_str(text, value));
+        self.member(field, |text| {
+            let _ = push_json_str(text, value);
+        });
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.member(field, |text| {
@@ -252,22 +258,21 @@ impl Visit for JsonMembers {
 }
 
 /// `value` as a JSON string, quotes included.
-fn push_json_str(text: &mut String, value: &str) {
-    text.push('"');
-    let _ = JsonEscaped(text).write_str(value);
-    text.push('"');
+fn push_json_str(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
+    out.write_char('"')?;
+    JsonEscaped(&mut *out).write_str(value)?;
+    out.write_char('"')
 }
 
 /// Writes what it is given as the inside of a JSON string: quotes, backslashes and control
 /// characters escaped, everything else as it is (JSON text is UTF-8).
-struct JsonEscaped<'a>(&'a mut String);
+struct JsonEscaped<'a, W>(&'a mut W);
 
-impl std::fmt::Write for JsonEscaped<'_> {
+impl<W: std::fmt::Write> std::fmt::Write for JsonEscaped<'_, W> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         // Most text (ids, routes, messages) needs no escape: one pass to find out.
         if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-            self.0.push_str(s);
-            return Ok(());
+            return self.0.write_str(s);
         }
         let mut plain = 0;
         for (at, byte) in s.bytes().enumerate() {
@@ -280,16 +285,15 @@ impl std::fmt::Write for JsonEscaped<'_> {
                 0..=0x1f => "",
                 _ => continue,
             };
-            self.0.push_str(&s[plain..at]);
+            self.0.write_str(&s[plain..at])?;
             if escape.is_empty() {
                 write!(self.0, "\\u{byte:04x}")?;
             } else {
-                self.0.push_str(escape);
+                self.0.write_str(escape)?;
             }
             plain = at + 1;
         }
-        self.0.push_str(&s[plain..]);
-        Ok(())
+        self.0.write_str(&s[plain..])
     }
 }
 

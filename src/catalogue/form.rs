@@ -509,7 +509,9 @@ impl Form {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        for (i, example) in examples.iter().enumerate() {
+        // A translation's examples are the original's, already checked.
+        let checked = matches!(reading, Reading::Original).then_some(examples.as_slice());
+        for (i, example) in checked.into_iter().flatten().enumerate() {
             if let Some(err) = validator.iter_errors(example).next() {
                 problems.push(at(
                     &format!("/examples/{i}"),

@@ -365,7 +365,6 @@ pub enum Mailer {
     /// messages together, and files created at once in one folder queue on its lock in the
     /// kernel, spinning (most of what the worker cost PostgreSQL intake, docs/benchmarks.md).
     Folder {
-        path: PathBuf,
         transport: AsyncFileTransport<Tokio1Executor>,
         one_at_a_time: tokio::sync::Mutex<()>,
     },
@@ -380,7 +379,6 @@ impl Mailer {
             std::fs::create_dir_all(&path)?;
             let transport = AsyncFileTransport::<Tokio1Executor>::new(&path);
             return Ok(Mailer::Folder {
-                path,
                 transport,
                 one_at_a_time: tokio::sync::Mutex::new(()),
             });
@@ -424,7 +422,6 @@ impl Mailer {
             Mailer::Folder {
                 transport,
                 one_at_a_time,
-                ..
             } => {
                 let _turn = one_at_a_time.lock().await;
                 transport

@@ -43,10 +43,13 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let route = slot.0.get().map_or(UNMATCHED, MatchedPath::as_str);
-    if slot.0.get().is_none() {
-        span.record("route", UNMATCHED);
-    }
+    let route = match slot.0.get() {
+        Some(route) => route.as_str(),
+        None => {
+            span.record("route", UNMATCHED);
+            UNMATCHED
+        }
+    };
     span.in_scope(|| {
         tracing::info!(
             status,
