@@ -97,8 +97,8 @@ where
         id: &tracing::span::Id,
         ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
-        let mut fields = JsonMembers::default();
-        attrs.record(&mut fields);
+        let mut fields = JsonMembers::with_capacity(attrs.fields().len());
+        attrs.record(&mut AsJson(&mut fields));
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(SpanFields(fields));
         }
@@ -113,7 +113,7 @@ where
         if let Some(span) = ctx.span(id)
             && let Some(SpanFields(fields)) = span.extensions_mut().get_mut::<SpanFields>()
         {
-            values.record(fields);
+            values.record(&mut AsJson(fields));
         }
     }
 }
@@ -154,20 +154,22 @@ where
         event: &tracing::Event<'_>,
     ) -> std::fmt::Result {
         let meta = event.metadata();
-        let now = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
         // Straight into the fmt layer's buffer, which it writes out in one go.
-        writer.write_str("{\"timestamp\":")?;
-        push_json_str(&mut writer, &now)?;
-        writer.write_str(",\"level\":")?;
+        writer.write_str("{\"timestamp\":\"")?;
+        write_timestamp(&mut writer, time::OffsetDateTime::now_utc())?;
+        writer.write_str("\",\"level\":")?;
         push_json_str(&mut writer, meta.level().as_str())?;
         writer.write_str(",\"target\":")?;
         push_json_str(&mut writer, meta.target())?;
-        let mut fields = JsonMembers::default();
-        event.record(&mut fields);
-        let mut written: Vec<&'static str> = LINE_HEAD.to_vec();
-        fields.append_to(&mut writer, &mut written)?;
+        let mut written: Vec<&'static str> = Vec::with_capacity(16);
+        written.extend(LINE_HEAD);
+        let mut fields = LineMembers {
+            line: &mut writer,
+            written: &mut written,
+            result: Ok(()),
+        };
+        event.record(&mut AsJson(&mut fields));
+        fields.result?;
         if let Some(scope) = ctx.event_scope() {
             // Innermost first.
             for span in scope {
@@ -180,6 +182,69 @@ where
     }
 }
 
+/// `at` in RFC 3339, UTC, to the microsecond (`2026-12-07T20:36:01.123456Z`), digit by
+/// digit: every request logs a line, and `write!` with seven padded numbers cost more than
+/// the rest of the line's head.
+fn write_timestamp(out: &mut impl std::fmt::Write, at: time::OffsetDateTime) -> std::fmt::Result {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let (hour, minute, second, micro) = at.to_hms_micro();
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |start: usize, width: usize, mut value: u32| {
+        for digit in text[start..start + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, at.year().clamp(0, 9999) as u32);
+    put(5, 2, u8::from(at.month()).into());
+    put(8, 2, at.day().into());
+    put(11, 2, hour.into());
+    put(14, 2, minute.into());
+    put(17, 2, second.into());
+    put(20, 6, micro);
+    out.write_str(std::str::from_utf8(&text).expect("ASCII digits and separators"))
+}
+
+/// Where an [`AsJson`] visit writes each field as a JSON member.
+trait Members {
+    /// `"name":` then the value `write` writes.
+    fn member(
+        &mut self,
+        name: &'static str,
+        write: impl FnOnce(&mut dyn std::fmt::Write) -> std::fmt::Result,
+    );
+}
+
+/// A visit of fields writing them, as JSON members, to `M`.
+struct AsJson<'a, M>(&'a mut M);
+
+/// An event's fields, written straight into its line, each unless a field of the same name
+/// is `written` already (the line's head).
+struct LineMembers<'a, W> {
+    line: &'a mut W,
+    written: &'a mut Vec<&'static str>,
+    result: std::fmt::Result,
+}
+
+impl<W: std::fmt::Write> Members for LineMembers<'_, W> {
+    fn member(
+        &mut self,
+        name: &'static str,
+        write: impl FnOnce(&mut dyn std::fmt::Write) -> std::fmt::Result,
+    ) {
+        if self.result.is_err() || self.written.contains(&name) {
+            return;
+        }
+        self.written.push(name);
+        self.result = (|| {
+            self.line.write_char(',')?;
+            push_json_str(self.line, name)?;
+            self.line.write_char(':')?;
+            write(self.line)
+        })();
+    }
+}
+
 /// Fields written as JSON members (`"name":value`), each known by its name and its place
 /// in `text`. A field recorded again replaces the one before.
 #[derive(Default)]
@@ -189,15 +254,12 @@ struct JsonMembers {
 }
 
 impl JsonMembers {
-    /// Writes `"name":` and then the value `write` writes.
-    fn member(&mut self, field: &Field, write: impl FnOnce(&mut String)) {
-        let name = field.name();
-        self.members.retain(|(written, _)| *written != name);
-        let start = self.text.len();
-        let _ = push_json_str(&mut self.text, name);
-        self.text.push(':');
-        write(&mut self.text);
-        self.members.push((name, start..self.text.len()));
+    /// Room for `fields` members without growing.
+    fn with_capacity(fields: usize) -> JsonMembers {
+        JsonMembers {
+            text: String::with_capacity(32 * fields),
+            members: Vec::with_capacity(fields),
+        }
     }
 
     /// Writes `,"name":value` to `line` for each member whose name is not in `written`, and
@@ -218,47 +280,55 @@ impl JsonMembers {
     }
 }
 
-impl Visit for JsonMembers {
+impl Members for JsonMembers {
+    /// A field recorded again replaces the one before.
+    fn member(
+        &mut self,
+        name: &'static str,
+        write: impl FnOnce(&mut dyn std::fmt::Write) -> std::fmt::Result,
+    ) {
+        self.members.retain(|(written, _)| *written != name);
+        let start = self.text.len();
+        let _ = push_json_str(&mut self.text, name);
+        self.text.push(':');
+        let _ = write(&mut self.text);
+        self.members.push((name, start..self.text.len()));
+    }
+}
+
+impl<M: Members> Visit for AsJson<'_, M> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.member(field, |text| {
-            let _ = push_json_str(text, value);
-        });
+        self.0.member(field.name(), |out| push_json_str(out, value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.member(field, |text| {
-            text.push_str(if value { "true" } else { "false" })
+        self.0.member(field.name(), |out| {
+            out.write_str(if value { "true" } else { "false" })
         });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.member(field, |text| {
-            let _ = write!(text, "{value}");
-        });
+        self.0.member(field.name(), |out| write!(out, "{value}"));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.member(field, |text| {
-            let _ = write!(text, "{value}");
-        });
+        self.0.member(field.name(), |out| write!(out, "{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
         // Rust writes a finite f64 in plain digits, which JSON reads; JSON has no NaN.
-        self.member(field, |text| match value.is_finite() {
-            true => {
-                let _ = write!(text, "{value}");
-            }
-            false => text.push_str("null"),
+        self.0.member(field.name(), |out| match value.is_finite() {
+            true => write!(out, "{value}"),
+            false => out.write_str("null"),
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.member(field, |text| {
-            text.push('"');
-            let _ = write!(JsonEscaped(text), "{value:?}");
-            text.push('"');
+        self.0.member(field.name(), |out| {
+            out.write_char('"')?;
+            write!(JsonEscaped(out), "{value:?}")?;
+            out.write_char('"')
         });
     }
 }
 
 /// `value` as a JSON string, quotes included.
-fn push_json_str(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Result {
+fn push_json_str(out: &mut (impl std::fmt::Write + ?Sized), value: &str) -> std::fmt::Result {
     out.write_char('"')?;
     JsonEscaped(&mut *out).write_str(value)?;
     out.write_char('"')
@@ -266,12 +336,16 @@ fn push_json_str(out: &mut impl std::fmt::Write, value: &str) -> std::fmt::Resul
 
 /// Writes what it is given as the inside of a JSON string: quotes, backslashes and control
 /// characters escaped, everything else as it is (JSON text is UTF-8).
-struct JsonEscaped<'a, W>(&'a mut W);
+struct JsonEscaped<'a, W: ?Sized>(&'a mut W);
 
-impl<W: std::fmt::Write> std::fmt::Write for JsonEscaped<'_, W> {
+impl<W: std::fmt::Write + ?Sized> std::fmt::Write for JsonEscaped<'_, W> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        // Most text (ids, routes, messages) needs no escape: one pass to find out.
-        if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Most text (ids, routes, messages) needs no escape: one pass to find out, without
+        // stopping early so that it runs on whole vectors of bytes.
+        let needs_escape = s.bytes().fold(false, |found, b| {
+            found | (b == b'"') | (b == b'\\') | (b < 0x20)
+        });
+        if !needs_escape {
             return self.0.write_str(s);
         }
         let mut plain = 0;
@@ -514,6 +588,25 @@ mod tests {
             );
         }
         assert_eq!(text.lines().count(), 1);
+    }
+
+    #[test]
+    fn timestamps_are_rfc_3339_in_utc_to_the_microsecond() {
+        use time::format_description::well_known::Rfc3339;
+        for text in [
+            "2026-12-07T20:36:01.123456789Z",
+            "2026-01-02T03:04:05Z",
+            "1999-12-31T23:59:59.999999+02:00",
+            "2024-02-29T00:00:00.000001Z",
+        ] {
+            let at = time::OffsetDateTime::parse(text, &Rfc3339).unwrap();
+            let mut written = String::new();
+            write_timestamp(&mut written, at).unwrap();
+            assert!(written.ends_with('Z'), "{written}");
+            let read = time::OffsetDateTime::parse(&written, &Rfc3339).unwrap();
+            let truncated = at.replace_nanosecond(at.microsecond() * 1000).unwrap();
+            assert_eq!(read, truncated, "{text} written as {written}");
+        }
     }
 
     /// A log destination the test reads back.

@@ -12,82 +12,103 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use tower::{Layer, Service};
-use tracing::Instrument;
+use tracing::Span;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest request id taken from a client or a proxy.
 const MAX_REQUEST_ID: usize = 64;
 
-/// Wraps the whole service, outermost, so the status it logs and counts is the one sent,
-/// after the framework's errors were rewritten and timeouts answered. Routing happens
-/// inside it: [`NameRoute`] tells it the route template through the request's
-/// [`RouteSlot`], and names it on the request's span for the lines logged while serving.
-pub async fn observe(mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request_id(request.headers());
-    let method = method_label(request.method());
-    let slot = RouteSlot::default();
-    request.extensions_mut().insert(slot.clone());
-    // At ERROR level so that the span, and the request id with it, is there whatever
-    // `RUST_LOG` lets through: a warning logged at `RUST_LOG=warn` still names its request.
-    let span = tracing::error_span!(
-        "request",
-        request_id = id.as_str(),
-        method,
-        route = tracing::field::Empty
-    );
-    let mut response = next.run(request).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let route = match slot.0.get() {
-        Some(route) => route.as_str(),
-        None => {
-            span.record("route", UNMATCHED);
-            UNMATCHED
-        }
-    };
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            duration_ms = elapsed.as_micros() as f64 / 1000.0,
-            "request completed"
+/// A request being answered, from before its route to its answer: the first step of
+/// `super::envelope` on the way in and its last on the way out, so the status it logs and
+/// counts is the one sent, after the framework's errors were rewritten and timeouts
+/// answered. Routing happens in between: [`NameRoute`] tells it the route template through
+/// the request's [`RouteSlot`], and names it on the request's span for the lines logged
+/// while serving.
+pub struct Observed {
+    started: Instant,
+    id: String,
+    method: &'static str,
+    slot: RouteSlot,
+}
+
+impl Observed {
+    /// Gives `request` its id and its span, which the rest of the request runs in.
+    pub fn start(request: &mut Request) -> (Observed, Span) {
+        let started = Instant::now();
+        let id = request_id(request.headers());
+        let method = method_label(request.method());
+        let slot = RouteSlot::default();
+        request.extensions_mut().insert(slot.clone());
+        // At ERROR level so that the span, and the request id with it, is there whatever
+        // `RUST_LOG` lets through: a warning logged at `RUST_LOG=warn` still names its
+        // request.
+        let span = tracing::error_span!(
+            "request",
+            request_id = id.as_str(),
+            method,
+            route = tracing::field::Empty
         );
-    });
-    if crate::telemetry::metrics_recorded() {
-        metrics::counter!(
-            "guichet_http_requests_total",
-            "method" => method,
-            "route" => route.to_owned(),
-            "status" => status.to_string()
-        )
-        .increment(1);
-        metrics::histogram!(
-            "guichet_http_request_duration_seconds",
-            "method" => method,
-            "route" => route.to_owned()
-        )
-        .record(elapsed.as_secs_f64());
+        let observed = Observed {
+            started,
+            id,
+            method,
+            slot,
+        };
+        (observed, span)
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
+
+    /// Logs the access line in `span`, counts the request, and sends its id back.
+    pub fn finish(self, span: &Span, response: &mut Response) {
+        let elapsed = self.started.elapsed();
+        let status = response.status().as_u16();
+        let route = match self.slot.0.get() {
+            Some(route) => route.as_str(),
+            None => {
+                span.record("route", UNMATCHED);
+                UNMATCHED
+            }
+        };
+        span.in_scope(|| {
+            tracing::info!(
+                status,
+                duration_ms = elapsed.as_micros() as f64 / 1000.0,
+                "request completed"
+            );
+        });
+        if crate::telemetry::metrics_recorded() {
+            metrics::counter!(
+                "guichet_http_requests_total",
+                "method" => self.method,
+                "route" => route.to_owned(),
+                "status" => status.to_string()
+            )
+            .increment(1);
+            metrics::histogram!(
+                "guichet_http_request_duration_seconds",
+                "method" => self.method,
+                "route" => route.to_owned()
+            )
+            .record(elapsed.as_secs_f64());
+        }
+        if let Ok(value) = HeaderValue::from_str(&self.id) {
+            response.headers_mut().insert(REQUEST_ID, value);
+        }
     }
-    response
 }
 
 /// The route label of a request no route matched (the fallback's 404).
 const UNMATCHED: &str = "unmatched";
 
-/// Where [`NameRoute`] leaves the matched route template for [`observe`], which put it in
+/// Where [`NameRoute`] leaves the matched route template for [`Observed`], which put it in
 /// the request's extensions before routing.
 #[derive(Clone, Default)]
 pub struct RouteSlot(Arc<OnceLock<MatchedPath>>);
 
 /// The one layer on every route (`Router::layer`: routing has run, so [`MatchedPath`] is
-/// known): it gives the route template to [`observe`] and to the request's span. Every
+/// known): it gives the route template to [`Observed`] and to the request's span. Every
 /// other layer wraps the router as a whole, since axum clones a route's whole stack of
 /// layers for each request, once per layer.
 #[derive(Clone, Copy)]

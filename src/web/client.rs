@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
@@ -107,30 +107,32 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     }
 }
 
-/// Works out the client of each request (see the module's doc), and keeps the session
-/// cookie usable on a plain-HTTP deployment.
-pub async fn identify(
-    State(edge): State<Arc<Edge>>,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// Works out the client of `request` (see the module's doc) and puts it in the request's
+/// extensions. Returns whether the answer's cookies keep their `Secure` attribute (see
+/// [`keep_cookies_usable`]).
+///
+/// Browsers drop a `Secure` cookie set over plain HTTP, except on loopback (a local demo
+/// works with it). So a site the operator declared plain HTTP (`--public-url
+/// http://guichet.lan`), reached over plain HTTP, gets its cookie without `Secure`, or
+/// signing in would silently fail. Without such a declaration the cookie stays `Secure`:
+/// a `Host` header is no reason to weaken it.
+pub fn identify(edge: &Edge, request: &mut axum::extract::Request) -> bool {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let client = client_of(&edge, peer, request.headers());
-    // Browsers drop a `Secure` cookie set over plain HTTP, except on loopback (a local demo
-    // works with it). So a site the operator declared plain HTTP (`--public-url
-    // http://guichet.lan`), reached over plain HTTP, gets its cookie without `Secure`, or
-    // signing in would silently fail. Without such a declaration the cookie stays `Secure`:
-    // a `Host` header is no reason to weaken it.
+    let client = client_of(edge, peer, request.headers());
     let keep_secure = client.https || !edge.declared_plain_http;
     request.extensions_mut().insert(client);
-    let mut response = next.run(request).await;
+    keep_secure
+}
+
+/// Keeps the session cookie usable on a plain-HTTP deployment: drops `Secure` from the
+/// cookies `response` sets unless [`identify`] said to keep it.
+pub fn keep_cookies_usable(keep_secure: bool, response: &mut Response) {
     if !keep_secure {
         drop_secure_attribute(response.headers_mut());
     }
-    response
 }
 
 fn client_of(edge: &Edge, peer: IpAddr, headers: &HeaderMap) -> ClientInfo {

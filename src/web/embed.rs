@@ -34,25 +34,22 @@ pub fn allow_framing(response: &mut Response, origins: &[String]) {
 /// framing or set its own. `X-Frame-Options` cannot name several origins (`ALLOW-FROM` is dead), so an
 /// embeddable page has none and relies on `frame-ancestors`, which every current browser
 /// honours.
-pub async fn deny_framing(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+pub fn deny_framing(response: &mut Response) {
     if response.extensions().get::<Embeddable>().is_none() {
         let headers = response.headers_mut();
         // A page may choose for itself (the builder's preview frames itself: SAMEORIGIN).
-        if !headers.contains_key(header::X_FRAME_OPTIONS) {
-            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        }
-        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
+        headers
+            .entry(header::X_FRAME_OPTIONS)
+            .or_insert_with(|| HeaderValue::from_static("DENY"));
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert_with(|| {
                 HeaderValue::from_static(concat!(
                     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'",
                     "; frame-ancestors 'none'"
-                )),
-            );
-        }
+                ))
+            });
     }
-    response
 }
 
 /// On a form's route: a form reached from a commune's page (`?commune=slug`, which the

@@ -246,8 +246,8 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
         let status = self.0.status();
-        // An error page has no request in reach: the language is the one `negotiate` chose
-        // for the request being answered.
+        // An error page has no request in reach: the language is the one `language::choose`
+        // chose for the request being answered.
         let lang = super::language::current();
         let title = match status {
             StatusCode::NOT_FOUND => "error-title-not-found",
@@ -320,14 +320,9 @@ pub async fn not_found(uri: Uri) -> Response {
 
 /// Rewrites the error responses that axum and tower produce on their own (a malformed query
 /// string, a wrong method, a timeout) into our plain-French errors, so that every error has
-/// the same shape: that of the part of the site ([`for_path`]).
-pub async fn framework_errors(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    // The address, kept for an error page (`Uri` shares its bytes: no copy per request).
-    let uri = request.uri().clone();
-    let response = next.run(request).await;
+/// the same shape: that of the part of the site ([`for_path`]). `uri` is the request's
+/// address (`Uri` shares its bytes: keeping it costs no copy).
+pub fn framework_errors(uri: &axum::http::Uri, response: Response) -> Response {
     let status = response.status();
     let ours = response
         .headers()

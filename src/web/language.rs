@@ -1,14 +1,14 @@
 //! The language of each request: the `langue` cookie the language switch sets, else the
 //! browser's `Accept-Language`, else French.
 //!
-//! [`negotiate`] runs around every request: it puts the [`Lang`] in the request's
+//! [`choose`] runs before every request's route (`super::envelope`): it puts the [`Lang`] in the request's
 //! extensions, for handlers ([`Localizer`], the templates' handle), and in a task-local
 //! for the error pages, which are built from an error value with no request in reach.
 //! `/langue?lang=en&retour=/path` is the switch: a plain link, so it works without
 //! JavaScript; it remembers the choice in a cookie and goes back to the page, only ever to
 //! a path of this site (never an open redirect).
 
-use axum::extract::{FromRequestParts, OriginalUri, Query, State};
+use axum::extract::{FromRequestParts, OriginalUri, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,19 +34,17 @@ pub fn current() -> Lang {
 }
 
 /// Which languages the request may be answered in: those the territory offers
-/// (`territory.toml`'s `languages`), put in the request's extensions by [`negotiate`].
+/// (`territory.toml`'s `languages`), put in the request's extensions by [`choose`].
 #[derive(Debug, Clone, Copy)]
 struct Offered {
     /// The territory offers more than French: the switch shows.
     several: bool,
 }
 
-/// Picks the request's language; see the module's doc.
-pub async fn negotiate(
-    State(state): State<AppState>,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+/// Picks the request's language (see the module's doc) and puts it in the request's
+/// extensions, with the languages offered. Code answering the request runs inside
+/// [`scope`] or [`sync_scope`] with it, so [`current`] knows it.
+pub fn choose(state: &AppState, request: &mut axum::extract::Request) -> Lang {
     let (lang, several) = {
         let catalogue = state.catalogue.load();
         let languages = &catalogue.territory.territory.languages;
@@ -61,13 +59,28 @@ pub async fn negotiate(
     };
     request.extensions_mut().insert(lang);
     request.extensions_mut().insert(Offered { several });
-    let mut response = CURRENT.scope(lang, next.run(request)).await;
-    // The same address answers in either language: caches must tell them apart.
+    lang
+}
+
+/// `future`, polled as code answering in `lang` ([`current`]).
+pub fn scope<F: std::future::Future>(
+    lang: Lang,
+    future: F,
+) -> tokio::task::futures::TaskLocalFuture<Lang, F> {
+    CURRENT.scope(lang, future)
+}
+
+/// `f`, run as code answering in `lang` ([`current`]).
+pub fn sync_scope<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    CURRENT.sync_scope(lang, f)
+}
+
+/// The same address answers in either language: caches must tell them apart.
+pub fn vary(response: &mut Response) {
     response.headers_mut().append(
         header::VARY,
         HeaderValue::from_static("Accept-Language, Cookie"),
     );
-    response
 }
 
 /// The parts of the site that are French only, for now: the back office (its templates

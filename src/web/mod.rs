@@ -9,6 +9,7 @@ pub mod api;
 pub mod charts;
 pub mod client;
 pub mod embed;
+pub mod envelope;
 pub mod error;
 pub mod forms;
 pub mod framing;
@@ -34,7 +35,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -141,8 +142,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// route's whole stack per request): only [`access::NameRoute`] sits on each route.
 pub fn router(state: AppState) -> Router {
     let timeout = state.limits.request_timeout;
-    let languages = state.clone();
-    let edge = state.edge.clone();
+    let around = state.clone();
     let routes = Router::new()
         .merge(public::router(&state))
         .merge(staff::router(&state))
@@ -153,20 +153,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(access::NameRoute);
     let layers = tower::ServiceBuilder::new()
-        // Outermost: the request id, the access line and the HTTP metrics.
-        .layer(axum::middleware::from_fn(access::observe))
-        // Outside every page and error: the language they are written in.
-        .layer(axum::middleware::from_fn_with_state(
-            languages,
-            language::negotiate,
-        ))
-        .layer(axum::middleware::from_fn(default_headers))
-        .layer(axum::middleware::from_fn(error::framework_errors))
-        // Before anything that needs the client's address, scheme or the site's origin.
-        .layer(axum::middleware::from_fn_with_state(edge, client::identify))
-        .layer(axum::middleware::from_fn(refuse_unfit))
+        // Outermost: the request's id, span, language and client, the refusals before any
+        // route, and on the way out the framework's errors rewritten, the headers every
+        // answer carries and the access line.
+        .layer(tower::layer::layer_fn(move |inner| {
+            envelope::Envelope::new(around.clone(), inner)
+        }))
         // A bug must not drop the connection without an answer: catch it, answer 500 in
-        // plain words (rewritten by `framework_errors`) and log it.
+        // plain words (rewritten by `error::framework_errors`) and log it.
         .layer(CatchPanicLayer::new())
         // The whole request gets more time than its body, so a slow upload still leaves
         // time to validate and file it.
@@ -176,48 +170,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyTimeoutLayer::new(timeout));
     Router::new().fallback_service(layers.service(routes))
-}
-
-/// Refuses, whatever its route and before any handler runs, a request with a bad head
-/// (`Host`, `Expect`: [`framing::bad_head`]), a NUL in its address
-/// ([`forms::nul_in_address`]) or sent from another site to change something
-/// ([`forms::cross_site`]). One layer for the three: each layer costs every request.
-async fn refuse_unfit(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let refusal = framing::bad_head(&request)
-        .or_else(|| forms::nul_in_address(&request))
-        .or_else(|| forms::cross_site(&request));
-    match refusal {
-        Some(refusal) => refusal,
-        None => next.run(request).await,
-    }
-}
-
-/// The headers every answer carries unless its handler set its own, in one layer (each
-/// layer costs every request a clone of the layers below it and a boxed future):
-/// - no framing, but by the sites a commune lists for its own pages (`embed`);
-/// - `nosniff`;
-/// - no `Referer`: tracking links carry a capability, never leak them;
-/// - `no-store`: pages carry personal data and tracking links, so no shared or browser
-///   cache keeps them (a blank form page says `no-cache` itself, `page_cache`).
-async fn default_headers(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let mut response = embed::deny_framing(request, next).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
-    ] {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    response
 }
 
 /// Serves HTTP/1.1 with a bound on how long and how large request headers may be, which
