@@ -434,19 +434,27 @@ impl Form {
         // The definition as written: translations replace its texts.
         let written = matches!(reading, Reading::Original).then(|| schema.clone());
 
-        if let Some(territory) = territory {
-            inject_commune_choices(&mut schema, territory, &meta.communes);
-        }
         let validator = match reading {
             Reading::TranslationOf(original) => Some(Arc::clone(original)),
-            Reading::Original => match build_validator(&schema) {
-                Ok(validator) => Some(Arc::new(validator)),
-                Err(message) => {
-                    problems.push(at("", message));
-                    None
+            Reading::Original => {
+                let mut checked = schema.clone();
+                if let Some(territory) = territory {
+                    let bare = CommuneChoices::Bare;
+                    inject_commune_choices(&mut checked, territory, &meta.communes, bare);
                 }
-            },
+                match build_validator(&checked) {
+                    Ok(validator) => Some(Arc::new(validator)),
+                    Err(message) => {
+                        problems.push(at("", message));
+                        None
+                    }
+                }
+            }
         };
+        if let Some(territory) = territory {
+            let labelled = CommuneChoices::Labelled;
+            inject_commune_choices(&mut schema, territory, &meta.communes, labelled);
+        }
         let fields = match fields::build(&schema) {
             Ok(fields) => fields,
             Err(found) => {
@@ -704,34 +712,60 @@ fn check_rule_reads(rule: &Rule, fields: &[Field], form_id: &str) -> Vec<Diagnos
         .collect()
 }
 
-/// Fills `x-widget: "commune"` properties with the territory's communes as labelled choices,
-/// so validation, the API's schema and the rendered `<select>` all list the same communes.
-pub fn inject_commune_choices(schema: &mut Value, territory: &Territory, offered: &[String]) {
-    let choices: Vec<Value> = territory
+/// How [`inject_commune_choices`] writes a commune field's choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommuneChoices {
+    /// `oneOf` of `{"const": slug, "title": name}`: the schema the API publishes, the
+    /// portal renders and the form's version hashes.
+    Labelled,
+    /// `enum` of slugs: the schema the validator is compiled from. It accepts exactly the
+    /// same values, with the same message (`intake::validate` words both as a wrong
+    /// choice), but compiles to a list of strings where a `oneOf` compiles a whole
+    /// subschema per commune (with the territory's 43, most of a form's validator).
+    Bare,
+}
+
+/// Fills `x-widget: "commune"` properties with the territory's communes as choices (see
+/// [`CommuneChoices`]), so validation, the API's schema and the rendered `<select>` all list
+/// the same communes.
+pub fn inject_commune_choices(
+    schema: &mut Value,
+    territory: &Territory,
+    offered: &[String],
+    how: CommuneChoices,
+) {
+    let communes = territory
         .communes
         .iter()
-        .filter(|c| offered.is_empty() || offered.contains(&c.slug))
-        .map(|c| json!({"const": c.slug, "title": c.name}))
-        .collect();
-    fn visit(node: &mut Value, choices: &[Value]) {
+        .filter(|c| offered.is_empty() || offered.contains(&c.slug));
+    let (keyword, choices): (&str, Vec<Value>) = match how {
+        CommuneChoices::Labelled => (
+            "oneOf",
+            communes
+                .map(|c| json!({"const": c.slug, "title": c.name}))
+                .collect(),
+        ),
+        CommuneChoices::Bare => ("enum", communes.map(|c| json!(c.slug)).collect()),
+    };
+    fn visit(node: &mut Value, keyword: &str, choices: &[Value]) {
         match node {
             Value::Object(map) => {
                 if map.get("x-widget").and_then(Value::as_str) == Some("commune")
                     && !map.contains_key("enum")
                     && !map.contains_key("oneOf")
                 {
-                    map.insert("oneOf".into(), Value::Array(choices.to_vec()));
+                    map.insert(keyword.into(), Value::Array(choices.to_vec()));
                     map.insert("x-widget".into(), Value::String("select".into()));
                 }
                 for value in map.values_mut() {
-                    visit(value, choices);
+                    visit(value, keyword, choices);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| visit(v, choices)),
+            Value::Array(items) => items.iter_mut().for_each(|v| visit(v, keyword, choices)),
             _ => {}
         }
     }
-    visit(schema, &choices);
+    visit(schema, keyword, &choices);
 }
 
 /// Problems in a form's `x-guichet.privacy` value, as (pointer, message), checked before the
@@ -797,6 +831,61 @@ mod tests {
         assert!(!is_phone_number("call me"));
         assert!(!is_phone_number("12"));
         assert!(!is_phone_number("05+53"));
+    }
+
+    #[test]
+    fn commune_fields_publish_labelled_choices_and_validate_the_same_slugs() {
+        let territory = Territory::parse(concat!(
+            "[territory]\nname = \"T\"\n",
+            "[[communes]]\nslug = \"alpha\"\nname = \"Alpha\"\n",
+            "[[communes]]\nslug = \"beta\"\nname = \"Bêta\"\n",
+            "[[communes]]\nslug = \"gamma\"\nname = \"Gamma\"\n",
+            "[[services]]\nid = \"voirie\"\nname = \"Voirie\"\ndefault_queue = \"q\"\n",
+            "[[services.queues]]\nid = \"q\"\nname = \"Q\"\n",
+        ))
+        .unwrap();
+        let definition = json!({
+            "title": "Signaler",
+            "type": "object",
+            "x-guichet": {"service": "voirie", "communes": ["alpha", "beta"]},
+            "properties": {
+                "lieu": {"type": "object", "properties": {
+                    "commune": {"type": "string", "title": "Commune", "x-widget": "commune"}
+                }}
+            },
+            "examples": [{"lieu": {"commune": "beta"}}]
+        });
+        let form = Form::load("f", &definition.to_string(), &territory, &HashMap::new()).unwrap();
+        let field = &form.schema["properties"]["lieu"]["properties"]["commune"];
+        assert_eq!(
+            field["oneOf"],
+            json!([{"const": "alpha", "title": "Alpha"}, {"const": "beta", "title": "Bêta"}])
+        );
+        assert_eq!(field["x-widget"], "select");
+        assert!(field.get("enum").is_none(), "{field}");
+        for (commune, valid) in [
+            ("alpha", true),
+            ("beta", true),
+            ("gamma", false),
+            ("x", false),
+        ] {
+            let data = json!({"lieu": {"commune": commune}});
+            assert_eq!(form.validator().is_valid(&data), valid, "{commune}");
+        }
+        let data = json!({"lieu": {"commune": "gamma"}});
+        let error = form.validator().iter_errors(&data).next().unwrap();
+        assert_eq!(error.instance_path().as_str(), "/lieu/commune");
+        // A field that lists its own choices keeps them.
+        let mut own = definition.clone();
+        own["properties"]["lieu"]["properties"]["commune"]["enum"] = json!(["gamma"]);
+        let form = Form::load("f", &own.to_string(), &territory, &HashMap::new());
+        let problems = form.unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("does not validate")),
+            "the example names beta, which the field's own enum refuses: {problems:?}"
+        );
     }
 
     #[test]
