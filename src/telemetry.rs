@@ -247,7 +247,6 @@ impl<W: std::fmt::Write> Members for LineMembers<'_, W> {
 
 /// Fields written as JSON members (`"name":value`), each known by its name and its place
 /// in `text`. A field recorded again replaces the one before.
-#[derive(Default)]
 struct JsonMembers {
     text: String,
     members: Vec<(&'static str, std::ops::Range<usize>)>,

@@ -431,17 +431,22 @@ impl Form {
                 .into_iter()
                 .map(|(p, m)| at(&p, m)),
         );
-        // The definition as written: translations replace its texts.
-        let written = matches!(reading, Reading::Original).then(|| schema.clone());
+        // The definition as written, which its translations replace the texts of.
+        let written =
+            (matches!(reading, Reading::Original) && !meta.i18n.is_empty()).then(|| schema.clone());
 
         let validator = match reading {
             Reading::TranslationOf(original) => Some(Arc::clone(original)),
             Reading::Original => {
-                let mut checked = schema.clone();
-                if let Some(territory) = territory {
-                    let bare = CommuneChoices::Bare;
-                    inject_commune_choices(&mut checked, territory, &meta.communes, bare);
-                }
+                let checked = match territory {
+                    Some(territory) => {
+                        let mut checked = schema.clone();
+                        let bare = CommuneChoices::Bare;
+                        inject_commune_choices(&mut checked, territory, &meta.communes, bare);
+                        std::borrow::Cow::Owned(checked)
+                    }
+                    None => std::borrow::Cow::Borrowed(&schema),
+                };
                 match build_validator(&checked) {
                     Ok(validator) => Some(Arc::new(validator)),
                     Err(message) => {

@@ -8,8 +8,16 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+/// The policy of every page, but for `frame-ancestors`, as a literal for `concat!`.
+macro_rules! csp_base {
+    () => {
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'"
+    };
+}
+pub(crate) use csp_base;
+
 /// The policy of every page, but for `frame-ancestors`.
-pub const CSP_BASE: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'";
+pub const CSP_BASE: &str = csp_base!();
 
 /// Marks a response the listed origins may frame.
 #[derive(Debug, Clone)]
@@ -44,10 +52,7 @@ pub fn deny_framing(response: &mut Response) {
         headers
             .entry(header::CONTENT_SECURITY_POLICY)
             .or_insert_with(|| {
-                HeaderValue::from_static(concat!(
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'",
-                    "; frame-ancestors 'none'"
-                ))
+                HeaderValue::from_static(concat!(csp_base!(), "; frame-ancestors 'none'"))
             });
     }
 }

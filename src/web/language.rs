@@ -1,9 +1,10 @@
 //! The language of each request: the `langue` cookie the language switch sets, else the
 //! browser's `Accept-Language`, else French.
 //!
-//! [`choose`] runs before every request's route (`super::envelope`): it puts the [`Lang`] in the request's
-//! extensions, for handlers ([`Localizer`], the templates' handle), and in a task-local
-//! for the error pages, which are built from an error value with no request in reach.
+//! [`choose`] runs before every request's route (`super::envelope`): it puts the [`Lang`]
+//! in the request's extensions, for handlers ([`Localizer`], the templates' handle), and
+//! the envelope runs the request in a task-local with it ([`scope`], [`sync_scope`]) for
+//! the error pages, which are built from an error value with no request in reach.
 //! `/langue?lang=en&retour=/path` is the switch: a plain link, so it works without
 //! JavaScript; it remembers the choice in a cookie and goes back to the page, only ever to
 //! a path of this site (never an open redirect).

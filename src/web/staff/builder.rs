@@ -869,7 +869,7 @@ fn framable(page: impl IntoResponse) -> Response {
             ("x-frame-options", "SAMEORIGIN"),
             (
                 "content-security-policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'self'",
+                concat!(crate::web::embed::csp_base!(), "; frame-ancestors 'self'"),
             ),
         ],
         page,
