@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::{Draft, PatternOptions, Validator};
 use serde::{Deserialize, Serialize};
@@ -222,6 +222,9 @@ pub struct Form {
     pub git_commit: Option<String>,
     /// Shared with its translations, which validate as it does (only their words differ).
     validator: Arc<Validator>,
+    /// `schema` as JSON text, as a form version records it: written on the first filing and
+    /// shared by every one after (a definition is tens of kilobytes).
+    definition_text: OnceLock<Arc<str>>,
     /// The form in each language its `x-guichet.i18n` translates it into.
     translations: Vec<(Lang, Arc<Form>)>,
 }
@@ -244,6 +247,14 @@ impl Form {
 
     pub fn validator(&self) -> &Validator {
         &self.validator
+    }
+
+    /// The effective definition (`schema`) as JSON text, written once.
+    pub fn definition_text(&self) -> Arc<str> {
+        Arc::clone(
+            self.definition_text
+                .get_or_init(|| Arc::from(self.schema.to_string())),
+        )
     }
 
     /// Records the commit the definition came from, in its translations too.
@@ -538,7 +549,7 @@ impl Form {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let version = FormVersion::compute(&schema, rule.as_ref().map(|r| r.source.as_str()));
+        let version = FormVersion::compute(&schema, rule.as_ref().map(|r| &*r.source));
         let steps = Steps::of(&meta.steps, &fields);
         let mut translations = Vec::new();
         for (code, texts) in written.as_ref().map(|_| &meta.i18n).into_iter().flatten() {
@@ -587,6 +598,7 @@ impl Form {
             file,
             git_commit: None,
             validator,
+            definition_text: OnceLock::new(),
             translations,
         })
     }

@@ -60,7 +60,8 @@ fn sandboxed_engine() -> Engine {
 #[derive(Debug)]
 pub struct Rule {
     pub name: String,
-    pub source: String,
+    /// Shared with the form versions that record it (every filing carries one).
+    pub source: Arc<str>,
     ast: AST,
 }
 
@@ -154,7 +155,7 @@ impl Rule {
         })?;
         Ok(Arc::new(Rule {
             name: name.to_owned(),
-            source: source.to_owned(),
+            source: Arc::from(source),
             ast,
         }))
     }

@@ -5,6 +5,8 @@
 //! the `requests` module, on top of these primitives; each database implements them with its
 //! own SQL and nothing else.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -23,13 +25,18 @@ use crate::domain::{
 use crate::i18n::Lang;
 
 /// The version of a form a request was filed under, recorded once.
+///
+/// Every filing carries one, so its large parts are shared with the loaded form rather
+/// than copied: the definition's JSON text is written once per form (see
+/// [`crate::catalogue::Form::definition_text`]), and the rule's source is the rule's own.
 #[derive(Debug, Clone)]
 pub struct FormVersionRecord {
     pub version: FormVersion,
     pub form_id: String,
     pub title: String,
-    pub definition: Value,
-    pub rule_source: Option<String>,
+    /// The effective definition as JSON text, as the `form_versions` table keeps it.
+    pub definition: Arc<str>,
+    pub rule_source: Option<Arc<str>>,
     pub git_commit: Option<String>,
 }
 
@@ -40,8 +47,8 @@ impl FormVersionRecord {
             version: form.version.clone(),
             form_id: form.id.clone(),
             title: form.title.clone(),
-            definition: form.schema.clone(),
-            rule_source: form.rule.as_ref().map(|r| r.source.clone()),
+            definition: form.definition_text(),
+            rule_source: form.rule.as_ref().map(|r| Arc::clone(&r.source)),
             git_commit: form.git_commit.clone(),
         }
     }

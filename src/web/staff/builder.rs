@@ -270,7 +270,7 @@ fn published_files(catalogue: &Catalogue, id: &str) -> Option<(String, String)> 
     let rule = form
         .rule
         .as_ref()
-        .map(|r| r.source.clone())
+        .map(|r| r.source.to_string())
         .unwrap_or_default();
     Some((definition, rule))
 }
