@@ -54,6 +54,11 @@ pub fn bad_head(request: &Request) -> Option<Response> {
 /// `uri-host [":" port]`: a registered name, IPv4 address or bracketed IPv6 address, no
 /// user information, and a port of digits.
 fn is_valid_host(value: &[u8]) -> bool {
+    is_plain_host(value) || parses_as_host(value)
+}
+
+/// [`is_valid_host`] by the full parse of an authority.
+fn parses_as_host(value: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(value) else {
         return false;
     };
@@ -72,6 +77,23 @@ fn is_valid_host(value: &[u8]) -> bool {
         None => text.len() == host.len(),
     };
     !host.is_empty() && port_ok
+}
+
+/// What almost every request sends: a name of letters, digits, dots and dashes (a
+/// registered name, or an IPv4 address), then maybe `:` and a port of at most five digits.
+/// Valid without the full parse, which copies the value to read it. Anything else (an IPv6
+/// address, percent-escapes, a refusal) goes through the full parse.
+fn is_plain_host(value: &[u8]) -> bool {
+    let (host, port) = match value.iter().position(|&b| b == b':') {
+        Some(colon) => (&value[..colon], Some(&value[colon + 1..])),
+        None => (value, None),
+    };
+    !host.is_empty()
+        && host
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && port
+            .is_none_or(|port| (1..=5).contains(&port.len()) && port.iter().all(u8::is_ascii_digit))
 }
 
 /// Every member of every `Expect` line is `100-continue` (case-insensitive); empty list
@@ -205,6 +227,28 @@ mod tests {
             assert!(!is_valid_host(bad.as_bytes()), "{bad:?}");
         }
         assert!(!is_valid_host(b"\xff"));
+    }
+
+    #[test]
+    fn a_plain_host_is_one_the_full_parse_accepts_too() {
+        for plain in [
+            "guichet",
+            "guichet.example.fr:443",
+            "127.0.0.1",
+            "1.2.3.4:65535",
+            "g:99999",
+            "a.b:0",
+            "-",
+            "a..b",
+            "xn--mairie-d-marmande-bxb.fr",
+        ] {
+            assert!(is_plain_host(plain.as_bytes()), "{plain}");
+            assert!(parses_as_host(plain.as_bytes()), "{plain}");
+        }
+        // Left to the full parse.
+        for other in ["[::1]:80", "g:", "g:123456", "%41", ":80", "g h", "a@b", ""] {
+            assert!(!is_plain_host(other.as_bytes()), "{other:?}");
+        }
     }
 
     #[test]
