@@ -104,9 +104,6 @@ fn refusal(request: &Request) -> Option<Response> {
 /// - `no-store`: pages carry personal data and tracking links, so no shared or browser
 ///   cache keeps them (a blank form page says `no-cache` itself, `page_cache`).
 fn default_headers(response: &mut Response) {
-    // Room for what the way out adds (these, `Vary`, `Content-Language`, `X-Request-Id`)
-    // in one allocation, rather than a map grown twice on every answer.
-    response.headers_mut().reserve(WAY_OUT_HEADERS);
     embed::deny_framing(response);
     let headers = response.headers_mut();
     for (name, value) in [
@@ -119,9 +116,6 @@ fn default_headers(response: &mut Response) {
             .or_insert_with(|| HeaderValue::from_static(value));
     }
 }
-
-/// The headers the way out may add to an answer.
-const WAY_OUT_HEADERS: usize = 8;
 
 /// What the way out needs from the way in.
 struct After {
