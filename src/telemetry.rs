@@ -289,8 +289,8 @@ impl<M: Members> Visit for AsJson<'_, M> {
         self.0.member(field.name(), |out| write!(out, "{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        // As serde_json writes numbers (ryu: the shortest text that reads back the same,
-        // a tenth of `Display`'s cost); JSON has no NaN.
+        // As serde_json writes numbers (ryu: the shortest text that reads back the same);
+        // JSON has no NaN.
         self.0.member(field.name(), |out| match value.is_finite() {
             true => out.write_str(ryu::Buffer::new().format_finite(value)),
             false => out.write_str("null"),
