@@ -851,44 +851,6 @@ mod tests {
     }
 
     #[test]
-    fn filings_share_one_definition_text_that_reads_back_as_the_effective_schema() {
-        let territory = Territory::parse(concat!(
-            "[territory]\nname = \"T\"\n",
-            "[[communes]]\nslug = \"alpha\"\nname = \"Alpha\"\n",
-            "[[services]]\nid = \"voirie\"\nname = \"Voirie\"\ndefault_queue = \"q\"\n",
-            "[[services.queues]]\nid = \"q\"\nname = \"Q\"\n",
-        ))
-        .unwrap();
-        let definition = json!({
-            "title": "Signaler",
-            "type": "object",
-            "x-guichet": {"service": "voirie"},
-            "properties": {
-                "commune": {"type": "string", "title": "Commune", "x-widget": "commune"},
-                "texte": {"type": "string", "title": "Texte"}
-            }
-        });
-        let form = Form::load("f", &definition.to_string(), &territory, &HashMap::new()).unwrap();
-        let first = crate::store::FormVersionRecord::of(&form);
-        let second = crate::store::FormVersionRecord::of(&form);
-        assert!(Arc::ptr_eq(&first.definition, &second.definition));
-        // The effective schema, commune choices filled in, in the file's key order.
-        let read: Value = serde_json::from_str(&first.definition).unwrap();
-        assert_eq!(read, form.schema);
-        assert_eq!(
-            read["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .collect::<Vec<_>>(),
-            ["commune", "texte"]
-        );
-        assert!(read["properties"]["commune"]["oneOf"].is_array());
-        assert_eq!(first.version, form.version);
-        assert_eq!(first.rule_source, None);
-    }
-
-    #[test]
     fn commune_fields_publish_labelled_choices_and_validate_the_same_slugs() {
         let territory = Territory::parse(concat!(
             "[territory]\nname = \"T\"\n",

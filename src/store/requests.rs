@@ -457,3 +457,43 @@ pub(super) fn form_version_row(row: &impl ReadRow) -> Result<ArchivedFormVersion
         recorded_at: row.time("recorded_at")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filings_share_one_definition_text_that_reads_back_as_the_effective_schema() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let catalogue = crate::catalogue::Catalogue::load_strict(root).unwrap();
+        let form = catalogue.form("remplacement-bac").unwrap();
+        let first = FormVersionRecord::of(form);
+        let second = FormVersionRecord::of(form);
+        assert!(Arc::ptr_eq(&first.definition, &second.definition));
+        // The effective schema, commune choices filled in, in the file's key order.
+        let read: Value = serde_json::from_str(&first.definition).unwrap();
+        assert_eq!(read, form.schema);
+        let keys = |schema: &Value| -> Vec<String> {
+            schema["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(keys(&read), keys(&form.schema));
+        assert_eq!(keys(&read)[..2], ["motif", "numero_bac"]);
+        assert!(
+            read.pointer("/$defs/adresse/properties/commune/oneOf")
+                .is_some_and(Value::is_array),
+            "{read}"
+        );
+        assert_eq!(first.version, form.version);
+        // The rule's own source, shared rather than copied.
+        let rule = form.rule.as_ref().unwrap();
+        assert!(Arc::ptr_eq(
+            first.rule_source.as_ref().unwrap(),
+            &rule.source
+        ));
+    }
+}
