@@ -31,22 +31,18 @@ pub async fn record(
     tx.write_facts(id, &facts).await
 }
 
-/// [`record`] for a request being filed, from its first events (appended at `now` in
-/// `tx`) without reading them back.
-pub async fn record_filed(
-    tx: &mut dyn RequestTransaction,
-    id: Uuid,
+/// What statistics know of a request being filed, from its first events (appended at
+/// `now`), without reading them back.
+pub fn filed(
     origin: FactsOrigin,
     events: &[crate::domain::workflow::NewEvent],
     now: time::OffsetDateTime,
-) -> Result<(), StoreError> {
-    let Some(facts) = RequestFacts::fold(origin, events.iter().map(|e| (e.kind, &e.body, now)))
-    else {
-        return Err(StoreError::Other(anyhow::anyhow!(
-            "request {id} is filed without its submission event"
-        )));
-    };
-    tx.insert_facts(id, &facts).await
+) -> Result<RequestFacts, StoreError> {
+    RequestFacts::fold(origin, events.iter().map(|e| (e.kind, &e.body, now))).ok_or_else(|| {
+        StoreError::Other(anyhow::anyhow!(
+            "a request is filed without its submission event"
+        ))
+    })
 }
 
 /// Writes the facts of every request that has none; returns how many. Idempotent, and

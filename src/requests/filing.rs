@@ -9,15 +9,15 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::catalogue::Form;
-use crate::domain::outbox::{PlanInput, Planner};
-use crate::domain::statistics::FactsOrigin;
+use crate::domain::outbox::{OutboxMessage, PlanInput, Planner};
+use crate::domain::statistics::{FactsOrigin, RequestFacts};
 use crate::domain::workflow::{HandlingState, NewEvent};
 use crate::domain::{EventKind, Reference, Status, TrackingToken};
 use crate::i18n::Lang;
 use crate::intake::Accepted;
 use crate::store::{
-    Batched, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction, Store,
-    StoreError,
+    Batched, FiledRequest, FormVersionRecord, Inserted, NewRequest, Receipt, RequestTransaction,
+    Store, StoreError,
 };
 
 /// A fresh reference collides with an existing one about once in 10^12 filings per thousand
@@ -136,21 +136,59 @@ pub async fn store_request_at(
     planner: Arc<Planner>,
     now: OffsetDateTime,
 ) -> Result<Receipt, StoreError> {
-    store
-        .group_commit()
-        .run(Filing {
-            request,
-            planner,
-            now,
-        })
-        .await
+    let filing = Filing::prepare(request, planner, now)?;
+    store.group_commit().run(filing).await
 }
 
 /// One filing, as a group's transaction writes it.
+///
+/// All that can be decided before writing (its first state and events, its facts, a
+/// reference and the messages naming it) is decided in the caller's task, where filings
+/// run side by side: the committer, which writes one filing after another, only writes.
 struct Filing {
     request: NewRequest,
     planner: Arc<Planner>,
     now: OffsetDateTime,
+    state: HandlingState,
+    events: Vec<NewEvent>,
+    facts: RequestFacts,
+    /// The reference drawn, and the messages planned for it; drawn again on a clash.
+    reference: Reference,
+    messages: Vec<OutboxMessage>,
+}
+
+impl Filing {
+    fn prepare(
+        request: NewRequest,
+        planner: Arc<Planner>,
+        now: OffsetDateTime,
+    ) -> Result<Filing, StoreError> {
+        let (state, events) = filed_state(&request, now);
+        let facts = super::facts::filed(origin(&request), &events, now)?;
+        let reference = Reference::generate();
+        let messages = planner(&filing_plan(&request, &reference, &state, &events));
+        Ok(Filing {
+            request,
+            planner,
+            now,
+            state,
+            events,
+            facts,
+            reference,
+            messages,
+        })
+    }
+
+    /// Another reference, for when the one drawn is taken, and its messages.
+    fn draw_again(&mut self) {
+        self.reference = Reference::generate();
+        self.messages = (self.planner)(&filing_plan(
+            &self.request,
+            &self.reference,
+            &self.state,
+            &self.events,
+        ));
+    }
 }
 
 #[async_trait]
@@ -158,25 +196,30 @@ impl Batched for Filing {
     type Output = Receipt;
 
     async fn write(&mut self, tx: &mut dyn RequestTransaction) -> Result<Receipt, StoreError> {
-        let (request, now) = (&self.request, self.now);
-        let (state, events) = filed_state(request, now);
-        tx.record_form_version(&request.form, now).await?;
-        for _ in 0..REFERENCE_ATTEMPTS {
-            let reference = Reference::generate();
-            let inserted = tx.insert_request(&reference, request, &state, now).await?;
-            let Inserted::Request(id) = inserted else {
-                continue;
+        tx.record_form_version(&self.request.form, self.now).await?;
+        for attempt in 0..REFERENCE_ATTEMPTS {
+            if attempt > 0 {
+                self.draw_again();
+            }
+            let first: Vec<_> = first_actors(&self.request)
+                .into_iter()
+                .zip(&self.events)
+                .collect();
+            let filed = FiledRequest {
+                request: &self.request,
+                state: &self.state,
+                events: &first,
+                facts: &self.facts,
+                messages: &self.messages,
             };
-            let first: Vec<_> = first_actors(request).into_iter().zip(&events).collect();
-            tx.append_events(id, &first, now).await?;
-            super::facts::record_filed(tx, id, origin(request), &events, now).await?;
-            let messages = (self.planner)(&filing_plan(request, &reference, &state, &events));
-            tx.queue_outbox(id, &messages, now).await?;
-            return Ok(Receipt {
-                reference,
-                status: state.status,
-                created_at: now,
-            });
+            if let Inserted::Request(_) = tx.file_request(&self.reference, &filed, self.now).await?
+            {
+                return Ok(Receipt {
+                    reference: self.reference.clone(),
+                    status: self.state.status,
+                    created_at: self.now,
+                });
+            }
         }
         Err(StoreError::Other(anyhow::anyhow!(
             "no free reference after {REFERENCE_ATTEMPTS} draws"

@@ -37,8 +37,8 @@ pub use handling::{
 pub use outbox::{OutboxRow, OutboxStore, Outcome, backoff};
 pub use postgres::PostgresStore;
 pub use requests::{
-    Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, Receipt, RequestStore,
-    RequestTransaction, StatusSummary, StoredRequest, TrackedRequest,
+    Event, FiledRequest, FormVersionRecord, Inserted, LockedRequest, NewRequest, Receipt,
+    RequestStore, RequestTransaction, StatusSummary, StoredRequest, TrackedRequest,
 };
 pub use sqlite::SqliteStore;
 pub use staff::{LoginCount, NewStaffUser, Session, StaffStore, StaffUser};

@@ -4,9 +4,11 @@
 use crate::common;
 
 use common::{fixture, spawn_app_with};
+use guichet::domain::outbox::{OutboxChannel, OutboxMessage};
+use guichet::domain::statistics::FactsOrigin;
 use guichet::domain::{Reference, TrackingToken};
 use guichet::requests::filing::{Filer, filed_state, new_request, store_request};
-use guichet::store::Inserted;
+use guichet::store::{FiledRequest, Inserted};
 use reqwest::header::LOCATION;
 
 /// Distinct requests, each sent twice at the same instant (a double click).
@@ -150,4 +152,91 @@ fn filing() -> guichet::store::NewRequest {
         &TrackingToken::generate(),
         Filer::named("citoyen"),
     )
+}
+
+/// A whole filing (request, first events, facts, messages) under a reference another request
+/// holds writes nothing of itself, and the transaction goes on: the filing drawn again under
+/// a fresh reference is written once, with its events, its message and its count.
+#[tokio::test]
+async fn a_whole_filing_under_a_taken_reference_writes_nothing_and_is_drawn_again() {
+    let app = spawn_app_with(&fixture("minimal")).await;
+    let store = app.store.clone();
+    let receipt = store_request(
+        store.as_ref(),
+        filing(),
+        std::sync::Arc::new(guichet::dispatch::no_messages),
+    )
+    .await
+    .unwrap();
+
+    let second = filing();
+    let now = time::OffsetDateTime::now_utc();
+    let (state, events) = filed_state(&second, now);
+    let first = [("citoyen", &events[0]), ("guichet", &events[1])];
+    let origin = FactsOrigin {
+        form_id: second.form.form_id.clone(),
+        commune: second.commune.as_ref().map(ToString::to_string),
+        channel: second.channel.as_str().to_owned(),
+        filed_by: None,
+    };
+    let facts = guichet::requests::facts::filed(origin, &events, now).unwrap();
+    let messages = [OutboxMessage {
+        channel: OutboxChannel::Email,
+        target: "habitant@example.org".into(),
+        kind: "receipt".into(),
+        payload: serde_json::json!({"reference": "?"}),
+        not_before: None,
+    }];
+    let filed = FiledRequest {
+        request: &second,
+        state: &state,
+        events: &first,
+        facts: &facts,
+        messages: &messages,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.record_form_version(&second.form, now).await.unwrap();
+    let clash = tx
+        .file_request(&receipt.reference, &filed, now)
+        .await
+        .unwrap();
+    assert_eq!(clash, Inserted::ReferenceTaken);
+    let fresh = Reference::generate();
+    let inserted = tx.file_request(&fresh, &filed, now).await.unwrap();
+    assert!(matches!(inserted, Inserted::Request(_)), "{inserted:?}");
+    tx.commit().await.unwrap();
+
+    assert_eq!(app.count().await, 2);
+    let stored = store.request_by_reference(&fresh).await.unwrap().unwrap();
+    let kinds: Vec<&str> = stored.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["submitted", "routed"]);
+    let kept = store
+        .request_by_reference(&receipt.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.events.len(),
+        2,
+        "the first request's history is its own"
+    );
+    // One message, whatever the worker made of it since.
+    let queued: u64 = store
+        .outbox_counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(queued, 1);
+    // Statistics count each request once.
+    assert!(store.requests_without_facts(10).await.unwrap().is_empty());
+    let counted: u64 = store
+        .monthly_counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(counted, 2);
 }

@@ -20,10 +20,23 @@ pub(super) async fn insert_outbox(
     if messages.is_empty() {
         return Ok(());
     }
-    let mut insert = QueryBuilder::<Sqlite>::new(
+    let mut insert = QueryBuilder::<Sqlite>::new("");
+    push_outbox(&mut insert, request_id, messages, now);
+    insert.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// `INSERT INTO outbox …` of `messages`, pending from `now` (or when each says).
+pub(super) fn push_outbox(
+    sql: &mut QueryBuilder<Sqlite>,
+    request_id: Option<&str>,
+    messages: &[OutboxMessage],
+    now: OffsetDateTime,
+) {
+    sql.push(
         "INSERT INTO outbox (id, idempotency_key, request_id, channel, target, kind, payload, state, next_attempt_at, created_at) ",
     );
-    insert.push_values(messages, |mut row, message| {
+    sql.push_values(messages, |mut row, message| {
         row.push_bind(Uuid::now_v7().to_string())
             .push_bind(Uuid::new_v4().to_string())
             .push_bind(request_id)
@@ -35,8 +48,6 @@ pub(super) async fn insert_outbox(
             .push_bind(format_time(message.not_before.unwrap_or(now)))
             .push_bind(format_time(now));
     });
-    insert.build().execute(&mut *tx).await?;
-    Ok(())
 }
 
 #[async_trait]

@@ -25,7 +25,7 @@ use crate::store::statistics::{FACTS_COLUMNS, FactsRow, PendingRollups, RollupDe
 const FILING_LANG: &str = "(SELECT json_extract(e.body, '$.lang') FROM request_events e
     WHERE e.request_id = requests.id AND e.kind = 'submitted' ORDER BY e.id LIMIT 1) AS filing_lang";
 use crate::store::{
-    Event, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
+    Event, FiledRequest, FormVersionRecord, Inserted, LockedRequest, NewRequest, RequestStore,
     RequestTransaction, StatusSummary, StoreError, StoredRequest, Target, TrackedRequest,
     format_time,
 };
@@ -143,38 +143,109 @@ impl SqliteTransaction {
         old: Option<&FactsRow>,
     ) -> Result<(), StoreError> {
         let delta = RollupDelta::between(old, &row);
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO request_facts (request_id, {FACTS_COLUMNS})
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month"
-        )))
-        .bind(id.to_string())
-        .bind(row.form_id)
-        .bind(row.commune)
-        .bind(row.channel)
-        .bind(row.filed_by)
-        .bind(row.service)
-        .bind(row.queue)
-        .bind(row.status)
-        .bind(row.filed_at)
-        .bind(row.first_action_at)
-        .bind(row.closed_at)
-        .bind(row.due_at)
-        .bind(row.paused_seconds)
-        .bind(row.within_deadline)
-        .bind(row.reopened)
-        .bind(row.transferred)
-        .bind(row.fallback)
-        .bind(row.filed_day)
-        .bind(row.closed_day)
-        .bind(row.first_action_bucket)
-        .bind(row.resolution_bucket)
-        .bind(row.filed_month)
-        .execute(&mut *self.tx)
-        .await?;
+        let mut upsert = QueryBuilder::<Sqlite>::new("");
+        push_facts(&mut upsert, id, row);
+        upsert.push(
+            " ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month",
+        );
+        upsert.build().execute(&mut *self.tx).await?;
         self.rollups.push(delta);
         Ok(())
     }
+}
+
+/// `INSERT INTO requests …` of a new request `id` under `reference`, with no conflict clause.
+fn push_request(
+    sql: &mut QueryBuilder<Sqlite>,
+    id: Uuid,
+    reference: &Reference,
+    request: &NewRequest,
+    state: &HandlingState,
+    now: &str,
+) {
+    sql.push(
+        "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
+            status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
+            filed_by, citizen_contact) ",
+    );
+    sql.push_values([()], |mut row, ()| {
+        row.push_bind(id.to_string())
+            .push_bind(reference.to_string())
+            .push_bind(&request.tracking_hash)
+            .push_bind(&request.form.form_id)
+            .push_bind(request.form.version.as_str())
+            .push_bind(&request.commune)
+            .push_bind(request.channel.as_str())
+            .push_bind(request.data.to_string())
+            .push_bind(state.status.as_str())
+            .push_bind(&state.service)
+            .push_bind(&state.queue)
+            .push_bind(state.priority.as_str())
+            .push_bind(json!(request.tags).to_string())
+            .push_bind(&request.routing_reason)
+            .push_bind(&request.routing_fallback)
+            .push_bind(state.due_at.map(format_time))
+            .push_bind(now)
+            .push_bind(now)
+            .push_bind(&request.filed_by)
+            .push_bind(&request.citizen_contact);
+    });
+}
+
+/// What a refused request insert means: the same submission stored already, or a failure.
+fn refused_request(err: sqlx::Error) -> Result<Inserted, StoreError> {
+    if is_unique_violation_on(&err, "requests.tracking_hash") {
+        Err(StoreError::AlreadyFiled)
+    } else {
+        Err(err.into())
+    }
+}
+
+/// `INSERT INTO request_events …` of `events`, in order, on request `id`.
+fn push_events(sql: &mut QueryBuilder<Sqlite>, id: &str, events: &[(&str, &NewEvent)], now: &str) {
+    sql.push(
+        "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) ",
+    );
+    sql.push_values(events, |mut row, (actor, event)| {
+        row.push_bind(id)
+            .push_bind(event.kind.as_str())
+            .push_bind(*actor)
+            .push_bind(event.visible_to_citizen)
+            .push_bind(event.body.to_string())
+            .push_bind(now);
+    });
+}
+
+/// `INSERT INTO request_facts …` of request `id`'s `row`, with no conflict clause.
+fn push_facts(sql: &mut QueryBuilder<Sqlite>, id: Uuid, row: FactsRow) {
+    sql.push(format!(
+        "INSERT INTO request_facts (request_id, {FACTS_COLUMNS}) "
+    ));
+    sql.push_values([row], |mut values, row| {
+        values
+            .push_bind(id.to_string())
+            .push_bind(row.form_id)
+            .push_bind(row.commune)
+            .push_bind(row.channel)
+            .push_bind(row.filed_by)
+            .push_bind(row.service)
+            .push_bind(row.queue)
+            .push_bind(row.status)
+            .push_bind(row.filed_at)
+            .push_bind(row.first_action_at)
+            .push_bind(row.closed_at)
+            .push_bind(row.due_at)
+            .push_bind(row.paused_seconds)
+            .push_bind(row.within_deadline)
+            .push_bind(row.reopened)
+            .push_bind(row.transferred)
+            .push_bind(row.fallback)
+            .push_bind(row.filed_day)
+            .push_bind(row.closed_day)
+            .push_bind(row.first_action_bucket)
+            .push_bind(row.resolution_bucket)
+            .push_bind(row.filed_month);
+    });
 }
 
 #[async_trait]
@@ -213,43 +284,63 @@ impl RequestTransaction for SqliteTransaction {
         now: OffsetDateTime,
     ) -> Result<Inserted, StoreError> {
         let id = Uuid::now_v7();
-        let now_text = format_time(now);
-        let inserted = sqlx::query(
-            "INSERT INTO requests (id, reference, tracking_hash, form_id, form_version, commune, channel, data,
-                status, service, queue, priority, tags, routing_reason, routing_fallback, due_at, created_at, updated_at,
-                filed_by, citizen_contact)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (reference) DO NOTHING",
-        )
-        .bind(id.to_string())
-        .bind(reference.to_string())
-        .bind(&request.tracking_hash)
-        .bind(&request.form.form_id)
-        .bind(request.form.version.as_str())
-        .bind(&request.commune)
-        .bind(request.channel.as_str())
-        .bind(request.data.to_string())
-        .bind(state.status.as_str())
-        .bind(&state.service)
-        .bind(&state.queue)
-        .bind(state.priority.as_str())
-        .bind(json!(request.tags).to_string())
-        .bind(&request.routing_reason)
-        .bind(&request.routing_fallback)
-        .bind(state.due_at.map(format_time))
-        .bind(&now_text)
-        .bind(&now_text)
-        .bind(&request.filed_by)
-        .bind(&request.citizen_contact)
-        .execute(&mut *self.tx)
-        .await;
-        match inserted {
+        let mut insert = QueryBuilder::<Sqlite>::new("");
+        push_request(
+            &mut insert,
+            id,
+            reference,
+            request,
+            state,
+            &format_time(now),
+        );
+        insert.push(" ON CONFLICT (reference) DO NOTHING");
+        match insert.build().execute(&mut *self.tx).await {
             Ok(done) if done.rows_affected() == 0 => Ok(Inserted::ReferenceTaken),
             Ok(_) => Ok(Inserted::Request(id)),
-            Err(err) if is_unique_violation_on(&err, "requests.tracking_hash") => {
-                Err(StoreError::AlreadyFiled)
+            Err(err) => refused_request(err),
+        }
+    }
+
+    async fn file_request(
+        &mut self,
+        reference: &Reference,
+        filed: &FiledRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Inserted, StoreError> {
+        let id = Uuid::now_v7();
+        let (now_text, facts) = (format_time(now), FactsRow::of(filed.facts));
+        let delta = RollupDelta::between(None, &facts);
+        // One query of several statements: SQLite runs them in order and stops at the first
+        // that fails, which is undone alone. The request comes first, without a conflict
+        // clause, so a reference clash stops the query before anything of it is written.
+        let mut sql = QueryBuilder::<Sqlite>::new("");
+        push_request(
+            &mut sql,
+            id,
+            reference,
+            filed.request,
+            filed.state,
+            &now_text,
+        );
+        if !filed.events.is_empty() {
+            sql.push("; ");
+            push_events(&mut sql, &id.to_string(), filed.events, &now_text);
+        }
+        sql.push("; ");
+        push_facts(&mut sql, id, facts);
+        if !filed.messages.is_empty() {
+            sql.push("; ");
+            super::outbox::push_outbox(&mut sql, Some(&id.to_string()), filed.messages, now);
+        }
+        match sql.build().execute(&mut *self.tx).await {
+            Ok(_) => {
+                self.rollups.push(delta);
+                Ok(Inserted::Request(id))
             }
-            Err(err) => Err(err.into()),
+            Err(err) if is_unique_violation_on(&err, "requests.reference") => {
+                Ok(Inserted::ReferenceTaken)
+            }
+            Err(err) => refused_request(err),
         }
     }
 
@@ -354,18 +445,8 @@ impl RequestTransaction for SqliteTransaction {
         if events.is_empty() {
             return Ok(());
         }
-        let (id, now) = (id.to_string(), format_time(now));
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO request_events (request_id, kind, actor, visible_to_citizen, body, created_at) ",
-        );
-        insert.push_values(events, |mut row, (actor, event)| {
-            row.push_bind(&id)
-                .push_bind(event.kind.as_str())
-                .push_bind(*actor)
-                .push_bind(event.visible_to_citizen)
-                .push_bind(event.body.to_string())
-                .push_bind(&now);
-        });
+        let mut insert = QueryBuilder::<Sqlite>::new("");
+        push_events(&mut insert, &id.to_string(), events, &format_time(now));
         insert.build().execute(&mut *self.tx).await?;
         Ok(())
     }
