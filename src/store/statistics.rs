@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -880,6 +881,52 @@ impl RollupDelta {
     pub fn is_empty(&self) -> bool {
         self.days.is_empty() && self.durations.is_empty()
     }
+
+    /// The rows this change adds to each rollup, as [`Rollup::add_rows`] reads them: the
+    /// rollup's index in [`ROLLUPS`], and its rows as one JSON array, in key order. A rollup
+    /// left unchanged is left out.
+    pub fn rows(&self) -> impl Iterator<Item = (usize, String)> {
+        let days = self.days.iter().map(|(key, counts)| {
+            json!([
+                key.day,
+                key.status,
+                key.channel,
+                key.service,
+                key.form_id,
+                key.commune,
+                key.queue,
+                key.filed_by,
+                key.due_day,
+                counts.filed,
+                counts.closed,
+                counts.closed_with_deadline,
+                counts.within_deadline,
+                counts.reopened,
+                counts.transferred,
+                counts.fallback,
+                counts.closures,
+            ])
+        });
+        let durations = self.durations.iter().map(|(key, n)| {
+            json!([
+                key.span,
+                key.month,
+                key.service,
+                key.form_id,
+                key.commune,
+                key.channel,
+                key.queue,
+                key.filed_by,
+                key.bucket,
+                n,
+            ])
+        });
+        [days.collect::<Vec<Value>>(), durations.collect()]
+            .into_iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(i, rows)| (i, Value::Array(rows).to_string()))
+    }
 }
 
 /// The rollup changes of one write transaction, added to the rollups when it commits, in
@@ -932,28 +979,94 @@ impl PendingRollups {
     }
 }
 
-/// Adds a [`DayKey`]'s [`DayCounts`] to `request_day_counts` (binds: the key's columns then
-/// the counts', in the order written).
-pub const ADD_DAY_COUNTS: &str = "INSERT INTO request_day_counts (day, status, channel, service,
-    form_id, commune, queue, filed_by, due_day, filed, closed, closed_with_deadline,
-    within_deadline, reopened, transferred, fallback, closures)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, status, channel, service, form_id, commune, queue, filed_by, due_day)
-    DO UPDATE SET filed = request_day_counts.filed + excluded.filed,
-        closed = request_day_counts.closed + excluded.closed,
-        closed_with_deadline = request_day_counts.closed_with_deadline + excluded.closed_with_deadline,
-        within_deadline = request_day_counts.within_deadline + excluded.within_deadline,
-        reopened = request_day_counts.reopened + excluded.reopened,
-        transferred = request_day_counts.transferred + excluded.transferred,
-        fallback = request_day_counts.fallback + excluded.fallback,
-        closures = request_day_counts.closures + excluded.closures";
+/// A rollup table, as a change adds to it: its key columns (each marked `true` when it
+/// holds a number), then the counts added to.
+pub struct Rollup {
+    table: &'static str,
+    keys: &'static [(&'static str, bool)],
+    counts: &'static [&'static str],
+}
 
-/// Adds to a [`DurationKey`]'s count in `request_duration_counts`.
-pub const ADD_DURATION_COUNT: &str = "INSERT INTO request_duration_counts (span, month,
-    service, form_id, commune, channel, queue, filed_by, bucket, n)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (span, month, service, form_id, commune, channel, queue, filed_by, bucket)
-    DO UPDATE SET n = request_duration_counts.n + excluded.n";
+/// `request_day_counts`: [`DayKey`]'s fields, then [`DayCounts`]'.
+const DAY_COUNTS: Rollup = Rollup {
+    table: "request_day_counts",
+    keys: &[
+        ("day", true),
+        ("status", false),
+        ("channel", false),
+        ("service", false),
+        ("form_id", false),
+        ("commune", false),
+        ("queue", false),
+        ("filed_by", false),
+        ("due_day", true),
+    ],
+    counts: &[
+        "filed",
+        "closed",
+        "closed_with_deadline",
+        "within_deadline",
+        "reopened",
+        "transferred",
+        "fallback",
+        "closures",
+    ],
+};
+
+/// `request_duration_counts`: [`DurationKey`]'s fields, then the count.
+const DURATION_COUNTS: Rollup = Rollup {
+    table: "request_duration_counts",
+    keys: &[
+        ("span", false),
+        ("month", true),
+        ("service", false),
+        ("form_id", false),
+        ("commune", false),
+        ("channel", false),
+        ("queue", false),
+        ("filed_by", false),
+        ("bucket", true),
+    ],
+    counts: &["n"],
+};
+
+/// Both rollups, in the order of [`RollupDelta::rows`]' indexes.
+pub const ROLLUPS: [Rollup; 2] = [DAY_COUNTS, DURATION_COUNTS];
+
+impl Rollup {
+    /// The one statement that adds a whole change to the rollup, whatever its number of
+    /// rows: they come as one JSON array (see [`RollupDelta::rows`]), each row an array
+    /// of its columns in order. `rows` is the table that spreads that array into rows, in
+    /// order, with the row in a column `value`; `column(i, number)` reads the row's `i`th
+    /// element. A group of filings thus adds to the rollups in one trip to the database,
+    /// not one per row.
+    pub fn add_rows(&self, rows: &str, column: impl Fn(usize, bool) -> String) -> String {
+        let all = || {
+            let keys = self.keys.iter().map(|&(name, number)| (name, number));
+            keys.chain(self.counts.iter().map(|&name| (name, true)))
+        };
+        let names: Vec<&str> = all().map(|(name, _)| name).collect();
+        let values: Vec<String> = all()
+            .enumerate()
+            .map(|(i, (_, number))| column(i, number))
+            .collect();
+        let keys: Vec<&str> = self.keys.iter().map(|(name, _)| *name).collect();
+        let sums: Vec<String> = self
+            .counts
+            .iter()
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}", table = self.table))
+            .collect();
+        format!(
+            "INSERT INTO {table} ({names}) SELECT {values} FROM {rows}
+             ON CONFLICT ({keys}) DO UPDATE SET {sums}",
+            table = self.table,
+            names = names.join(", "),
+            values = values.join(", "),
+            keys = keys.join(", "),
+            sums = sums.join(", "),
+        )
+    }
+}
 
 /// Both rollups computed again from `request_facts`, as [`RollupDelta`] keeps them (the
 /// same SQL on both databases). Rows a request left keep a count of zero when kept by

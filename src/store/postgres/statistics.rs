@@ -1,6 +1,8 @@
 //! PostgreSQL: counts of requests for the public figures, and the dashboard's figure queries
 //! (their SQL is shared, in `store::statistics`).
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -8,8 +10,8 @@ use super::PostgresStore;
 use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
 use crate::store::statistics::{
-    ADD_DAY_COUNTS, ADD_DURATION_COUNT, Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS,
-    RollupDelta, StatisticsStore, facts_origin, figure_row, monthly_count,
+    Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS, ROLLUPS, RollupDelta, StatisticsStore,
+    facts_origin, figure_row, monthly_count,
 };
 
 #[async_trait]
@@ -100,49 +102,27 @@ pub(super) async fn add_to_rollups(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     delta: &RollupDelta,
 ) -> Result<(), StoreError> {
-    if delta.days.is_empty() && delta.durations.is_empty() {
-        return Ok(());
-    }
-    let add_day = numbered_placeholders(ADD_DAY_COUNTS);
-    for (key, counts) in &delta.days {
-        sqlx::query(sqlx::AssertSqlSafe(add_day.clone()))
-            .bind(key.day)
-            .bind(key.status)
-            .bind(&key.channel)
-            .bind(&key.service)
-            .bind(&key.form_id)
-            .bind(&key.commune)
-            .bind(&key.queue)
-            .bind(&key.filed_by)
-            .bind(key.due_day)
-            .bind(counts.filed)
-            .bind(counts.closed)
-            .bind(counts.closed_with_deadline)
-            .bind(counts.within_deadline)
-            .bind(counts.reopened)
-            .bind(counts.transferred)
-            .bind(counts.fallback)
-            .bind(counts.closures)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let add_duration = numbered_placeholders(ADD_DURATION_COUNT);
-    for (key, n) in &delta.durations {
-        sqlx::query(sqlx::AssertSqlSafe(add_duration.clone()))
-            .bind(key.span)
-            .bind(key.month)
-            .bind(&key.service)
-            .bind(&key.form_id)
-            .bind(&key.commune)
-            .bind(&key.channel)
-            .bind(&key.queue)
-            .bind(&key.filed_by)
-            .bind(key.bucket)
-            .bind(*n)
-            .execute(&mut **tx)
-            .await?;
+    static ADD: LazyLock<[String; 2]> =
+        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ROWS, column)));
+    for (rollup, rows) in delta.rows() {
+        let add = sqlx::query(sqlx::AssertSqlSafe(ADD[rollup].as_str())).bind(rows);
+        add.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The rows of a rollup change, from its JSON array, in key order: every transaction takes
+/// the rollups' row locks in that order, so two never deadlock on them.
+const ROWS: &str =
+    "jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r (value, i) ORDER BY i";
+
+/// A row's `i`th column, as the rollup's column type.
+fn column(i: usize, number: bool) -> String {
+    if number {
+        format!("(value ->> {i})::bigint")
+    } else {
+        format!("value ->> {i}")
+    }
 }
 
 /// The shared SQL's `?` placeholders as PostgreSQL's `$1, $2…` (the figures' SQL holds no

@@ -1,6 +1,8 @@
 //! SQLite: counts of requests for the public figures, and the dashboard's figure queries
 //! (their SQL is shared, in `store::statistics`).
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -8,8 +10,8 @@ use super::SqliteStore;
 use crate::domain::statistics::FactsOrigin;
 use crate::store::StoreError;
 use crate::store::statistics::{
-    ADD_DAY_COUNTS, ADD_DURATION_COUNT, Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS,
-    RollupDelta, StatisticsStore, facts_origin, figure_row, monthly_count,
+    Bind, FigureRow, MonthlyCount, REBUILD_ROLLUPS, ROLLUPS, RollupDelta, StatisticsStore,
+    facts_origin, figure_row, monthly_count,
 };
 
 #[async_trait]
@@ -95,47 +97,20 @@ pub(super) async fn add_to_rollups(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     delta: &RollupDelta,
 ) -> Result<(), StoreError> {
-    if delta.days.is_empty() && delta.durations.is_empty() {
-        return Ok(());
-    }
-    let add_day = ADD_DAY_COUNTS.to_owned();
-    for (key, counts) in &delta.days {
-        sqlx::query(sqlx::AssertSqlSafe(add_day.clone()))
-            .bind(key.day)
-            .bind(key.status)
-            .bind(&key.channel)
-            .bind(&key.service)
-            .bind(&key.form_id)
-            .bind(&key.commune)
-            .bind(&key.queue)
-            .bind(&key.filed_by)
-            .bind(key.due_day)
-            .bind(counts.filed)
-            .bind(counts.closed)
-            .bind(counts.closed_with_deadline)
-            .bind(counts.within_deadline)
-            .bind(counts.reopened)
-            .bind(counts.transferred)
-            .bind(counts.fallback)
-            .bind(counts.closures)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let add_duration = ADD_DURATION_COUNT.to_owned();
-    for (key, n) in &delta.durations {
-        sqlx::query(sqlx::AssertSqlSafe(add_duration.clone()))
-            .bind(key.span)
-            .bind(key.month)
-            .bind(&key.service)
-            .bind(&key.form_id)
-            .bind(&key.commune)
-            .bind(&key.channel)
-            .bind(&key.queue)
-            .bind(&key.filed_by)
-            .bind(key.bucket)
-            .bind(*n)
-            .execute(&mut **tx)
-            .await?;
+    static ADD: LazyLock<[String; 2]> =
+        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ROWS, column)));
+    for (rollup, rows) in delta.rows() {
+        let add = sqlx::query(sqlx::AssertSqlSafe(ADD[rollup].as_str())).bind(rows);
+        add.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The rows of a rollup change, from its JSON array, in order (`WHERE true` tells SQLite's
+/// parser that the `ON CONFLICT` that follows belongs to the `INSERT`).
+const ROWS: &str = "json_each(?) WHERE true ORDER BY key";
+
+/// A row's `i`th column: JSON numbers read back as integers, strings as text.
+fn column(i: usize, _number: bool) -> String {
+    format!("value ->> {i}")
 }
