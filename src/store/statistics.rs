@@ -1128,6 +1128,134 @@ pub(super) fn monthly_count(row: &impl ReadRow) -> Result<MonthlyCount, StoreErr
 mod tests {
     use super::*;
 
+    /// Each rollup's rows carry one value per column, in the columns' order, and the
+    /// statement names those columns in that order.
+    #[test]
+    fn a_change_reads_as_one_row_per_key_with_a_value_per_column() {
+        let key = |commune: &str| DayKey {
+            day: 20_000,
+            status: "received",
+            channel: "web".into(),
+            service: "environnement".into(),
+            form_id: "remplacement-bac".into(),
+            commune: commune.into(),
+            queue: "bacs".into(),
+            filed_by: String::new(),
+            due_day: 20_010,
+        };
+        let counts = DayCounts {
+            filed: 2,
+            closures: -1,
+            ..DayCounts::default()
+        };
+        let mut delta = RollupDelta::default();
+        delta.days.insert(key("tonneins"), counts.clone());
+        delta.days.insert(key("marmande"), counts);
+        let duration = DurationKey {
+            span: "resolution",
+            month: 19_997,
+            service: "environnement".into(),
+            form_id: "remplacement-bac".into(),
+            commune: "marmande".into(),
+            channel: "web".into(),
+            queue: "bacs".into(),
+            filed_by: String::new(),
+            bucket: 7,
+        };
+        delta.durations.insert(duration, 3);
+
+        let rows: Vec<(usize, Value)> = delta
+            .rows()
+            .map(|(i, rows)| (i, serde_json::from_str(&rows).unwrap()))
+            .collect();
+        assert_eq!(rows.len(), 2);
+        let (days, durations) = (&rows[0].1, &rows[1].1);
+        assert_eq!((rows[0].0, rows[1].0), (0, 1));
+        // In key order: marmande before tonneins.
+        assert_eq!(
+            days,
+            &json!([
+                [
+                    20_000,
+                    "received",
+                    "web",
+                    "environnement",
+                    "remplacement-bac",
+                    "marmande",
+                    "bacs",
+                    "",
+                    20_010,
+                    2,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    -1
+                ],
+                [
+                    20_000,
+                    "received",
+                    "web",
+                    "environnement",
+                    "remplacement-bac",
+                    "tonneins",
+                    "bacs",
+                    "",
+                    20_010,
+                    2,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    -1
+                ],
+            ])
+        );
+        assert_eq!(
+            durations,
+            &json!([[
+                "resolution",
+                19_997,
+                "environnement",
+                "remplacement-bac",
+                "marmande",
+                "web",
+                "bacs",
+                "",
+                7,
+                3
+            ]])
+        );
+        for (rollup, rows) in ROLLUPS.iter().zip([days, durations]) {
+            let width = rollup.keys.len() + rollup.counts.len();
+            assert!(
+                rows.as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r.as_array().unwrap().len() == width)
+            );
+            let sql = rollup.add_rows("rows", |i, _| format!("c{i}"));
+            let columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+            assert!(
+                sql.contains(&format!("SELECT {} FROM rows", columns.join(", "))),
+                "{sql}"
+            );
+        }
+        assert!(ROLLUPS[0].add_rows("rows", |_, _| String::new()).starts_with(
+            "INSERT INTO request_day_counts (day, status, channel, service, form_id, commune, queue, filed_by, due_day, filed, closed, closed_with_deadline, within_deadline, reopened, transferred, fallback, closures)"
+        ));
+
+        assert_eq!(
+            RollupDelta::default().rows().count(),
+            0,
+            "nothing to add: no statement"
+        );
+    }
+
     fn day(date: time::Date) -> i64 {
         i64::from(date.to_julian_day() - 2_440_588)
     }
