@@ -883,43 +883,43 @@ impl RollupDelta {
     }
 
     /// The rows this change adds to each rollup, as [`Rollup::add_rows`] reads them: the
-    /// rollup's index in [`ROLLUPS`], and its rows as one JSON array, in key order. A rollup
-    /// left unchanged is left out.
+    /// rollup's index in [`ROLLUPS`], and its rows' values as one flat JSON array, row
+    /// after row in key order. A rollup left unchanged is left out.
     pub fn rows(&self) -> impl Iterator<Item = (usize, String)> {
-        let days = self.days.iter().map(|(key, counts)| {
-            json!([
-                key.day,
-                key.status,
-                key.channel,
-                key.service,
-                key.form_id,
-                key.commune,
-                key.queue,
-                key.filed_by,
-                key.due_day,
-                counts.filed,
-                counts.closed,
-                counts.closed_with_deadline,
-                counts.within_deadline,
-                counts.reopened,
-                counts.transferred,
-                counts.fallback,
-                counts.closures,
-            ])
+        let days = self.days.iter().flat_map(|(key, counts)| {
+            [
+                json!(key.day),
+                json!(key.status),
+                json!(key.channel),
+                json!(key.service),
+                json!(key.form_id),
+                json!(key.commune),
+                json!(key.queue),
+                json!(key.filed_by),
+                json!(key.due_day),
+                json!(counts.filed),
+                json!(counts.closed),
+                json!(counts.closed_with_deadline),
+                json!(counts.within_deadline),
+                json!(counts.reopened),
+                json!(counts.transferred),
+                json!(counts.fallback),
+                json!(counts.closures),
+            ]
         });
-        let durations = self.durations.iter().map(|(key, n)| {
-            json!([
-                key.span,
-                key.month,
-                key.service,
-                key.form_id,
-                key.commune,
-                key.channel,
-                key.queue,
-                key.filed_by,
-                key.bucket,
-                n,
-            ])
+        let durations = self.durations.iter().flat_map(|(key, n)| {
+            [
+                json!(key.span),
+                json!(key.month),
+                json!(key.service),
+                json!(key.form_id),
+                json!(key.commune),
+                json!(key.channel),
+                json!(key.queue),
+                json!(key.filed_by),
+                json!(key.bucket),
+                json!(n),
+            ]
         });
         [days.collect::<Vec<Value>>(), durations.collect()]
             .into_iter()
@@ -1034,13 +1034,28 @@ const DURATION_COUNTS: Rollup = Rollup {
 pub const ROLLUPS: [Rollup; 2] = [DAY_COUNTS, DURATION_COUNTS];
 
 impl Rollup {
+    /// How many values one row holds: its key's, then its counts'.
+    pub fn width(&self) -> usize {
+        self.keys.len() + self.counts.len()
+    }
+
     /// The one statement that adds a whole change to the rollup, whatever its number of
-    /// rows: they come as one JSON array (see [`RollupDelta::rows`]), each row an array
-    /// of its columns in order. `rows` is the table that spreads that array into rows, in
-    /// order, with the row in a column `value`; `column(i, number)` reads the row's `i`th
-    /// element. A group of filings thus adds to the rollups in one trip to the database,
-    /// not one per row.
-    pub fn add_rows(&self, rows: &str, column: impl Fn(usize, bool) -> String) -> String {
+    /// rows: they come as one flat JSON array of scalars (see [`RollupDelta::rows`]), each
+    /// row's [`Rollup::width`] values in column order, one row after the other.
+    /// `elements` is the table that spreads that array, with each element in a column
+    /// `value` and its position from 0 in the expression `position`; `column(values,
+    /// number)` reads one column's `values` (an aggregate over the row's elements, in the
+    /// database's text or scalar form) as the column's type. Scalars, not a JSON array per
+    /// row: SQLite would write each row back as text and parse it again for every column.
+    /// A group of filings thus adds to the rollups in one trip to the database, not one
+    /// per row, and in key order.
+    pub fn add_rows(
+        &self,
+        elements: &str,
+        position: &str,
+        column: impl Fn(String, bool) -> String,
+    ) -> String {
+        let width = self.width();
         let all = || {
             let keys = self.keys.iter().map(|&(name, number)| (name, number));
             keys.chain(self.counts.iter().map(|&name| (name, true)))
@@ -1048,7 +1063,10 @@ impl Rollup {
         let names: Vec<&str> = all().map(|(name, _)| name).collect();
         let values: Vec<String> = all()
             .enumerate()
-            .map(|(i, (_, number))| column(i, number))
+            .map(|(i, (_, number))| {
+                let values = format!("max(CASE WHEN {position} % {width} = {i} THEN value END)");
+                column(values, number)
+            })
             .collect();
         let keys: Vec<&str> = self.keys.iter().map(|(name, _)| *name).collect();
         let sums: Vec<String> = self
@@ -1057,7 +1075,8 @@ impl Rollup {
             .map(|c| format!("{c} = {table}.{c} + excluded.{c}", table = self.table))
             .collect();
         format!(
-            "INSERT INTO {table} ({names}) SELECT {values} FROM {rows}
+            "INSERT INTO {table} ({names}) SELECT {values} FROM {elements} \
+             GROUP BY {position} / {width} ORDER BY {position} / {width} \
              ON CONFLICT ({keys}) DO UPDATE SET {sums}",
             table = self.table,
             names = names.join(", "),
@@ -1171,53 +1190,34 @@ mod tests {
         assert_eq!(rows.len(), 2);
         let (days, durations) = (&rows[0].1, &rows[1].1);
         assert_eq!((rows[0].0, rows[1].0), (0, 1));
-        // In key order: marmande before tonneins.
-        assert_eq!(
-            days,
-            &json!([
-                [
-                    20_000,
-                    "received",
-                    "web",
-                    "environnement",
-                    "remplacement-bac",
-                    "marmande",
-                    "bacs",
-                    "",
-                    20_010,
-                    2,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    -1
-                ],
-                [
-                    20_000,
-                    "received",
-                    "web",
-                    "environnement",
-                    "remplacement-bac",
-                    "tonneins",
-                    "bacs",
-                    "",
-                    20_010,
-                    2,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    -1
-                ],
+        // Row after row, in key order: marmande before tonneins.
+        let day_row = |commune: &str| {
+            json!([
+                20_000,
+                "received",
+                "web",
+                "environnement",
+                "remplacement-bac",
+                commune,
+                "bacs",
+                "",
+                20_010,
+                2,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                -1
             ])
-        );
+        };
+        let mut both = day_row("marmande").as_array().unwrap().clone();
+        both.extend(day_row("tonneins").as_array().unwrap().iter().cloned());
+        assert_eq!(days, &Value::Array(both));
         assert_eq!(
             durations,
-            &json!([[
+            &json!([
                 "resolution",
                 19_997,
                 "environnement",
@@ -1228,27 +1228,17 @@ mod tests {
                 "",
                 7,
                 3
-            ]])
+            ])
         );
-        for (rollup, rows) in ROLLUPS.iter().zip([days, durations]) {
-            let width = rollup.keys.len() + rollup.counts.len();
-            assert!(
-                rows.as_array()
-                    .unwrap()
-                    .iter()
-                    .all(|r| r.as_array().unwrap().len() == width)
-            );
-            let sql = rollup.add_rows("rows", |i, _| format!("c{i}"));
-            let columns: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
-            assert!(
-                sql.contains(&format!("SELECT {} FROM rows", columns.join(", "))),
-                "{sql}"
-            );
-        }
-        assert!(ROLLUPS[0].add_rows("rows", |_, _| String::new()).starts_with(
-            "INSERT INTO request_day_counts (day, status, channel, service, form_id, commune, queue, filed_by, due_day, filed, closed, closed_with_deadline, within_deadline, reopened, transferred, fallback, closures)"
-        ));
-
+        assert_eq!((ROLLUPS[0].width(), ROLLUPS[1].width()), (17, 10));
+        let sql = ROLLUPS[1].add_rows("e", "p", |values, number| format!("{values}:{number}"));
+        assert!(
+            sql.starts_with(
+                "INSERT INTO request_duration_counts (span, month, service, form_id, commune, channel, queue, filed_by, bucket, n) SELECT max(CASE WHEN p % 10 = 0 THEN value END):false, max(CASE WHEN p % 10 = 1 THEN value END):true,"
+            ),
+            "{sql}"
+        );
+        assert!(sql.contains("max(CASE WHEN p % 10 = 9 THEN value END):true FROM e GROUP BY p / 10 ORDER BY p / 10 ON CONFLICT"), "{sql}");
         assert_eq!(
             RollupDelta::default().rows().count(),
             0,

@@ -103,7 +103,7 @@ pub(super) async fn add_to_rollups(
     delta: &RollupDelta,
 ) -> Result<(), StoreError> {
     static ADD: LazyLock<[String; 2]> =
-        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ROWS, column)));
+        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ELEMENTS, POSITION, column)));
     for (rollup, rows) in delta.rows() {
         let add = sqlx::query(sqlx::AssertSqlSafe(ADD[rollup].as_str())).bind(rows);
         add.execute(&mut **tx).await?;
@@ -111,17 +111,18 @@ pub(super) async fn add_to_rollups(
     Ok(())
 }
 
-/// The rows of a rollup change, from its JSON array, in key order: every transaction takes
-/// the rollups' row locks in that order, so two never deadlock on them.
-const ROWS: &str =
-    "jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS r (value, i) ORDER BY i";
+/// A rollup change's values, from its JSON array, as text, each with its position. Rows
+/// are added in key order: every transaction takes the rollups' row locks in that order,
+/// so two never deadlock on them.
+const ELEMENTS: &str = "jsonb_array_elements_text($1::text::jsonb) WITH ORDINALITY AS e (value, n)";
+const POSITION: &str = "(n - 1)";
 
-/// A row's `i`th column, as the rollup's column type.
-fn column(i: usize, number: bool) -> String {
+/// A column's value, as the rollup's column type.
+fn column(values: String, number: bool) -> String {
     if number {
-        format!("(value ->> {i})::bigint")
+        format!("{values}::bigint")
     } else {
-        format!("value ->> {i}")
+        values
     }
 }
 

@@ -98,7 +98,7 @@ pub(super) async fn add_to_rollups(
     delta: &RollupDelta,
 ) -> Result<(), StoreError> {
     static ADD: LazyLock<[String; 2]> =
-        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ROWS, column)));
+        LazyLock::new(|| ROLLUPS.map(|rollup| rollup.add_rows(ELEMENTS, POSITION, column)));
     for (rollup, rows) in delta.rows() {
         let add = sqlx::query(sqlx::AssertSqlSafe(ADD[rollup].as_str())).bind(rows);
         add.execute(&mut **tx).await?;
@@ -106,11 +106,12 @@ pub(super) async fn add_to_rollups(
     Ok(())
 }
 
-/// The rows of a rollup change, from its JSON array, in order (`WHERE true` tells SQLite's
-/// parser that the `ON CONFLICT` that follows belongs to the `INSERT`).
-const ROWS: &str = "json_each(?) WHERE true ORDER BY key";
+/// A rollup change's values, from its JSON array, each with its position (`WHERE true`
+/// tells SQLite's parser that the `ON CONFLICT` that follows belongs to the `INSERT`).
+const ELEMENTS: &str = "json_each(?) WHERE true";
+const POSITION: &str = "key";
 
-/// A row's `i`th column: JSON numbers read back as integers, strings as text.
-fn column(i: usize, _number: bool) -> String {
-    format!("value ->> {i}")
+/// A column's value: JSON numbers come out of `json_each` as integers, strings as text.
+fn column(values: String, _number: bool) -> String {
+    values
 }
