@@ -1057,8 +1057,8 @@ impl Rollup {
     ) -> String {
         let width = self.width();
         let all = || {
-            let keys = self.keys.iter().map(|&(name, number)| (name, number));
-            keys.chain(self.counts.iter().map(|&name| (name, true)))
+            let counts = self.counts.iter().map(|&name| (name, true));
+            self.keys.iter().copied().chain(counts)
         };
         let names: Vec<&str> = all().map(|(name, _)| name).collect();
         let values: Vec<String> = all()

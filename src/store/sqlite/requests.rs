@@ -112,7 +112,6 @@ impl RequestStore for SqliteStore {
 
 /// A write transaction on the single writer connection, begun `IMMEDIATE` so that another
 /// process writing the same file waits for the lock instead of failing to upgrade.
-/// A write transaction on the writer connection.
 pub(super) async fn begin_write(
     writer: &sqlx::SqlitePool,
 ) -> Result<Box<dyn RequestTransaction>, StoreError> {
@@ -144,7 +143,7 @@ impl SqliteTransaction {
     ) -> Result<(), StoreError> {
         let delta = RollupDelta::between(old, &row);
         let mut upsert = QueryBuilder::<Sqlite>::new("");
-        push_facts(&mut upsert, id, row);
+        push_facts(&mut upsert, &id.to_string(), row);
         upsert.push(
             " ON CONFLICT (request_id) DO UPDATE SET form_id = excluded.form_id, commune = excluded.commune, channel = excluded.channel, filed_by = excluded.filed_by, service = excluded.service, queue = excluded.queue, status = excluded.status, filed_at = excluded.filed_at, first_action_at = excluded.first_action_at, closed_at = excluded.closed_at, due_at = excluded.due_at, paused_seconds = excluded.paused_seconds, within_deadline = excluded.within_deadline, reopened = excluded.reopened, transferred = excluded.transferred, fallback = excluded.fallback, filed_day = excluded.filed_day, closed_day = excluded.closed_day, first_action_bucket = excluded.first_action_bucket, resolution_bucket = excluded.resolution_bucket, filed_month = excluded.filed_month",
         );
@@ -157,7 +156,7 @@ impl SqliteTransaction {
 /// `INSERT INTO requests …` of a new request `id` under `reference`, with no conflict clause.
 fn push_request(
     sql: &mut QueryBuilder<Sqlite>,
-    id: Uuid,
+    id: &str,
     reference: &Reference,
     request: &NewRequest,
     state: &HandlingState,
@@ -169,7 +168,7 @@ fn push_request(
             filed_by, citizen_contact) ",
     );
     sql.push_values([()], |mut row, ()| {
-        row.push_bind(id.to_string())
+        row.push_bind(id)
             .push_bind(reference.to_string())
             .push_bind(&request.tracking_hash)
             .push_bind(&request.form.form_id)
@@ -217,13 +216,13 @@ fn push_events(sql: &mut QueryBuilder<Sqlite>, id: &str, events: &[(&str, &NewEv
 }
 
 /// `INSERT INTO request_facts …` of request `id`'s `row`, with no conflict clause.
-fn push_facts(sql: &mut QueryBuilder<Sqlite>, id: Uuid, row: FactsRow) {
+fn push_facts(sql: &mut QueryBuilder<Sqlite>, id: &str, row: FactsRow) {
     sql.push(format!(
         "INSERT INTO request_facts (request_id, {FACTS_COLUMNS}) "
     ));
     sql.push_values([row], |mut values, row| {
         values
-            .push_bind(id.to_string())
+            .push_bind(id)
             .push_bind(row.form_id)
             .push_bind(row.commune)
             .push_bind(row.channel)
@@ -287,7 +286,7 @@ impl RequestTransaction for SqliteTransaction {
         let mut insert = QueryBuilder::<Sqlite>::new("");
         push_request(
             &mut insert,
-            id,
+            &id.to_string(),
             reference,
             request,
             state,
@@ -308,6 +307,7 @@ impl RequestTransaction for SqliteTransaction {
         now: OffsetDateTime,
     ) -> Result<Inserted, StoreError> {
         let id = Uuid::now_v7();
+        let id_text = id.to_string();
         let (now_text, facts) = (format_time(now), FactsRow::of(filed.facts));
         let delta = RollupDelta::between(None, &facts);
         // One query of several statements: SQLite runs them in order and stops at the first
@@ -316,7 +316,7 @@ impl RequestTransaction for SqliteTransaction {
         let mut sql = QueryBuilder::<Sqlite>::new("");
         push_request(
             &mut sql,
-            id,
+            &id_text,
             reference,
             filed.request,
             filed.state,
@@ -324,13 +324,13 @@ impl RequestTransaction for SqliteTransaction {
         );
         if !filed.events.is_empty() {
             sql.push("; ");
-            push_events(&mut sql, &id.to_string(), filed.events, &now_text);
+            push_events(&mut sql, &id_text, filed.events, &now_text);
         }
         sql.push("; ");
-        push_facts(&mut sql, id, facts);
+        push_facts(&mut sql, &id_text, facts);
         if !filed.messages.is_empty() {
             sql.push("; ");
-            super::outbox::push_outbox(&mut sql, Some(&id.to_string()), filed.messages, now);
+            super::outbox::push_outbox(&mut sql, Some(&id_text), filed.messages, now);
         }
         match sql.build().execute(&mut *self.tx).await {
             Ok(_) => {
